@@ -1,0 +1,53 @@
+"""FastAPI dependencies: settings, database connections and the reader.
+
+Handlers receive a `Reader` from the trust layer's authentication
+(`bersama.api.security.current_reader`) and pass it to the read layer; no
+handler reads the database without one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Connection, Engine
+
+from bersama.config import Settings
+from bersama.markings import Reader
+
+
+def settings_of(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def engine_of(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def read_conn(engine: Annotated[Engine, Depends(engine_of)]) -> Iterator[Connection]:
+    """A connection for a read request; what it writes (audit rows of the reads) is
+    committed only when the handler succeeded."""
+    with engine.connect() as conn:
+        yield conn
+        conn.commit()
+
+
+def write_conn(engine: Annotated[Engine, Depends(engine_of)]) -> Iterator[Connection]:
+    with engine.begin() as conn:
+        yield conn
+
+
+def _reader(request: Request) -> Reader:
+    from bersama.api.security import current_reader
+
+    return current_reader(request)
+
+
+SettingsDep = Annotated[Settings, Depends(settings_of)]
+EngineDep = Annotated[Engine, Depends(engine_of)]
+ReadConn = Annotated[Connection, Depends(read_conn)]
+WriteConn = Annotated[Connection, Depends(write_conn)]
+ReaderDep = Annotated[Reader, Depends(_reader)]

@@ -1,0 +1,97 @@
+"""The one mapping from errors to RFC 9457 problem+json responses.
+
+Errors raised anywhere carry no HTTP codes; this table is the only place that
+knows them.  Request validation failures name the offending field, and an
+unexpected exception becomes a bare 500 with no internals (and is logged),
+so a client's mistake can never surface as a 500 by accident: every client
+mistake the node knows of is a `BersamaError` subclass with a 4xx status.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bersama.errors import (
+    BersamaError,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PeerError,
+    RateLimited,
+    Unauthenticated,
+)
+
+log = logging.getLogger("bersama.api")
+
+STATUS: list[tuple[type[BersamaError], int]] = [
+    (PayloadTooLarge, 413),
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (Conflict, 409),
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (RateLimited, 429),
+    (PeerError, 502),
+    (ConfigurationError, 500),
+]
+MEDIA_TYPE = "application/problem+json"
+
+
+def status_of(exc: BersamaError) -> int:
+    for cls, status in STATUS:
+        if isinstance(exc, cls):
+            return status
+    return 500
+
+
+def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(BersamaError)
+    async def _bersama(request: Request, exc: BersamaError) -> JSONResponse:
+        status = status_of(exc)
+        body = exc.as_dict()
+        body.pop("title", None)
+        body.pop("detail", None)
+        resp = problem(status, exc.title, exc.detail, **body)
+        if isinstance(exc, RateLimited):
+            resp.headers["Retry-After"] = str(exc.retry_after)
+        if isinstance(exc, Unauthenticated):
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="bersama"'
+        return resp
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "reason": e.get("msg", ""),
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"field": "", "reason": "invalid request"}
+        return problem(
+            422, "Invalid input", f"{first['field'] or 'request'}: {first['reason']}",
+            code="invalid-input", errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return problem(500, "Internal error", "the node failed to answer; see its log")

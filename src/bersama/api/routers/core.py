@@ -1,0 +1,181 @@
+"""Core read and write endpoints: ingest, checks, clusters, reports, status."""
+
+from __future__ import annotations
+
+import tempfile
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from bersama.api.deps import EngineDep, ReadConn, ReaderDep, SettingsDep
+from bersama.errors import Forbidden, InvalidInput, PayloadTooLarge
+from bersama.ingest.sources import ingest_stream
+from bersama.markings import Reader, Role
+from bersama.ingest.options import batch_marking
+from bersama.observables import guess
+from bersama.store import audit
+from bersama.store.queries import Reads
+
+router = APIRouter(prefix="/api/v1", tags=["core"])
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def audit_reads(conn: Any, reads: Reads, request: Request, action: str, target: str) -> None:
+    """Record reads of AMBER, AMBER+STRICT and RED objects (one row per request)."""
+    if reads.sensitive_reads and not reads.reader.is_system:
+        audit.record(
+            conn, reader=reads.reader, action=action, target=target,
+            address=_address(request),
+            detail={"objects": sorted(reads.sensitive_reads)[:1000],
+                    "count": len(reads.sensitive_reads)},
+        )
+
+
+def require_writer(reader: Reader) -> None:
+    if reader.agency is None or reader.is_peer or reader.role not in (Role.ADMIN, Role.ANALYST):
+        raise Forbidden("only analysts and admins of an agency may ingest reports")
+
+
+@router.post("/ingest", summary="Ingest a STIX bundle, MISP event, hotline CSV or text")
+async def ingest_endpoint(
+    request: Request,
+    engine: EngineDep,
+    settings: SettingsDep,
+    reader: ReaderDep,
+    format: Annotated[str, Query(description="stix | misp | csv | text")],  # noqa: A002
+    tlp: str | None = None,
+    group: str | None = None,
+    recipients: str | None = None,
+) -> dict[str, Any]:
+    require_writer(reader)
+    assert reader.agency is not None  # noqa: S101 - require_writer checked it
+    marking = batch_marking(tlp, group, recipients)
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > settings.max_body_bytes:
+                raise PayloadTooLarge(
+                    f"request body exceeds {settings.max_body_bytes} bytes", field="body"
+                )
+            spool.write(chunk)
+        if size == 0:
+            raise InvalidInput("request body is empty", field="body")
+        spool.seek(0)
+        result = ingest_stream(
+            engine, settings, spool, fmt=format, agency=reader.agency, actor=reader,  # type: ignore[arg-type]
+            source=f"api:{format}", batch_marking=marking, address=_address(request),
+        )
+    return result.as_dict()
+
+
+@router.get("/check", summary="Check one identifier")
+def check_one(
+    request: Request, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+    value: Annotated[str, Query(min_length=1, max_length=4096)],
+    country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+) -> dict[str, Any]:
+    obs = guess(value, country=country.upper() if country else _home(reader, conn))
+    reads = Reads(conn, reader, settings)
+    result = reads.check(obs)
+    result["value"] = value
+    audit_reads(conn, reads, request, "check", obs.ref if reads.sensitive_reads else "check")
+    return result
+
+
+class BulkCheck(BaseModel):
+    values: list[str] = Field(min_length=1)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+@router.post("/check", summary="Check up to 10,000 identifiers")
+def check_bulk(
+    request: Request, body: BulkCheck, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+) -> dict[str, Any]:
+    if len(body.values) > settings.bulk_check_max:
+        raise PayloadTooLarge(
+            f"at most {settings.bulk_check_max} values per request, got {len(body.values)}",
+            field="values",
+        )
+    country = body.country.upper() if body.country else _home(reader, conn)
+    return {"results": bulk(conn, reader, settings, body.values, country, request)}
+
+
+def bulk(conn: Any, reader: Reader, settings: Any, values: list[str], country: str | None,
+         request: Request | None) -> list[dict[str, Any]]:
+    from bersama.errors import InvalidObservable
+
+    parsed: list[Any] = []
+    for v in values:
+        try:
+            parsed.append(guess(v, country=country))
+        except InvalidObservable as exc:
+            parsed.append(exc)
+    reads = Reads(conn, reader, settings)
+    found = iter(reads.check_many([p for p in parsed if not isinstance(p, Exception)]))
+    out: list[dict[str, Any]] = []
+    for value, p in zip(values, parsed, strict=True):
+        if isinstance(p, Exception):
+            out.append({"value": value, "valid": False, "reason": str(p)})
+        else:
+            r = next(found)
+            r["value"] = value
+            out.append(r)
+    if request is not None:
+        audit_reads(conn, reads, request, "check-bulk", f"values:{len(values)}")
+    return out
+
+
+def _home(reader: Reader, conn: Any) -> str | None:
+    if reader.agency is None:
+        return None
+    from bersama.store.tables.core import agencies
+    from sqlalchemy import select
+
+    return conn.execute(  # type: ignore[no-any-return]
+        select(agencies.c.country).where(agencies.c.code == reader.agency)
+    ).scalar()
+
+
+@router.get("/clusters", summary="Clusters of reports visible to you, largest first")
+def list_clusters(
+    request: Request, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+    cross_border: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    reads = Reads(conn, reader, settings)
+    out = reads.clusters(cross_border=cross_border, limit=limit, offset=offset)
+    audit_reads(conn, reads, request, "clusters", "clusters")
+    return out
+
+
+@router.get("/clusters/{cluster_id}", summary="One cluster with its reports")
+def get_cluster(
+    request: Request, cluster_id: int, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+) -> dict[str, Any]:
+    reads = Reads(conn, reader, settings)
+    out = reads.cluster(cluster_id)
+    audit_reads(conn, reads, request, "cluster", f"cluster:{cluster_id}")
+    return out
+
+
+@router.get("/reports/{report_id}", summary="One report")
+def get_report(
+    request: Request, report_id: str, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+) -> dict[str, Any]:
+    reads = Reads(conn, reader, settings)
+    out = reads.report(report_id)
+    audit_reads(conn, reads, request, "report", report_id)
+    return out
+
+
+@router.get("/status", summary="What this node holds that you may read")
+def status(conn: ReadConn, settings: SettingsDep, reader: ReaderDep) -> dict[str, Any]:
+    out = Reads(conn, reader, settings).status()
+    out["node"] = settings.node_name
+    return out

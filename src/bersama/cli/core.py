@@ -1,0 +1,192 @@
+"""Core commands: serve, ingest, check, clusters, report, correlate, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+
+from bersama.cli.context import emit_json, engine, reader_for, settings
+from bersama.errors import InvalidInput
+from bersama.ingest.detect_format import sniff
+from bersama.ingest.options import batch_marking
+from bersama.ingest.sources import ingest_stream
+from bersama.markings import Reader, Role
+from bersama.observables import guess
+from bersama.store import correlate as correlation
+from bersama.store.queries import Reads
+
+console = Console()
+AsAgency = Annotated[str | None, typer.Option("--as-agency", help="read as this agency")]
+AsUser = Annotated[str | None, typer.Option("--as-user", help="read as this user (e-mail)")]
+Json = Annotated[bool, typer.Option("--json", help="machine-readable output (see docs/cli.md)")]
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+) -> None:
+    """Run the node's HTTP server (REST API, TAXII 2.1, status page)."""
+    import uvicorn
+
+    from bersama.api.app import create_app
+    from bersama.cli.bootstrap import ensure_admin
+
+    ensure_admin(console)
+    uvicorn.run(create_app(settings(), engine()), host=host, port=port, log_level="info")
+
+
+def ingest(
+    path: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)],
+    agency: Annotated[str, typer.Option(help="code of the reporting agency")],
+    fmt: Annotated[str | None, typer.Option("--format", help="stix|misp|csv|text")] = None,
+    tlp: Annotated[str | None, typer.Option(help="marking for records without one")] = None,
+    group: Annotated[str | None, typer.Option(help="sharing group (TLP:AMBER)")] = None,
+    recipients: Annotated[str | None, typer.Option(help="agencies (AMBER+STRICT) or users (RED)")] = None,
+    user: Annotated[str | None, typer.Option(help="analyst e-mail recorded as creator")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="CSV column mapping file")] = None,
+    encoding: Annotated[str | None, typer.Option(help="CSV/text encoding if not UTF-8")] = None,
+    json_out: Json = False,
+) -> None:
+    """Ingest a STIX 2.1 bundle, MISP event, hotline CSV or text file as one atomic batch."""
+    kind = fmt or sniff(path)
+    marking = batch_marking(tlp, group, recipients)
+    actor = Reader(agency=agency, user=user.lower() if user else None, role=Role.ANALYST)
+    options: dict[str, object] = {}
+    if mapping is not None:
+        from bersama.ingest.csv import load_mapping
+
+        if kind != "csv":
+            raise InvalidInput("--mapping applies to CSV input only", field="mapping")
+        options["mapping"] = load_mapping(mapping)
+    if encoding is not None:
+        options["encoding"] = encoding
+    size = path.stat().st_size
+    with path.open("rb") as raw, Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+        TimeRemainingColumn(), console=Console(stderr=True), disable=json_out,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(f"ingest {path.name}", total=size)
+        result = ingest_stream(
+            engine(), settings(), raw, fmt=kind, agency=agency, actor=actor,
+            source=str(path), batch_marking=marking,
+            tick=lambda _n: progress.update(task, completed=raw.tell()), **options,
+        )
+    if json_out:
+        emit_json(result.as_dict())
+        return
+    console.print(
+        f"batch {result.batch_id}: {result.accepted} new, {result.updated} updated, "
+        f"{result.withdrawn} withdrawn, {result.unchanged} unchanged, "
+        f"{result.rejected} rejected, {result.observables} observable links"
+    )
+    for r in result.rejections[:50]:
+        where = ", ".join(f"{k} {v}" for k, v in r.as_dict().items() if k != "reason")
+        console.print(f"  rejected ({where}): {r.reason}", highlight=False)
+    if result.rejected > 50:
+        console.print(f"  ... and {result.rejected - 50} more (use --json for all kept)")
+
+
+def check(
+    value: str,
+    country: Annotated[str | None, typer.Option(help="country for national formats")] = None,
+    as_agency: AsAgency = None,
+    as_user: AsUser = None,
+    ask_peers: Annotated[bool, typer.Option("--ask-peers", help="also ask peers privately")] = False,
+    json_out: Json = False,
+) -> None:
+    """Check an identifier: seen before, where, when, linked to what."""
+    obs = guess(value, country=country.upper() if country else None)
+    with engine().connect() as conn:
+        reader = reader_for(conn, as_agency, as_user)
+        result = Reads(conn, reader, settings()).check(obs)
+    result["value"] = value
+    if ask_peers:
+        from bersama.psi.client import ask_peers_cli
+
+        result["peers"] = ask_peers_cli([value], country=country, as_agency=as_agency)[0]
+    if json_out:
+        emit_json(result)
+        return
+    console.print(f"[bold]{result['kind']}[/] {result['key']}  ({result['display']})")
+    if not result["reports"]:
+        console.print("not reported" + (f" — hidden: {result['hidden']}" if "hidden" in result else ""))
+        return
+    console.print(
+        f"reports: {result['reports']} by {', '.join(result['agencies'])} "
+        f"in {', '.join(result['countries'])}; first {result['first_seen']}, last "
+        f"{result['last_seen']}; corroboration {result['corroboration']}; score {result['score']}"
+    )
+    if result["losses"]:
+        console.print("losses: " + ", ".join(f"{m['amount']} {m['currency']}" for m in result["losses"]))
+    if result["hub"] or result["warninglist"]:
+        console.print(f"[yellow]not correlated:[/] hub={result['hub']} warninglist={result['warninglist']}")
+    cl = result["cluster"]
+    if cl:
+        flag = " [red]CROSS-BORDER[/]" if cl["cross_border"] else ""
+        console.print(f"cluster {cl['id']}: {cl['size']} reports, {', '.join(cl['countries'])}{flag}")
+        for o in cl["observables"][:10]:
+            console.print(f"  {o['kind']:<13} {o['display']}  ({o['reports']} reports)", highlight=False)
+
+
+def clusters(
+    cross_border: Annotated[bool, typer.Option("--cross-border")] = False,
+    limit: int = 20,
+    as_agency: AsAgency = None,
+    as_user: AsUser = None,
+    json_out: Json = False,
+) -> None:
+    """List clusters (campaigns), largest first."""
+    with engine().connect() as conn:
+        out = Reads(conn, reader_for(conn, as_agency, as_user), settings()).clusters(
+            cross_border=cross_border, limit=limit
+        )
+    if json_out:
+        emit_json(out)
+        return
+    table = Table("id", "reports", "countries", "agencies", "losses", "top identifiers")
+    for c in out["clusters"][:limit]:
+        table.add_row(
+            str(c["id"]), str(c["size"]), ",".join(c["countries"]), ",".join(c["agencies"][:4]),
+            "; ".join(f"{m['amount']} {m['currency']}" for m in c["losses"][:3]),
+            "\n".join(o["display"] for o in c["observables"][:3]),
+        )
+    console.print(table)
+
+
+def report(
+    report_id: str, as_agency: AsAgency = None, as_user: AsUser = None, json_out: Json = False,
+) -> None:
+    """Show one report."""
+    with engine().connect() as conn:
+        out = Reads(conn, reader_for(conn, as_agency, as_user), settings()).report(report_id)
+    if json_out:
+        emit_json(out)
+        return
+    for k, v in out.items():
+        console.print(f"{k}: {v}", highlight=False)
+
+
+def correlate(
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="recompute from stored reports")] = False,
+) -> None:
+    """Recompute correlation from the stored reports (`--rebuild`)."""
+    if not rebuild:
+        raise InvalidInput("correlation is maintained on ingest; pass --rebuild to recompute")
+    with engine().begin() as conn:
+        correlation.rebuild(conn, settings().hub_threshold)
+    console.print("correlation rebuilt")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(ingest)
+    app.command()(check)
+    app.command()(clusters)
+    app.command()(report)
+    app.command()(correlate)

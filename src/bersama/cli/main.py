@@ -1,0 +1,61 @@
+"""The `bersama` command: one module per command group, errors mapped once to exit codes."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+
+from bersama.cli import core
+from bersama.errors import (
+    BersamaError,
+    ConfigurationError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PeerError,
+    RateLimited,
+    Unauthenticated,
+)
+
+EXIT_CODES: list[tuple[type[BersamaError], int]] = [
+    (InvalidInput, 2),
+    (NotFound, 3),
+    (Unauthenticated, 4),
+    (Forbidden, 4),
+    (Conflict, 5),
+    (PeerError, 6),
+    (RateLimited, 7),
+    (ConfigurationError, 8),
+]
+
+app = typer.Typer(
+    name="bersama",
+    help="Bersama: federated cybercrime intelligence exchange node.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+core.register(app)
+
+
+def exit_code(exc: BersamaError) -> int:
+    for cls, code in EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 1
+
+
+def main() -> None:
+    try:
+        app()
+    except BersamaError as exc:
+        err = Console(stderr=True)
+        where = "".join(
+            f" [{k}: {v}]" for k, v in (("field", exc.field), ("line", exc.line)) if v is not None
+        )
+        err.print(f"[bold red]error:[/] {exc.detail}{where}", highlight=False)
+        for item in exc.errors[:20]:
+            err.print(f"  - {item}", highlight=False)
+        sys.exit(exit_code(exc))

@@ -1,0 +1,81 @@
+"""The one Settings object: the only place that reads the environment.
+
+Built once at start-up (`Settings()`), then passed down explicitly.  Every
+variable is `BERSAMA_<FIELD>`.  Outside development, default or missing
+secrets are refused at start-up rather than discovered in production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bersama.errors import ConfigurationError
+
+DEV_SECRET = "dev-only-insecure-secret"  # noqa: S105 - refused outside development below
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BERSAMA_", extra="ignore", frozen=True)
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Path("bersama-data")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite (WAL) in data_dir"
+    )
+    secret_key: str = DEV_SECRET
+    node_name: str = "bersama-node"
+    node_url: str = "http://127.0.0.1:8000"
+    node_agency: str = Field(default="NODE-ADMIN", description="the operating agency's code")
+    node_agency_name: str = "Node operator"
+    node_country: str = Field(default="MY", min_length=2, max_length=2)
+    admin_email: str = "admin@localhost.localdomain"
+
+    # correlation
+    hub_threshold: int = Field(default=50, ge=2, description="reports before a value is a hub")
+    decay_half_life_days: float = Field(default=90.0, gt=0)
+    cluster_top_observables: int = Field(default=20, ge=1)
+
+    # limits
+    bulk_check_max: int = 10_000
+    max_body_bytes: int = 64 * 1024 * 1024
+    check_rate_per_minute: int = 600
+    public_check_enabled: bool = False
+    public_check_rate_per_minute: int = 30
+    cors_origins: list[str] = Field(default_factory=list)
+
+    # federation
+    sync_interval_seconds: float = 300.0
+    peer_timeout_seconds: float = 30.0
+
+    # privacy-preserving checks
+    ask_limit_per_peer_per_day: int = 50_000
+    ask_limit_per_agency_per_day: int = 20_000
+
+    # detection
+    model_dir: Path | None = None
+
+    @model_validator(mode="after")
+    def _refuse_default_secrets(self) -> Settings:
+        if self.environment == "production" and (
+            self.secret_key == DEV_SECRET or len(self.secret_key) < 32
+        ):
+            raise ConfigurationError(
+                "BERSAMA_SECRET_KEY must be set to a random value of at least 32 characters "
+                "outside development",
+                field="secret_key",
+            )
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'bersama.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.effective_database_url.startswith("sqlite")

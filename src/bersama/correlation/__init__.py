@@ -1,0 +1,1 @@
+"""Correlation: clusters of reports joined by shared observables, and scores (pure parts)."""

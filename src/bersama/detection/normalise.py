@@ -1,0 +1,202 @@
+"""Text normalisation and typed entity tokens for the scam classifier.
+
+Why: scammers write to defeat filters (zero-width characters inside words,
+Cyrillic "а" for Latin "a", "fr33"), and the identifiers in a message (a link,
+a phone number, an amount, a bank or agency name) matter as *kinds*, not as
+values: "RM 3,000" and "Rp 500.000" should push the score the same way.  So the
+classifier sees a folded text in which each entity is replaced by a typed
+token (`__URL__`, `__PHONE__`, `__MONEY__` ...); the same tokens are shown to
+the analyst as evidence.  The exact, normalised identifiers for correlation
+come from `bersama.observables.extract` (see `bersama.detection.entities`);
+the spans here are only for features and must stay fast.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+ZERO_WIDTH = dict.fromkeys(
+    [0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x2060, 0x2061, 0x2062, 0x2063, 0x2064,
+     0xFEFF, 0x00AD, 0x180E, 0x034F],
+)
+
+# Cyrillic and Greek letters that look like Latin ones.  Folded only inside
+# words that also hold Latin letters, so genuine Cyrillic/Greek text survives.
+_HOMOGLYPHS = {
+    "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "і": "i",
+    "ј": "j", "ѕ": "s", "ԁ": "d", "ɡ": "g", "һ": "h", "ӏ": "l", "к": "k", "м": "m",
+    "т": "t", "в": "b", "н": "h", "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M",
+    "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "І": "I",
+    "α": "a", "ο": "o", "ρ": "p", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "τ": "t",
+    "υ": "u", "χ": "x", "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I",
+    "Κ": "K", "Μ": "M", "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+}
+_HOMO_TABLE = str.maketrans(_HOMOGLYPHS)
+_HOMO_CHARS = re.compile("[" + "".join(_HOMOGLYPHS) + "]")
+_LEET_TABLE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
+                             "@": "a", "$": "s"})
+# a word of letters with a few leet digits/symbols inside, e.g. fr33, p@ypal, v1agra
+_LEET_WORD = re.compile(r"(?<![\w@$])[a-z][a-z013457@$]*[a-z013457](?![\w@$])")
+
+TOKENS = ("__URL__", "__EMAIL__", "__PHONE__", "__MONEY__", "__CRYPTO__", "__BANK__",
+          "__WALLET__", "__BRAND__", "__AGENCY__", "__COURIER__", "__APK__", "__OTP__")
+
+_CUR = (r"(?:rm|myr|rp|idr|฿|บาท|thb|₱|php|peso|pesos|usd|us\$|\$|s\$|sgd|£|€|eur|gbp|ks|kyat|mmk"
+        r"|vnd|₫|đồng|đ|riel|khr|kip|lak|₭|¥|元|rmb|cny|usdt|jpy|円|₩|krw|원|ดอลลาร์"
+        r"|ringgit|rupiah|baht|dollars?|dong|pounds?)")
+_MULT = r"(?:k|juta|ribu|triệu|ล้าน|พัน|万|億|lakh|million)"
+_NUM_RE = re.compile(r"\d{1,3}(?:[,. ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?")
+_CUR_BEFORE = re.compile(_CUR + r"\s?$", re.IGNORECASE)
+_CUR_AFTER = re.compile(r"\s?(?:" + _MULT + r"\s?)?" + _CUR + r"(?![a-z])", re.IGNORECASE)
+_MULT_AFTER = re.compile(r"\s?" + _MULT + r"(?![a-z])", re.IGNORECASE)
+
+# Checked in this order; an earlier kind wins where spans overlap.
+_PATTERNS: list[tuple[str, str]] = [
+    ("__EMAIL__", r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+"),
+    ("__URL__", r"(?:https?://|www\.)\S+|\b[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*"
+                r"\.(?:com|net|org|info|xyz|top|club|site|online|shop|vip|cc|me|ly|io|co|in|to"
+                r"|my|sg|th|ph|id|vn|kh|la|mm|bn|app|link|live|asia|win|bet|gl|gd|ee|tk|ml"
+                r"|ga|cf|gq|pw|ws)(?:\.[a-z]{2})?(?:/\S*)?"),
+    ("__CRYPTO__", r"\b(?:0x[0-9a-f]{40}|bc1[a-z0-9]{25,59}|[13][a-km-zA-HJ-NP-Z1-9]{25,34}"
+                   r"|T[1-9A-HJ-NP-Za-km-z]{33})\b"),
+    ("__APK__", r"\S+\.apk\b"),
+    ("__OTP__", r"\b(?:otp|one[- ]time (?:password|pin))\b|รหัส\s?otp|mã otp"),
+    ("__PHONE__", r"(?<![\w.])\+?\d[\d\s().-]{6,16}\d(?!\w)"),
+    ("__BANK__", r"(?<!\w)\d{9,16}(?!\w)"),
+]
+_ORDER = {t: i for i, t in enumerate(["__EMAIL__", "__URL__", "__CRYPTO__", "__APK__", "__OTP__",
+                                       "__MONEY__", "__PHONE__", "__BANK__", "__WALLET__",
+                                       "__COURIER__", "__AGENCY__", "__BRAND__"])}
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    token: str
+    start: int
+    end: int
+    text: str
+
+
+@lru_cache(maxsize=1)
+def brand_entries() -> list[dict[str, Any]]:
+    """The bundled regional brand and agency list (see data/brands.json)."""
+    raw = resources.files("bersama.detection").joinpath("data/brands.json").read_text("utf-8")
+    entries: list[dict[str, Any]] = json.loads(raw)["entries"]
+    return entries
+
+
+_KIND_TOKEN = {"bank": "__BANK__", "wallet": "__WALLET__", "courier": "__COURIER__",
+               "agency": "__AGENCY__", "platform": "__BRAND__"}
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> list[tuple[str, re.Pattern[str]]]:
+    out = [(t, re.compile(p, re.IGNORECASE)) for t, p in _PATTERNS]
+    by_kind: dict[str, set[str]] = {}
+    for e in brand_entries():
+        for a in e["aliases"]:
+            by_kind.setdefault(_KIND_TOKEN[e["kind"]], set()).add(a.lower())
+    for tok, aliases in sorted(by_kind.items()):
+        alts = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
+        # whole words in Latin script; plain substrings in scripts without spaces
+        out.append((tok, re.compile(f"(?<![a-z0-9])(?:{alts})(?![a-z0-9])", re.IGNORECASE)))
+    return out
+
+
+def clean(text: str) -> str:
+    """NFKC and zero-width removal: the form that entities are read from."""
+    return unicodedata.normalize("NFKC", text).translate(ZERO_WIDTH)
+
+
+def _money(text: str) -> list[Span]:
+    out: list[Span] = []
+    for m in _NUM_RE.finditer(text):
+        s, e = m.start(), m.end()
+        b = _CUR_BEFORE.search(text, max(0, s - 8), s)
+        if b is not None:
+            s = b.start()
+            mult = _MULT_AFTER.match(text, e)
+            if mult:
+                e = mult.end()
+        else:
+            a = _CUR_AFTER.match(text, e)
+            if a is None:
+                continue
+            e = a.end()
+        out.append(Span("__MONEY__", s, e, text[s:e]))
+    return out
+
+
+def spans(text: str) -> list[Span]:
+    """Typed entity spans in a cleaned text, left to right, not overlapping."""
+    found: list[Span] = _money(text) if any(c.isdigit() for c in text) else []
+    for tok, rx in _compiled():
+        for m in rx.finditer(text):
+            if tok == "__PHONE__" and sum(c.isdigit() for c in m.group()) < 8:
+                continue
+            found.append(Span(tok, m.start(), m.end(), m.group()))
+    found.sort(key=lambda sp: (sp.start, _ORDER[sp.token], -sp.end))
+    out: list[Span] = []
+    end = -1
+    for sp in found:
+        if sp.start >= end:
+            out.append(sp)
+            end = sp.end
+    return out
+
+
+def _fold_word(m: re.Match[str]) -> str:
+    w = m.group()
+    return w.translate(_HOMO_TABLE) if re.search(r"[a-zA-Z]", w) else w
+
+
+def _unleet(m: re.Match[str]) -> str:
+    w = m.group()
+    letters = sum(c.isalpha() for c in w)
+    if letters >= 2 and letters < len(w) <= letters + 3:
+        return w.translate(_LEET_TABLE)
+    return w
+
+
+def fold(text: str) -> str:
+    """Lower-case, homoglyph- and leetspeak-folded form of text without entities."""
+    if _HOMO_CHARS.search(text):
+        text = re.sub(r"\w+", _fold_word, text)
+    text = text.lower()
+    if any(c in text for c in "013457@$"):
+        text = _LEET_WORD.sub(_unleet, text)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Normalised:
+    cleaned: str
+    """NFKC, zero-width removed: entities are extracted from this."""
+    tokenised: str
+    """Folded text with typed tokens in place of entities: what the model reads."""
+    spans: tuple[Span, ...]
+
+
+def normalise(text: str, *, mask_urls: bool = False) -> Normalised:
+    """Clean, find entity spans, replace them with typed tokens, fold the rest.
+
+    `mask_urls=True` drops URLs altogether (no token): used to check the model
+    does not merely learn "has a link".
+    """
+    cleaned = clean(text)
+    found = spans(cleaned)
+    pieces: list[str] = []
+    pos = 0
+    for s in found:
+        pieces.append(fold(cleaned[pos:s.start]))
+        if not (mask_urls and s.token in ("__URL__", "__EMAIL__")):
+            pieces.append(f" {s.token} ")
+        pos = s.end
+    pieces.append(fold(cleaned[pos:]))
+    return Normalised(cleaned, " ".join("".join(pieces).split()), tuple(found))

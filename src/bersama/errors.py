@@ -1,0 +1,107 @@
+"""One small error hierarchy for the whole node.
+
+Errors carry structured fields (which field, line or value was wrong) and no
+transport details: the API maps them once to RFC 9457 problem+json
+(`bersama.api.problems`) and the CLI maps them once to exit codes
+(`bersama.cli.main`).  Code that raises never thinks about HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BersamaError(Exception):
+    """Base of every error the node raises on purpose."""
+
+    code = "error"
+    title = "Error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        line: int | None = None,
+        value: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+        self.line = line
+        self.value = value
+        self.errors = errors or []
+
+    def as_dict(self) -> dict[str, Any]:
+        """The structured form used by both the API and `--json` CLI output."""
+        out: dict[str, Any] = {"code": self.code, "title": self.title, "detail": self.detail}
+        if self.field is not None:
+            out["field"] = self.field
+        if self.line is not None:
+            out["line"] = self.line
+        if self.value is not None:
+            out["value"] = self.value[:200]
+        if self.errors:
+            out["errors"] = self.errors
+        return out
+
+
+class InvalidInput(BersamaError):
+    """The caller sent something that cannot be accepted as it is."""
+
+    code = "invalid-input"
+    title = "Invalid input"
+
+
+class InvalidObservable(InvalidInput):
+    """An identifier failed parsing or validation; `detail` says why."""
+
+    code = "invalid-observable"
+    title = "Invalid identifier"
+
+
+class PayloadTooLarge(InvalidInput):
+    code = "payload-too-large"
+    title = "Payload too large"
+
+
+class NotFound(BersamaError):
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(BersamaError):
+    code = "conflict"
+    title = "Conflict"
+
+
+class Unauthenticated(BersamaError):
+    code = "unauthenticated"
+    title = "Authentication required"
+
+
+class Forbidden(BersamaError):
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class RateLimited(BersamaError):
+    code = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class PeerError(BersamaError):
+    """A peer node answered badly, too slowly, or with something we refuse."""
+
+    code = "peer-error"
+    title = "Peer error"
+
+
+class ConfigurationError(BersamaError):
+    code = "configuration"
+    title = "Configuration error"

@@ -1,0 +1,266 @@
+"""Peers and pull sync: register a peer, pull its collection page by page, loop.
+
+Why each page is its own transaction, cursor included: a node killed in the
+middle of a sync restarts from its last committed page, and the pipeline's
+idempotent receipt (same version twice, or an older version after a newer one,
+changes nothing) makes re-reading a page harmless.  The cursor saved after a
+page that is not the last one is X-TAXII-Date-Added-Last minus one
+microsecond, because objects added in the same instant may straddle the page
+boundary (a whole ingest batch shares one date_added); after the last page it
+is the header itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Connection, Engine, insert, select, update
+
+from bersama.config import Settings
+from bersama.errors import BersamaError, Conflict, InvalidInput, NotFound, PeerError
+from bersama.federation.client import ClientLimits, TaxiiClient
+from bersama.federation.protocol import parse_timestamp
+from bersama.federation.receive import accept_page, count_failure
+from bersama.federation.signing import parse_public_key, public_key_text
+from bersama.store.tables.core import agencies
+from bersama.store.tables.federation import peer_cursors, peers, sync_failures
+
+log = logging.getLogger("bersama.federation")
+Clock = Callable[[], datetime]
+ClientFactory = Callable[[str | None], TaxiiClient]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(ts: datetime | None) -> datetime | None:
+    if ts is None:
+        return None
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Peer:
+    name: str
+    url: str
+    api_root: str
+    collection_id: str
+    token: str | None
+    public_key: str
+    agency: str
+    push_collection: str | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Peer:
+        return cls(row.name, row.url, row.api_root, row.collection_id, row.token,
+                   row.public_key, row.agency, row.push_collection)
+
+
+def default_client_factory(settings: Settings,
+                           transport: httpx.BaseTransport | None = None) -> ClientFactory:
+    limits = ClientLimits(timeout_seconds=settings.peer_timeout_seconds)
+    return lambda token: TaxiiClient(token, limits=limits, transport=transport)
+
+
+def add_peer(
+    conn: Connection, *, name: str, url: str, collection: str, token: str | None, key: str,
+    agency: str | None, push_collection: str | None, client: TaxiiClient, now: datetime,
+) -> Peer:
+    """Register a peer after checking its URL, collection and published key."""
+    if not name or len(name) > 100:
+        raise InvalidInput("peer name must be 1-100 characters", field="name", value=name)
+    pinned = public_key_text(parse_public_key(key))
+    code = agency or name
+    if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first() is None:
+        raise NotFound(
+            f"agency {code!r} is not registered; add the peer's agency first with "
+            f"`bersama agency add {code} --country CC --name NAME --peer`",
+            field="agency", value=code)
+    if conn.execute(select(peers.c.name).where(peers.c.name == name)).first():
+        raise Conflict(f"peer {name!r} already exists", field="name", value=name)
+    root = client.resolve(url)
+    if root.public_key is not None and root.public_key != pinned:
+        raise PeerError(
+            f"peer publishes key {root.public_key} but --key is {pinned}; "
+            "check the key with the peer's administrator", field="key", value=key)
+    coll = client.collection(root.url, collection)
+    peer = Peer(name, url, root.url, str(coll["id"]), token, pinned, code, push_collection)
+    conn.execute(insert(peers).values(
+        name=peer.name, url=peer.url, api_root=peer.api_root,
+        collection_id=peer.collection_id, token=peer.token, public_key=peer.public_key,
+        agency=peer.agency, push_collection=peer.push_collection, created_at=now))
+    return peer
+
+
+def get_peers(conn: Connection, name: str | None = None) -> list[Peer]:
+    stmt = select(peers).order_by(peers.c.name)
+    if name is not None:
+        stmt = stmt.where(peers.c.name == name)
+    found = [Peer.from_row(r) for r in conn.execute(stmt)]
+    if name is not None and not found:
+        raise NotFound(f"no peer named {name!r}", field="name", value=name)
+    return found
+
+
+def describe_peers(conn: Connection) -> list[dict[str, Any]]:
+    """What `bersama peer list` shows: never the token."""
+    out = []
+    for p in get_peers(conn):
+        cur = conn.execute(select(peer_cursors).where(peer_cursors.c.peer == p.name)).first()
+        fails = {r.kind: r.count for r in conn.execute(
+            select(sync_failures).where(sync_failures.c.peer == p.name))}
+        out.append({
+            "name": p.name, "url": p.url, "api_root": p.api_root,
+            "collection": p.collection_id, "agency": p.agency, "public_key": p.public_key,
+            "has_token": bool(p.token),
+            "added_after": _iso(cur.added_after) if cur else None,
+            "last_success_at": _iso(cur.last_success_at) if cur else None,
+            "last_error": cur.last_error if cur else None,
+            "objects_received": cur.objects_received if cur else 0,
+            "failures": fails,
+        })
+    return out
+
+
+def _iso(ts: datetime | None) -> str | None:
+    aware = _aware(ts)
+    return aware.isoformat() if aware else None
+
+
+@dataclass
+class SyncResult:
+    peer: str
+    pages: int = 0
+    received: int = 0
+    accepted: int = 0
+    updated: int = 0
+    withdrawn: int = 0
+    unchanged: int = 0
+    refused_signature: int = 0
+    rejected: int = 0
+    error: str | None = None
+    details: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "details"}
+
+
+def _save_cursor(conn: Connection, peer: Peer, *, added_after: datetime | None,
+                 now: datetime, received: int, error: str | None, success: bool) -> None:
+    key = (peer_cursors.c.peer == peer.name) & (
+        peer_cursors.c.collection_id == peer.collection_id)
+    row = conn.execute(select(peer_cursors).where(key)).first()
+    values: dict[str, Any] = {"updated_at": now, "last_error": error}
+    if added_after is not None:
+        values["added_after"] = added_after
+    if success:
+        values["last_success_at"] = now
+    if row is None:
+        conn.execute(insert(peer_cursors).values(
+            peer=peer.name, collection_id=peer.collection_id, objects_received=received,
+            **values))
+    else:
+        conn.execute(update(peer_cursors).where(key).values(
+            objects_received=peer_cursors.c.objects_received + received, **values))
+
+
+def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiClient,
+              clock: Clock = utcnow) -> SyncResult:
+    """Pull every new object of the peer's collection; one transaction per page."""
+    result = SyncResult(peer.name)
+    pinned = parse_public_key(peer.public_key)
+    with engine.connect() as conn:
+        row = conn.execute(select(peer_cursors.c.added_after).where(
+            peer_cursors.c.peer == peer.name,
+            peer_cursors.c.collection_id == peer.collection_id)).first()
+    cursor = _aware(row.added_after) if row else None
+    try:
+        for page in client.iter_pages(peer.api_root, peer.collection_id, added_after=cursor):
+            now = clock()
+            with engine.begin() as conn:
+                checked, ingested = accept_page(
+                    conn, settings, peer=peer.name, agency=peer.agency, pinned=pinned,
+                    objects=page.objects, signatures=page.signatures, now=now,
+                    source=f"peer:{peer.name}")
+                if page.last_added:
+                    last = parse_timestamp(page.last_added, field="X-TAXII-Date-Added-Last")
+                    if page.more:
+                        last -= timedelta(microseconds=1)
+                    if cursor is None or last > cursor:
+                        cursor = last
+                _save_cursor(conn, peer, added_after=cursor, now=now,
+                             received=len(page.objects), error=None, success=not page.more)
+            result.pages += 1
+            result.received += len(page.objects)
+            result.refused_signature += len(checked.rejected)
+            if ingested is not None:
+                result.accepted += ingested.accepted
+                result.updated += ingested.updated
+                result.withdrawn += ingested.withdrawn
+                result.unchanged += ingested.unchanged
+                result.rejected += ingested.rejected
+    except BersamaError as exc:
+        result.error = f"{exc.title}: {exc.detail}"
+        log.warning("sync with peer %s failed: %s", peer.name, result.error)
+        kind = "peer" if isinstance(exc, PeerError) else "ingest"
+        with engine.begin() as conn:
+            now = clock()
+            count_failure(conn, peer.name, kind, detail=exc.detail, now=now)
+            _save_cursor(conn, peer, added_after=None, now=now, received=0,
+                         error=result.error, success=False)
+    return result
+
+
+def sync_all(engine: Engine, settings: Settings, name: str | None = None, *,
+             factory: ClientFactory | None = None) -> list[SyncResult]:
+    factory = factory or default_client_factory(settings)
+    with engine.connect() as conn:
+        targets = get_peers(conn, name)
+    results = []
+    for peer in targets:
+        client = factory(peer.token)
+        try:
+            results.append(sync_peer(engine, settings, peer, client=client))
+        finally:
+            client.close()
+    return results
+
+
+class SyncLoop:
+    """Background thread syncing every peer each `sync_interval_seconds`."""
+
+    def __init__(self, settings: Settings, engine: Engine,
+                 factory: ClientFactory | None = None) -> None:
+        self.settings, self.engine, self.factory = settings, engine, factory
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="bersama-sync", daemon=True)
+
+    def start(self) -> SyncLoop:
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                for r in sync_all(self.engine, self.settings, factory=self.factory):
+                    if r.received or r.error:
+                        log.info("sync %s: %s", r.peer, r.as_dict())
+            except Exception:  # the loop must outlive any one failure; it is logged
+                log.exception("sync loop iteration failed")
+            self._stop.wait(self.settings.sync_interval_seconds)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._thread.join(timeout)
+
+
+def start_sync_loop(settings: Settings, engine: Engine) -> SyncLoop:
+    """For `bersama serve`: start the loop; call `.stop()` on shutdown."""
+    return SyncLoop(settings, engine).start()

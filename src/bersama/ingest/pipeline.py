@@ -1,0 +1,431 @@
+"""The ingest pipeline: drafts from any adapter, written once, correlated incrementally.
+
+Failure policy (docs/adr/0003-ingest-failure-policy.md):
+- a record that cannot be accepted (bad identifier, missing property, unknown
+  type) is *skipped* and reported with its line or field and the reason; the
+  rest of the batch is still written;
+- a structurally broken input (not JSON, not UTF-8, missing required CSV
+  columns, a report owned by another agency's id space is not structural: it is
+  a rejection) raises `InvalidInput` from the adapter, and because the caller
+  runs the whole batch in one transaction, *nothing* of that batch is written.
+
+Idempotence: a report is keyed by its STIX id; the same version twice changes
+nothing, an older version after a newer one changes nothing, a newer version
+replaces the older one (links, marking, correlation), and `revoked` withdraws it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from bersama.config import Settings
+from bersama.errors import InvalidInput, NotFound
+from bersama.ingest.model import Rejection, ReportDraft
+from bersama.markings import TLP, Marking, Reader, audience
+from bersama.observables.model import Observable
+from bersama.observables.warninglists import is_warninglisted
+from bersama.stix.export import draft_to_stix
+from bersama.store import correlate
+from bersama.store.tables.core import (
+    agencies,
+    ingest_batches,
+    observables,
+    report_audience,
+    report_observables,
+    reports,
+    stix_objects,
+    warninglist,
+)
+
+CHUNK = 1000
+MAX_REJECTIONS_KEPT = 1000
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class IngestResult:
+    batch_id: int = 0
+    accepted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    observables: int = 0
+    rejected: int = 0
+    rejections: list[Rejection] = field(default_factory=list)
+    report_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "accepted": self.accepted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "withdrawn": self.withdrawn,
+            "observables": self.observables,
+            "rejected": self.rejected,
+            "rejections": [r.as_dict() for r in self.rejections],
+        }
+
+
+@dataclass(frozen=True)
+class Agency:
+    code: str
+    country: str
+    default_marking: Marking
+
+
+def load_agency(conn: Connection, code: str) -> Agency:
+    row = conn.execute(select(agencies).where(agencies.c.code == code)).first()
+    if row is None:
+        raise NotFound(
+            f"agency {code!r} is not registered on this node; add it with "
+            f"`bersama agency add {code} --country CC --name NAME`",
+            field="agency",
+            value=code,
+        )
+    group = row.default_group
+    return Agency(row.code, row.country, Marking(TLP(row.default_tlp), group=group))
+
+
+def resolve_marking(draft: ReportDraft, batch_default: Marking | None, agency: Agency) -> Marking:
+    """Record's own marking, else the batch's (`--tlp`), else the agency default: never CLEAR
+    by accident."""
+    return draft.marking or batch_default or agency.default_marking
+
+
+def content_hash(draft: ReportDraft, marking: Marking) -> str:
+    payload = (
+        sorted(o.ref for o in draft.observables),
+        draft.title,
+        draft.crime_type.value,
+        [s.value for s in draft.scam_types],
+        str(draft.loss_amount) if draft.loss_amount is not None else None,
+        draft.loss_currency,
+        draft.occurred_at.isoformat() if draft.occurred_at else None,
+        draft.language,
+        draft.narrative,
+        draft.country,
+        draft.revoked,
+        marking.tlp.value,
+        marking.group,
+        sorted(marking.recipient_agencies),
+        sorted(marking.recipient_users),
+        list(draft.labels),
+    )
+    return hashlib.sha256(orjson.dumps(payload)).hexdigest()
+
+
+def _aware(ts: datetime) -> datetime:
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+
+
+def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    dialect = conn.dialect.name
+    stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+    conn.execute(stmt.on_conflict_do_nothing(), rows)
+
+
+class _Batch:
+    """State of one ingest batch; `run` drives it chunk by chunk."""
+
+    def __init__(
+        self,
+        conn: Connection,
+        settings: Settings,
+        agency: Agency,
+        actor: Reader,
+        batch_default: Marking | None,
+        source_format: str,
+        origin_peer: str | None,
+        clock: Clock,
+    ) -> None:
+        self.conn = conn
+        self.settings = settings
+        self.agency = agency
+        self.actor = actor
+        self.batch_default = batch_default
+        self.source_format = source_format
+        self.origin_peer = origin_peer
+        self.now = clock()
+        self.result = IngestResult()
+
+    def reject(self, rejection: Rejection) -> None:
+        self.result.rejected += 1
+        if len(self.result.rejections) < MAX_REJECTIONS_KEPT:
+            self.result.rejections.append(rejection)
+
+    def run(self, items: Iterable[ReportDraft | Rejection]) -> None:
+        pending: dict[str, ReportDraft] = {}
+        for item in items:
+            if isinstance(item, Rejection):
+                self.reject(item)
+                continue
+            seen = pending.get(item.source_id)
+            if seen is None or _aware(item.modified) > _aware(seen.modified):
+                pending[item.source_id] = item
+            if len(pending) >= CHUNK:
+                self.apply(list(pending.values()))
+                pending.clear()
+        if pending:
+            self.apply(list(pending.values()))
+
+    def apply(self, drafts: list[ReportDraft]) -> None:
+        conn = self.conn
+        existing = {
+            row.stix_id: row
+            for row in conn.execute(
+                select(
+                    reports.c.id, reports.c.stix_id, reports.c.agency, reports.c.modified,
+                    reports.c.content_hash, reports.c.revoked,
+                ).where(reports.c.stix_id.in_([d.source_id for d in drafts]))
+            )
+        }
+        new: list[tuple[ReportDraft, Marking, str]] = []
+        replace: list[tuple[int, ReportDraft, Marking, str]] = []
+        for draft in drafts:
+            marking = resolve_marking(draft, self.batch_default, self.agency)
+            digest = content_hash(draft, marking)
+            old = existing.get(draft.source_id)
+            if old is None:
+                new.append((draft, marking, digest))
+                continue
+            if old.agency != self.agency.code:
+                self.reject(Rejection(
+                    f"report id {draft.source_id} belongs to agency {old.agency}",
+                    field="id", value=draft.source_id, record=draft.source_id,
+                ))
+                continue
+            if (
+                old.revoked  # STIX: a revoked object stays revoked
+                or _aware(draft.modified) <= _aware(old.modified)
+                or old.content_hash == digest
+            ):
+                self.result.unchanged += 1
+                continue
+            replace.append((old.id, draft, marking, digest))
+
+        touched: set[int] = set()
+        split: set[int] = set()
+        if replace:
+            old_clusters, old_obs = correlate.detach(conn, [r[0] for r in replace])
+            split |= old_clusters
+            touched |= old_obs
+            ids = [r[0] for r in replace]
+            for table in (report_observables, report_audience):
+                conn.execute(table.delete().where(table.c.report_id.in_(ids)))
+        obs_ids = self._observable_ids(
+            [o for d, _, _ in new for o in d.observables]
+            + [o for _, d, _, _ in replace for o in d.observables]
+        )
+        added: list[int] = []
+        for draft, marking, digest in new:
+            rid = conn.execute(
+                insert(reports).values(**self._row(draft, marking, digest))
+            ).inserted_primary_key[0]
+            self._attach(rid, draft, marking, obs_ids, touched, added)
+            self.result.accepted += 1
+        for rid, draft, marking, digest in replace:
+            conn.execute(
+                update(reports).where(reports.c.id == rid)
+                .values(**self._row(draft, marking, digest))
+            )
+            self._attach(rid, draft, marking, obs_ids, touched, added)
+            if draft.revoked:
+                self.result.withdrawn += 1
+            else:
+                self.result.updated += 1
+        correlate.maintain(
+            conn, added=added, split_clusters=split, touched_observables=touched,
+            hub_threshold=self.settings.hub_threshold,
+        )
+
+    def _row(self, draft: ReportDraft, marking: Marking, digest: str) -> dict[str, Any]:
+        return {
+            "stix_id": draft.source_id,
+            "agency": self.agency.code,
+            "country": (draft.country or self.agency.country).upper(),
+            "created_by": None if self.actor.is_peer else self.actor.user,
+            "title": draft.title,
+            "crime_type": draft.crime_type.value,
+            "scam_types": ",".join(s.value for s in draft.scam_types),
+            "loss_amount": draft.loss_amount,
+            "loss_currency": draft.loss_currency,
+            "occurred_at": _aware(draft.occurred_at) if draft.occurred_at else None,
+            "modified": _aware(draft.modified),
+            "ingested_at": self.now,
+            "language": draft.language,
+            "narrative": draft.narrative,
+            "tlp": marking.tlp.value,
+            "sharing_group": marking.group,
+            "recipient_agencies": sorted(marking.recipient_agencies),
+            "recipient_users": sorted(marking.recipient_users),
+            "labels": list(draft.labels),
+            "revoked": draft.revoked,
+            "source_format": self.source_format,
+            "source_ref": draft.source_ref,
+            "content_hash": digest,
+            "origin_peer": self.origin_peer,
+            "cluster_id": None,
+        }
+
+    def _attach(
+        self, rid: int, draft: ReportDraft, marking: Marking, obs_ids: dict[str, int],
+        touched: set[int], added: list[int],
+    ) -> None:
+        conn = self.conn
+        self.result.report_ids.append(rid)
+        creator = None if self.actor.is_peer else self.actor.user
+        tokens = audience(marking, self.agency.code, creator)
+        conn.execute(insert(report_audience), [{"report_id": rid, "token": t} for t in tokens])
+        links = sorted({obs_ids[o.ref] for o in draft.observables})
+        if links:
+            conn.execute(
+                insert(report_observables),
+                [{"report_id": rid, "observable_id": oid} for oid in links],
+            )
+        self.result.observables += len(links)
+        self._publish(rid, draft, marking)
+        if draft.revoked:
+            return
+        correlate.add_counts(conn, dict.fromkeys(links, 1))
+        touched.update(links)
+        added.append(rid)
+
+    def _publish(self, rid: int, draft: ReportDraft, marking: Marking) -> None:
+        """Keep the STIX form of this report version for TAXII and exports."""
+        objs = draft_to_stix(
+            _with_marking(draft, marking), agency=self.agency.code,
+            agency_country=self.agency.country, identity_id=None,
+        )
+        self.conn.execute(
+            insert(stix_objects),
+            [
+                {
+                    "object_id": o["id"],
+                    "modified": o.get("modified", o.get("created", "")) or "",
+                    "type": o["type"],
+                    "spec_version": o.get("spec_version", "2.1"),
+                    "report_id": rid,
+                    "date_added": self.now,
+                    "body": orjson.dumps(o).decode(),
+                    "origin_peer": self.origin_peer,
+                }
+                for o in objs
+            ],
+        )
+
+    def _observable_ids(self, items: list[Observable]) -> dict[str, int]:
+        conn = self.conn
+        by_ref = {o.ref: o for o in items}
+        if not by_ref:
+            return {}
+        refs = list(by_ref)
+        ids: dict[str, int] = dict(
+            conn.execute(
+                select(observables.c.ref, observables.c.id).where(observables.c.ref.in_(refs))
+            ).all()
+        )
+        missing = [r for r in refs if r not in ids]
+        if missing:
+            listed = dict(
+                conn.execute(
+                    select(warninglist.c.ref, warninglist.c.agency).where(
+                        warninglist.c.ref.in_(missing)
+                    )
+                ).all()
+            )
+            rows = []
+            for ref in missing:
+                obs = by_ref[ref]
+                wl = is_warninglisted(obs) or (
+                    f"agency:{listed[ref]}" if ref in listed else None
+                )
+                rows.append({
+                    "ref": ref, "kind": obs.kind.value, "display": obs.display or obs.key,
+                    "attrs": dict(obs.attrs), "report_count": 0, "is_hub": False,
+                    "warninglist": wl,
+                })
+            _insert_ignore(conn, observables, rows)
+            ids.update(
+                conn.execute(
+                    select(observables.c.ref, observables.c.id).where(
+                        observables.c.ref.in_(missing)
+                    )
+                ).all()
+            )
+        return ids
+
+
+def _with_marking(draft: ReportDraft, marking: Marking) -> ReportDraft:
+    from dataclasses import replace
+
+    return draft if draft.marking == marking else replace(draft, marking=marking)
+
+
+def ingest(
+    conn: Connection,
+    settings: Settings,
+    *,
+    agency: str,
+    items: Iterable[ReportDraft | Rejection],
+    source_format: str,
+    source: str,
+    actor: Reader,
+    batch_marking: Marking | None = None,
+    origin_peer: str | None = None,
+    clock: Clock = utcnow,
+) -> IngestResult:
+    """Ingest one batch inside the caller's transaction (see the failure policy above)."""
+    ag = load_agency(conn, agency)
+    batch = _Batch(conn, settings, ag, actor, batch_marking, source_format, origin_peer, clock)
+    batch_id = conn.execute(
+        insert(ingest_batches).values(
+            agency=ag.code, format=source_format, source=source[:500],
+            started_at=batch.now, status="running",
+        )
+    ).inserted_primary_key[0]
+    batch.run(items)
+    r = batch.result
+    r.batch_id = int(batch_id)
+    conn.execute(
+        update(ingest_batches).where(ingest_batches.c.id == batch_id).values(
+            finished_at=clock(), accepted=r.accepted + r.updated + r.withdrawn,
+            unchanged=r.unchanged, rejected=r.rejected, status="done",
+        )
+    )
+    return r
+
+
+def counting(items: Iterable[ReportDraft | Rejection], tick: Callable[[int], None]) -> Iterator[
+    ReportDraft | Rejection
+]:
+    """Pass items through, calling `tick(n)` every 500 items (progress bars)."""
+    n = 0
+    for item in items:
+        n += 1
+        if n % 500 == 0:
+            tick(n)
+        yield item
+    tick(n)
+
+
+def require_format(fmt: str) -> str:
+    if fmt not in {"stix", "misp", "csv", "text"}:
+        raise InvalidInput(
+            f"unknown format {fmt!r}; expected stix, misp, csv or text", field="format", value=fmt
+        )
+    return fmt

@@ -1,0 +1,104 @@
+"""Money amounts in free text: `RM 5,000`, `USD 1.2k`, `฿3,000`, `5.000.000 VND`, `Rp 2 juta`.
+
+Returns (amount, ISO 4217 code) pairs in order of appearance.  Separators
+are read by the usual conventions: with both `,` and `.` the last one is the
+decimal mark; a single kind of separator followed by groups of exactly three
+digits is a thousands separator when repeated or when the currency has no
+minor unit in everyday use (IDR, VND, KRW, JPY, LAK, KHR, MMK), otherwise a
+decimal mark.  Multipliers in the languages of the region are understood
+(k, m, juta/jt, ribu/rb, triệu/tr, nghìn/ngàn, tỷ, bn, mil, million).  A bare
+`$` is read as USD; `¥` as JPY (write CNY, RMB or 元 for the yuan).
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_CURRENCIES: dict[str, str] = {
+    "rm": "MYR", "myr": "MYR", "ringgit": "MYR",
+    "s$": "SGD", "sg$": "SGD", "sgd": "SGD",
+    "฿": "THB", "thb": "THB", "baht": "THB", "บาท": "THB",
+    "rp": "IDR", "rp.": "IDR", "idr": "IDR", "rupiah": "IDR",
+    "₱": "PHP", "php": "PHP", "peso": "PHP", "pesos": "PHP", "piso": "PHP",
+    "₫": "VND", "vnd": "VND", "đ": "VND", "dong": "VND", "đồng": "VND", "vnđ": "VND",
+    "mmk": "MMK", "kyat": "MMK", "kyats": "MMK", "ks": "MMK",
+    "៛": "KHR", "khr": "KHR", "riel": "KHR", "riels": "KHR",
+    "₭": "LAK", "lak": "LAK", "kip": "LAK",
+    "b$": "BND", "bnd": "BND",
+    "us$": "USD", "usd": "USD", "$": "USD",
+    "a$": "AUD", "aud": "AUD",
+    "¥": "JPY", "jpy": "JPY", "yen": "JPY", "円": "JPY",
+    "cny": "CNY", "rmb": "CNY", "元": "CNY", "人民币": "CNY", "yuan": "CNY",
+    "₩": "KRW", "krw": "KRW", "won": "KRW", "원": "KRW",
+    "€": "EUR", "eur": "EUR", "£": "GBP", "gbp": "GBP", "inr": "INR", "₹": "INR",
+    "hk$": "HKD", "hkd": "HKD", "nz$": "NZD", "nzd": "NZD",
+}
+_ONE = Decimal(1)
+_NO_MINOR = frozenset({"IDR", "VND", "KRW", "JPY", "LAK", "KHR", "MMK"})
+_MULT: dict[str, Decimal] = {
+    "k": Decimal(1000), "rb": Decimal(1000), "ribu": Decimal(1000), "nghìn": Decimal(1000),
+    "ngàn": Decimal(1000), "ngan": Decimal(1000), "nghin": Decimal(1000),
+    "thousand": Decimal(1000), "libo": Decimal(1000),
+    "m": Decimal(10**6), "mil": Decimal(10**6), "million": Decimal(10**6),
+    "juta": Decimal(10**6), "jt": Decimal(10**6), "triệu": Decimal(10**6),
+    "tr": Decimal(10**6), "trieu": Decimal(10**6), "milyon": Decimal(10**6),
+    "bn": Decimal(10**9), "billion": Decimal(10**9), "b": Decimal(10**9),
+    "tỷ": Decimal(10**9), "ty": Decimal(10**9), "miliar": Decimal(10**9),
+}
+
+
+def _alt(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_CUR = _alt(list(_CURRENCIES))
+_MUL = _alt(list(_MULT))
+_NUM = r"\d{1,3}(?:[.,\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
+_AMOUNT = re.compile(
+    rf"(?<![\w$])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?:\s?(?P<m1>{_MUL})(?!\w))?"
+    rf"|(?<![\w.,])(?P<n2>{_NUM})(?:\s?(?P<m2>{_MUL})(?!\w))?\s?(?P<post>{_CUR})(?!\w)",
+    re.IGNORECASE,
+)
+
+
+def _number(text: str, currency: str) -> Decimal | None:
+    s = text.replace("\u00a0", " ").replace(" ", "")
+    has_dot, has_comma = "." in s, "," in s
+    if has_dot and has_comma:
+        dec = "." if s.rfind(".") > s.rfind(",") else ","
+        s = s.replace("," if dec == "." else ".", "").replace(dec, ".")
+    elif has_dot or has_comma:
+        sep = "." if has_dot else ","
+        parts = s.split(sep)
+        grouped = all(len(p) == 3 for p in parts[1:])
+        if grouped and (len(parts) > 2 or currency in _NO_MINOR or sep == ","):
+            s = "".join(parts)
+        elif len(parts) == 2:
+            s = parts[0] + "." + parts[1]
+        else:
+            return None
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
+
+
+def extract_amounts(text: str) -> list[tuple[Decimal, str]]:
+    """Money amounts with their ISO 4217 currency, in order of appearance."""
+    out: list[tuple[Decimal, str]] = []
+    for m in _AMOUNT.finditer(text):
+        cur_word = m.group("pre") or m.group("post")
+        currency = _CURRENCIES[cur_word.lower()]
+        raw = m.group("n1") or m.group("n2")
+        mult = m.group("m1") or m.group("m2")
+        value = _number(raw, currency)
+        if value is None:
+            continue
+        if mult:
+            value *= _MULT[mult.lower()]
+        value = value.normalize()
+        if value == value.to_integral_value():
+            value = value.quantize(_ONE)
+        out.append((value, currency))
+    return out

@@ -1,0 +1,333 @@
+"""Entity extraction from free text: advisories, victim narratives, chat logs.
+
+Candidates are found with cheap regular expressions (and `phonenumbers`'
+`PhoneNumberMatcher` at `Leniency.VALID` for phone numbers), then validated by
+the same normalisers as everything else; a candidate that fails is skipped
+(this is extraction, not validation) but kept with its reason for
+`extract_entities_with_rejections`.  Text is refanged first (`hxxp`, `[.]`,
+`(dot)`, `[at]`), so defanged indicators are found like plain ones.
+
+Passes run from the most to the least specific (e-mails, URLs, messenger
+links, crypto, hashes, IPs, bank accounts, e-wallets, handles, phones, bare
+domains); each claims its span of text so that, say, the digits of a bank
+account are not also read as a phone number, or a host inside a URL as a
+domain.  A phone number next to an e-wallet provider gives both the e-wallet
+and the phone.  Results are de-duplicated and ordered by first appearance.
+
+Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
+appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberMatcher
+
+from bersama.errors import InvalidObservable
+from bersama.observables._common import refang
+from bersama.observables.accounts import BANK_ALIASES, WALLET_SPECS, bank_account, ewallet
+from bersama.observables.crypto import PATTERN_TEXT, crypto
+from bersama.observables.handles import handle
+from bersama.observables.hashes import file_hash
+from bersama.observables.model import Kind, Observable
+from bersama.observables.net import email, ip
+from bersama.observables.phone import phone
+from bersama.observables.url import domain, url
+
+MAX_TEXT = 1_000_000
+"""Longest text scanned; longer input is scanned up to this many characters."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A candidate that looked like an identifier but failed validation."""
+
+    value: str
+    reason: str
+    kind: Kind | None = None
+    start: int = 0
+
+
+_DEFANG_TEXT = re.compile(
+    r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[:\]|\[://\]|\[@\]|\[at\]|\(at\)"
+    r"|\bh[xX]{2}p(?=s?(?:://|\[))|\bfxp(?=://)",
+    re.IGNORECASE,
+)
+_DEFANG_MAP = {"[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".", "{dot}": ".",
+               "[:]": ":", "[://]": "://", "[@]": "@", "[at]": "@", "(at)": "@",
+               "hxxp": "http", "fxp": "ftp"}
+
+_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9\u00a1-\uffff.-]+\.[A-Za-z\u00a1-\uffff-]{2,63}")
+_URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
+_MSG_LINK = re.compile(
+    r"(?<![\w.])(?:https?://)?(?:www\.)?(?:(t\.me|telegram\.me)/([A-Za-z][A-Za-z0-9_]{3,31})"
+    r"|(wa\.me)/(\+?\d{6,15})|(line\.me)/ti/p/~?([A-Za-z0-9._-]{3,20}))(?![\w/])",
+    re.IGNORECASE,
+)
+_CRYPTO = re.compile(rf"(?<![0-9A-Za-z])(?:{PATTERN_TEXT})(?![0-9A-Za-z])")
+_HASH = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})(?![0-9A-Za-z])")
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_DIGITS = re.compile(r"(?<![\d\w])\+?\d(?:[ -]?\d){5,19}(?![\d\w])")
+_HOST = re.compile(
+    r"(?<![\w@.\-/])((?:[A-Za-z0-9\u00a1-\uffff](?:[A-Za-z0-9\u00a1-\uffff-]{0,62})\.)+"
+    r"[A-Za-z\u00a1-\uffff]{2,63})(/[^\s<>\"']*)?(?![\w@])"
+)
+_FILE_TLDS = frozenset({"md", "py", "sh", "pl", "rs", "so", "zip", "mov", "ps", "sc", "tf", "pm"})
+_TRAILING = ".,;:!?)]}'\"»”’>…"
+_HANDLE = re.compile(
+    r"\b(telegram|tele|tg|line(?:\s?id)?|ig|instagram|insta|tiktok|twitter|wechat|weixin|"
+    r"whatsapp|wa|zalo|viber|signal|facebook|fb|kakao(?:talk)?)\b"
+    r"(?:\s*(?:id|handle|username|account|acc|number|no\.?))?\s*[:：\-]?\s*"
+    r"(@[A-Za-z0-9_.]{2,64}|\+?\d[\d -]{5,18}\d|(?<=[:：])\s*[A-Za-z][A-Za-z0-9_.]{2,63}"
+    r"|(?<=[:：] )[A-Za-z][A-Za-z0-9_.]{2,63})",
+    re.IGNORECASE,
+)
+_PHONE_MESSENGERS = frozenset({"whatsapp", "wa", "zalo", "viber", "signal", "telegram", "tg"})
+_BANK_WINDOW = 40
+_WALLET_WINDOW = 40
+
+
+def _alias_regex(aliases: list[str], *, case_sensitive: bool) -> re.Pattern[str] | None:
+    if not aliases:
+        return None
+    parts = []
+    for a in sorted(set(aliases), key=len, reverse=True):
+        body = r"[\s\-]*".join(re.escape(w) for w in a.split())
+        parts.append(rf"(?<![\w]){body}(?![\w])" if a.isascii() else body)
+    return re.compile("|".join(parts), 0 if case_sensitive else re.IGNORECASE)
+
+
+def _bank_index() -> tuple[dict[str, dict[str, str]], list[re.Pattern[str]]]:
+    """Surface form (lower) -> {country: code}, and the regexes that find the forms."""
+    import json  # noqa: PLC0415 - only the raw spellings are needed, once
+    from importlib import resources  # noqa: PLC0415
+
+    raw = json.loads(resources.files("bersama.observables").joinpath("data", "banks.json")
+                     .read_text("utf-8"))
+    raw.pop("_about", None)
+    forms: dict[str, dict[str, str]] = {}
+    for country, banks in raw.items():
+        for code, spellings in banks.items():
+            for form in (code, *spellings):
+                forms.setdefault(form.lower(), {})[country] = code
+    short = [f for f in forms if len(f) <= 3 and f.isascii()]
+    long_ = [f for f in forms if f not in short]
+    pats = [p for p in (
+        _alias_regex([f.upper() for f in short], case_sensitive=True),
+        _alias_regex(long_, case_sensitive=False),
+    ) if p is not None]
+    return forms, pats
+
+
+def _wallet_index() -> tuple[dict[str, str], re.Pattern[str] | None]:
+    forms: dict[str, str] = {}
+    for code, spec in WALLET_SPECS.items():
+        for form in (spec["name"], *spec["aliases"]):
+            forms[form.lower()] = code
+    # Names that are everyday words (Malay/Indonesian "dana" = funds) must match in brand case.
+    return forms, _alias_regex(list(forms), case_sensitive=False)
+
+
+_BANK_FORMS, _BANK_PATTERNS = _bank_index()
+_WALLET_FORMS, _WALLET_PATTERN = _wallet_index()
+_WORD_BRANDS = {"dana": "DANA", "wave": "Wave", "wing": "Wing", "boost": "Boost", "maya": "Maya"}
+assert BANK_ALIASES  # the accounts tables loaded (same data file)  # noqa: S101
+
+
+class _Scan:
+    """Collects observables and rejections, and the spans already claimed."""
+
+    def __init__(self, text: str, country: str | None) -> None:
+        self.text = text
+        self.country = country
+        self.found: list[tuple[int, Observable]] = []
+        self.rejected: list[Rejected] = []
+        self.claimed: list[tuple[int, int]] = []
+
+    def free(self, start: int, end: int) -> bool:
+        return all(end <= a or start >= b for a, b in self.claimed)
+
+    def add(self, start: int, end: int, kind: Kind | None, value: str,
+            fn: Callable[[], Observable], *, claim: bool = True) -> Observable | None:
+        try:
+            obs = fn()
+        except InvalidObservable as exc:
+            self.rejected.append(Rejected(value=value, reason=exc.detail, kind=kind, start=start))
+            return None
+        self.found.append((start, obs))
+        if claim:
+            self.claimed.append((start, end))
+        return obs
+
+
+def _trim(s: str) -> str:
+    while s and s[-1] in _TRAILING:
+        if s[-1] == ")" and s.count("(") >= s.count(")"):
+            break
+        s = s[:-1]
+    return s
+
+
+def _unclaimed(scan: _Scan, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]:
+    for m in pattern.finditer(scan.text):
+        if scan.free(m.start(), m.end()):
+            yield m
+
+
+def _pass_simple(scan: _Scan) -> None:
+    for m in _unclaimed(scan, _EMAIL):
+        v = _trim(m.group())
+        scan.add(m.start(), m.start() + len(v), Kind.EMAIL, v, lambda v=v: email(v))
+    for m in _unclaimed(scan, _MSG_LINK):
+        if m.group(1):
+            plat, name = "telegram", m.group(2)
+        elif m.group(3):
+            plat, name = "whatsapp", m.group(4)
+        else:
+            plat, name = "line", m.group(6)
+        scan.add(m.start(), m.end(), Kind.HANDLE, m.group(),
+                 lambda p=plat, n=name: handle(p, n, scan.country))
+    for m in _unclaimed(scan, _URL):
+        v = _trim(m.group())
+        scan.add(m.start(), m.start() + len(v), Kind.URL, v, lambda v=v: url(v))
+    for m in _unclaimed(scan, _CRYPTO):
+        scan.add(m.start(), m.end(), Kind.CRYPTO, m.group(), lambda v=m.group(): crypto(v))
+    for m in _unclaimed(scan, _HASH):
+        scan.add(m.start(), m.end(), None, m.group(), lambda v=m.group(): file_hash(v))
+    for m in _unclaimed(scan, _IPV4):
+        scan.add(m.start(), m.end(), Kind.IPV4, m.group(), lambda v=m.group(): ip(v))
+    for m in _unclaimed(scan, _IPV6):
+        if m.group().count(":") >= 2 and any(c.isalnum() for c in m.group()):
+            try:
+                obs = ip(m.group())
+            except InvalidObservable:
+                continue  # times and ratios look like this; not worth a rejection
+            scan.found.append((m.start(), obs))
+            scan.claimed.append((m.start(), m.end()))
+
+
+def _bank_for(form: str, country: str | None) -> tuple[str, str] | None:
+    by_country = _BANK_FORMS.get(form.lower(), {})
+    if country and country in by_country:
+        return country, by_country[country]
+    if len(by_country) == 1:
+        ((c, code),) = by_country.items()
+        return c, code
+    return None
+
+
+def _pass_accounts(scan: _Scan) -> None:
+    text = scan.text
+    for pat in _BANK_PATTERNS:
+        for m in pat.finditer(text):
+            bank = _bank_for(m.group(), scan.country)
+            window_end = min(len(text), m.end() + _BANK_WINDOW)
+            d = _DIGITS.search(text, m.end(), window_end)
+            if d is None or not scan.free(d.start(), d.end()) or d.group().startswith("+"):
+                continue
+            if bank is None:
+                scan.rejected.append(Rejected(d.group(), f"bank {m.group()!r} is ambiguous "
+                                              "without a country", Kind.BANK_ACCOUNT, d.start()))
+                continue
+            cc, code = bank
+            scan.add(d.start(), d.end(), Kind.BANK_ACCOUNT, d.group(),
+                     lambda cc=cc, code=code, v=d.group(): bank_account(cc, code, v))
+    if _WALLET_PATTERN is None:
+        return
+    for m in _WALLET_PATTERN.finditer(text):
+        word = m.group()
+        brand = _WORD_BRANDS.get(word.lower())
+        if brand is not None and word != brand and word != brand.upper():
+            continue
+        code = _WALLET_FORMS[" ".join(word.lower().split())] if " ".join(
+            word.lower().split()) in _WALLET_FORMS else _WALLET_FORMS.get(word.lower())
+        if code is None:
+            continue
+        d = _DIGITS.search(text, m.end(), min(len(text), m.end() + _WALLET_WINDOW))
+        if d is None or not scan.free(d.start(), d.end()):
+            continue
+        # The wallet does not claim the digits: the phone pass may still read them.
+        scan.add(d.start(), d.end(), Kind.EWALLET, d.group(),
+                 lambda c=code, v=d.group(): ewallet(c, v, scan.country), claim=False)
+
+
+def _pass_handles(scan: _Scan) -> None:
+    for m in _unclaimed(scan, _HANDLE):
+        plat = m.group(1).lower().replace(" ", "")
+        plat = "line" if plat.startswith("line") else plat
+        val = _trim(m.group(2).strip())
+        is_number = val.lstrip("+")[:1].isdigit()
+        if is_number and plat not in _PHONE_MESSENGERS:
+            continue
+        start = m.start(2)
+        scan.add(start, m.end(), Kind.HANDLE, val,
+                 lambda p=plat, v=val: handle(p, v, scan.country), claim=not is_number)
+
+
+def _pass_phones(scan: _Scan) -> None:
+    region = scan.country or "ZZ"
+    for pm in PhoneNumberMatcher(scan.text, region, leniency=Leniency.VALID):
+        if not scan.free(pm.start, pm.end):
+            continue
+        e164 = phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164)
+        scan.add(pm.start, pm.end, Kind.PHONE, pm.raw_string, lambda v=e164: phone(v))
+
+
+def _pass_domains(scan: _Scan) -> None:
+    for m in _unclaimed(scan, _HOST):
+        host, path = m.group(1), m.group(2)
+        tld = host.rsplit(".", 1)[-1].lower()
+        if tld in _FILE_TLDS and not host.lower().startswith("www."):
+            continue
+        if path and len(_trim(path)) > 1:
+            v = _trim(host + path)
+            scan.add(m.start(), m.start() + len(v), Kind.URL, v, lambda v=v: url(v))
+            continue
+        try:
+            obs = domain(host)
+        except InvalidObservable:
+            continue  # "e.g.", "file.txt", abbreviations: not worth a rejection
+        scan.found.append((m.start(), obs))
+        scan.claimed.append((m.start(), m.end()))
+
+
+def _refang_text(text: str) -> str:
+    return _DEFANG_TEXT.sub(lambda m: _DEFANG_MAP.get(m.group().lower(), m.group()), text)
+
+
+def extract_entities_with_rejections(
+    text: str, *, country: str | None = None
+) -> tuple[list[Observable], list[Rejected]]:
+    """Identifiers found in `text` (de-duplicated, in order) and the candidates refused."""
+    if not isinstance(text, str):
+        raise InvalidObservable("text must be a string", field="text", value=repr(text))
+    cc = country.strip().upper() if country else None
+    if cc is not None and cc not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidObservable(f"unknown country code {country!r}", field="country",
+                                value=country)
+    scan = _Scan(_refang_text(text[:MAX_TEXT]), cc)
+    _pass_simple(scan)
+    _pass_accounts(scan)
+    _pass_handles(scan)
+    _pass_phones(scan)
+    _pass_domains(scan)
+    seen: set[str] = set()
+    out: list[Observable] = []
+    for _, obs in sorted(scan.found, key=lambda t: t[0]):
+        if obs.ref not in seen:
+            seen.add(obs.ref)
+            out.append(obs)
+    return out, sorted(scan.rejected, key=lambda r: r.start)
+
+
+def extract_entities(text: str, *, country: str | None = None) -> list[Observable]:
+    """Identifiers found in `text`, de-duplicated, in order of first appearance."""
+    return extract_entities_with_rejections(text, country=country)[0]
+
+
+__all__ = ["Rejected", "extract_entities", "extract_entities_with_rejections", "refang"]

@@ -1,0 +1,102 @@
+"""`guess(value)`: find the kind of a free-form value, for `bersama check VALUE`.
+
+An explicit `kind:` prefix (`bank-account:MY:MBB:5123...`, `handle:telegram:foo`,
+also the short forms `bank:`, `wallet:`, `ip:`, `hash:`) always wins.  Otherwise
+the kinds are tried from the most to the least self-describing: URL (with a
+scheme, or defanged), Telegram/WhatsApp links as handles, e-mail, IP, crypto
+address, hash, phone number (needs `+`/`00` or a country), domain, and last a
+scheme-less URL (`host/path`).  When nothing fits, the error lists what was
+tried and why each failed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from bersama.errors import InvalidObservable
+from bersama.observables._common import clean, invalid, refang
+from bersama.observables.crypto import crypto, looks_like_crypto
+from bersama.observables.handles import handle
+from bersama.observables.hashes import file_hash, looks_like_hash
+from bersama.observables.model import Kind, Observable
+from bersama.observables.net import email, ip
+from bersama.observables.normalise import normalise
+from bersama.observables.phone import looks_like_phone, phone
+from bersama.observables.url import domain, url
+
+_PREFIXES: dict[str, Kind | str] = {k.value: k for k in Kind}
+_PREFIXES.update({
+    "bank": Kind.BANK_ACCOUNT, "bankaccount": Kind.BANK_ACCOUNT, "bank_account": Kind.BANK_ACCOUNT,
+    "wallet": Kind.EWALLET, "e-wallet": Kind.EWALLET, "tel": Kind.PHONE,
+    "ip": "ip", "hash": "hash", "mailto": Kind.EMAIL, "sha-1": Kind.SHA1,
+    "sha-256": Kind.SHA256, "btc": Kind.CRYPTO, "eth": Kind.CRYPTO,
+})
+_SCHEME = re.compile(r"\A(?:https?|hxxps?|h\[?xx\]?ps?|ftp|wss?)(?:\[?:\]?//|\[://\])",
+                     re.IGNORECASE)
+_DEFANG = re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{\.\}", re.IGNORECASE)
+_MSG_LINK = re.compile(
+    r"\A(?:https?://)?(?:www\.)?(t\.me|telegram\.me|wa\.me)/([A-Za-z0-9_+]+)/?\Z", re.IGNORECASE
+)
+
+
+def _explicit(s: str, country: str | None) -> Observable | None:
+    head, sep, rest = s.partition(":")
+    if not sep:
+        return None
+    kind = _PREFIXES.get(head.strip().lower())
+    if kind is None or (kind is Kind.URL and rest.startswith("//")):
+        return None
+    rest = rest.strip()
+    if kind == "ip":
+        return ip(rest)
+    if kind == "hash":
+        return file_hash(rest)
+    return normalise(kind, rest, country=country)
+
+
+def guess(value: str, *, country: str | None = None) -> Observable:
+    """Detect the kind of `value` and normalise it; see the module docstring for the order."""
+    s = clean(value, "value")
+    found = _explicit(s, country)
+    if found is not None:
+        return found
+    tried: list[str] = []
+
+    def attempt(name: str, fn: Callable[[], Observable]) -> Observable | None:
+        try:
+            return fn()
+        except InvalidObservable as exc:
+            tried.append(f"{name}: {exc.detail}")
+            return None
+
+    candidates: list[tuple[str, Callable[[], Observable]]] = []
+    m = _MSG_LINK.match(s)
+    if m:
+        platform = "whatsapp" if m.group(1).lower() == "wa.me" else "telegram"
+        candidates.append(("handle", lambda: handle(platform, m.group(2), country)))
+    if _SCHEME.match(s) or (_DEFANG.search(s) and "/" in s):
+        candidates.append(("url", lambda: url(s)))
+    if "@" in s or "[at]" in s.lower():
+        candidates.append(("email", lambda: email(s)))
+    plain = refang(s)
+    if ":" in plain or (plain.replace(".", "").isdigit() and plain.count(".") == 3):
+        candidates.append(("ip", lambda: ip(s)))
+    if looks_like_crypto(s):
+        candidates.append(("crypto", lambda: crypto(s)))
+    if looks_like_hash(s):
+        candidates.append(("hash", lambda: file_hash(s)))
+    if looks_like_phone(s):
+        candidates.append(("phone", lambda: phone(s, country)))
+    if "." in plain and "/" not in plain and "@" not in plain:
+        candidates.append(("domain", lambda: domain(s)))
+    if "/" in plain and not _SCHEME.match(s):
+        candidates.append(("url", lambda: url(s)))
+    for name, fn in candidates:
+        obs = attempt(name, fn)
+        if obs is not None:
+            return obs
+    why = "; ".join(tried) if tried else "it looks like no supported kind"
+    invalid(f"not a recognised identifier ({why}); prefix it with a kind, e.g. "
+            "'bank-account:MY:MBB:5123456789' or 'handle:telegram:name'",
+            field="value", value=s)

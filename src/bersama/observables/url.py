@@ -1,0 +1,221 @@
+"""URLs and domains, canonicalised so that spellings of one address meet.
+
+URL key: lower-case scheme and host, host in IDNA/punycode (display keeps the
+unicode form), default port removed, dot segments resolved, percent-encoding
+normalised (unreserved characters decoded, other escapes upper-cased, unsafe
+characters encoded), empty path -> "/", fragment dropped.  Query strings are
+kept as given (order can matter to the server).  Defanged forms (`hxxps://`,
+`[.]`, `(dot)`, `[:]`) are accepted.  A value without a scheme is taken as
+`http://` (how reports usually write a bare address).
+
+The registered domain comes from `tldextract` with its bundled suffix list and
+no network, private suffixes included, so `a.github.io` and `b.github.io` stay
+apart.  The extractor is built once, lazily.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+from typing import Any
+
+import idna
+
+from bersama.observables._common import clean, invalid, make, refang
+from bersama.observables.model import Kind, Observable
+
+_SCHEMES = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
+_SCHEME_RE = re.compile(r"\A([A-Za-z][A-Za-z0-9+.-]*)://")
+_ASCII_HOST = re.compile(r"\A[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0-9_-]{0,62}))*\Z")
+_PCT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# Characters left as they are in a path or query (RFC 3986 pchar + "/" "?" and "%").
+_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%")
+_HOST_SPLIT = re.compile(r"[/?#]")
+_LONE_PCT = re.compile(r"%(?![0-9A-F]{2})")
+
+_extractor: Any = None
+
+
+def _tld() -> Any:
+    """The one tldextract instance: bundled suffix snapshot, no cache dir, no network."""
+    global _extractor  # noqa: PLW0603 - a lazily built module singleton is the point
+    if _extractor is None:
+        import tldextract  # noqa: PLC0415 - deferred: building it reads the bundled list
+
+        _extractor = tldextract.TLDExtract(
+            suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True
+        )
+    return _extractor
+
+
+@lru_cache(maxsize=65536)
+def registered_domain(host: str) -> str:
+    """Registered domain (domain under a public or private suffix) of a punycode host, or ""."""
+    r = _tld().extract_str(host)
+    if not r.suffix or not r.domain:
+        return ""
+    return f"{r.domain}.{r.suffix}"
+
+
+def _ascii_host(host: str, field: str, original: str) -> str:
+    """Lower-case punycode form of a host name; refuse what is not a host."""
+    h = host.rstrip(".").lower()
+    if not h:
+        invalid("empty host", field=field, value=original)
+    if _ASCII_HOST.match(h):
+        if "xn--" in h:
+            try:
+                idna.decode(h)
+            except idna.IDNAError as exc:
+                invalid(f"invalid punycode host: {exc}", field=field, value=original)
+        return h
+    try:
+        out = idna.encode(h, uts46=True).decode("ascii")
+    except idna.IDNAError as exc:
+        invalid(f"invalid host name: {exc}", field=field, value=original)
+    if not _ASCII_HOST.match(out):
+        invalid("invalid host name", field=field, value=original)
+    return out
+
+
+def unicode_host(host: str) -> str:
+    if "xn--" not in host:
+        return host
+    try:
+        return str(idna.decode(host))
+    except idna.IDNAError:
+        return host
+
+
+def _pct_fix(m: re.Match[str]) -> str:
+    b = int(m.group(1), 16)
+    return chr(b) if b in _UNRESERVED else "%" + m.group(1).upper()
+
+
+def _normalise_pct(s: str) -> str:
+    if "%" in s:
+        s = _PCT.sub(_pct_fix, s)
+    if not all(ch in _SAFE for ch in s):
+        s = "".join(
+            ch if ch in _SAFE else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in s
+        )
+    if "%" in s:
+        s = _LONE_PCT.sub("%25", s)
+    return s
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 section 5.2.4."""
+    if "." not in path:
+        return path
+    segs = path.split("/")
+    out: list[str] = []
+    for seg in segs[1:]:
+        if seg == "..":
+            if out:
+                out.pop()
+        elif seg != ".":
+            out.append(seg)
+    trailing = segs[-1] in (".", "..")
+    return "/" + "/".join(out) + ("/" if trailing and out else "")
+
+
+def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool]:
+    """Split `host[:port]` into (key host, display host, port, is_ip)."""
+    port: int | None = None
+    if hostport.startswith("["):
+        end = hostport.find("]")
+        if end == -1:
+            invalid("unclosed [ in IPv6 host", field="url", value=original)
+        lit, rest = hostport[1:end], hostport[end + 1:]
+        try:
+            ip6 = ipaddress.IPv6Address(lit)
+        except ValueError:
+            invalid(f"invalid IPv6 host {lit!r}", field="url", value=original)
+        host = disp = f"[{ip6.compressed}]"
+        is_ip = True
+    else:
+        h, sep, rest = hostport.partition(":")
+        rest = sep + rest
+        try:
+            host = disp = str(ipaddress.IPv4Address(h))
+            is_ip = True
+        except ValueError:
+            host = _ascii_host(h, "url", original)
+            disp = unicode_host(host)
+            is_ip = False
+    if rest:
+        p = rest[1:] if rest.startswith(":") else None
+        if p is None or (p and not p.isdigit()) or (p and int(p) > 65535):
+            invalid(f"invalid port {rest!r}", field="url", value=original)
+        port = int(p) if p else None
+    return host, disp, port, is_ip
+
+
+@lru_cache(maxsize=65536)
+def url(value: str) -> Observable:
+    """Canonicalise a URL (defanged forms accepted); see the module docstring for the rules."""
+    s = refang(clean(value, "url")).strip("<>\"' ")
+    if any(ch.isspace() for ch in s):
+        invalid("whitespace inside a URL", field="url", value=value)
+    m = _SCHEME_RE.match(s)
+    if m:
+        scheme = m.group(1).lower()
+        rest = s[m.end():]
+    else:
+        if ":" in s.split("/", 1)[0] and not re.match(r"\A[^:/]+:\d+(?:[/?#]|\Z)", s):
+            invalid("not a URL (unsupported scheme or no //)", field="url", value=value)
+        scheme, rest = "http", s
+    if scheme not in _SCHEMES:
+        invalid(f"unsupported URL scheme {scheme!r}", field="url", value=value)
+    cut = _HOST_SPLIT.search(rest)
+    authority, tail = (rest[: cut.start()], rest[cut.start():]) if cut else (rest, "")
+    userinfo, at, hostport = authority.rpartition("@")
+    if not at:
+        userinfo = ""
+    host, disp_host, port, is_ip = _host_port(hostport, value)
+    rd = ""
+    if not is_ip:
+        rd = registered_domain(host)
+        if not rd:
+            invalid(f"host {host!r} has no public suffix", field="url", value=value)
+    if port == _SCHEMES[scheme]:
+        port = None
+    tail = tail.split("#", 1)[0]
+    path, q, query = tail.partition("?")
+    path = _remove_dot_segments(_normalise_pct(path)) if path else "/"
+    if not path.startswith("/"):
+        path = "/" + path
+    query = _normalise_pct(query) if query else ""
+    ui = (_normalise_pct(userinfo) + "@") if userinfo else ""
+    portpart = f":{port}" if port is not None else ""
+    qpart = f"?{query}" if query else ""
+    key = f"{scheme}://{ui}{host}{portpart}{path}{qpart}"
+    display = f"{scheme}://{ui}{disp_host}{portpart}{path}{qpart}"
+    attrs = {"host": host}
+    if rd:
+        attrs["registered_domain"] = rd
+    return make(Kind.URL, key, display, attrs)
+
+
+@lru_cache(maxsize=65536)
+def domain(value: str) -> Observable:
+    """A host name: lower-case punycode, must sit under a public suffix."""
+    s = refang(clean(value, "domain"))
+    if any(ch in s for ch in "/@: \t"):
+        invalid("not a domain name (looks like a URL, e-mail or host:port)", field="domain",
+                value=value)
+    try:
+        ipaddress.ip_address(s)
+    except ValueError:
+        pass
+    else:
+        invalid("an IP address, not a domain name", field="domain", value=value)
+    host = _ascii_host(s, "domain", value)
+    rd = registered_domain(host)
+    if not rd:
+        invalid(f"{host!r} has no registrable name under a public suffix", field="domain",
+                value=value)
+    return make(Kind.DOMAIN, host, unicode_host(host), {"registered_domain": rd})

@@ -1,0 +1,294 @@
+"""Incremental cluster maintenance in SQL, and the full rebuild it must agree with.
+
+Clusters are connected components of reports joined by *linkable* observables:
+not on a warninglist and not a hub (linked to more than `hub_threshold` active
+reports).  A cluster's id is its smallest report id, so an incremental result
+and `rebuild` produce identical rows, which the tests compare exactly.
+
+Cost: adding reports unions them with the clusters reachable through their
+own observables and relabels only the smaller-id-losing clusters, so it grows
+with what is new, not with what is stored.  Only splits (a report withdrawn,
+a value turning into a hub) re-read a whole cluster, and only that cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+
+from bersama.correlation.unionfind import UnionFind, components
+from bersama.store.tables.core import clusters, observables, report_observables, reports
+
+CHUNK = 5000
+
+
+def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+_linkable = and_(observables.c.warninglist.is_(None), observables.c.is_hub.is_(False))
+
+
+def refresh_hubs(conn: Connection, observable_ids: Iterable[int], threshold: int) -> tuple[
+    list[int], list[int]
+]:
+    """Flip hub flags of the given observables; return (new hubs, former hubs)."""
+    ids = sorted(set(observable_ids))
+    new_hubs: list[int] = []
+    old_hubs: list[int] = []
+    for part in _chunks(ids):
+        rows = conn.execute(
+            select(observables.c.id, observables.c.report_count, observables.c.is_hub).where(
+                observables.c.id.in_(part)
+            )
+        ).all()
+        for oid, count, is_hub in rows:
+            if not is_hub and count > threshold:
+                new_hubs.append(oid)
+            elif is_hub and count <= threshold:
+                old_hubs.append(oid)
+    for flag, group in ((True, new_hubs), (False, old_hubs)):
+        for part in _chunks(group):
+            conn.execute(
+                update(observables).where(observables.c.id.in_(part)).values(is_hub=flag)
+            )
+    return new_hubs, old_hubs
+
+
+def _clusters_of_observables(conn: Connection, observable_ids: Sequence[int]) -> set[int]:
+    out: set[int] = set()
+    for part in _chunks(list(observable_ids)):
+        out.update(
+            conn.execute(
+                select(reports.c.cluster_id)
+                .distinct()
+                .join(report_observables, report_observables.c.report_id == reports.c.id)
+                .where(
+                    report_observables.c.observable_id.in_(part),
+                    reports.c.revoked.is_(False),
+                    reports.c.cluster_id.is_not(None),
+                )
+            ).scalars()
+        )
+    return out
+
+
+def split(conn: Connection, cluster_ids: Iterable[int]) -> None:
+    """Recompute the given clusters from their current members (after removals or new hubs)."""
+    targets = sorted(set(cluster_ids))
+    if not targets:
+        return
+    members: dict[int, str] = {}
+    edges: list[tuple[int, int]] = []
+    for part in _chunks(targets):
+        members.update(
+            conn.execute(
+                select(reports.c.id, reports.c.country).where(
+                    reports.c.cluster_id.in_(part), reports.c.revoked.is_(False)
+                )
+            ).all()
+        )
+        by_obs: dict[int, int] = {}
+        for rid, oid in conn.execute(
+            select(report_observables.c.report_id, report_observables.c.observable_id)
+            .join(reports, reports.c.id == report_observables.c.report_id)
+            .join(observables, observables.c.id == report_observables.c.observable_id)
+            .where(reports.c.cluster_id.in_(part), reports.c.revoked.is_(False), _linkable)
+        ).all():
+            first = by_obs.setdefault(oid, rid)
+            if first != rid:
+                edges.append((first, rid))
+    for part in _chunks(targets):
+        conn.execute(delete(clusters).where(clusters.c.id.in_(part)))
+    _write_components(conn, components(edges, members), members)
+
+
+def _write_components(conn: Connection, comp: dict[int, int], countries: dict[int, str]) -> None:
+    sizes: dict[int, int] = {}
+    cc: dict[int, set[str]] = {}
+    for rid, root in comp.items():
+        sizes[root] = sizes.get(root, 0) + 1
+        cc.setdefault(root, set()).add(countries[rid])
+    pairs = [{"rid": rid, "cid": root} for rid, root in comp.items()]
+    for i in range(0, len(pairs), CHUNK):
+        conn.execute(
+            update(reports)
+            .where(reports.c.id == bindparam("rid"))
+            .values(cluster_id=bindparam("cid")),
+            pairs[i : i + CHUNK],
+        )
+    rows = [
+        {"id": root, "size": n, "countries": sorted(cc[root]), "cross_border": len(cc[root]) > 1}
+        for root, n in sorted(sizes.items())
+    ]
+    for i in range(0, len(rows), CHUNK):
+        conn.execute(insert(clusters), rows[i : i + CHUNK])
+
+
+def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> None:
+    """Union newly added reports (cluster_id NULL) and former hubs into the clusters they reach."""
+    uf = UnionFind()
+    new_country: dict[int, str] = {}
+    for part in _chunks(list(added)):
+        new_country.update(
+            conn.execute(
+                select(reports.c.id, reports.c.country).where(reports.c.id.in_(part))
+            ).all()
+        )
+    for rid in new_country:
+        uf.add(("r", rid))
+    touched: set[int] = set(unhubbed)
+    for part in _chunks(list(added)):
+        for rid, oid in conn.execute(
+            select(report_observables.c.report_id, report_observables.c.observable_id)
+            .join(observables, observables.c.id == report_observables.c.observable_id)
+            .where(report_observables.c.report_id.in_(part), _linkable)
+        ).all():
+            uf.union(("o", oid), ("r", rid))
+            touched.add(oid)
+    for part in _chunks(sorted(touched)):
+        for oid, cid in conn.execute(
+            select(report_observables.c.observable_id, reports.c.cluster_id)
+            .distinct()
+            .join(reports, reports.c.id == report_observables.c.report_id)
+            .where(
+                report_observables.c.observable_id.in_(part),
+                reports.c.revoked.is_(False),
+                reports.c.cluster_id.is_not(None),
+            )
+        ).all():
+            uf.union(("o", oid), ("c", cid))
+    for group in uf.groups().values():
+        old = sorted(int(n[1]) for n in group if isinstance(n, tuple) and n[0] == "c")
+        new = sorted(int(n[1]) for n in group if isinstance(n, tuple) and n[0] == "r")
+        if not old and not new:
+            continue
+        _merge(conn, old, new, new_country)
+
+
+def _merge(conn: Connection, old: list[int], new: list[int], new_country: dict[int, str]) -> None:
+    target = min(old + new)
+    rows = (
+        conn.execute(
+            select(clusters.c.id, clusters.c.size, clusters.c.countries).where(
+                clusters.c.id.in_(old)
+            )
+        ).all()
+        if old
+        else []
+    )
+    size = sum(r.size for r in rows) + len(new)
+    countries: set[str] = {c for r in rows for c in r.countries}
+    countries.update(new_country[r] for r in new)
+    losers = [c for c in old if c != target]
+    if losers:
+        conn.execute(
+            update(reports).where(reports.c.cluster_id.in_(losers)).values(cluster_id=target)
+        )
+    if new:
+        for part in _chunks(new):
+            conn.execute(update(reports).where(reports.c.id.in_(part)).values(cluster_id=target))
+    conn.execute(delete(clusters).where(clusters.c.id.in_(old)))
+    conn.execute(
+        insert(clusters).values(
+            id=target, size=size, countries=sorted(countries), cross_border=len(countries) > 1
+        )
+    )
+
+
+def detach(conn: Connection, report_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+    """Take reports out of correlation (before a withdrawal or a new version).
+
+    Decrements the counts of their observables and clears their cluster; returns
+    (the clusters they were in, the observables they touched) for the caller to
+    `split` and `refresh_hubs` once the batch is applied.
+    """
+    old_clusters: set[int] = set()
+    touched: set[int] = set()
+    counts: dict[int, int] = {}
+    for part in _chunks(list(report_ids)):
+        old_clusters.update(
+            c
+            for c in conn.execute(
+                select(reports.c.cluster_id).where(
+                    reports.c.id.in_(part), reports.c.revoked.is_(False)
+                )
+            ).scalars()
+            if c is not None
+        )
+        for oid in conn.execute(
+            select(report_observables.c.observable_id)
+            .join(reports, reports.c.id == report_observables.c.report_id)
+            .where(report_observables.c.report_id.in_(part), reports.c.revoked.is_(False))
+        ).scalars():
+            counts[oid] = counts.get(oid, 0) + 1
+        conn.execute(update(reports).where(reports.c.id.in_(part)).values(cluster_id=None))
+    add_counts(conn, {k: -v for k, v in counts.items()})
+    touched.update(counts)
+    return old_clusters, touched
+
+
+def add_counts(conn: Connection, deltas: dict[int, int]) -> None:
+    if not deltas:
+        return
+    conn.execute(
+        update(observables)
+        .where(observables.c.id == bindparam("oid"))
+        .values(report_count=observables.c.report_count + bindparam("delta")),
+        [{"oid": k, "delta": v} for k, v in deltas.items()],
+    )
+
+
+def maintain(
+    conn: Connection,
+    *,
+    added: Sequence[int],
+    split_clusters: set[int],
+    touched_observables: set[int],
+    hub_threshold: int,
+) -> None:
+    """Bring clusters up to date after a batch of additions and detachments."""
+    new_hubs, unhubbed = refresh_hubs(conn, touched_observables, hub_threshold)
+    to_split = set(split_clusters)
+    if new_hubs:
+        to_split |= _clusters_of_observables(conn, new_hubs)
+    split(conn, to_split)
+    join(conn, added, unhubbed)
+
+
+def rebuild(conn: Connection, hub_threshold: int) -> None:
+    """Recompute hub flags, clusters and counts from the stored reports alone."""
+    conn.execute(update(observables).values(report_count=0, is_hub=False))
+    counts = (
+        select(report_observables.c.observable_id, func.count().label("n"))
+        .join(reports, reports.c.id == report_observables.c.report_id)
+        .where(reports.c.revoked.is_(False))
+        .group_by(report_observables.c.observable_id)
+    )
+    add_counts(conn, {oid: n for oid, n in conn.execute(counts).all()})
+    conn.execute(
+        update(observables).where(observables.c.report_count > hub_threshold).values(is_hub=True)
+    )
+    conn.execute(delete(clusters))
+    conn.execute(update(reports).values(cluster_id=None))
+    members = dict(
+        conn.execute(
+            select(reports.c.id, reports.c.country).where(reports.c.revoked.is_(False))
+        ).all()
+    )
+    edges: list[tuple[int, int]] = []
+    last_obs, first = -1, -1
+    for oid, rid in conn.execute(
+        select(report_observables.c.observable_id, report_observables.c.report_id)
+        .join(reports, reports.c.id == report_observables.c.report_id)
+        .join(observables, observables.c.id == report_observables.c.observable_id)
+        .where(reports.c.revoked.is_(False), _linkable)
+        .order_by(report_observables.c.observable_id)
+    ).all():
+        if oid != last_obs:
+            last_obs, first = oid, rid
+        else:
+            edges.append((first, rid))
+    _write_components(conn, components(edges, members), members)

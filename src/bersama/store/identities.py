@@ -1,0 +1,637 @@
+"""Agencies, sharing groups, users, API tokens and passwords.
+
+Functions take a SQLAlchemy `Connection` (the caller owns the transaction) and
+an explicit `now`, so the CLI, the API and the tests share one implementation
+and the clock is injected.  Why tokens look like `bsm_<id>_<secret>`: the id
+is public (it names the token in listings, revocation and audit lines) and
+lets us fetch exactly one row, after which the secret's SHA-256 digest is
+compared in constant time.  The secret is 32 random bytes, so a fast digest is
+as strong as a slow one; argon2 is kept for passwords, which people choose.
+No function here ever logs or returns a secret except `create_token`, once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import phonenumbers
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bersama.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from bersama.markings.model import TLP, Reader, Role
+from bersama.markings.policy import parse_hint
+from bersama.store.tables.core import agencies
+from bersama.store.tables.trust import api_tokens, group_members, sharing_groups, users
+
+AGENCY_TYPES: tuple[str, ...] = (
+    "police",
+    "scam-centre",
+    "cert",
+    "fiu",
+    "counter-terrorism",
+    "regulator",
+)
+TOKEN_PREFIX = "bsm"  # noqa: S105 - a public prefix, not a secret
+MAX_FAILED_LOGINS = 5
+LOCKOUT = timedelta(minutes=15)
+LAST_USED_RESOLUTION = timedelta(seconds=60)
+"""`last_used_at` is written at most once a minute per token: a write per API
+call would serialise every read on SQLite for a timestamp nobody needs exact."""
+
+_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$")
+_GROUP_RE = re.compile(r"^[^\s,][^,]{0,99}$")
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_TOKEN_RE = re.compile(r"^bsm_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+_EXPIRY_RE = re.compile(r"^(\d{1,5})([mhdw])$")
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_hasher = PasswordHasher()
+
+
+def _utc(value: datetime) -> datetime:
+    """Rows come back naive from SQLite and aware from PostgreSQL; compare in UTC."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# ---------------------------------------------------------------- agencies
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    code: str
+    name: str
+    country: str
+    type: str | None
+    default_tlp: str
+    default_group: str | None
+    hint_amber: str
+    is_peer: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
+
+
+def validate_country(value: str) -> str:
+    cc = value.strip().upper()
+    if not re.fullmatch(r"[A-Z]{2}", cc) or cc not in phonenumbers.SUPPORTED_REGIONS:
+        raise InvalidInput(
+            f"not an ISO 3166-1 alpha-2 country code: {value!r}", field="country", value=value
+        )
+    return cc
+
+
+def validate_agency_type(value: str) -> str:
+    norm = value.strip().lower().replace("_", "-").replace(" ", "-")
+    if norm == "scam-center":
+        norm = "scam-centre"
+    if norm not in AGENCY_TYPES:
+        raise InvalidInput(
+            f"unknown agency type {value!r}; expected one of {', '.join(AGENCY_TYPES)}",
+            field="type",
+            value=value,
+        )
+    return norm
+
+
+def add_agency(
+    conn: Connection,
+    *,
+    code: str,
+    name: str,
+    country: str,
+    type: str,
+    now: datetime,
+    default_tlp: str = TLP.AMBER.value,
+    default_group: str | None = None,
+    hint_amber: str = "none",
+    is_peer: bool = False,
+) -> Agency:
+    if not _CODE_RE.fullmatch(code):
+        raise InvalidInput(
+            "agency code must be 2-32 letters, digits, '.', '_' or '-'", field="code", value=code
+        )
+    if not name.strip():
+        raise InvalidInput("agency name must not be empty", field="name", value=name)
+    tlp = TLP.parse(default_tlp)
+    if default_group is not None:
+        if tlp is not TLP.AMBER:
+            raise InvalidInput(
+                "a default sharing group needs default TLP AMBER",
+                field="default_group",
+                value=default_group,
+            )
+        _require_group(conn, default_group)
+    row = Agency(
+        code=code,
+        name=name.strip(),
+        country=validate_country(country),
+        type=validate_agency_type(type),
+        default_tlp=tlp.value,
+        default_group=default_group,
+        hint_amber=parse_hint(hint_amber),
+        is_peer=is_peer,
+    )
+    if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first():
+        raise Conflict(f"agency {code!r} already exists", field="code", value=code)
+    conn.execute(insert(agencies).values(**row.as_dict(), created_at=now))
+    return row
+
+
+def get_agency(conn: Connection, code: str) -> Agency:
+    row = conn.execute(select(agencies).where(agencies.c.code == code)).mappings().first()
+    if row is None:
+        raise NotFound(f"no agency {code!r}", field="agency", value=code)
+    return _agency(row)
+
+
+def list_agencies(conn: Connection) -> list[Agency]:
+    rows = conn.execute(select(agencies).order_by(agencies.c.code)).mappings()
+    return [_agency(r) for r in rows]
+
+
+def _agency(row: Any) -> Agency:
+    return Agency(
+        code=row["code"],
+        name=row["name"],
+        country=row["country"],
+        type=row["type"],
+        default_tlp=row["default_tlp"],
+        default_group=row["default_group"],
+        hint_amber=row["hint_amber"],
+        is_peer=bool(row["is_peer"]),
+    )
+
+
+# ---------------------------------------------------------------- groups
+
+
+def add_group(
+    conn: Connection,
+    *,
+    name: str,
+    agencies_: Iterable[str],
+    now: datetime,
+    description: str = "",
+) -> list[str]:
+    """Create a sharing group with its member agencies; returns the sorted members."""
+    if not _GROUP_RE.fullmatch(name):
+        raise InvalidInput(
+            "group name must be 1-100 characters without commas", field="name", value=name
+        )
+    members = sorted({a.strip() for a in agencies_ if a.strip()})
+    if not members:
+        raise InvalidInput("a sharing group needs at least one agency", field="agencies")
+    for code in members:
+        get_agency(conn, code)
+    if conn.execute(select(sharing_groups.c.name).where(sharing_groups.c.name == name)).first():
+        raise Conflict(f"sharing group {name!r} already exists", field="name", value=name)
+    conn.execute(insert(sharing_groups).values(name=name, description=description, created_at=now))
+    conn.execute(insert(group_members), [{"group_name": name, "agency": a} for a in members])
+    return members
+
+
+def set_group_members(conn: Connection, *, name: str, agencies_: Iterable[str]) -> list[str]:
+    """Replace a group's members (the audience of its AMBER reports changes with it)."""
+    _require_group(conn, name)
+    members = sorted({a.strip() for a in agencies_ if a.strip()})
+    if not members:
+        raise InvalidInput("a sharing group needs at least one agency", field="agencies")
+    for code in members:
+        get_agency(conn, code)
+    conn.execute(delete(group_members).where(group_members.c.group_name == name))
+    conn.execute(insert(group_members), [{"group_name": name, "agency": a} for a in members])
+    return members
+
+
+def list_groups(conn: Connection) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {
+        r.name: [] for r in conn.execute(select(sharing_groups.c.name).order_by("name"))
+    }
+    rows = conn.execute(
+        select(group_members.c.group_name, group_members.c.agency).order_by(
+            group_members.c.group_name, group_members.c.agency
+        )
+    )
+    for g, a in rows:
+        out.setdefault(g, []).append(a)
+    return out
+
+
+def groups_of(conn: Connection, agency: str) -> frozenset[str]:
+    rows = conn.execute(
+        select(group_members.c.group_name).where(group_members.c.agency == agency)
+    )
+    return frozenset(r[0] for r in rows)
+
+
+def _require_group(conn: Connection, name: str) -> None:
+    if not conn.execute(select(sharing_groups.c.name).where(sharing_groups.c.name == name)).first():
+        raise NotFound(f"no sharing group {name!r}", field="group", value=name)
+
+
+# ---------------------------------------------------------------- users
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    email: str
+    agency: str
+    role: Role
+    disabled: bool
+    has_password: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "email": self.email,
+            "agency": self.agency,
+            "role": self.role.value,
+            "disabled": self.disabled,
+            "has_password": self.has_password,
+        }
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise InvalidInput(
+            f"unknown role {value!r}; expected one of {allowed}", field="role", value=value
+        ) from None
+
+
+def normalise_email(value: str) -> str:
+    email = value.strip().lower()
+    if len(email) > 254 or not _EMAIL_RE.fullmatch(email):
+        raise InvalidInput(f"not an e-mail address: {value!r}", field="email", value=value)
+    return email
+
+
+def add_user(
+    conn: Connection,
+    *,
+    email: str,
+    agency: str,
+    role: str | Role,
+    now: datetime,
+    password: str | None = None,
+) -> User:
+    addr = normalise_email(email)
+    the_role = role if isinstance(role, Role) else parse_role(role)
+    get_agency(conn, agency)
+    if conn.execute(select(users.c.email).where(users.c.email == addr)).first():
+        raise Conflict(f"user {addr!r} already exists", field="email", value=addr)
+    conn.execute(
+        insert(users).values(
+            email=addr,
+            agency=agency,
+            role=the_role.value,
+            password_hash=hash_password(password) if password is not None else None,
+            failed_logins=0,
+            disabled=False,
+            created_at=now,
+        )
+    )
+    return User(addr, agency, the_role, False, password is not None)
+
+
+def get_user(conn: Connection, email: str) -> User:
+    row = conn.execute(select(users).where(users.c.email == email.strip().lower())).mappings()
+    found = row.first()
+    if found is None:
+        raise NotFound(f"no user {email!r}", field="email", value=email)
+    return _user(found)
+
+
+def list_users(conn: Connection, agency: str | None = None) -> list[User]:
+    query = select(users).order_by(users.c.email)
+    if agency is not None:
+        query = query.where(users.c.agency == agency)
+    return [_user(r) for r in conn.execute(query).mappings()]
+
+
+def set_user_disabled(conn: Connection, email: str, disabled: bool) -> User:
+    get_user(conn, email)
+    conn.execute(
+        update(users).where(users.c.email == email.strip().lower()).values(disabled=disabled)
+    )
+    return get_user(conn, email)
+
+
+def _user(row: Any) -> User:
+    return User(
+        email=row["email"],
+        agency=row["agency"],
+        role=Role(row["role"]),
+        disabled=bool(row["disabled"]),
+        has_password=row["password_hash"] is not None,
+    )
+
+
+# ---------------------------------------------------------------- passwords
+
+
+def hash_password(password: str) -> str:
+    if len(password) < 12:
+        raise InvalidInput("passwords must have at least 12 characters", field="password")
+    return _hasher.hash(password)
+
+
+def set_password(conn: Connection, email: str, password: str) -> None:
+    get_user(conn, email)
+    conn.execute(
+        update(users)
+        .where(users.c.email == email.strip().lower())
+        .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
+    )
+
+
+def login(
+    conn: Connection,
+    email: str,
+    password: str,
+    now: datetime,
+    *,
+    max_failures: int = MAX_FAILED_LOGINS,
+    lockout: timedelta = LOCKOUT,
+) -> Reader:
+    """Check a password; lock the account for `lockout` after `max_failures` in a row.
+
+    Every failure answers the same `Unauthenticated` (no "no such user"), and
+    a locked account refuses even the right password until the lock expires.
+    """
+    addr = email.strip().lower()
+    row = conn.execute(select(users).where(users.c.email == addr)).mappings().first()
+    refused = Unauthenticated("wrong e-mail or password, or account locked")
+    if row is None or row["disabled"] or row["password_hash"] is None:
+        raise refused
+    if row["locked_until"] is not None and _utc(row["locked_until"]) > _utc(now):
+        raise refused
+    try:
+        _hasher.verify(row["password_hash"], password)
+    except (VerificationError, InvalidHashError):
+        failures = int(row["failed_logins"]) + 1
+        values: dict[str, Any] = {"failed_logins": failures}
+        if failures >= max_failures:
+            values = {"failed_logins": 0, "locked_until": _utc(now) + lockout}
+        conn.execute(update(users).where(users.c.email == addr).values(**values))
+        raise refused from None
+    values = {"failed_logins": 0, "locked_until": None}
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        values["password_hash"] = _hasher.hash(password)
+    conn.execute(update(users).where(users.c.email == addr).values(**values))
+    return _reader_for_user(conn, _user(row))
+
+
+# ---------------------------------------------------------------- tokens
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    id: str
+    user: str | None
+    peer_agency: str | None
+    note: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    def status(self, now: datetime) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and _utc(self.expires_at) <= _utc(now):
+            return "expired"
+        return "active"
+
+    def as_dict(self, now: datetime) -> dict[str, Any]:
+        def iso(v: datetime | None) -> str | None:
+            return _utc(v).isoformat() if v is not None else None
+
+        return {
+            "id": self.id,
+            "user": self.user,
+            "peer_agency": self.peer_agency,
+            "note": self.note,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+            "revoked_at": iso(self.revoked_at),
+            "last_used_at": iso(self.last_used_at),
+            "status": self.status(now),
+        }
+
+
+def parse_expiry(value: str | None) -> timedelta | None:
+    """'30d', '12h', '45m', '2w' or 'never' (None also means never)."""
+    if value is None or value.strip().lower() == "never":
+        return None
+    match = _EXPIRY_RE.fullmatch(value.strip().lower())
+    if not match or int(match.group(1)) == 0:
+        raise InvalidInput(
+            f"expiry must look like 30d, 12h, 45m, 2w or 'never', not {value!r}",
+            field="expires",
+            value=value,
+        )
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(
+    conn: Connection,
+    *,
+    now: datetime,
+    user: str | None = None,
+    peer_agency: str | None = None,
+    expires: timedelta | None = None,
+    note: str = "",
+) -> tuple[TokenInfo, str]:
+    """Create a token for a user or for a peer agency; the plaintext is returned once."""
+    if (user is None) == (peer_agency is None):
+        raise InvalidInput("a token is for exactly one of a user or a peer agency", field="user")
+    email = None
+    if user is not None:
+        found = get_user(conn, user)
+        if found.disabled:
+            raise InvalidInput(f"user {found.email!r} is disabled", field="user", value=user)
+        email = found.email
+    if peer_agency is not None:
+        get_agency(conn, peer_agency)
+    token_id = "".join(secrets.choice("abcdefghijkmnopqrstuvwxyz23456789") for _ in range(12))
+    secret = secrets.token_urlsafe(32)
+    info = TokenInfo(
+        id=token_id,
+        user=email,
+        peer_agency=peer_agency,
+        note=note,
+        created_at=now,
+        expires_at=now + expires if expires is not None else None,
+        revoked_at=None,
+        last_used_at=None,
+    )
+    try:
+        conn.execute(
+            insert(api_tokens).values(
+                id=token_id,
+                token_hash=digest(secret),
+                user_email=email,
+                peer_agency=peer_agency,
+                note=note,
+                created_at=now,
+                expires_at=info.expires_at,
+            )
+        )
+    except IntegrityError as exc:  # 12 chars of a 33-letter alphabet: ~1e18 ids
+        raise Conflict("token id collision; try again", field="id") from exc
+    return info, f"{TOKEN_PREFIX}_{token_id}_{secret}"
+
+
+def list_tokens(conn: Connection) -> list[TokenInfo]:
+    rows = conn.execute(select(api_tokens).order_by(api_tokens.c.created_at)).mappings()
+    return [_token(r) for r in rows]
+
+
+def get_token(conn: Connection, token_id: str) -> TokenInfo:
+    row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
+    if row is None:
+        raise NotFound(f"no token {token_id!r}", field="id", value=token_id)
+    return _token(row)
+
+
+def revoke_token(conn: Connection, token_id: str, now: datetime) -> TokenInfo:
+    info = get_token(conn, token_id)
+    if info.revoked_at is None:
+        conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=now))
+    return get_token(conn, token_id)
+
+
+def _token(row: Any) -> TokenInfo:
+    return TokenInfo(
+        id=row["id"],
+        user=row["user_email"],
+        peer_agency=row["peer_agency"],
+        note=row["note"],
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+        revoked_at=row["revoked_at"],
+        last_used_at=row["last_used_at"],
+    )
+
+
+def token_id_of(token: str) -> str | None:
+    """The public id inside a token string (safe to log), or None if malformed."""
+    match = _TOKEN_RE.fullmatch(token.strip())
+    return match.group(1) if match else None
+
+
+@dataclass(frozen=True, slots=True)
+class Authenticated:
+    reader: Reader
+    token_id: str
+
+
+def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
+    """Resolve a presented token to its reader, or raise `Unauthenticated`.
+
+    Unknown, malformed, expired and revoked tokens, and tokens of disabled
+    users, all fail with the same message so the answer reveals nothing.
+    """
+    refused = Unauthenticated("invalid, expired or revoked token")
+    match = _TOKEN_RE.fullmatch(token.strip())
+    if match is None:
+        raise refused
+    token_id, secret = match.groups()
+    row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
+    if row is None:
+        digest(secret)  # same work as a known id, so timing says nothing either
+        raise refused
+    if not hmac.compare_digest(row["token_hash"], digest(secret)):
+        raise refused
+    info = _token(row)
+    if info.status(now) != "active":
+        raise refused
+    if info.user is not None:
+        user = get_user(conn, info.user)
+        if user.disabled:
+            raise refused
+        reader = _reader_for_user(conn, user)
+    else:
+        assert info.peer_agency is not None  # noqa: S101 - the schema's either/or invariant
+        reader = Reader(
+            agency=info.peer_agency,
+            role=Role.READER,
+            groups=groups_of(conn, info.peer_agency),
+            is_peer=True,
+        )
+    last = info.last_used_at
+    if last is None or _utc(now) - _utc(last) >= LAST_USED_RESOLUTION:
+        conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now))
+    return Authenticated(reader=reader, token_id=token_id)
+
+
+def _reader_for_user(conn: Connection, user: User) -> Reader:
+    return Reader(
+        agency=user.agency, user=user.email, role=user.role, groups=groups_of(conn, user.agency)
+    )
+
+
+# ---------------------------------------------------------------- bootstrap
+
+
+def has_admin(conn: Connection) -> bool:
+    count = conn.execute(
+        select(func.count()).select_from(users).where(users.c.role == Role.ADMIN.value)
+    ).scalar_one()
+    return bool(count)
+
+
+def bootstrap_admin(
+    conn: Connection,
+    *,
+    now: datetime,
+    agency_code: str,
+    agency_name: str,
+    country: str,
+    agency_type: str = "police",
+    admin_email: str = "admin@localhost.localdomain",
+    expires: timedelta | None = timedelta(days=1),
+) -> str | None:
+    """On a node's first start: its own agency and one admin, with a one-time token.
+
+    Returns the token (for the caller to print once) or None when an admin
+    already exists.  There is no password: the admin logs in with the token
+    and sets a password, or creates longer-lived tokens, from there.
+    """
+    if has_admin(conn):
+        return None
+    exists = conn.execute(select(agencies.c.code).where(agencies.c.code == agency_code)).first()
+    if not exists:
+        add_agency(
+            conn, code=agency_code, name=agency_name, country=country, type=agency_type, now=now
+        )
+    user_exists = conn.execute(
+        select(users.c.email).where(users.c.email == normalise_email(admin_email))
+    ).first()
+    if user_exists:
+        conn.execute(
+            update(users)
+            .where(users.c.email == normalise_email(admin_email))
+            .values(role=Role.ADMIN.value, disabled=False)
+        )
+    else:
+        add_user(conn, email=admin_email, agency=agency_code, role=Role.ADMIN, now=now)
+    _, token = create_token(
+        conn, now=now, user=admin_email, expires=expires, note="bootstrap (one-time)"
+    )
+    return token

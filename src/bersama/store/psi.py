@@ -1,0 +1,258 @@
+"""Storage side of private cross-border checks: answer sets, cached setups, nonces, usage.
+
+The answer set is read with one SQL query per segment (see
+`bersama.psi.answer_set` for the policy and the rebuild plan); the expensive
+encryption happens outside any write transaction and its result is written in
+one short one.  A process-wide lock stops two requests from building the same
+generation twice.  Callers never pass identifiers to the audit log from here:
+the answering side records counts, peers and times only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from bersama.errors import Unauthenticated
+from bersama.markings.model import Reader
+from bersama.psi import answer_set
+from bersama.psi.protocol import PsiServer
+from bersama.store.queries import readable
+from bersama.store.tables.core import agencies, observables, report_observables, reports
+from bersama.store.tables.psi import (
+    psi_generations,
+    psi_nonces,
+    psi_segments,
+    psi_state,
+    psi_usage,
+)
+
+_COUNTER = "policy_counter"
+_BUILD_LOCK = threading.Lock()
+
+
+def bump_policy_version(conn: Connection) -> int:
+    """Force a full rebuild of every cached answer set (call after non-additive changes
+    the data aggregates cannot see: e.g. editing `report_audience` in place).  Ordinary
+    ingest, re-versioning, withdrawal and deletion are detected without it."""
+    row = conn.execute(select(psi_state.c.value).where(psi_state.c.name == _COUNTER)).first()
+    if row is None:
+        conn.execute(insert(psi_state).values(name=_COUNTER, value=1))
+        return 1
+    value = int(row[0]) + 1
+    conn.execute(update(psi_state).where(psi_state.c.name == _COUNTER).values(value=value))
+    return value
+
+
+def _counter(conn: Connection) -> int:
+    row = conn.execute(select(psi_state.c.value).where(psi_state.c.name == _COUNTER)).first()
+    return int(row[0]) if row else 0
+
+
+def _visible(reader: Reader) -> ColumnElement[bool]:
+    hinting = select(agencies.c.code).where(
+        agencies.c.hint_amber.in_(sorted(answer_set.HINT_REVEALING))
+    )
+    return or_(
+        readable(reader),
+        and_(reports.c.tlp.in_(sorted(answer_set.HINTABLE_TLPS)), reports.c.agency.in_(hinting)),
+    )
+
+
+def answer_refs(conn: Connection, reader: Reader, *, after: int, upto: int) -> list[str]:
+    """Refs the asking `reader` may know exist, from reports with after < id <= upto."""
+    q = (
+        select(observables.c.ref)
+        .distinct()
+        .select_from(
+            observables.join(
+                report_observables, report_observables.c.observable_id == observables.c.id
+            ).join(reports, reports.c.id == report_observables.c.report_id)
+        )
+        .where(
+            reports.c.id > after,
+            reports.c.id <= upto,
+            reports.c.revoked.is_(False),
+            _visible(reader),
+        )
+    )
+    return [r[0] for r in conn.execute(q)]
+
+
+def snapshot(conn: Connection, reader: Reader, base_upto: int | None) -> answer_set.Snapshot:
+    max_id, revoked = conn.execute(
+        select(func.coalesce(func.max(reports.c.id), 0),
+               func.coalesce(func.sum(func.cast(reports.c.revoked, reports.c.id.type)), 0))
+    ).one()
+    upto = int(max_id) if base_upto is None else base_upto
+    cnt, modified = conn.execute(
+        select(func.count(), func.max(reports.c.modified)).where(reports.c.id <= upto)
+    ).one()
+    hints = [(str(c), str(h)) for c, h in conn.execute(select(agencies.c.code,
+                                                            agencies.c.hint_amber))]
+    digest = answer_set.stable_digest(
+        revoked=int(revoked), counter=_counter(conn), hints=hints, groups=reader.groups
+    )
+    return answer_set.Snapshot(int(max_id), int(cnt), str(modified or ""), digest)
+
+
+@dataclass(frozen=True)
+class Generation:
+    id: int
+    agency: str
+    key: bytes
+    segments: tuple[bytes, ...]
+    items: int
+
+    def server(self) -> PsiServer:
+        return PsiServer(self.key)
+
+
+def _load(conn: Connection, agency: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    gen = conn.execute(
+        select(psi_generations).where(psi_generations.c.agency == agency)
+        .order_by(psi_generations.c.id.desc()).limit(1)
+    ).mappings().first()
+    if gen is None:
+        return None
+    segs = conn.execute(
+        select(psi_segments).where(psi_segments.c.generation_id == gen["id"])
+        .order_by(psi_segments.c.seq)
+    ).mappings().all()
+    return dict(gen), [dict(s) for s in segs]
+
+
+def _state(gen: dict[str, Any], segs: list[dict[str, Any]]) -> answer_set.GenerationState:
+    return answer_set.GenerationState(
+        base_upto=int(gen["base_upto"]), base_count=int(gen["base_count"]),
+        base_modified=gen["base_modified"], stable_digest=gen["stable_digest"],
+        covered_upto=max([int(s["upto"]) for s in segs] or [int(gen["base_upto"])]),
+    )
+
+
+def _generation(gen: dict[str, Any], segs: list[dict[str, Any]]) -> Generation:
+    return Generation(int(gen["id"]), gen["agency"], bytes(gen["server_key"]),
+                      tuple(bytes(s["setup"]) for s in segs), sum(int(s["items"]) for s in segs))
+
+
+def current_generation(
+    engine: Engine, reader: Reader, now: Callable[[], datetime]
+) -> Generation:
+    """The asking agency's current encoding, rebuilt first if the data changed."""
+    agency = reader.agency
+    if agency is None:
+        raise Unauthenticated("private checks are answered to agencies only")
+    with _BUILD_LOCK:
+        with engine.connect() as conn:
+            loaded = _load(conn, agency)
+            state = _state(*loaded) if loaded else None
+            snap = snapshot(conn, reader, state.base_upto if state else None)
+            step = answer_set.plan(state, snap)
+            if step is answer_set.Plan.CURRENT and loaded:
+                return _generation(*loaded)
+            if step is answer_set.Plan.DELTA and loaded and state:
+                refs = answer_refs(conn, reader, after=state.base_upto, upto=snap.max_id)
+                base_items = int(loaded[1][0]["items"]) if loaded[1] else 0
+                if answer_set.delta_too_big(len(refs), base_items):
+                    step = answer_set.Plan.FULL
+            if step is answer_set.Plan.FULL:
+                snap = snapshot(conn, reader, None)
+                refs = answer_refs(conn, reader, after=0, upto=snap.max_id)
+        t0 = time.perf_counter()
+        if step is answer_set.Plan.FULL:
+            server = PsiServer()
+            setup = server.setup(refs)
+        else:
+            assert loaded is not None  # noqa: S101 - DELTA implies a loaded generation
+            server = PsiServer(bytes(loaded[0]["server_key"]))
+            setup = server.setup(refs)
+        seconds = f"{time.perf_counter() - t0:.3f}"
+        with engine.begin() as conn:
+            if step is answer_set.Plan.FULL:
+                # Retire older generations: drop their segments and forget their keys.
+                old = select(psi_generations.c.id).where(psi_generations.c.agency == agency)
+                conn.execute(delete(psi_segments).where(psi_segments.c.generation_id.in_(old)))
+                conn.execute(update(psi_generations).where(psi_generations.c.agency == agency)
+                             .values(server_key=b""))
+                gen_id = conn.execute(insert(psi_generations).values(
+                    agency=agency, server_key=server.key, base_upto=snap.max_id,
+                    base_count=snap.upto_count, base_modified=snap.upto_modified,
+                    stable_digest=snap.stable_digest, created_at=now(),
+                )).inserted_primary_key[0]  # type: ignore[index]
+                seq = 0
+            else:
+                assert loaded is not None  # noqa: S101
+                gen_id = loaded[0]["id"]
+                conn.execute(delete(psi_segments).where(
+                    psi_segments.c.generation_id == gen_id, psi_segments.c.seq == 1))
+                seq = 1
+            conn.execute(insert(psi_segments).values(
+                generation_id=gen_id, seq=seq, upto=snap.max_id, items=len(refs), setup=setup,
+                build_seconds=seconds, built_at=now(),
+            ))
+            fresh = _load(conn, agency)
+        assert fresh is not None  # noqa: S101 - just written
+        return _generation(*fresh)
+
+
+# ---------------------------------------------------------------- replay protection
+
+
+def check_nonce(
+    conn: Connection, *, peer: str, nonce: str, now: datetime, window: timedelta
+) -> None:
+    """Remember a request nonce; a nonce seen before inside the window is a replay."""
+    conn.execute(delete(psi_nonces).where(psi_nonces.c.seen_at < now - 2 * window))
+    try:
+        with conn.begin_nested():
+            conn.execute(insert(psi_nonces).values(nonce=nonce, peer=peer, seen_at=now))
+    except IntegrityError:
+        raise Unauthenticated("request replayed (nonce already used)", field="nonce") from None
+
+
+# ---------------------------------------------------------------- daily usage
+
+
+def used_today(
+    conn: Connection, *, day: date, side: str, peer: str | None = None, agency: str | None = None
+) -> int:
+    q = select(func.coalesce(func.sum(psi_usage.c["items"]), 0)).where(
+        psi_usage.c.day == day, psi_usage.c.side == side
+    )
+    if peer is not None:
+        q = q.where(psi_usage.c.peer == peer)
+    if agency is not None:
+        q = q.where(psi_usage.c.agency == agency)
+    return int(conn.execute(q).scalar_one())
+
+
+def add_usage(
+    conn: Connection, *, day: date, side: str, peer: str, agency: str, items: int
+) -> None:
+    key = and_(psi_usage.c.day == day, psi_usage.c.side == side, psi_usage.c.peer == peer,
+               psi_usage.c.agency == agency)
+    done = conn.execute(
+        update(psi_usage).where(key).values(
+            items=psi_usage.c["items"] + items, queries=psi_usage.c["queries"] + 1)
+    )
+    if done.rowcount == 0:
+        conn.execute(insert(psi_usage).values(
+            day=day, side=side, peer=peer, agency=agency, items=items, queries=1))

@@ -1,0 +1,164 @@
+"""Core tables: agencies, reports, observables, their links, clusters, warninglists.
+
+Reports keep their audience tokens (see `bersama.markings.model`) in
+`report_audience`, so every bulk read filters with one indexed EXISTS instead
+of re-implementing the policy in SQL.  Observables keep only node-wide facts
+(hub flag, total report count) that decide correlation; everything a reader
+sees is computed per reader from the links at query time.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+)
+
+from bersama.store.tables.base import metadata
+
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for 10M+ rows.
+IdType = BigInteger().with_variant(Integer(), "sqlite")
+
+agencies = Table(
+    "agencies",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("type", String(32), nullable=True),
+    Column("default_tlp", String(16), nullable=False, server_default="amber"),
+    Column("default_group", String(100), nullable=True),
+    Column("hint_amber", String(8), nullable=False, server_default="none"),
+    Column("is_peer", Boolean, nullable=False, server_default="0"),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+clusters = Table(
+    "clusters",
+    metadata,
+    # A cluster's id is the smallest report id in it, so incremental maintenance
+    # and a rebuild from scratch give the same ids, not just the same partition.
+    Column("id", IdType, primary_key=True, autoincrement=False),
+    Column("size", Integer, nullable=False),
+    Column("countries", JSON, nullable=False),
+    Column("cross_border", Boolean, nullable=False, server_default="0"),
+    Index("ix_clusters_size", "size"),
+)
+
+reports = Table(
+    "reports",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("stix_id", String(64), nullable=False, unique=True),
+    Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("created_by", String(254), nullable=True),
+    Column("title", Text, nullable=False, server_default=""),
+    Column("crime_type", String(32), nullable=False),
+    Column("scam_types", String(400), nullable=False, server_default=""),
+    Column("loss_amount", Numeric(20, 2), nullable=True),
+    Column("loss_currency", String(3), nullable=True),
+    Column("occurred_at", DateTime(timezone=True), nullable=True),
+    Column("modified", DateTime(timezone=True), nullable=False),
+    Column("ingested_at", DateTime(timezone=True), nullable=False),
+    Column("language", String(16), nullable=True),
+    Column("narrative", Text, nullable=False, server_default=""),
+    Column("tlp", String(16), nullable=False),
+    Column("sharing_group", String(100), nullable=True),
+    Column("recipient_agencies", JSON, nullable=False),
+    Column("recipient_users", JSON, nullable=False),
+    Column("labels", JSON, nullable=False),
+    Column("revoked", Boolean, nullable=False, server_default="0"),
+    Column("source_format", String(16), nullable=False),
+    Column("source_ref", Text, nullable=False, server_default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("origin_peer", String(100), nullable=True),
+    Column("cluster_id", IdType, nullable=True),
+    Index("ix_reports_cluster", "cluster_id"),
+    Index("ix_reports_agency_ingested", "agency", "ingested_at"),
+)
+
+report_audience = Table(
+    "report_audience",
+    metadata,
+    Column("report_id", IdType, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("token", String(300), primary_key=True),
+    Index("ix_report_audience_token", "token", "report_id"),
+)
+
+observables = Table(
+    "observables",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("ref", String(2100), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("display", Text, nullable=False, server_default=""),
+    Column("attrs", JSON, nullable=False),
+    Column("report_count", Integer, nullable=False, server_default="0"),
+    Column("is_hub", Boolean, nullable=False, server_default="0"),
+    Column("warninglist", String(100), nullable=True),
+)
+
+report_observables = Table(
+    "report_observables",
+    metadata,
+    Column("report_id", IdType, ForeignKey("reports.id", ondelete="CASCADE"), primary_key=True),
+    Column("observable_id", IdType, ForeignKey("observables.id"), primary_key=True),
+    Index("ix_report_observables_observable", "observable_id", "report_id"),
+)
+
+warninglist = Table(
+    "warninglist",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
+    Column("ref", String(2100), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Index("ix_warninglist_ref", "ref"),
+)
+
+ingest_batches = Table(
+    "ingest_batches",
+    metadata,
+    Column("id", IdType, primary_key=True, autoincrement=True),
+    Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
+    Column("format", String(16), nullable=False),
+    Column("source", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Column("accepted", Integer, nullable=False, server_default="0"),
+    Column("unchanged", Integer, nullable=False, server_default="0"),
+    Column("rejected", Integer, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False),
+)
+
+stix_objects = Table(
+    "stix_objects",
+    metadata,
+    # Every version of every STIX object the node holds or produced, as shared over
+    # TAXII.  One row per (object id, modified) and report; `date_added` is when this
+    # node first held that version (TAXII's ordering and `added_after` cursor).
+    Column("seq", IdType, primary_key=True, autoincrement=True),
+    Column("object_id", String(100), nullable=False),
+    Column("modified", String(32), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("spec_version", String(8), nullable=False, server_default="2.1"),
+    Column("report_id", IdType, ForeignKey("reports.id", ondelete="CASCADE"), nullable=True),
+    Column("date_added", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("origin_peer", String(100), nullable=True),
+    Column("signature", Text, nullable=True),
+    Index("ix_stix_objects_id_modified", "object_id", "modified"),
+    Index("ix_stix_objects_date_added", "date_added", "seq"),
+    Index("ix_stix_objects_report", "report_id"),
+)

@@ -1,0 +1,90 @@
+"""Federation tables: peers, their sync cursors, provenance of received objects.
+
+Why a cursor row per (peer, collection) rather than a column on `peers`: one
+peer can be pulled from several collections, and a cursor must move in the
+same transaction as the objects of the page it covers, so that a node killed
+mid-sync resumes exactly where its last committed page ended.  Why provenance
+per object version: "who sent us this, when, and did its signature verify" is
+the question an analyst asks of any shared fact, and rejected objects are
+recorded too (signature_status != "valid"), with nothing of them ingested.
+
+`peers.token` is the bearer token this node presents to the peer.  It is kept
+in clear because the node must send it; the data directory is the secret
+store (like the node's private key), and no command or log ever prints it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+)
+
+from bersama.store.tables.base import metadata
+
+peers = Table(
+    "peers",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("api_root", Text, nullable=False),
+    Column("collection_id", String(100), nullable=False),
+    Column("token", Text, nullable=True),
+    Column("public_key", String(100), nullable=False),
+    Column("agency", String(32), ForeignKey("agencies.code"), nullable=False),
+    Column("push_collection", String(100), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+peer_cursors = Table(
+    "peer_cursors",
+    metadata,
+    Column("peer", String(100), ForeignKey("peers.name", ondelete="CASCADE"),
+           primary_key=True),
+    Column("collection_id", String(100), primary_key=True),
+    Column("added_after", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("last_success_at", DateTime(timezone=True), nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("objects_received", Integer, nullable=False, server_default="0"),
+)
+
+received_objects = Table(
+    "received_objects",
+    metadata,
+    Column("peer", String(100), ForeignKey("peers.name", ondelete="CASCADE"),
+           primary_key=True),
+    Column("object_id", String(100), primary_key=True),
+    Column("modified", String(32), primary_key=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("signature_status", String(16), nullable=False),
+    Column("key_id", String(100), nullable=True),
+    Index("ix_received_objects_object", "object_id", "modified"),
+)
+
+sync_failures = Table(
+    "sync_failures",
+    metadata,
+    Column("peer", String(100), ForeignKey("peers.name", ondelete="CASCADE"),
+           primary_key=True),
+    Column("kind", String(32), primary_key=True),
+    Column("count", Integer, nullable=False, server_default="0"),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("last_detail", Text, nullable=False, server_default=""),
+)
+
+taxii_status = Table(
+    "taxii_status",
+    metadata,
+    # Status resources of TAXII "Add Objects" requests (kept so clients can poll them).
+    Column("id", String(64), primary_key=True),
+    Column("agency", String(32), nullable=False),
+    Column("request_timestamp", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+)

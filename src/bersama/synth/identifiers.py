@@ -1,0 +1,329 @@
+"""Minting scam infrastructure: numbers, accounts, wallets, addresses, URLs, handles.
+
+Why counters behind bijections instead of plain random draws: at ten million
+observables, random phone numbers of one country collide by the birthday
+paradox, and every collision would silently merge two campaigns and falsify
+the answer key.  Each identifier space is enumerated by a seeded affine
+permutation of a counter, so identifiers are unique within a scenario and
+still look random.  Crypto addresses come from seeded random bytes through
+the real encodings (base58check, bech32, EIP-55, TRON), so they validate.
+
+`Ident.key` is the normalised key the node is expected to derive from any
+written form (see docs/synth.md, "Keys"); `render` produces the written forms
+a reporting agency would use (national phone formats at home, international
+abroad; defanged URLs in advisories; grouped account digits).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+
+import base58
+import bech32
+import phonenumbers
+from eth_hash.auto import keccak
+
+from bersama.errors import InvalidInput
+from bersama.observables.model import Kind, Observable
+from bersama.synth.catalog import COUNTRIES, TLDS, Bank, Country, Wallet
+
+_NATIONAL = phonenumbers.PhoneNumberFormat.NATIONAL
+_INTL = phonenumbers.PhoneNumberFormat.INTERNATIONAL
+
+LINKABLE_IN_TEXT = frozenset({Kind.PHONE, Kind.URL, Kind.EMAIL, Kind.CRYPTO})
+"""Kinds that free-text extraction finds reliably; text reports link through these."""
+
+
+@dataclass(slots=True, eq=False)
+class Ident:
+    """One generated identifier and everything needed to write it in any format."""
+
+    kind: Kind
+    key: str
+    country: str | None = None
+    parts: tuple[str, ...] = ()
+    """Kind-specific: phone (e164, national, international); bank-account (code, name,
+    swift, digits); ewallet (code, name, account); crypto (chain, address); url
+    (canonical, registered domain); email (address,); handle (platform, handle as
+    written)."""
+    valid: bool = True
+    warninglisted: bool = False
+    uses: int = 0
+    attrs: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind.value}:{self.key}"
+
+    def observable(self, display: str) -> Observable:
+        return Observable(self.kind, self.key, display, self.attrs)
+
+
+class _Perm:
+    """A seeded affine permutation of range(space): unique values that look random."""
+
+    __slots__ = ("_a", "_b", "_n", "space")
+
+    def __init__(self, space: int, rng: random.Random) -> None:
+        self.space = space
+        a = rng.randrange(space // 3 + 1, space) | 1
+        while math.gcd(a, space) != 1:
+            a += 2
+        self._a = a % space or 1
+        self._b = rng.randrange(space)
+        self._n = 0
+
+    def next(self, what: str) -> int:
+        if self._n >= self.space:
+            raise InvalidInput(f"scenario too large: {what} space exhausted", field="observables")
+        v = (self._a * self._n + self._b) % self.space
+        self._n += 1
+        return v
+
+
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _b36(n: int) -> str:
+    out = ""
+    while True:
+        n, r = divmod(n, 36)
+        out = _B36[r] + out
+        if n == 0:
+            return out
+
+
+def eip55(addr20: bytes) -> str:
+    """The EIP-55 mixed-case checksum form of a 20-byte Ethereum address."""
+    hexaddr = addr20.hex()
+    digest = keccak(hexaddr.encode("ascii")).hex()
+    return "0x" + "".join(
+        c.upper() if c.isalpha() and int(digest[i], 16) >= 8 else c
+        for i, c in enumerate(hexaddr)
+    )
+
+
+_WORDS = ("alpha", "lucky", "golden", "star", "royal", "prime", "smart", "global", "asia",
+          "dragon", "lotus", "tiger", "jade", "crown", "ocean", "sun", "vip", "max", "pro",
+          "elite", "trust", "happy", "rich", "moon")
+_NAMES = ("anna", "kevin", "lisa", "david", "mei", "jenny", "alex", "sophia", "michael",
+          "linda", "ryan", "grace", "daniel", "amy", "jason", "nina", "eric", "tina")
+_PATHS = ("login", "verify", "secure", "update", "claim", "track", "invite", "download",
+          "account", "register", "pay", "portal")
+
+
+class Minter:
+    """Mints fresh, unique identifiers; one per scenario, driven by the scenario's RNG."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        self._phone: dict[str, _Perm] = {}
+        self._bank: dict[tuple[str, str], _Perm] = {}
+        self._name = _Perm(36**6, rng)
+
+    # ------------------------------------------------------------------ phones
+    def _phone_parts(self, country: Country) -> tuple[str, str, str]:
+        perm = self._phone.get(country.code)
+        if perm is None:
+            space = len(country.mobile_prefixes) * 10**country.subscriber_digits
+            perm = self._phone[country.code] = _Perm(space, self.rng)
+        idx = perm.next(f"{country.code} phone number")
+        prefix = country.mobile_prefixes[idx // 10**country.subscriber_digits]
+        sub = str(idx % 10**country.subscriber_digits).zfill(country.subscriber_digits)
+        pn = phonenumbers.PhoneNumber(
+            country_code=phonenumbers.country_code_for_region(country.code),
+            national_number=int(prefix + sub),
+        )
+        e164 = f"+{pn.country_code}{pn.national_number}"
+        return (e164, phonenumbers.format_number(pn, _NATIONAL),
+                phonenumbers.format_number(pn, _INTL))
+
+    def phone(self, country: str) -> Ident:
+        parts = self._phone_parts(COUNTRIES[country])
+        return Ident(Kind.PHONE, parts[0], country, parts, attrs=(("country", country),))
+
+    # ----------------------------------------------------------- bank accounts
+    def bank_account(self, country: str, bank: Bank | None = None) -> Ident:
+        c = COUNTRIES[country]
+        bank = bank or self.rng.choice(c.banks)
+        perm = self._bank.get((country, bank.code))
+        if perm is None:
+            perm = self._bank[(country, bank.code)] = _Perm(9 * 10 ** (bank.digits - 1),
+                                                            self.rng)
+        digits = str(perm.next(f"{bank.name} account") + 10 ** (bank.digits - 1))
+        return Ident(Kind.BANK_ACCOUNT, f"{country}:{bank.code}:{digits}", country,
+                     (bank.code, bank.name, bank.swift, digits),
+                     attrs=(("bank", bank.code), ("country", country)))
+
+    # ---------------------------------------------------------------- e-wallets
+    def ewallet(self, country: str, wallet: Wallet | None = None) -> Ident:
+        c = COUNTRIES[country]
+        if not c.wallets:
+            return self.bank_account(country)
+        wallet = wallet or self.rng.choice(c.wallets)
+        account = self._phone_parts(c)[0]
+        return Ident(Kind.EWALLET, f"{wallet.code}:{account}", country,
+                     (wallet.code, wallet.name, account),
+                     attrs=(("country", country), ("provider", wallet.code)))
+
+    # ------------------------------------------------------------------ crypto
+    def crypto(self, chain: str | None = None) -> Ident:
+        rng = self.rng
+        chain = chain or rng.choices(("tron", "ethereum", "bitcoin"), (5, 3, 2))[0]
+        if chain == "tron":
+            addr = base58.b58encode_check(b"\x41" + rng.randbytes(20)).decode()
+        elif chain == "ethereum":
+            addr = eip55(rng.randbytes(20))
+        else:
+            style = rng.random()
+            if style < 0.45:
+                enc = bech32.encode("bc", 0, rng.randbytes(20))
+                assert enc is not None  # noqa: S101 - 20-byte v0 programs always encode
+                addr = enc
+            elif style < 0.8:
+                addr = base58.b58encode_check(b"\x00" + rng.randbytes(20)).decode()
+            else:
+                addr = base58.b58encode_check(b"\x05" + rng.randbytes(20)).decode()
+        return Ident(Kind.CRYPTO, addr, None, (chain, addr), attrs=(("chain", chain),))
+
+    # -------------------------------------------------------------- web, e-mail
+    def _domain(self, brand: str) -> str:
+        rng = self.rng
+        word = rng.choice(_WORDS)
+        tag = _b36(self._name.next("domain name"))
+        return f"{brand}-{word}{tag}.{rng.choice(TLDS)}"
+
+    def url(self, brand: str) -> Ident:
+        rng = self.rng
+        domain = self._domain(brand)
+        host = domain if rng.random() < 0.7 else f"{rng.choice(('www', 'm', 'app'))}.{domain}"
+        path = rng.choice(_PATHS)
+        if rng.random() < 0.5:
+            path += "/" + _b36(rng.getrandbits(30))
+        canonical = f"https://{host}/{path}"
+        return Ident(Kind.URL, canonical, None, (canonical, domain),
+                     attrs=(("registered_domain", domain),))
+
+    def email(self, brand: str) -> Ident:
+        rng = self.rng
+        if rng.random() < 0.5:
+            addr = f"{rng.choice(('support', 'admin', 'hr', 'cs', 'service'))}@{self._domain(brand)}"
+        else:
+            tag = _b36(self._name.next("e-mail name"))
+            free = rng.choice(("gmail.com", "outlook.com", "yahoo.com", "proton.me"))
+            addr = f"{rng.choice(_NAMES)}.{tag}@{free}"
+        return Ident(Kind.EMAIL, addr, None, (addr,), attrs=(("domain", addr.split("@")[1]),))
+
+    # ----------------------------------------------------------------- handles
+    def handle(self, brand: str) -> Ident:
+        rng = self.rng
+        platform = rng.choices(("telegram", "line", "facebook", "instagram", "wechat"),
+                               (6, 1.5, 1.5, 1, 1))[0]
+        tag = _b36(self._name.next("handle"))
+        base = rng.choice((brand.replace("-", "_"), rng.choice(_NAMES), rng.choice(_WORDS)))
+        name = f"{base}_{tag}"
+        if len(name) < 5:
+            name += "_cs"
+        written = name.title() if rng.random() < 0.4 else name
+        return Ident(Kind.HANDLE, f"{platform}:{name.lower()}", None, (platform, written),
+                     attrs=(("platform", platform),))
+
+    # ----------------------------------------------------------------- invalid
+    def invalid(self, country: str) -> Ident:
+        """A value that looks right but fails validation (ingest must reject it)."""
+        rng = self.rng
+        if rng.random() < 0.6:
+            addr = self.crypto("tron").key
+            alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+            while True:
+                pos = rng.randrange(5, len(addr))
+                bad = addr[:pos] + rng.choice(alphabet) + addr[pos + 1:]
+                if bad != addr and not _b58_valid(bad):
+                    break
+            return Ident(Kind.CRYPTO, bad, None, ("tron", bad), valid=False)
+        c = COUNTRIES[country]
+        short = f"0{c.mobile_prefixes[0]}{rng.randrange(100, 999)}"
+        return Ident(Kind.PHONE, short, country, (short, short, short), valid=False)
+
+
+def _b58_valid(addr: str) -> bool:
+    try:
+        base58.b58decode_check(addr)
+    except ValueError:
+        return False
+    return True
+
+
+def well_known_phone(country: str) -> Ident:
+    """The (synthetic) public customer hotline of the country's largest bank."""
+    ex = (phonenumbers.example_number_for_type(country, phonenumbers.PhoneNumberType.TOLL_FREE)
+          or phonenumbers.example_number_for_type(country,
+                                                  phonenumbers.PhoneNumberType.FIXED_LINE))
+    e164 = f"+{ex.country_code}{ex.national_number}"
+    parts = (e164, phonenumbers.format_number(ex, _NATIONAL), phonenumbers.format_number(ex, _INTL))
+    return Ident(Kind.PHONE, e164, country, parts, warninglisted=True,
+                 attrs=(("country", country),))
+
+
+def well_known_url(url: str) -> Ident:
+    host = url.split("/")[2]
+    domain = host.removeprefix("www.").removeprefix("play.")
+    return Ident(Kind.URL, url, None, (url, domain), warninglisted=True,
+                 attrs=(("registered_domain", domain),))
+
+
+def _group_digits(digits: str, rng: random.Random) -> str:
+    style = rng.random()
+    if style < 0.55:
+        return digits
+    sep = "-" if style < 0.8 else " "
+    step = 4 if len(digits) % 4 != 1 else 3
+    return sep.join(digits[i:i + step] for i in range(0, len(digits), step))
+
+
+def _defang(url: str) -> str:
+    head, _, rest = url.partition("://")
+    host, _, path = rest.partition("/")
+    return f"{head.replace('t', 'x')}://{host.replace('.', '[.]')}/{path}"
+
+
+def render(ident: Ident, agency_country: str, rng: random.Random, *, text: bool = False) -> str:
+    """How a reporting agency writes this identifier (free text when `text`)."""
+    p = ident.parts
+    kind = ident.kind
+    if kind is Kind.PHONE:
+        r = rng.random()
+        if ident.country == agency_country:
+            return p[1] if r < 0.7 else p[2] if r < 0.9 else p[0]
+        return p[2] if r < 0.8 else p[0]
+    if kind is Kind.BANK_ACCOUNT:
+        return _group_digits(p[3], rng)
+    if kind is Kind.EWALLET:
+        return p[2]
+    if kind is Kind.CRYPTO:
+        r = rng.random()
+        if p[0] == "ethereum" and r < 0.2:
+            return p[1].lower()
+        if p[1].startswith("bc1") and r < 0.1:
+            return p[1].upper()
+        return p[1]
+    if kind is Kind.URL:
+        r = rng.random()
+        if ident.warninglisted:
+            return p[0]
+        if text and r < 0.6 or r < 0.15:
+            return _defang(p[0])
+        if r < 0.8:
+            return p[0]
+        scheme, _, rest = p[0].partition("://")
+        host, _, path = rest.partition("/")
+        return f"{scheme.upper()}://{host.upper()}/{path}"
+    if kind is Kind.EMAIL:
+        return p[0] if rng.random() < 0.8 else p[0][0].upper() + p[0][1:]
+    # handle
+    platform, written = p
+    if platform in ("telegram", "instagram") and rng.random() < 0.7:
+        return "@" + written
+    return written

@@ -1,0 +1,499 @@
+"""The scenario generator: campaigns, noise and reports, streamed from a seed.
+
+Why a stream with a handful of live campaigns: a ten-million-observable
+scenario must not sit in memory.  At any moment only `ACTIVE` campaigns are
+live, each holding a small window of reusable infrastructure; a report is
+drawn from one of them (weighted by how much it still has to emit), and a
+campaign's summary for the answer key is emitted right after its last report.
+Everything derives from one `random.Random(seed)`, so the same seed gives the
+same scenario; the output format of each report is drawn from a second
+generator so that choosing formats never changes the reports themselves.
+
+Two rules keep the answer key true for a correct correlator:
+- every campaign report after the first reuses at least one identifier the
+  campaign has already used (preferring kinds free-text extraction finds), so
+  each campaign is connected;
+- no identifier is used by more than `USE_CAP` reports, below the default hub
+  threshold, so no value becomes a hub that correlation refuses to link through.
+Identifiers are unique across campaigns (see `identifiers`), and well-known
+values (warninglisted) are shared by everyone but never count as links.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from bersama.errors import InvalidInput
+from bersama.ingest.model import ReportDraft
+from bersama.markings import TLP, Marking
+from bersama.observables.model import Kind
+from bersama.synth import narratives
+from bersama.synth.catalog import (
+    AGENCIES,
+    ALL_COUNTRIES,
+    COUNTRIES,
+    SCAM_PROFILES,
+    SHARING_GROUPS,
+    SMALL_DEFAULT_COUNTRIES,
+    WELL_KNOWN_URLS,
+    Agency,
+    ScamProfile,
+)
+from bersama.synth.identifiers import (
+    LINKABLE_IN_TEXT,
+    Ident,
+    Minter,
+    render,
+    well_known_phone,
+    well_known_url,
+)
+from bersama.taxonomy import CrimeType, ScamType
+
+FORMATS = ("stix", "misp", "csv", "text")
+ACTIVE = 24
+USE_CAP = 30
+POOL_WINDOW = 16
+WINDOW_DAYS = 548
+SMALL_SCENARIO = 20_000
+NOISE_SHARE = 0.12
+WARNINGLISTED_SHARE = 0.06
+INVALID_SHARE = 0.02
+
+_VICTIM_WEIGHT = {"MY": 1.0, "SG": 1.0, "TH": 1.0, "ID": 0.9, "PH": 0.9, "VN": 0.8, "JP": 0.7,
+                  "AU": 0.7, "KR": 0.5, "CN": 0.5, "KH": 0.4, "BN": 0.3, "LA": 0.2, "MM": 0.2,
+                  "TL": 0.15}
+_TYPE_WEIGHT = {"police": 3.0, "scam-centre": 3.0, "cert": 1.0, "fiu": 1.0, "regulator": 1.0}
+_FORMAT_WEIGHTS = {  # stix, misp, csv, text by agency type
+    "police": (3, 1, 4, 2), "scam-centre": (2, 1, 6, 1), "cert": (5, 4, 0.5, 1),
+    "fiu": (4, 2, 3, 0.5), "regulator": (2, 1, 5, 1),
+}
+_TLP_WEIGHTS = ((TLP.CLEAR, 8), (TLP.GREEN, 47), (TLP.AMBER, 36), (TLP.AMBER_STRICT, 6),
+                (TLP.RED, 3))
+_FALLBACK_KINDS = ("phone", "url", "handle", "crypto", "email", "bank-account")
+_SCAM_LABEL = {s: s.value.replace("-", " ") for s in ScamType}
+
+
+@dataclass(frozen=True, slots=True)
+class GeneratedReport:
+    """One report as generated: the draft ingest should produce, and how it is written."""
+
+    agency: Agency
+    draft: ReportDraft
+    campaign: str | None
+    format: str
+    written: tuple[tuple[Ident, str], ...]
+    """Every identifier in the report with its written form, invalid ones included."""
+    seq: int
+    """Per-agency report number (hotline reference)."""
+
+    @property
+    def rejects(self) -> tuple[str, ...]:
+        return tuple(w for i, w in self.written if not i.valid)
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignSummary:
+    id: str
+    scam_type: ScamType
+    home: str
+    countries: tuple[str, ...]
+    """Countries of the agencies that reported it, sorted."""
+    agencies: tuple[str, ...]
+    reports: int
+    refs: tuple[str, ...]
+    """Expected normalised refs: every valid, non-warninglisted identifier it used."""
+    loss_usd: float
+
+    @property
+    def cross_border(self) -> bool:
+        return len(self.countries) > 1
+
+
+@dataclass(slots=True, eq=False)
+class _Campaign:
+    id: str
+    profile: ScamProfile
+    home: str
+    targets: tuple[str, ...]
+    planned: int
+    start: float
+    duration: float
+    pool: list[Ident] = field(default_factory=list)
+    refs: list[str] = field(default_factory=list)
+    emitted: int = 0
+    countries: set[str] = field(default_factory=set)
+    agencies: set[str] = field(default_factory=set)
+    loss_usd: float = 0.0
+
+    def summary(self) -> CampaignSummary:
+        return CampaignSummary(self.id, self.profile.scam_type, self.home,
+                               tuple(sorted(self.countries)), tuple(sorted(self.agencies)),
+                               self.emitted, tuple(self.refs), round(self.loss_usd, 2))
+
+
+def select_agencies(countries: Sequence[str], observables: int) -> tuple[Agency, ...]:
+    """The agencies registered in a scenario (counter-terrorism units file no scam reports)."""
+    large = observables > SMALL_SCENARIO
+    return tuple(a for a in AGENCIES if a.country in countries and (a.primary or large))
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A generated scenario: cheap to build, generated afresh on every iteration."""
+
+    seed: int
+    observables: int
+    countries: tuple[str, ...]
+    as_of: date
+    formats: tuple[str, ...] = FORMATS
+    agencies: tuple[Agency, ...] = ()
+
+    @property
+    def reporting_agencies(self) -> tuple[Agency, ...]:
+        return tuple(a for a in self.agencies if a.type in _TYPE_WEIGHT)
+
+    def events(self) -> Iterator[GeneratedReport | CampaignSummary]:
+        """Reports in generation order, each campaign's summary after its last report."""
+        return _Run(self).events()
+
+    def reports(self) -> Iterator[tuple[Agency, ReportDraft, str | None]]:
+        """(agency, draft, campaign id or None for noise), streamed."""
+        for ev in self.events():
+            if isinstance(ev, GeneratedReport):
+                yield ev.agency, ev.draft, ev.campaign
+
+    def campaigns(self) -> Iterator[CampaignSummary]:
+        for ev in self.events():
+            if isinstance(ev, CampaignSummary):
+                yield ev
+
+    def with_formats(self, formats: Sequence[str]) -> Scenario:
+        return replace(self, formats=_check_formats(formats))
+
+    def warninglist(self) -> list[Ident]:
+        """Well-known values the scenario mentions that must never link campaigns."""
+        out = [well_known_phone(c) for c in self.countries]
+        return out + [well_known_url(u) for u in WELL_KNOWN_URLS]
+
+
+def _check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    out = tuple(dict.fromkeys(f.strip().lower() for f in formats if f.strip()))
+    for f in out:
+        if f not in FORMATS:
+            raise InvalidInput(f"unknown format {f!r}; expected some of {', '.join(FORMATS)}",
+                               field="formats", value=f)
+    if not out:
+        raise InvalidInput("at least one output format is needed", field="formats")
+    return out
+
+
+def generate(seed: int, observables: int, countries: Sequence[str] | None = None, *,
+             as_of: date | None = None, formats: Sequence[str] = FORMATS) -> Scenario:
+    """Describe a scenario of about `observables` distinct identifiers.
+
+    `countries` are the reporting countries (default: seven ASEAN members for
+    small scenarios, all fifteen for larger ones).  `as_of` is the last day of
+    the 18-month reporting window (default: today, UTC); the same seed and
+    `as_of` always give byte-identical output.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidInput("seed must be a non-negative integer", field="seed", value=str(seed))
+    if observables < 10:
+        raise InvalidInput("a scenario needs at least 10 observables", field="observables",
+                           value=str(observables))
+    if countries is None:
+        chosen = SMALL_DEFAULT_COUNTRIES if observables <= SMALL_SCENARIO else ALL_COUNTRIES
+    else:
+        chosen = tuple(dict.fromkeys(c.strip().upper() for c in countries if c.strip()))
+        for c in chosen:
+            if c not in COUNTRIES:
+                raise InvalidInput(f"unknown country {c!r}; expected some of "
+                                   f"{', '.join(ALL_COUNTRIES)}", field="countries", value=c)
+        if not chosen:
+            raise InvalidInput("at least one country is needed", field="countries")
+    return Scenario(seed=seed, observables=observables, countries=chosen,
+                    as_of=as_of or datetime.now(UTC).date(), formats=_check_formats(formats),
+                    agencies=select_agencies(chosen, observables))
+
+
+class _Run:
+    """One pass of generation; all state of a scenario's stream lives here."""
+
+    def __init__(self, sc: Scenario) -> None:
+        self.sc = sc
+        self.rng = random.Random(sc.seed)
+        self.frng = random.Random(f"formats:{sc.seed}")
+        self.minter = Minter(self.rng)
+        self.end = datetime.combine(sc.as_of, time(23, 59, 59), UTC)
+        self.start = self.end - timedelta(days=WINDOW_DAYS)
+        reporting = sc.reporting_agencies
+        if not reporting:
+            raise InvalidInput("no reporting agency in the chosen countries", field="countries")
+        self.by_country: dict[str, list[Agency]] = {}
+        for a in reporting:
+            self.by_country.setdefault(a.country, []).append(a)
+        self.report_countries = sorted(self.by_country)
+        self.country_weights = [_VICTIM_WEIGHT[c] for c in self.report_countries]
+        self.seq: dict[str, int] = {}
+        self.minted = 0
+        self.campaign_no = 0
+        self.expected_reports = max(1, int(sc.observables / 1.05))
+        self.hotlines = {c: well_known_phone(c) for c in COUNTRIES}
+        self.web = [well_known_url(u) for u in WELL_KNOWN_URLS]
+        self.groups = {c: [g for g, members in SHARING_GROUPS.items() if c in members]
+                       for c in COUNTRIES}
+
+    # ------------------------------------------------------------------ loop
+    def events(self) -> Iterator[GeneratedReport | CampaignSummary]:
+        rng = self.rng
+        active: list[_Campaign] = []
+        target = self.sc.observables
+        while self.minted < target:
+            if rng.random() < NOISE_SHARE:
+                yield self._noise_report()
+                continue
+            while len(active) < ACTIVE:
+                active.append(self._new_campaign())
+            c = rng.choices(active, [c.planned - c.emitted for c in active])[0]
+            yield self._campaign_report(c)
+            if c.emitted >= c.planned:
+                active.remove(c)
+                yield c.summary()
+        for c in active:
+            if c.emitted:
+                yield c.summary()
+
+    # ------------------------------------------------------------- campaigns
+    def _new_campaign(self) -> _Campaign:
+        rng = self.rng
+        self.campaign_no += 1
+        flagship = self.campaign_no <= 3
+        profile = rng.choices(SCAM_PROFILES, [p.weight for p in SCAM_PROFILES])[0]
+        if flagship:
+            profile = SCAM_PROFILES[(0, 1, 3)[self.campaign_no - 1]]
+        n = rng.choices((1, 2, 3, 4), (40, 30, 20, 10))[0]
+        if flagship:
+            n = 3 + (self.campaign_no == 1)
+        n = min(n, len(self.report_countries))
+        targets: list[str] = []
+        while len(targets) < n:
+            c = rng.choices(self.report_countries, self.country_weights)[0]
+            if c not in targets:
+                targets.append(c)
+        cap = max(12, min(400, self.expected_reports // 25))
+        if flagship:
+            planned = max(12, min(600, self.expected_reports // 20))
+        else:
+            planned = min(cap, 2 + int(rng.paretovariate(1.4) * 2.5) - 2)
+            planned = max(2, planned)
+        duration = rng.uniform(20, 300)
+        return _Campaign(
+            id=f"C{self.campaign_no:06d}", profile=profile, home=rng.choice(profile.homes),
+            targets=tuple(targets), planned=planned,
+            start=rng.uniform(0, WINDOW_DAYS - duration), duration=duration,
+        )
+
+    def _mint(self, kind: str, c: _Campaign) -> Ident:
+        rng, m = self.rng, self.minter
+        brand = rng.choice(c.profile.brands)
+        if kind == "phone":
+            return m.phone(c.home if rng.random() < 0.5 else rng.choice(c.targets))
+        if kind == "bank-account":
+            return m.bank_account(c.home if rng.random() < 0.3 else rng.choice(c.targets))
+        if kind == "ewallet":
+            return m.ewallet(rng.choice(c.targets))
+        if kind == "crypto":
+            return m.crypto()
+        if kind == "url":
+            return m.url(brand)
+        if kind == "email":
+            return m.email(brand)
+        return m.handle(brand)
+
+    def _campaign_report(self, c: _Campaign) -> GeneratedReport:
+        rng = self.rng
+        chosen: list[Ident] = []
+        kinds: set[Kind] = set()
+        pool = c.pool
+        if pool:
+            linkable = [i for i in pool if i.kind in LINKABLE_IN_TEXT]
+            first = linkable[-1 - min(int(rng.expovariate(0.4)), len(linkable) - 1)] \
+                if linkable else pool[-1]
+            chosen.append(first)
+            kinds.add(first.kind)
+            for _ in range((rng.random() < 0.45) + (rng.random() < 0.15)):
+                cand = pool[-1 - min(int(rng.expovariate(0.3)), len(pool) - 1)]
+                if cand.kind not in kinds:
+                    chosen.append(cand)
+                    kinds.add(cand.kind)
+            n_new = rng.choices((0, 1, 2), (40, 45, 15))[0]
+            forced = len(pool) < 3  # keep the campaign connected: never let the pool run dry
+            n_new = max(n_new, forced)
+        else:
+            n_new = 2 + (rng.random() < 0.5)
+            forced = True
+        names = [k for k, _ in c.profile.kinds]
+        weights = [w for _, w in c.profile.kinds]
+        for n in range(n_new):
+            tries = [rng.choices(names, weights)[0] for _ in range(4)]
+            if forced and n == 0:
+                tries += list(_FALLBACK_KINDS)
+            for kind in tries:
+                if Kind(kind) not in kinds:
+                    ident = self._mint(kind, c)
+                    if ident.kind in kinds:  # a wallet-less country gave a bank account
+                        continue
+                    chosen.append(ident)
+                    kinds.add(ident.kind)
+                    pool.append(ident)
+                    c.refs.append(ident.ref)
+                    self.minted += 1
+                    break
+        if len(pool) > POOL_WINDOW:
+            del pool[: len(pool) - POOL_WINDOW]
+        for ident in chosen:
+            ident.uses += 1
+        c.pool = [i for i in pool if i.uses < USE_CAP]
+        country = c.targets[0] if rng.random() < 0.45 else rng.choice(c.targets)
+        agency = self._agency_in(country)
+        day = c.start + rng.uniform(0, c.duration)
+        c.emitted += 1
+        c.countries.add(agency.country)
+        c.agencies.add(agency.code)
+        report, usd = self._report(agency, c.profile, chosen, day, c.id, c.targets)
+        c.loss_usd += usd
+        return report
+
+    def _noise_report(self) -> GeneratedReport:
+        rng, m = self.rng, self.minter
+        country = rng.choices(self.report_countries, self.country_weights)[0]
+        agency = self._agency_in(country)
+        profile = rng.choices(SCAM_PROFILES, [p.weight for p in SCAM_PROFILES])[0]
+        chosen: list[Ident] = []
+        kinds: set[Kind] = set()
+        brand = rng.choice(profile.brands)
+        for _ in range(1 + (rng.random() < 0.5) + (rng.random() < 0.2)):
+            kind = rng.choices([k for k, _ in profile.kinds], [w for _, w in profile.kinds])[0]
+            ident = {"phone": lambda: m.phone(country), "bank-account": lambda: m.bank_account(
+                country), "ewallet": lambda: m.ewallet(country), "crypto": m.crypto,
+                "url": lambda: m.url(brand), "email": lambda: m.email(brand),
+                "handle": lambda: m.handle(brand)}[kind]()
+            if ident.kind not in kinds:
+                chosen.append(ident)
+                kinds.add(ident.kind)
+                self.minted += 1
+        report, _ = self._report(agency, profile, chosen, rng.uniform(0, WINDOW_DAYS), None,
+                                 (country,))
+        return report
+
+    def _agency_in(self, country: str) -> Agency:
+        options = self.by_country[country]
+        if len(options) == 1:
+            return options[0]
+        return self.rng.choices(options, [_TYPE_WEIGHT[a.type] for a in options])[0]
+
+    # --------------------------------------------------------------- reports
+    def _report(self, agency: Agency, profile: ScamProfile, chosen: list[Ident], day: float,
+                campaign: str | None, targets: tuple[str, ...]) -> tuple[GeneratedReport, float]:
+        rng = self.rng
+        idents = list(chosen)
+        if rng.random() < WARNINGLISTED_SHARE:
+            idents.append(self.hotlines[agency.country] if rng.random() < 0.6
+                          else rng.choice(self.web))
+        if rng.random() < INVALID_SHARE:
+            idents.append(self.minter.invalid(agency.country))
+        fmt = self._format(agency, idents)
+        written = tuple((i, render(i, agency.country, rng, text=fmt == "text")) for i in idents)
+
+        occurred = self.start + timedelta(days=day)
+        reported = min(self.end, occurred + timedelta(days=rng.expovariate(1 / 3)))
+        occurred = occurred.replace(microsecond=0)
+        reported = reported.replace(microsecond=0)
+        country = COUNTRIES[agency.country]
+        usd = 0.0
+        amount: Decimal | None = None
+        currency: str | None = None
+        if rng.random() < 0.92:
+            usd = profile.median_loss_usd * country.loss_scale * rng.lognormvariate(0, 0.9)
+            currency = country.currency
+            rate = country.usd_rate
+            if agency.country == "KH" and rng.random() < 0.6:
+                currency, rate = "USD", 1.0
+            amount = _round_amount(usd * rate, currency, rng)
+        lang = rng.choices([lc for lc, _ in country.languages],
+                           [w for _, w in country.languages])[0]
+        mentions = [(i.kind.value, w, _mention_name(i)) for i, w in written]
+        amount_text = f"{currency} {amount:,}" if amount is not None else None
+        text = narratives.narrative(lang, profile.scam_type, mentions, amount_text)
+
+        seq = self.seq.get(agency.code, 0) + 1
+        self.seq[agency.code] = seq
+        observables = tuple(i.observable(w) for i, w in written if i.valid)
+        draft = ReportDraft(
+            source_id=f"report--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            modified=reported,
+            observables=observables,
+            title=f"{_SCAM_LABEL[profile.scam_type].capitalize()} scam reported to "
+                  f"{agency.code} ({reported.year}-{seq:06d})",
+            crime_type=CrimeType.SCAM,
+            scam_types=(profile.scam_type,),
+            loss_amount=amount,
+            loss_currency=currency,
+            occurred_at=occurred,
+            language=lang,
+            narrative=text,
+            marking=self._marking(agency, targets),
+            country=agency.country,
+            labels=(profile.scam_type.value,),
+        )
+        return GeneratedReport(agency, draft, campaign, fmt, written, seq), usd
+
+    def _format(self, agency: Agency, idents: list[Ident]) -> str:
+        formats = self.sc.formats
+        weights = dict(zip(FORMATS, _FORMAT_WEIGHTS[agency.type], strict=True))
+        if not any(i.kind in LINKABLE_IN_TEXT and i.valid and not i.warninglisted
+                   for i in idents):
+            weights["text"] = 0.0
+        options = [f for f in formats if weights[f] > 0]
+        if not options:  # only text was asked for: write it as text all the same
+            return formats[0]
+        return self.frng.choices(options, [weights[f] for f in options])[0]
+
+    def _marking(self, agency: Agency, targets: tuple[str, ...]) -> Marking:
+        rng = self.rng
+        tlp = rng.choices([t for t, _ in _TLP_WEIGHTS], [w for _, w in _TLP_WEIGHTS])[0]
+        if tlp is TLP.AMBER and rng.random() < 0.5 and self.groups[agency.country]:
+            return Marking(tlp, group=rng.choice(self.groups[agency.country]))
+        if tlp is TLP.AMBER_STRICT:
+            others = [a.code for c in targets if c != agency.country
+                      for a in self.by_country.get(c, [])]
+            picked = frozenset(rng.sample(others, min(len(others), 2))) if others else frozenset()
+            return Marking(tlp, recipient_agencies=picked)
+        if tlp is TLP.RED:
+            return Marking(tlp, recipient_users=frozenset({f"{agency.code.lower()}-duty-officer"}))
+        return Marking(tlp)
+
+
+def _round_amount(value: float, currency: str, rng: random.Random) -> Decimal:
+    if COUNTRIES_BY_CURRENCY_DECIMALS.get(currency, 2) == 0:
+        step = 1000 if value > 100_000 else 100 if value > 1000 else 1
+        return Decimal(max(step, int(round(value / step) * step)))
+    if rng.random() < 0.7:
+        return Decimal(max(1, round(value)))
+    return Decimal(f"{max(value, 1.0):.2f}")
+
+
+COUNTRIES_BY_CURRENCY_DECIMALS = {c.currency: c.currency_decimals for c in COUNTRIES.values()}
+
+
+def _mention_name(ident: Ident) -> str:
+    if ident.kind is Kind.BANK_ACCOUNT or ident.kind is Kind.EWALLET:
+        return ident.parts[1]
+    if ident.kind is Kind.HANDLE:
+        return narratives.PLATFORM_NAMES[ident.parts[0]]
+    return ""

@@ -1,0 +1,234 @@
+"""One contract suite over every store: SQLite and PostgreSQL.
+
+Ingest idempotence and versions, withdrawal, hubs and warninglists, the read
+policy in checks, and incremental correlation agreeing exactly with a rebuild.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import Engine, select
+
+from bersama.config import Settings
+from bersama.ingest.model import ReportDraft
+from bersama.ingest.pipeline import ingest
+from bersama.markings import TLP, Marking, Reader, Role
+from bersama.observables import Observable, bank_account, domain, phone, url
+from bersama.store import correlate
+from bersama.store.identities import add_agency, add_group
+from bersama.store.queries import Reads
+from bersama.store.tables.core import clusters, observables, reports
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _setup(engine: Engine) -> None:
+    with engine.begin() as c:
+        for code, cc in (("MY-PDRM", "MY"), ("TH-TCSD", "TH"), ("JP-NPA", "JP")):
+            add_agency(c, code=code, name=code, country=cc, type="police", now=NOW)
+        add_group(c, name="MY-TH", agencies_=["MY-PDRM", "TH-TCSD"], now=NOW)
+
+
+def _draft(obs: list[Observable], **kw: object) -> ReportDraft:
+    base = ReportDraft(source_id=f"report--{uuid.uuid4()}", modified=NOW, observables=tuple(obs),
+                       marking=Marking(TLP.GREEN))
+    return replace(base, **kw)  # type: ignore[arg-type]
+
+
+def _ingest(engine: Engine, settings: Settings, agency: str, drafts: list[ReportDraft]) -> object:
+    with engine.begin() as c:
+        return ingest(c, settings, agency=agency, items=drafts, source_format="test",
+                      source="test", actor=Reader(agency=agency, user="a@x", role=Role.ANALYST))
+
+
+def _snapshot(engine: Engine) -> tuple[list[tuple[int, int | None]], list[tuple[object, ...]],
+                                       list[tuple[object, ...]]]:
+    with engine.connect() as c:
+        reps = [tuple(r) for r in c.execute(
+            select(reports.c.id, reports.c.cluster_id).order_by(reports.c.id))]
+        cls = [tuple(r) for r in c.execute(
+            select(clusters.c.id, clusters.c.size, clusters.c.cross_border).order_by(clusters.c.id))]
+        obs = [tuple(r) for r in c.execute(
+            select(observables.c.id, observables.c.report_count, observables.c.is_hub)
+            .order_by(observables.c.id))]
+    return reps, cls, obs  # type: ignore[return-value]
+
+
+def _reader(agency: str, groups: frozenset[str] = frozenset()) -> Reader:
+    return Reader(agency=agency, user=f"x@{agency}", role=Role.ANALYST, groups=groups)
+
+
+def test_spellings_meet_and_cross_border_cluster(engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    _ingest(engine, settings, "MY-PDRM", [
+        _draft([phone("012-345 6789", "MY"), bank_account("MY", "Maybank", "5123 4567 8901")],
+               loss_amount=Decimal("5000"), loss_currency="MYR"),
+    ])
+    _ingest(engine, settings, "TH-TCSD", [
+        _draft([phone("+60 12-345 6789", "TH"), url("hxxps://scam[.]example[.]com/a")]),
+    ])
+    with engine.connect() as c:
+        res = Reads(c, _reader("JP-NPA"), settings).check(phone("+60123456789", None))
+    assert res["reports"] == 2
+    assert res["countries"] == ["MY", "TH"]
+    assert res["corroboration"] == 2
+    assert res["cluster"]["cross_border"] is True
+    assert res["cluster"]["size"] == 2
+    refs = {o["ref"] for o in res["cluster"]["observables"]}
+    assert "bank-account:MY:MBB:512345678901" in refs
+
+
+def test_ingest_is_idempotent_and_versions_supersede(engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    d = _draft([phone("0123456789", "MY")])
+    _ingest(engine, settings, "MY-PDRM", [d])
+    before = _snapshot(engine)
+    again = _ingest(engine, settings, "MY-PDRM", [d])
+    assert again.unchanged == 1  # type: ignore[attr-defined]
+    assert _snapshot(engine) == before
+    newer = replace(d, modified=NOW + timedelta(hours=1),
+                    observables=(phone("0198765432", "MY"),))
+    assert _ingest(engine, settings, "MY-PDRM", [newer]).updated == 1  # type: ignore[attr-defined]
+    older = replace(d, modified=NOW - timedelta(hours=1), observables=(phone("0171111111", "MY"),))
+    assert _ingest(engine, settings, "MY-PDRM", [older]).unchanged == 1  # type: ignore[attr-defined]
+    with engine.connect() as c:
+        reads = Reads(c, Reader.system(), settings)
+        assert reads.check(phone("0123456789", "MY"))["reports"] == 0
+        assert reads.check(phone("0198765432", "MY"))["reports"] == 1
+
+
+def test_other_agency_cannot_overwrite(engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    d = _draft([phone("0123456789", "MY")])
+    _ingest(engine, settings, "MY-PDRM", [d])
+    res = _ingest(engine, settings, "TH-TCSD", [replace(d, modified=NOW + timedelta(days=1))])
+    assert res.rejected == 1  # type: ignore[attr-defined]
+
+
+def test_withdrawal_splits_cluster(engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    a, b = phone("0123456789", "MY"), phone("0198765432", "MY")
+    bridge = _draft([a, b])
+    _ingest(engine, settings, "MY-PDRM", [_draft([a]), _draft([b]), bridge])
+    with engine.connect() as c:
+        assert Reads(c, Reader.system(), settings).check(a)["cluster"]["size"] == 3
+    _ingest(engine, settings, "MY-PDRM",
+            [replace(bridge, modified=NOW + timedelta(hours=1), revoked=True)])
+    with engine.connect() as c:
+        res = Reads(c, Reader.system(), settings).check(a)
+    assert res["reports"] == 1
+    assert res["cluster"]["size"] == 1
+    _assert_rebuild_agrees(engine, settings)
+
+
+def test_hub_and_warninglist_do_not_link(engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    s = settings.model_copy(update={"hub_threshold": 3})
+    hub = phone("0321234567", "MY")
+    drafts = [_draft([hub, phone(f"01234567{i:02d}", "MY")]) for i in range(5)]
+    _ingest(engine, s, "MY-PDRM", drafts[:3])
+    with engine.connect() as c:
+        assert Reads(c, Reader.system(), s).check(hub)["cluster"]["size"] == 3
+    _ingest(engine, s, "MY-PDRM", drafts[3:])
+    with engine.connect() as c:
+        res = Reads(c, Reader.system(), s).check(hub)
+    assert res["hub"] is True
+    assert res["cluster"] is None
+    assert res["reports"] == 5
+    _ingest(engine, s, "MY-PDRM", [_draft([domain("google.com"), phone("0129999999", "MY")]),
+                                   _draft([domain("google.com"), phone("0128888888", "MY")])])
+    with engine.connect() as c:
+        g = Reads(c, Reader.system(), s).check(domain("google.com"))
+    assert g["warninglist"] is not None
+    assert g["cluster"] is None
+    _assert_rebuild_agrees(engine, s)
+
+
+def test_markings_decide_what_a_check_reveals(engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    v = phone("0123456789", "MY")
+    _ingest(engine, settings, "MY-PDRM", [
+        _draft([v], marking=Marking(TLP.AMBER, group="MY-TH")),
+        _draft([v], marking=Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"JP-NPA"}))),
+        _draft([v], marking=Marking(TLP.RED, recipient_users=frozenset({"x@th-tcsd"}))),
+    ])
+    with engine.connect() as c:
+        th = Reads(c, _reader("TH-TCSD", frozenset({"MY-TH"})), settings).check(v)
+        jp = Reads(c, _reader("JP-NPA"), settings).check(v)
+        th_user = Reads(c, Reader(agency="TH-TCSD", user="x@th-tcsd", role=Role.ANALYST),
+                        settings).check(v)
+        public = Reads(c, Reader.public(), settings).check(v)
+    assert th["reports"] == 1  # AMBER via the group
+    assert "hidden" not in th  # hint setting defaults to none
+    assert jp["reports"] == 1  # AMBER+STRICT recipient
+    assert th_user["reports"] == 1  # RED recipient user (not in the group)
+    assert public["reports"] == 0
+
+
+def test_amber_hint_setting(engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    from sqlalchemy import update
+
+    from bersama.store.tables.core import agencies
+
+    with engine.begin() as c:
+        c.execute(update(agencies).where(agencies.c.code == "MY-PDRM").values(hint_amber="agency"))
+    v = phone("0123456789", "MY")
+    _ingest(engine, settings, "MY-PDRM", [
+        _draft([v], marking=Marking(TLP.AMBER, group="MY-TH")),
+        _draft([v], marking=Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"TH-TCSD"}))),
+    ])
+    with engine.connect() as c:
+        jp = Reads(c, _reader("JP-NPA"), settings).check(v)
+    assert jp["reports"] == 0
+    assert jp["hidden"] == {"reports": 1, "agencies": ["MY-PDRM"]}
+
+
+def test_visible_cluster_never_bridged_by_hidden_report(engine: Engine,
+                                                        settings: Settings) -> None:
+    _setup(engine)
+    a, b = phone("0123456789", "MY"), phone("0198765432", "MY")
+    _ingest(engine, settings, "MY-PDRM", [
+        _draft([a]), _draft([b]),
+        _draft([a, b], marking=Marking(TLP.RED, recipient_users=frozenset())),
+    ])
+    with engine.connect() as c:
+        res = Reads(c, _reader("JP-NPA"), settings).check(a)
+    assert res["cluster"]["size"] == 1
+
+
+def _assert_rebuild_agrees(engine: Engine, settings: Settings) -> None:
+    incremental = _snapshot(engine)
+    with engine.begin() as c:
+        correlate.rebuild(c, settings.hub_threshold)
+    assert _snapshot(engine) == incremental
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_incremental_equals_rebuild_on_random_history(engine: Engine, settings: Settings,
+                                                      seed: int) -> None:
+    _setup(engine)
+    rng = random.Random(seed)
+    s = settings.model_copy(update={"hub_threshold": 6})
+    pool = [phone(f"012{n:07d}", "MY") for n in range(60)]
+    made: list[ReportDraft] = []
+    for step in range(12):
+        batch = []
+        for _ in range(rng.randint(1, 8)):
+            batch.append(_draft(rng.sample(pool, rng.randint(1, 3))))
+        if made and rng.random() < 0.5:
+            old = rng.choice(made)
+            batch.append(replace(old, modified=old.modified + timedelta(minutes=step + 1),
+                                 revoked=rng.random() < 0.5,
+                                 observables=tuple(rng.sample(pool, 2))))
+        made.extend(b for b in batch if not b.revoked)
+        _ingest(engine, s, rng.choice(["MY-PDRM", "TH-TCSD"]) if not any(
+            b.source_id in {m.source_id for m in made[:-len(batch)]} for b in batch
+        ) else "MY-PDRM", batch)
+    _assert_rebuild_agrees(engine, s)

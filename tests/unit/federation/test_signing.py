@@ -1,0 +1,101 @@
+"""Signing: detached JWS over RFC 8785 canonical JSON, verified against a pinned key."""
+
+from __future__ import annotations
+
+import base64
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from bersama.errors import InvalidInput
+from bersama.federation.signing import (
+    NodeKey,
+    canonical_bytes,
+    jws_kid,
+    load_or_create_node_key,
+    parse_public_key,
+    public_key_text,
+    verify,
+)
+
+OBJ = {
+    "type": "indicator",
+    "spec_version": "2.1",
+    "id": "indicator--0f7c4b8e-2d36-4d39-9b0f-1c2a3b4c5d6e",
+    "created": "2026-01-01T00:00:00.000Z",
+    "modified": "2026-01-02T00:00:00.000Z",
+    "name": "Scam line ☎",
+    "pattern": "[x-bersama-phone-number:number = '+60123456789']",
+    "pattern_type": "stix",
+    "valid_from": "2026-01-01T00:00:00Z",
+    "confidence": 80,
+}
+
+
+def test_sign_and_verify_roundtrip() -> None:
+    key = NodeKey.generate()
+    jws = key.sign(OBJ)
+    assert verify(OBJ, jws, key.public)
+    # key order and whitespace do not matter: the payload is canonical JSON
+    reordered = json.loads(json.dumps(dict(reversed(list(OBJ.items()))), indent=2))
+    assert verify(reordered, jws, key.public)
+
+
+def test_header_is_detached_unencoded_eddsa() -> None:
+    key = NodeKey.generate()
+    protected, payload, _sig = key.sign(OBJ).split(".")
+    assert payload == ""
+    header = json.loads(base64.urlsafe_b64decode(protected + "=" * (-len(protected) % 4)))
+    assert header == {"alg": "EdDSA", "b64": False, "crit": ["b64"], "kid": key.kid}
+
+
+def test_tampered_object_fails() -> None:
+    key = NodeKey.generate()
+    jws = key.sign(OBJ)
+    assert not verify({**OBJ, "confidence": 81}, jws, key.public)
+    assert not verify({**OBJ, "extra": 1}, jws, key.public)
+
+
+def test_wrong_key_fails() -> None:
+    key, other = NodeKey.generate(), NodeKey.generate()
+    assert not verify(OBJ, key.sign(OBJ), other.public)
+    # an attacker re-signing with their own key but claiming our kid still fails
+    forged = other.sign(OBJ)
+    assert not verify(OBJ, forged, key.public)
+
+
+@pytest.mark.parametrize("bad", ["", "a.b", "a..b", "x.y.z", "....", "eyJ9..AAAA"])
+def test_malformed_jws_fails(bad: str) -> None:
+    assert not verify(OBJ, bad, NodeKey.generate().public)
+
+
+def test_signature_property_excluded_from_payload() -> None:
+    assert canonical_bytes({**OBJ, "x_bersama_signature": "zzz"}) == canonical_bytes(OBJ)
+
+
+def test_canonical_is_rfc8785() -> None:
+    assert canonical_bytes({"b": 1, "a": [1.0, "é"]}) == '{"a":[1,"é"],"b":1}'.encode()
+
+
+def test_public_key_text_roundtrip() -> None:
+    key = NodeKey.generate()
+    text = public_key_text(key.public)
+    assert text.startswith("ed25519:")
+    assert public_key_text(parse_public_key(text)) == text
+    assert jws_kid(key.sign(OBJ)) == text
+
+
+@pytest.mark.parametrize("bad", ["rsa:AAAA", "ed25519:!!!", "ed25519:AAAA", ""])
+def test_parse_public_key_rejects(bad: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        parse_public_key(bad)
+    assert err.value.field == "key"
+
+
+def test_node_key_file_created_once_with_0600(tmp_path: Path) -> None:
+    first = load_or_create_node_key(tmp_path / "data")
+    path = tmp_path / "data" / "node_key.pem"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_node_key(tmp_path / "data").kid == first.kid
