@@ -57,6 +57,12 @@ class Settings(BaseSettings):
 
     # detection
     model_dir: Path | None = None
+    detection_allowlist: Path | None = Field(
+        default=None, description="extra registered domains never scored as phishing"
+    )
+    detection_blocklist: Path | None = Field(
+        default=None, description="extra registered domains always scored as phishing"
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secrets(self) -> Settings:

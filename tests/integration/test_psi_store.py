@@ -100,14 +100,17 @@ def test_generation_is_cached_extended_and_rebuilt(engine: Engine) -> None:
 
     add_report(engine, "MY-PDRM", Marking(TLP.GREEN), ["phone:+60122222222"])
     second = store_psi.current_generation(engine, PEER, lambda: NOW)
-    assert second.id == first.id and len(second.segments) == 2  # delta only, same key
+    assert second.id == first.id
+    assert len(second.segments) == 2
     assert _ask(second, ["phone:+60122222222", "phone:+60111111111", "phone:+609"]) == {
         "phone:+60122222222", "phone:+60111111111"}
 
     with engine.begin() as conn:  # a withdrawal is never additive: new key, one segment
         conn.execute(update(reports).where(reports.c.id == 1).values(revoked=True))
     third = store_psi.current_generation(engine, PEER, lambda: NOW)
-    assert third.id != first.id and third.key != first.key and len(third.segments) == 1
+    assert third.id != first.id
+    assert third.key != first.key
+    assert len(third.segments) == 1
     assert _ask(third, ["phone:+60111111111", "phone:+60122222222"]) == {"phone:+60122222222"}
 
     with engine.begin() as conn:

@@ -11,8 +11,8 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine
 
 from bersama import __version__
-from bersama.api import problems
-from bersama.api.routers import core
+from bersama.api import problems, security
+from bersama.api.routers import core, psi, taxii
 from bersama.config import Settings
 from bersama.markings import Reader
 from bersama.store.db import open_engine
@@ -36,7 +36,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     problems.install(app)
+    security.install(app, settings)
     app.include_router(core.router)
+    app.include_router(psi.router)
+    app.include_router(taxii.router)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> str:

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Connection, Engine
 
+from bersama.api.security import current_reader
 from bersama.config import Settings
 from bersama.markings import Reader
 
@@ -40,14 +41,8 @@ def write_conn(engine: Annotated[Engine, Depends(engine_of)]) -> Iterator[Connec
         yield conn
 
 
-def _reader(request: Request) -> Reader:
-    from bersama.api.security import current_reader
-
-    return current_reader(request)
-
-
 SettingsDep = Annotated[Settings, Depends(settings_of)]
 EngineDep = Annotated[Engine, Depends(engine_of)]
 ReadConn = Annotated[Connection, Depends(read_conn)]
 WriteConn = Annotated[Connection, Depends(write_conn)]
-ReaderDep = Annotated[Reader, Depends(_reader)]
+ReaderDep = Annotated[Reader, Depends(current_reader)]

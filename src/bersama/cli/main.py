@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from bersama.cli import core
+from bersama.cli import core, node, peer, warninglist
 from bersama.errors import (
     BersamaError,
     ConfigurationError,
@@ -38,6 +38,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 core.register(app)
+for _name, _module in (
+    ("node", node),
+    ("peer", peer),
+    ("warninglist", warninglist),
+):
+    app.add_typer(_module.app, name=_name)
 
 
 def exit_code(exc: BersamaError) -> int:

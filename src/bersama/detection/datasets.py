@@ -103,8 +103,8 @@ def load_messages(data_dir: Path, seed: int = 13) -> list[Message]:
             if None in rec or text in ("", "<REDACTED>") or rec["category"] not in (
                     "spam", "ads", "gov", "notifs"):
                 continue  # the two malformed rows carry a shifted column: dropped
-            # Time split: messages received from 2025 on are held out.
-            split = "test" if rec["date-received"] >= "2025-01-01" else "train"
+            # Time split: messages received from April 2024 on are held out.
+            split = "test" if rec["date-received"] >= "2024-04-01" else "train"
             tl.append(Message(text, int(rec["category"] == "spam"), "tl", split, rec["category"]))
     out += _dedup(tl)
 

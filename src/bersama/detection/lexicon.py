@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -39,7 +40,7 @@ def _patterns() -> dict[ScamType, re.Pattern[str]]:
     data: dict[str, dict[str, list[str]]] = json.loads(raw)
     out: dict[ScamType, re.Pattern[str]] = {}
     for st in ScamType:
-        terms = sorted({t.lower() for terms in data.get(st.value, {}).values() for t in terms},
+        terms = sorted({unicodedata.normalize("NFKC", t).lower() for terms in data.get(st.value, {}).values() for t in terms},
                        key=len, reverse=True)
         alts = "|".join(re.escape(t) for t in terms)
         out[st] = re.compile(f"(?<![a-z0-9])(?:{alts})(?![a-z0-9])", re.IGNORECASE)

@@ -101,7 +101,7 @@ def _compiled() -> list[tuple[str, re.Pattern[str]]]:
     by_kind: dict[str, set[str]] = {}
     for e in brand_entries():
         for a in e["aliases"]:
-            by_kind.setdefault(_KIND_TOKEN[e["kind"]], set()).add(a.lower())
+            by_kind.setdefault(_KIND_TOKEN[e["kind"]], set()).add(clean(a).lower())
     for tok, aliases in sorted(by_kind.items()):
         alts = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
         # whole words in Latin script; plain substrings in scripts without spaces

@@ -30,7 +30,7 @@ from bersama.detection.metrics import evaluate
 from bersama.detection.normalise import normalise
 from bersama.detection.url import UrlFeaturizer
 
-MESSAGE_C = 8.0
+MESSAGE_C = 30.0
 URL_C = 4.0
 
 

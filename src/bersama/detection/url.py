@@ -131,16 +131,19 @@ def lookalike(host: str, registered: str, domain_label: str) -> tuple[str, str]:
     owned, labels = _brands()
     if registered in owned:
         return "owned", owned[registered]
-    label = domain_label.replace("-", "")
-    if len(label) >= 4:
-        for bl, brand in labels.items():
-            k = 1 if len(bl) < 7 else 2
-            if 0 < _lev_at_most(label, bl, k) <= k:
-                return "lookalike", brand
     flat = host.replace("-", "").replace(".", "")
     for bl, brand in labels.items():
         if bl in flat:
             return "brand-in-host", brand
+    host_part = host[: len(host) - len(registered) + len(domain_label)] if registered else host
+    candidates = {domain_label.replace("-", "")} | set(re.split(r"[-.]", host_part))
+    for label in candidates:
+        if len(label) < 4:
+            continue
+        for bl, brand in labels.items():
+            k = 1 if len(bl) < 7 else 2
+            if 0 < _lev_at_most(label, bl, k) <= k:
+                return "lookalike", brand
     return "", ""
 
 

@@ -7,8 +7,8 @@ failure mode is unit-tested with `httpx.MockTransport`, retries with
 exponential backoff on transient failures only, and pagination that follows
 TAXII 2.1 exactly: `next` while the server gives one; when `more` is true and
 `next` is absent, `added_after` = the X-TAXII-Date-Added-Last header; and a
-page that repeats, or a cursor that does not advance, stops the walk instead
-of looping forever.  taxii2-client is used in the interoperability tests, from
+page that repeats any earlier page of the walk, a fallback cursor that does not
+advance, or more than `max_pages` pages stop the walk instead of looping forever.  taxii2-client is used in the interoperability tests, from
 the other side.
 """
 
@@ -77,10 +77,15 @@ class TaxiiClient:
     ) -> None:
         self.limits = limits or ClientLimits()
         headers = {"Accept": TAXII_21}
-        if token:
+        auth: httpx.BasicAuth | None = None
+        if token and ":" in token:  # "user:password": HTTP Basic (our own tokens have no ':')
+            user, _, password = token.partition(":")
+            auth = httpx.BasicAuth(user, password)
+        elif token:
             headers["Authorization"] = f"Bearer {token}"
         self._http = httpx.Client(
             headers=headers,
+            auth=auth,
             timeout=httpx.Timeout(self.limits.timeout_seconds),
             transport=transport,
             follow_redirects=False,
@@ -190,23 +195,22 @@ class TaxiiClient:
         if added_after is not None:
             base["added_after"] = format_timestamp(added_after)
         params = dict(base)
-        seen_next: set[str] = set()
-        last_fingerprint: bytes | None = None
+        seen_pages: set[bytes] = set()
         cursor = added_after
         for _ in range(self.limits.max_pages):
             headers, doc = self._request("GET", url, params=params)
             page = parse_envelope(doc, headers, url=url, limit=self.limits.page_limit)
             fingerprint = _fingerprint(page)
-            if page.objects and fingerprint == last_fingerprint:
-                raise PeerError("peer repeated the same page; pagination stopped", value=url)
-            last_fingerprint = fingerprint
+            if page.objects and fingerprint in seen_pages:
+                raise PeerError("peer repeated a page it already sent; pagination stopped",
+                                value=url)
+            seen_pages.add(fingerprint)
             yield page
             if not page.more:
                 return
             if page.next:
-                if page.next in seen_next:
-                    raise PeerError("peer repeated a next token; pagination stopped", value=url)
-                seen_next.add(page.next)
+                # A repeated token is not itself a loop: medallion reuses one token per
+                # query as a server-side cursor.  Repeated *pages* are (checked above).
                 params = {**base, "next": page.next}
                 continue
             # more=true without next: the added_after fallback.

@@ -28,7 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput
 from bersama.federation.protocol import SIGNATURES, object_version, signature_key
-from bersama.federation.signing import jws_kid, parse_public_key, verify
+from bersama.federation.signing import INLINE_SIGNATURE, jws_kid, parse_public_key, verify
 from bersama.ingest.pipeline import IngestResult, ingest, load_agency
 from bersama.ingest.stix import parse_stix
 from bersama.markings import Reader
@@ -54,6 +54,9 @@ def check_signatures(
     out = Checked()
     for obj in objects:
         jws = signatures.get(signature_key(str(obj.get("id")), object_version(obj)))
+        if jws is None:  # the in-object carrier, for servers that only store objects
+            inline = obj.get(INLINE_SIGNATURE)
+            jws = inline if isinstance(inline, str) else None
         if jws is None:
             out.rejected.append((obj, UNSIGNED))
         elif verify(obj, jws, pinned):

@@ -32,9 +32,11 @@ from bersama.errors import ConfigurationError, InvalidInput
 
 KEY_FILE_NAME = "node_key.pem"
 KEY_PREFIX = "ed25519:"
-SIGNATURE_FIELDS = ("x_bersama_signature",)
-"""Properties excluded from the signed bytes (none is ever set by Bersama, which
-carries signatures in the envelope; excluded so an in-object carrier stays possible)."""
+INLINE_SIGNATURE = "x_bersama_signature"
+"""The in-object carrier, for TAXII servers that store objects but not our envelope
+property (e.g. medallion); excluded from the signed bytes.  Bersama serves the envelope
+carrier; receivers accept either (docs/adr/0005)."""
+SIGNATURE_FIELDS = (INLINE_SIGNATURE,)
 
 
 def _b64u(data: bytes) -> str:

@@ -98,8 +98,13 @@ def sniff_shape(head: bytes) -> Shape:
 
 
 def _message(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
+    arg = exc.args[0] if exc.args else ""
+    raw = arg.decode("utf-8", "replace") if isinstance(arg, bytes) else str(arg)
+    text = raw.strip().splitlines()
+    message = text[0][:200] if text else type(exc).__name__
+    if "UTF8" in message or "UTF-8" in message:
+        message = f"not UTF-8 ({message})"
+    return message
 
 
 def open_document(stream: BinaryIO, what: str) -> tuple[Shape, CountingReader]:
@@ -110,16 +115,13 @@ def open_document(stream: BinaryIO, what: str) -> tuple[Shape, CountingReader]:
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
     shape = sniff_shape(head)
+    if shape.error is not None and shape.root in ("map", "array"):
+        raise InvalidInput(f"malformed JSON in {what}: {shape.error}", field="json")
     if shape.error is not None or shape.root in ("", "scalar"):
         raise InvalidInput(
             f"not JSON: expected a {what}; parser said: {shape.error or 'a bare value'}",
-            line=_line_of(head, shape.error),
-        )
+            field="json")
     return shape, CountingReader(head, stream)
-
-
-def _line_of(head: bytes, error: str | None) -> int | None:
-    return 1 if error else None
 
 
 def stream_items(reader: CountingReader, prefix: str, what: str) -> Iterator[Any]:

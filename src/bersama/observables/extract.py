@@ -80,13 +80,15 @@ _HOST = re.compile(
 _FILE_TLDS = frozenset({"md", "py", "sh", "pl", "rs", "so", "zip", "mov", "ps", "sc", "tf", "pm"})
 _TRAILING = ".,;:!?)]}'\"»”’>…"
 _HANDLE = re.compile(
-    r"\b(telegram|tele|tg|line(?:\s?id)?|ig|instagram|insta|tiktok|twitter|wechat|weixin|"
-    r"whatsapp|wa|zalo|viber|signal|facebook|fb|kakao(?:talk)?)\b"
+    r"(\b(?:telegram|tele|tg|line(?:\s?id)?|ig|instagram|insta|tiktok|twitter|wechat|weixin|"
+    r"whatsapp|wa|zalo|viber|signal|facebook|fb|kakao(?:talk)?)\b|ไลน์|เทเลแกรม|วอทส์แอป|เฟซบุ๊ก)"
     r"(?:\s*(?:id|handle|username|account|acc|number|no\.?))?\s*[:：\-]?\s*"
-    r"(@[A-Za-z0-9_.]{2,64}|\+?\d[\d -]{5,18}\d|(?<=[:：])\s*[A-Za-z][A-Za-z0-9_.]{2,63}"
-    r"|(?<=[:：] )[A-Za-z][A-Za-z0-9_.]{2,63})",
+    r"(@[A-Za-z0-9_.]{2,64}|\+?\d[\d -]{5,18}\d|(?<=[:：])\s*[A-Za-z][A-Za-z0-9_./~@-]{2,120}"
+    r"|(?<=[:：] )[A-Za-z][A-Za-z0-9_./~@-]{2,120})",
     re.IGNORECASE,
 )
+_LOCAL_PLATFORMS = {"ไลน์": "line", "เทเลแกรม": "telegram", "วอทส์แอป": "whatsapp",
+                    "เฟซบุ๊ก": "facebook"}
 _PHONE_MESSENGERS = frozenset({"whatsapp", "wa", "zalo", "viber", "signal", "telegram", "tg"})
 _BANK_WINDOW = 40
 _WALLET_WINDOW = 40
@@ -259,7 +261,7 @@ def _pass_accounts(scan: _Scan) -> None:
 def _pass_handles(scan: _Scan) -> None:
     for m in _unclaimed(scan, _HANDLE):
         plat = m.group(1).lower().replace(" ", "")
-        plat = "line" if plat.startswith("line") else plat
+        plat = _LOCAL_PLATFORMS.get(plat, "line" if plat.startswith("line") else plat)
         val = _trim(m.group(2).strip())
         is_number = val.lstrip("+")[:1].isdigit()
         if is_number and plat not in _PHONE_MESSENGERS:

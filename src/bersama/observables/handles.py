@@ -146,4 +146,4 @@ def handle(platform: str, value: str, country: str | None = None) -> Observable:
         name = name.replace(".", "")
     if not p.pattern.match(name if not p.strip_dots else s.lower()):
         invalid(f"{p.name} handle must be {p.rule}", field="handle", value=raw)
-    return make(Kind.HANDLE, f"{code}:{name}", f"{p.name} @{s}", {"platform": code})
+    return make(Kind.HANDLE, f"{code}:{name}", f"{p.name} @{name}", {"platform": code})

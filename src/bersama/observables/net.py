@@ -42,7 +42,7 @@ def email(value: str) -> Observable:
     except InvalidObservable as exc:
         invalid(f"invalid domain: {exc.detail}", field="email", value=value)
     key = f"{local.lower()}@{dom.key}"
-    return make(Kind.EMAIL, key, f"{local}@{unicode_host(dom.key)}",
+    return make(Kind.EMAIL, key, f"{local.lower()}@{unicode_host(dom.key)}",
                 {"domain": dom.key, "registered_domain": dom.attr("registered_domain") or ""})
 
 

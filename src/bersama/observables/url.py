@@ -54,6 +54,10 @@ def _tld() -> Any:
 def registered_domain(host: str) -> str:
     """Registered domain (domain under a public or private suffix) of a punycode host, or ""."""
     r = _tld().extract_str(host)
+    if not r.domain and r.is_private:
+        # The host is itself a private suffix (github.io, blogspot.com): it is still a
+        # registrable name under the ICANN suffix.
+        r = _tld().extract_str(host, include_psl_private_domains=False)
     if not r.suffix or not r.domain:
         return ""
     return f"{r.domain}.{r.suffix}"

@@ -42,7 +42,7 @@ def sign(key: NodeKey, method: str, path: str, body: bytes, now: datetime) -> di
 
 
 def verify(
-    headers: Mapping[str, str], method: str, path: str, body: bytes,
+    headers: Mapping[str, str], method: str, path: str, body: bytes, *,
     pinned: Ed25519PublicKey, now: datetime,
 ) -> str:
     """Check the signature and the time; returns the nonce for the replay check."""

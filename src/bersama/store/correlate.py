@@ -57,7 +57,7 @@ def refresh_hubs(conn: Connection, observable_ids: Iterable[int], threshold: int
     return new_hubs, old_hubs
 
 
-def _clusters_of_observables(conn: Connection, observable_ids: Sequence[int]) -> set[int]:
+def clusters_of_observables(conn: Connection, observable_ids: Sequence[int]) -> set[int]:
     out: set[int] = set()
     for part in _chunks(list(observable_ids)):
         out.update(
@@ -253,7 +253,7 @@ def maintain(
     new_hubs, unhubbed = refresh_hubs(conn, touched_observables, hub_threshold)
     to_split = set(split_clusters)
     if new_hubs:
-        to_split |= _clusters_of_observables(conn, new_hubs)
+        to_split |= clusters_of_observables(conn, new_hubs)
     split(conn, to_split)
     join(conn, added, unhubbed)
 

@@ -50,7 +50,7 @@ call would serialise every read on SQLite for a timestamp nobody needs exact."""
 
 _CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,31}$")
 _GROUP_RE = re.compile(r"^[^\s,][^,]{0,99}$")
-_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+_EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}$")  # intranet domains may be dotless
 _TOKEN_RE = re.compile(r"^bsm_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 _EXPIRY_RE = re.compile(r"^(\d{1,5})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -539,6 +539,10 @@ def token_id_of(token: str) -> str | None:
 class Authenticated:
     reader: Reader
     token_id: str
+    touched: bool = False
+    """True when this use updated `last_used_at` (the first use in its minute): the
+    caller audits token use then, so the audit log gets a row per token per minute
+    of use rather than a write per API call."""
 
 
 def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
@@ -575,9 +579,10 @@ def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
             is_peer=True,
         )
     last = info.last_used_at
-    if last is None or _utc(now) - _utc(last) >= LAST_USED_RESOLUTION:
+    touched = last is None or _utc(now) - _utc(last) >= LAST_USED_RESOLUTION
+    if touched:
         conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now))
-    return Authenticated(reader=reader, token_id=token_id)
+    return Authenticated(reader=reader, token_id=token_id, touched=touched)
 
 
 def _reader_for_user(conn: Connection, user: User) -> Reader:

@@ -21,6 +21,8 @@ values (warninglisted) are shared by everyone but never count as links.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import random
 import uuid
 from collections.abc import Iterator, Sequence
@@ -221,6 +223,29 @@ def generate(seed: int, observables: int, countries: Sequence[str] | None = None
                     agencies=select_agencies(chosen, observables))
 
 
+class _Picker:
+    """A weighted choice with precomputed cumulative weights (rng.choices rebuilds them)."""
+
+    __slots__ = ("cum", "items", "total")
+
+    def __init__(self, items: Sequence[object], weights: Sequence[float]) -> None:
+        self.items = tuple(items)
+        self.cum = list(itertools.accumulate(weights))
+        self.total = self.cum[-1]
+
+    def __call__(self, rng: random.Random) -> object:
+        return self.items[bisect.bisect_right(self.cum, rng.random() * self.total)]
+
+
+_PROFILE_PICK = _Picker(SCAM_PROFILES, [p.weight for p in SCAM_PROFILES])
+_KIND_PICK = {p.scam_type: _Picker([k for k, _ in p.kinds], [w for _, w in p.kinds])
+              for p in SCAM_PROFILES}
+_TLP_PICK = _Picker([t for t, _ in _TLP_WEIGHTS], [w for _, w in _TLP_WEIGHTS])
+_LANG_PICK = {c.code: _Picker([lc for lc, _ in c.languages], [w for _, w in c.languages])
+              for c in COUNTRIES.values()}
+_NEW_PICK = _Picker((0, 1, 2, 3), (22, 45, 26, 7))
+
+
 class _Run:
     """One pass of generation; all state of a scenario's stream lives here."""
 
@@ -242,11 +267,23 @@ class _Run:
         self.seq: dict[str, int] = {}
         self.minted = 0
         self.campaign_no = 0
-        self.expected_reports = max(1, int(sc.observables / 1.05))
+        self.expected_reports = max(1, int(sc.observables / 1.5))
         self.hotlines = {c: well_known_phone(c) for c in COUNTRIES}
         self.web = [well_known_url(u) for u in WELL_KNOWN_URLS]
         self.groups = {c: [g for g, members in SHARING_GROUPS.items() if c in members]
                        for c in COUNTRIES}
+        self.plain_markings = {t: Marking(t) for t in TLP}
+        self.group_markings = {g: Marking(TLP.AMBER, group=g) for g in SHARING_GROUPS}
+        self.country_pick = _Picker(self.report_countries, self.country_weights)
+        self.agency_pick = {c: _Picker(a, [_TYPE_WEIGHT[x.type] for x in a])
+                            for c, a in self.by_country.items()}
+        self.format_pick: dict[tuple[str, bool], _Picker | None] = {}
+        for kind, ws in _FORMAT_WEIGHTS.items():
+            for text_ok in (True, False):
+                opts = [(f, w) for f, w in zip(FORMATS, ws, strict=True)
+                        if f in sc.formats and w > 0 and (text_ok or f != "text")]
+                self.format_pick[(kind, text_ok)] = (
+                    _Picker([f for f, _ in opts], [w for _, w in opts]) if opts else None)
 
     # ------------------------------------------------------------------ loop
     def events(self) -> Iterator[GeneratedReport | CampaignSummary]:
@@ -273,7 +310,7 @@ class _Run:
         rng = self.rng
         self.campaign_no += 1
         flagship = self.campaign_no <= 3
-        profile = rng.choices(SCAM_PROFILES, [p.weight for p in SCAM_PROFILES])[0]
+        profile: ScamProfile = _PROFILE_PICK(rng)  # type: ignore[assignment]
         if flagship:
             profile = SCAM_PROFILES[(0, 1, 3)[self.campaign_no - 1]]
         n = rng.choices((1, 2, 3, 4), (40, 30, 20, 10))[0]
@@ -282,7 +319,7 @@ class _Run:
         n = min(n, len(self.report_countries))
         targets: list[str] = []
         while len(targets) < n:
-            c = rng.choices(self.report_countries, self.country_weights)[0]
+            c = str(self.country_pick(rng))
             if c not in targets:
                 targets.append(c)
         cap = max(12, min(400, self.expected_reports // 25))
@@ -326,21 +363,20 @@ class _Run:
                 if linkable else pool[-1]
             chosen.append(first)
             kinds.add(first.kind)
-            for _ in range((rng.random() < 0.45) + (rng.random() < 0.15)):
+            for _ in range((rng.random() < 0.55) + (rng.random() < 0.25)):
                 cand = pool[-1 - min(int(rng.expovariate(0.3)), len(pool) - 1)]
                 if cand.kind not in kinds:
                     chosen.append(cand)
                     kinds.add(cand.kind)
-            n_new = rng.choices((0, 1, 2), (40, 45, 15))[0]
+            n_new = int(_NEW_PICK(rng))  # type: ignore[call-overload]
             forced = len(pool) < 3  # keep the campaign connected: never let the pool run dry
             n_new = max(n_new, forced)
         else:
             n_new = 2 + (rng.random() < 0.5)
             forced = True
-        names = [k for k, _ in c.profile.kinds]
-        weights = [w for _, w in c.profile.kinds]
+        pick = _KIND_PICK[c.profile.scam_type]
         for n in range(n_new):
-            tries = [rng.choices(names, weights)[0] for _ in range(4)]
+            tries = [str(pick(rng)) for _ in range(4)]
             if forced and n == 0:
                 tries += list(_FALLBACK_KINDS)
             for kind in tries:
@@ -371,18 +407,29 @@ class _Run:
 
     def _noise_report(self) -> GeneratedReport:
         rng, m = self.rng, self.minter
-        country = rng.choices(self.report_countries, self.country_weights)[0]
+        country = str(self.country_pick(rng))
         agency = self._agency_in(country)
-        profile = rng.choices(SCAM_PROFILES, [p.weight for p in SCAM_PROFILES])[0]
+        profile: ScamProfile = _PROFILE_PICK(rng)  # type: ignore[assignment]
         chosen: list[Ident] = []
         kinds: set[Kind] = set()
         brand = rng.choice(profile.brands)
-        for _ in range(1 + (rng.random() < 0.5) + (rng.random() < 0.2)):
-            kind = rng.choices([k for k, _ in profile.kinds], [w for _, w in profile.kinds])[0]
-            ident = {"phone": lambda: m.phone(country), "bank-account": lambda: m.bank_account(
-                country), "ewallet": lambda: m.ewallet(country), "crypto": m.crypto,
-                "url": lambda: m.url(brand), "email": lambda: m.email(brand),
-                "handle": lambda: m.handle(brand)}[kind]()
+        pick = _KIND_PICK[profile.scam_type]
+        for _ in range(1 + (rng.random() < 0.7) + (rng.random() < 0.35)):
+            kind = str(pick(rng))
+            if kind == "phone":
+                ident = m.phone(country)
+            elif kind == "bank-account":
+                ident = m.bank_account(country)
+            elif kind == "ewallet":
+                ident = m.ewallet(country)
+            elif kind == "crypto":
+                ident = m.crypto()
+            elif kind == "url":
+                ident = m.url(brand)
+            elif kind == "email":
+                ident = m.email(brand)
+            else:
+                ident = m.handle(brand)
             if ident.kind not in kinds:
                 chosen.append(ident)
                 kinds.add(ident.kind)
@@ -392,10 +439,7 @@ class _Run:
         return report
 
     def _agency_in(self, country: str) -> Agency:
-        options = self.by_country[country]
-        if len(options) == 1:
-            return options[0]
-        return self.rng.choices(options, [_TYPE_WEIGHT[a.type] for a in options])[0]
+        return self.agency_pick[country](self.rng)  # type: ignore[return-value]
 
     # --------------------------------------------------------------- reports
     def _report(self, agency: Agency, profile: ScamProfile, chosen: list[Ident], day: float,
@@ -425,8 +469,7 @@ class _Run:
             if agency.country == "KH" and rng.random() < 0.6:
                 currency, rate = "USD", 1.0
             amount = _round_amount(usd * rate, currency, rng)
-        lang = rng.choices([lc for lc, _ in country.languages],
-                           [w for _, w in country.languages])[0]
+        lang = str(_LANG_PICK[country.code](rng))
         mentions = [(i.kind.value, w, _mention_name(i)) for i, w in written]
         amount_text = f"{currency} {amount:,}" if amount is not None else None
         text = narratives.narrative(lang, profile.scam_type, mentions, amount_text)
@@ -454,21 +497,18 @@ class _Run:
         return GeneratedReport(agency, draft, campaign, fmt, written, seq), usd
 
     def _format(self, agency: Agency, idents: list[Ident]) -> str:
-        formats = self.sc.formats
-        weights = dict(zip(FORMATS, _FORMAT_WEIGHTS[agency.type], strict=True))
-        if not any(i.kind in LINKABLE_IN_TEXT and i.valid and not i.warninglisted
-                   for i in idents):
-            weights["text"] = 0.0
-        options = [f for f in formats if weights[f] > 0]
-        if not options:  # only text was asked for: write it as text all the same
-            return formats[0]
-        return self.frng.choices(options, [weights[f] for f in options])[0]
+        text_ok = any(i.kind in LINKABLE_IN_TEXT and i.valid and not i.warninglisted
+                      for i in idents)
+        pick = self.format_pick[(agency.type, text_ok)]
+        if pick is None:  # only text was asked for: write it as text all the same
+            return self.sc.formats[0]
+        return str(pick(self.frng))
 
     def _marking(self, agency: Agency, targets: tuple[str, ...]) -> Marking:
         rng = self.rng
-        tlp = rng.choices([t for t, _ in _TLP_WEIGHTS], [w for _, w in _TLP_WEIGHTS])[0]
+        tlp = _TLP_PICK(rng)
         if tlp is TLP.AMBER and rng.random() < 0.5 and self.groups[agency.country]:
-            return Marking(tlp, group=rng.choice(self.groups[agency.country]))
+            return self.group_markings[rng.choice(self.groups[agency.country])]
         if tlp is TLP.AMBER_STRICT:
             others = [a.code for c in targets if c != agency.country
                       for a in self.by_country.get(c, [])]
@@ -476,7 +516,7 @@ class _Run:
             return Marking(tlp, recipient_agencies=picked)
         if tlp is TLP.RED:
             return Marking(tlp, recipient_users=frozenset({f"{agency.code.lower()}-duty-officer"}))
-        return Marking(tlp)
+        return self.plain_markings[tlp]  # type: ignore[index]
 
 
 def _round_amount(value: float, currency: str, rng: random.Random) -> Decimal:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from bersama.api.security import charge_checks
 from bersama.api.deps import EngineDep, ReadConn, ReaderDep, SettingsDep
 from bersama.errors import Forbidden, InvalidInput, PayloadTooLarge
 from bersama.ingest.sources import ingest_stream
@@ -101,6 +102,7 @@ def check_bulk(
             f"at most {settings.bulk_check_max} values per request, got {len(body.values)}",
             field="values",
         )
+    charge_checks(request, len(body.values) - 1)
     country = body.country.upper() if body.country else _home(reader, conn)
     return {"results": bulk(conn, reader, settings, body.values, country, request)}
 

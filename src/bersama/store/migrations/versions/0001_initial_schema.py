@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:19:55.908443
+Create Date: 2026-11-23 13:25:08.433853
 """
 from __future__ import annotations
 

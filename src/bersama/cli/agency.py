@@ -1,0 +1,66 @@
+"""`bersama agency add|list`: the agencies of the community known to this node."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bersama.cli.audit import record_cli
+from bersama.cli.context import emit_json, engine
+from bersama.store import identities as ids
+
+app = typer.Typer(help="Agencies: add and list.", no_args_is_help=True)
+console = Console()
+
+
+@app.command("add")
+def add(  # noqa: PLR0917 - typer maps each parameter to one CLI option
+    code: Annotated[str, typer.Argument(help="short agency code, e.g. MY-PDRM")],
+    country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code")],
+    name: Annotated[str, typer.Option(help="full name")],
+    type_: Annotated[str, typer.Option("--type", help=", ".join(ids.AGENCY_TYPES))],
+    default_tlp: Annotated[str, typer.Option(help="marking for reports without one")] = "amber",
+    default_group: Annotated[str | None, typer.Option(help="sharing group for that default")]
+    = None,
+    hint: Annotated[str, typer.Option(help="what checks reveal of hidden AMBER reports: "
+                                            "none|count|agency")] = "none",
+    peer: Annotated[bool, typer.Option("--peer", help="the agency runs another node")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Register an agency."""
+    with engine().begin() as conn:
+        row = ids.add_agency(conn, code=code, name=name, country=country, type=type_,
+                             now=datetime.now(UTC), default_tlp=default_tlp,
+                             default_group=default_group, hint_amber=hint, is_peer=peer)
+        record_cli(conn, "agency.add", f"agency:{row.code}", row.as_dict())
+    if json_out:
+        emit_json(row.as_dict())
+    else:
+        console.print(f"added agency {row.code} ({row.name}, {row.country}, {row.type})",
+                      highlight=False)
+
+
+@app.command("list")
+def list_(
+    json_out: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """List agencies."""
+    with engine().connect() as conn:
+        rows = ids.list_agencies(conn)
+    if json_out:
+        emit_json([r.as_dict() for r in rows])
+        return
+    table = Table("code", "name", "country", "type", "default", "hint", "peer")
+    for r in rows:
+        default = r.default_tlp + (f" / {r.default_group}" if r.default_group else "")
+        table.add_row(r.code, r.name, r.country, r.type or "", default, r.hint_amber,
+                      "yes" if r.is_peer else "")
+    console.print(table)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="agency")

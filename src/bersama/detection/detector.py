@@ -1,0 +1,227 @@
+"""The detectors as used at run time: load once, score batches, explain.
+
+Why one object: the artefact (arrays + JSON) is read once per process and
+cached (`default_detector`), because a CLI call or an API request must not pay
+the load again; scoring works on batches, since vectorising many texts at once
+is several times faster than one by one.  Results are plain dataclasses with
+`as_dict()` so the CLI `--json` output and the API share one shape
+(documented in docs/detection.md).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bersama.detection.features import Featurizer, FeatureSpec
+from bersama.detection.language import detect_language
+from bersama.detection.lexicon import score_types
+from bersama.detection.linear import REVIEW, THRESHOLD, LinearModel, band
+from bersama.detection.normalise import normalise
+from bersama.detection.url import UrlFeaturizer, brand_domains, lookalike
+from bersama.errors import ConfigurationError, InvalidInput, PayloadTooLarge
+
+MAX_TEXT_BYTES = 64 * 1024
+MAX_URL_CHARS = 8192
+TOP_FEATURES = 8
+
+
+def check_text(text: object, field: str = "text") -> str:
+    """Refuse what cannot be scored, naming the field; accept anything else."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise InvalidInput(f"{field} is not valid UTF-8 (byte {e.start})", field=field) from e
+    if not isinstance(text, str):
+        raise InvalidInput(f"{field} must be a string", field=field, value=repr(text)[:100])
+    if "\x00" in text:
+        raise InvalidInput(f"{field} contains NUL bytes (binary data?)", field=field)
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+        raise PayloadTooLarge(f"{field} is over {MAX_TEXT_BYTES} bytes", field=field)
+    if not text.strip():
+        raise InvalidInput(f"{field} is empty", field=field)
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    name: str
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    kind: str
+    key: str
+    display: str
+
+
+@dataclass
+class Result:
+    kind: str
+    """`message` or `url`."""
+    label: str
+    probability: float
+    band: str
+    language: str
+    features: list[Feature]
+    entities: list[Entity]
+    model_version: str
+    scam_types: list[dict[str, Any]] = field(default_factory=list)
+    tokens: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    amounts: list[tuple[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind, "label": self.label, "probability": round(self.probability, 4),
+            "band": self.band, "language": self.language, "scam_types": self.scam_types,
+            "top_features": [{"name": f.name, "weight": round(f.weight, 4)}
+                             for f in self.features],
+            "tokens": self.tokens,
+            "entities": [{"kind": e.kind, "key": e.key, "display": e.display}
+                         for e in self.entities],
+            "amounts": [{"amount": a, "currency": c} for a, c in self.amounts],
+            "model_version": self.model_version, "notes": self.notes,
+        }
+
+
+def _entities(text: str) -> list[Entity]:
+    """Normalised observables, from the shared extractor of `bersama.observables`."""
+    from bersama.observables.extract import extract_entities  # noqa: PLC0415 - heavy import
+
+    return [Entity(o.kind.value, o.key, o.display or o.key)
+            for o in extract_entities(text, country=None)]
+
+
+def _amounts(text: str) -> list[tuple[str, str]]:
+    from bersama.observables.amounts import extract_amounts  # noqa: PLC0415
+
+    return [(str(a), c) for a, c in extract_amounts(text)]
+
+
+def _top(contribs: list[tuple[int, float]], names: dict[int, str]) -> list[Feature]:
+    contribs.sort(key=lambda c: -abs(c[1]))
+    return [Feature(names.get(j, f"#{j}"), w) for j, w in contribs[:TOP_FEATURES]]
+
+
+class Detector:
+    def __init__(self, directory: Path) -> None:
+        try:
+            meta = json.loads((directory / "meta.json").read_text("utf-8"))
+            self.message = LinearModel.load(directory / "message.npz")
+            self.url = LinearModel.load(directory / "url.npz")
+        except (OSError, ValueError, KeyError) as e:
+            raise ConfigurationError(f"cannot load detection model from {directory}: {e}",
+                                     field="model_dir", value=str(directory)) from e
+        self.version: str = meta["version"]
+        self.trained_languages: set[str] = set(meta["trained_languages"])
+        fs = meta["message_features"]
+        spec = FeatureSpec(fs["char_bits"], fs["word_bits"], tuple(fs["char_ngrams"]),
+                           tuple(fs["word_ngrams"]))
+        self.featurizer = Featurizer(spec, self.message.idf)
+        self.url_featurizer = UrlFeaturizer(int(meta["url_char_bits"]))
+        self.allow: set[str] = set(brand_domains()) | _bundled_list("url_allowlist.txt")
+        self.block: set[str] = _bundled_list("url_blocklist.txt")
+
+    def add_lists(self, allow: set[str], block: set[str]) -> None:
+        """Add a node's own lists (Settings paths) to the bundled ones."""
+        self.allow |= allow
+        self.block |= block
+
+    def messages(self, texts: list[str], *, entities: bool = True) -> list[Result]:
+        norms = [normalise(check_text(t, f"items[{i}]")) for i, t in enumerate(texts)]
+        x = self.featurizer.transform([n.tokenised for n in norms])
+        probs = self.message.proba(x)
+        out = []
+        for i, n in enumerate(norms):
+            p = float(probs[i])
+            lang = detect_language(n.cleaned)
+            b = band(p)
+            notes = []
+            if lang.code not in self.trained_languages and b == "likely":
+                b = "review"
+                notes.append(f"no training data for language {lang.code!r}: band capped")
+            types = []
+            if p >= REVIEW:
+                types = [{"type": t.scam_type.value, "probability": t.probability,
+                          "source": t.source, "cues": list(t.cues)}
+                         for t in score_types(n.tokenised)]
+            feats = _top(self.message.contributions(x[i]),
+                         self.featurizer.named_columns(n.tokenised))
+            out.append(Result(
+                "message", "scam" if p >= THRESHOLD else "not-scam", p, b, lang.code, feats,
+                _entities(n.cleaned) if entities else [], self.version, types,
+                sorted({s.token for s in n.spans}), notes,
+                _amounts(n.cleaned) if entities else []))
+        return out
+
+    def urls(self, urls: list[str]) -> list[Result]:
+        checked = []
+        for i, u in enumerate(urls):
+            u = check_text(u, f"items[{i}]").strip()
+            if len(u) > MAX_URL_CHARS:
+                raise PayloadTooLarge(f"items[{i}] is a URL over {MAX_URL_CHARS} characters",
+                                      field=f"items[{i}]", value=u[:100])
+            checked.append(u)
+        x, parts = self.url_featurizer.transform(checked)
+        probs = self.url.proba(x)
+        out = []
+        for i, p_ in enumerate(parts):
+            p = float(probs[i])
+            notes = []
+            kind, brand = lookalike(p_.host, p_.registered, p_.domain_label)
+            if kind and kind != "owned":
+                notes.append(f"{kind} of {brand}")
+            if p_.registered in self.block or p_.host in self.block:
+                p, notes = 1.0, [*notes, "on the block list"]
+            elif p_.registered in self.allow or p_.suffix in self.allow:
+                p, notes = 0.0, [*notes, "on the allow list"]
+            contribs = self.url.contributions(x[i])
+            contribs.sort(key=lambda c: -abs(c[1]))
+            feats = [Feature(self.url_featurizer.name(j, p_), w)
+                     for j, w in contribs[:TOP_FEATURES]]
+            ents = []
+            try:
+                from bersama.observables.url import url as url_obs  # noqa: PLC0415
+
+                o = url_obs(p_.raw)
+                ents = [Entity(o.kind.value, o.key, o.display or o.key)]
+            except InvalidInput as e:
+                notes.append(f"not a valid URL for correlation: {e.detail}")
+            out.append(Result("url", "phishing" if p >= THRESHOLD else "not-phishing",
+                              p, band(p), "und", feats, ents, self.version, notes=notes))
+        return out
+
+
+def _bundled_list(name: str) -> set[str]:
+    text = resources.files("bersama.detection").joinpath(f"data/{name}").read_text("utf-8")
+    return {ln.split("#", 1)[0].strip().lower() for ln in text.splitlines()
+            if ln.split("#", 1)[0].strip()}
+
+
+def default_dir() -> Path:
+    return Path(str(resources.files("bersama.detection").joinpath("artefacts")))
+
+
+@lru_cache(maxsize=4)
+def load_detector(directory: Path | None = None) -> Detector:
+    """The detector for `directory` (default: the shipped artefact), loaded once."""
+    return Detector(directory or default_dir())
+
+
+def read_list(path: Path | None) -> set[str]:
+    """A domain list file: one registered domain a line, `#` comments."""
+    if path is None:
+        return set()
+    try:
+        lines = path.read_text("utf-8").splitlines()
+    except OSError as e:
+        raise ConfigurationError(f"cannot read URL list {path}: {e}", value=str(path)) from e
+    return {ln.split("#", 1)[0].strip().lower() for ln in lines if ln.split("#", 1)[0].strip()}
+

@@ -1,0 +1,363 @@
+"""Scam-hotline CSV exports to report drafts: one row, one report.
+
+Hotlines export whatever their case system calls its columns, so the header is
+matched case-insensitively against documented aliases of our fields (docs/
+ingest-formats.md), and a `CsvMapping` file (JSON or TOML) names the columns of
+any other export.  Rows are streamed: memory is bounded by the longest line
+(`MAX_LINE_BYTES`; a longer line is rejected and skipped, not buffered).
+
+Encoding: UTF-8 (a BOM is allowed) unless told otherwise; we never guess, because
+a wrong guess silently changes names and narratives.  A byte that is not UTF-8
+raises InvalidInput naming the line and suggesting `--encoding`.  Missing
+required columns and binary content raise InvalidInput before any row is read;
+a bad row is a Rejection with its line number; a bad identifier in a good row is
+a Rejection while the rest of the row is still a draft.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv as _csv
+import json
+import re
+import tomllib
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from bersama import observables as ob
+from bersama.errors import InvalidInput, InvalidObservable
+from bersama.ingest import fields
+from bersama.ingest.markings_map import tlp_marking
+from bersama.ingest.model import Rejection, ReportDraft
+from bersama.observables.model import Kind, Observable
+from bersama.taxonomy import ScamType
+
+MAX_LINE_BYTES = 1024 * 1024
+_NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0400")
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "report_id": ("id", "case_id", "case_no", "case_number", "report_no", "report_number",
+                  "reference", "ref_no", "ticket_id", "no_laporan"),
+    "reported_at": ("date", "report_date", "reported_date", "date_reported", "created_at",
+                    "timestamp", "tarikh", "tanggal"),
+    "updated_at": ("modified", "last_updated", "updated"),
+    "country": ("country_code",),
+    "crime_type": ("crime", "offence_type", "offense_type", "crime_category"),
+    "scam_type": ("scam", "scam_category", "modus", "fraud_type", "scam_types"),
+    "loss_amount": ("loss", "amount", "amount_lost", "total_loss", "kerugian"),
+    "currency": ("ccy", "loss_currency"),
+    "phone": ("phone_number", "telephone", "mobile", "msisdn", "scammer_phone", "no_telefon",
+              "caller_number"),
+    "bank": ("bank_name", "bank_code"),
+    "account_number": ("account_no", "acct_no", "bank_account", "no_akaun"),
+    "ewallet_provider": ("wallet_provider", "ewallet", "e_wallet", "e_wallet_provider"),
+    "ewallet_account": ("wallet_account", "ewallet_id", "wallet_id", "e_wallet_account"),
+    "crypto_address": ("wallet_address", "crypto_wallet", "btc_address", "crypto"),
+    "url": ("link", "website", "urls"),
+    "email": ("email_address", "e_mail", "emails"),
+    "handle_platform": ("platform", "social_platform"),
+    "handle": ("username", "social_handle", "account_handle"),
+    "narrative": ("description", "details", "summary", "story", "keterangan"),
+    "language": ("lang",),
+    "tlp": ("marking",),
+    "sharing_group": ("group",),
+    "title": ("subject",),
+}
+"""Our field → header aliases (matched lower-cased, non-alphanumerics as `_`)."""
+IDENTIFIER_FIELDS = ("phone", "account_number", "ewallet_account", "crypto_address", "url",
+                     "email", "handle")
+_PAIRS = {"account_number": "bank"}
+_KEY = re.compile(r"[^a-z0-9]+")
+
+
+def _header_key(name: str) -> str:
+    return _KEY.sub("_", name.strip().lower()).strip("_")
+
+
+@dataclass(frozen=True)
+class CsvMapping:
+    """How to read one export: our field → its column header, and format options."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    date_format: str | None = None
+    """strptime format of reported_at/updated_at when not ISO 8601 (e.g. "%d/%m/%Y %H:%M")."""
+    delimiter: str | None = None
+    """Detected from the header line (`,` `;` tab) when None."""
+    encoding: str | None = None
+    """UTF-8 when None; any ASCII-compatible codec (cp1252, latin-1, cp874, tis-620...)."""
+
+    @classmethod
+    def load(cls, path: str | Path) -> CsvMapping:
+        """From a JSON or TOML file: {"columns": {"phone": "No. Telefon"}, "date_format": ...}."""
+        p = Path(path)
+        try:
+            raw = p.read_bytes()
+            data: Any = (tomllib.loads(raw.decode("utf-8")) if p.suffix.lower() == ".toml"
+                         else json.loads(raw))
+        except (OSError, ValueError) as exc:
+            raise InvalidInput(f"cannot read CSV mapping {p}: {exc}", field="mapping") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> CsvMapping:
+        if not isinstance(data, dict):
+            raise InvalidInput("CSV mapping must be an object", field="mapping")
+        columns = data.get("columns", {})
+        unknown = [k for k in columns if k not in ALIASES] if isinstance(columns, dict) else []
+        if not isinstance(columns, dict) or unknown:
+            raise InvalidInput(f"CSV mapping names unknown fields {unknown}; known: "
+                               f"{', '.join(ALIASES)}", field="mapping.columns")
+        extra = set(data) - {"columns", "date_format", "delimiter", "encoding"}
+        if extra:
+            raise InvalidInput(f"unknown CSV mapping options {sorted(extra)}", field="mapping")
+        return cls(columns={str(k): str(v) for k, v in columns.items()},
+                   date_format=data.get("date_format"), delimiter=data.get("delimiter"),
+                   encoding=data.get("encoding"))
+
+
+class _Lines:
+    """Decoded physical lines, each at most MAX_LINE_BYTES; remembers where rows start."""
+
+    def __init__(self, stream: BinaryIO, encoding: str) -> None:
+        self.stream = stream
+        self.encoding = encoding
+        self.line = 0
+        self.row_start = 0
+        self.too_long: list[int] = []
+
+    def __iter__(self) -> Iterator[str]:
+        while True:
+            raw = self.stream.readline(MAX_LINE_BYTES + 1)
+            if not raw:
+                return
+            self.line += 1
+            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                self.too_long.append(self.line)
+                while raw and not raw.endswith(b"\n"):
+                    raw = self.stream.readline(MAX_LINE_BYTES)
+                continue
+            if self.line == 1:
+                raw = self._first(raw)
+            if b"\x00" in raw:
+                raise InvalidInput(f"binary data (NUL byte) at line {self.line}: not a CSV file",
+                                   line=self.line)
+            try:
+                text = raw.decode(self.encoding)
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start:exc.start + 1].hex()
+                raise InvalidInput(
+                    f"file is not {self.encoding} (line {self.line}: byte 0x{bad}); re-export "
+                    "as UTF-8 or pass --encoding (e.g. cp1252, latin-1, cp874)",
+                    line=self.line, field="encoding") from None
+            if not self.row_start:
+                self.row_start = self.line
+            yield text
+
+    def _first(self, raw: bytes) -> bytes:
+        if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            raise InvalidInput("file is UTF-16; re-export as UTF-8", line=1, field="encoding")
+        if raw.startswith(codecs.BOM_UTF8):
+            return raw[3:]
+        return raw
+
+
+def _delimiter(header: str) -> str:
+    counts = {d: header.count(d) for d in (",", ";", "\t")}
+    return max(counts, key=counts.__getitem__) if any(counts.values()) else ","
+
+
+def _resolve(header: list[str], mapping: CsvMapping) -> dict[str, int]:
+    keys = [_header_key(h) for h in header]
+    out: dict[str, int] = {}
+    missing_mapped = []
+    for ours, theirs in mapping.columns.items():
+        try:
+            out[ours] = keys.index(_header_key(theirs))
+        except ValueError:
+            missing_mapped.append(theirs)
+    if missing_mapped:
+        raise InvalidInput(f"columns named in the mapping are not in the header: "
+                           f"{missing_mapped}", line=1, field="mapping")
+    for ours, aliases in ALIASES.items():
+        if ours in out:
+            continue
+        for name in (ours, *aliases):
+            if name in keys and keys.index(name) not in out.values():
+                out[ours] = keys.index(name)
+                break
+    missing = []
+    if "reported_at" not in out:
+        missing.append("reported_at")
+    if not any(f in out for f in IDENTIFIER_FIELDS):
+        missing.append("one of " + ", ".join(IDENTIFIER_FIELDS))
+    missing += [need for have, need in _PAIRS.items() if have in out and need not in out]
+    if missing:
+        raise InvalidInput(
+            f"missing required CSV columns: {'; '.join(missing)} (header: {header[:30]}); "
+            "rename them or pass a mapping file", line=1, field="header")
+    return out
+
+
+def parse_csv(stream: BinaryIO, *, agency_country: str, source_name: str = "",
+              mapping: CsvMapping | None = None,
+              encoding: str | None = None) -> Iterator[ReportDraft | Rejection]:
+    """Drafts and rejections from a hotline CSV export (see module docstring)."""
+    mapping = mapping or CsvMapping()
+    enc = encoding or mapping.encoding or "utf-8"
+    try:
+        codecs.lookup(enc)
+    except LookupError:
+        raise InvalidInput(f"unknown encoding {enc!r}", field="encoding", value=enc) from None
+    lines = _Lines(stream, enc)
+    it = iter(lines)
+    first = next(it, None)
+    if first is None or not first.strip():
+        raise InvalidInput("empty CSV: expected a header line", line=1, field="header")
+    delim = mapping.delimiter or _delimiter(first)
+    header = next(_csv.reader([first], delimiter=delim))
+    cols = _resolve(header, mapping)
+    reader = _csv.reader(it, delimiter=delim)
+    multi = "|" if delim == ";" else ";|"
+    split = re.compile(f"[{re.escape(multi)}]")
+    while True:
+        lines.row_start = 0
+        skipped = len(lines.too_long)
+        try:
+            row = next(reader, None)
+        except _csv.Error as exc:
+            raise InvalidInput(f"CSV syntax error at line {lines.line}: {exc}",
+                               line=lines.line) from None
+        for n in lines.too_long[skipped:]:
+            yield Rejection(f"line longer than {MAX_LINE_BYTES} bytes: skipped", line=n,
+                            record=f"line {n}")
+        if row is None:
+            return
+        if not any(c.strip() for c in row):
+            continue
+        yield from _row(row, lines.row_start or lines.line, cols, mapping=mapping,
+                        split=split, agency_country=agency_country, header=header)
+
+
+def _row(row: list[str], line: int, cols: dict[str, int], *, mapping: CsvMapping,
+         split: re.Pattern[str], agency_country: str,
+         header: list[str]) -> Iterator[ReportDraft | Rejection]:
+    record = f"line {line}"
+
+    def cell(name: str) -> str:
+        i = cols.get(name)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    def reject(reason: str, name: str, value: str | None = None) -> Rejection:
+        i = cols.get(name)
+        return Rejection(reason, line=line, field=header[i] if i is not None else name,
+                         value=value, record=record)
+
+    if len(row) > len(header):
+        yield reject(f"row has {len(row)} cells, header has {len(header)}", "header")
+        return
+    try:
+        reported = fields.parse_datetime(cell("reported_at"), mapping.date_format)
+        updated = (fields.parse_datetime(cell("updated_at"), mapping.date_format)
+                   if cell("updated_at") else reported)
+    except ValueError as exc:
+        yield reject(f"row not ingested: {exc}", "reported_at", cell("reported_at"))
+        return
+    rejections: list[Rejection] = []
+    country = agency_country
+    ctx: dict[str, Any] = {}
+
+    def guarded(name: str, fn: Callable[[str], Any]) -> Any:
+        value = cell(name)
+        if not value:
+            return None
+        try:
+            return fn(value)
+        except (ValueError, InvalidInput) as exc:
+            reason = exc.detail if isinstance(exc, InvalidInput) else str(exc)
+            rejections.append(reject(reason, name, value))
+            return None
+
+    if (c := guarded("country", fields.country)) is not None:
+        country = ctx["country"] = c
+    if (crime := guarded("crime_type", fields.crime_type)) is not None:
+        ctx["crime_type"] = crime
+    scams: list[ScamType] = []
+    for s in split.split(cell("scam_type")):
+        if s.strip():
+            try:
+                scams.append(fields.scam_type(s))
+            except ValueError as exc:
+                rejections.append(reject(str(exc), "scam_type", s.strip()))
+    if scams:
+        ctx["scam_types"] = tuple(dict.fromkeys(scams))
+    if (loss := guarded("loss_amount", fields.parse_amount)) is not None:
+        amount, ccy = loss
+        ccy = guarded("currency", fields.currency) or ccy or fields.COUNTRY_CURRENCY.get(country)
+        if ccy is None:
+            rejections.append(reject("loss without a currency", "currency"))
+        else:
+            ctx["loss_amount"], ctx["loss_currency"] = amount, ccy
+    if (lang := cell("language")) != "":
+        ctx["language"] = lang.lower()
+    marking = guarded("tlp", lambda v: tlp_marking(v, group=cell("sharing_group") or None))
+    observables = _observables(cell, split, country, reject, rejections)
+    yield from rejections
+    report_id = cell("report_id")
+    basis = report_id if report_id else "\x1f".join(row)
+    yield ReportDraft(
+        source_id=f"report--{uuid.uuid5(_NS, f'{agency_country}|{basis}')}",
+        modified=max(updated, reported), observables=tuple(observables.values()),
+        title=cell("title")[:500] or (f"Hotline report {report_id}" if report_id else ""),
+        occurred_at=reported, narrative=fields.truncate(cell("narrative")), marking=marking,
+        source_ref=record if not report_id else f"{record} ({report_id})", **ctx,
+    )
+
+
+def _observables(cell: Callable[[str], str], split: re.Pattern[str], country: str,
+                 reject: Callable[..., Rejection],
+                 rejections: list[Rejection]) -> dict[str, Observable]:
+    out: dict[str, Observable] = {}
+
+    def values(name: str) -> list[str]:
+        return [v.strip() for v in split.split(cell(name)) if v.strip()]
+
+    def paired(name: str, partner: str) -> list[tuple[str, str]]:
+        vals, others = values(name), values(partner)
+        if len(others) == 1:
+            others = others * len(vals)
+        if vals and len(others) != len(vals):
+            rejections.append(reject(f"{len(vals)} {name} value(s) but {len(others)} "
+                                     f"{partner} value(s)", partner, cell(partner)))
+            return []
+        return list(zip(others, vals, strict=True))
+
+    def add(name: str, value: str, build: Callable[[], Observable]) -> None:
+        try:
+            obs = build()
+        except InvalidObservable as exc:
+            rejections.append(reject(exc.detail, name, value))
+            return
+        out.setdefault(obs.ref, obs)
+
+    simple = {"phone": Kind.PHONE, "crypto_address": Kind.CRYPTO, "url": Kind.URL,
+              "email": Kind.EMAIL}
+    for name, kind in simple.items():
+        for v in values(name):
+            add(name, v, partial(ob.normalise, kind, v, country=country))
+    for bank, number in paired("account_number", "bank"):
+        add("account_number", number, partial(ob.bank_account, country, bank, number))
+    for name, partner, kind, fn in (
+        ("ewallet_account", "ewallet_provider", Kind.EWALLET, ob.ewallet),
+        ("handle", "handle_platform", Kind.HANDLE, ob.handle),
+    ):
+        if cell(partner):
+            for p, v in paired(name, partner):
+                add(name, v, partial(fn, p, v, country))
+        else:  # "platform:handle" / "provider:account" in the cell itself
+            for v in values(name):
+                add(name, v, partial(ob.normalise, kind, v, country=country))
+    return out

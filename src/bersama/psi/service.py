@@ -1,0 +1,236 @@
+"""Both ends of a private check: the answering node's handler and `ask_peers`.
+
+Answering (`answer_query`): authenticate (peer token -> reader, node signature
+pinned per peer, timestamp, nonce), count the items in the client's message
+and enforce the daily limits per peer and per agency *before* any work, then
+process the request under the asking agency's current generation.  What is
+recorded is the count, the peer and the time; the answering node never sees
+an identifier in the clear, so it cannot log one.
+
+Asking (`ask_peers`): normalise every value (invalid values are reported and
+never sent), enforce this node's own daily limits, then ask each peer with one
+signed POST per batch of `protocol.MAX_BATCH` values; one round trip carries
+the request and, when the peer's generation changed, its setup segments,
+which are cached per peer in memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import Connection, Engine, select
+
+from bersama.config import Settings
+from bersama.errors import (
+    BersamaError,
+    Forbidden,
+    InvalidInput,
+    PeerError,
+    RateLimited,
+    Unauthenticated,
+)
+from bersama.federation.signing import load_or_create_node_key, parse_public_key
+from bersama.markings.model import Reader
+from bersama.observables import guess
+from bersama.psi import auth, protocol
+from bersama.store import audit
+from bersama.store import psi as store_psi
+from bersama.store.tables.federation import peers
+
+QUERY_PATH = "/api/v1/psi/query"
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def unb64(text: object, field_name: str) -> bytes:
+    if not isinstance(text, str):
+        raise InvalidInput(f"{field_name} must be a base64 string", field=field_name)
+    try:
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput(f"{field_name} is not base64", field=field_name) from None
+
+
+def _audit(conn: Connection, reader: Reader, *, action: str, target: str,
+           detail: dict[str, Any], address: str | None = None) -> None:
+    audit.record(conn, reader=reader, action=action, target=target, address=address,
+                 detail=detail)
+
+
+# ---------------------------------------------------------------- answering side
+
+
+def answer_query(
+    settings: Settings, engine: Engine, reader: Reader, headers: Mapping[str, str],
+    body: bytes, *, address: str | None = None, now: Callable[[], datetime] = _utcnow,
+) -> dict[str, Any]:
+    if not reader.is_peer or reader.agency is None:
+        raise Forbidden("private checks are answered to peer nodes only")
+    agency = reader.agency
+    with engine.begin() as conn:
+        peer = conn.execute(select(peers).where(peers.c.agency == agency)).mappings().first()
+        if peer is None:
+            raise Forbidden(f"no peer record for agency {agency}")
+        nonce = auth.verify(headers, "POST", QUERY_PATH, body,
+                            pinned=parse_public_key(peer["public_key"]), now=now())
+        store_psi.check_nonce(conn, peer=peer["name"], nonce=nonce, now=now(),
+                              window=auth.WINDOW)
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise InvalidInput("body must be JSON", field="body") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput("body must be a JSON object", field="body")
+    request = unb64(doc.get("request"), "request")
+    n = protocol.request_size(request)
+    day = now().date()
+    with engine.begin() as conn:
+        by_peer = store_psi.used_today(conn, day=day, side="in", peer=peer["name"])
+        by_agency = store_psi.used_today(conn, day=day, side="in", agency=agency)
+        if by_peer + n > settings.ask_limit_per_peer_per_day:
+            raise RateLimited(f"daily limit of {settings.ask_limit_per_peer_per_day} "
+                              f"identifiers for peer {peer['name']} reached", retry_after=3600)
+        if by_agency + n > settings.ask_limit_per_agency_per_day:
+            raise RateLimited(f"daily limit of {settings.ask_limit_per_agency_per_day} "
+                              f"identifiers for agency {agency} reached", retry_after=3600)
+        store_psi.add_usage(conn, day=day, side="in", peer=peer["name"], agency=agency, items=n)
+        _audit(conn, reader, action="psi.answer", target=f"peer:{peer['name']}",
+               detail={"items": n}, address=address)
+    gen = store_psi.current_generation(engine, reader, now)
+    response = gen.server().process(request)
+    out: dict[str, Any] = {"generation": gen.id, "response": b64(response), "items": n}
+    if doc.get("have_generation") != gen.id:
+        out["setups"] = [b64(s) for s in gen.segments]
+    return out
+
+
+# ---------------------------------------------------------------- asking side
+
+
+@dataclass
+class AskResult:
+    value: str
+    ref: str | None = None
+    error: str | None = None
+    held_by: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"value": self.value, "ref": self.ref, "error": self.error,
+                "held_by": self.held_by}
+
+
+@dataclass
+class AskReport:
+    results: list[AskResult]
+    peers_asked: list[str]
+    peer_errors: dict[str, str]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"results": [r.as_dict() for r in self.results], "peers_asked": self.peers_asked,
+                "peer_errors": self.peer_errors}
+
+
+_SETUP_CACHE: dict[tuple[str, int], tuple[bytes, ...]] = {}
+
+
+def normalise(values: Sequence[str], country: str | None) -> list[AskResult]:
+    out = []
+    for v in values:
+        try:
+            out.append(AskResult(value=v, ref=guess(v, country=country).ref))
+        except BersamaError as exc:
+            out.append(AskResult(value=v, error=exc.detail))
+    return out
+
+
+def _ask_one(client: httpx.Client, settings: Settings, peer: Mapping[str, Any],
+             refs: list[str], now: Callable[[], datetime]) -> set[str]:
+    key = load_or_create_node_key(settings.data_dir)
+    found: set[str] = set()
+    for chunk in protocol.batches(refs):
+        batch = protocol.client_batch(chunk)
+        cached = [g for (p, g) in _SETUP_CACHE if p == peer["name"]]
+        body = orjson.dumps({"request": b64(batch.request),
+                             "have_generation": cached[-1] if cached else None})
+        headers = auth.sign(key, "POST", QUERY_PATH, body, now())
+        headers["authorization"] = f"Bearer {peer['token']}"
+        headers["content-type"] = "application/json"
+        url = str(peer["url"]).rstrip("/") + QUERY_PATH
+        try:
+            resp = client.post(url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise PeerError(f"peer {peer['name']} unreachable: {exc}") from None
+        if resp.status_code != 200:
+            raise PeerError(f"peer {peer['name']} answered {resp.status_code}: "
+                            f"{resp.text[:200]}")
+        doc = resp.json()
+        gen = int(doc["generation"])
+        if "setups" in doc:
+            for k in [k for k in _SETUP_CACHE if k[0] == peer["name"]]:
+                del _SETUP_CACHE[k]
+            _SETUP_CACHE[(peer["name"], gen)] = tuple(unb64(s, "setups") for s in doc["setups"])
+        setups = _SETUP_CACHE.get((peer["name"], gen))
+        if setups is None:
+            raise PeerError(f"peer {peer['name']} sent no setup for generation {gen}")
+        found.update(chunk[i] for i in batch.intersect(setups, unb64(doc["response"], "response")))
+    return found
+
+
+def ask_peers(
+    settings: Settings, engine: Engine, values: list[str], *, asking_reader: Reader,
+    country: str | None, transport: httpx.BaseTransport | None = None,
+    now: Callable[[], datetime] = _utcnow,
+) -> AskReport:
+    """Ask every peer which of `values` it holds, without telling it the values."""
+    if asking_reader.agency is None or asking_reader.is_peer:
+        raise Unauthenticated("only a user of this node's agencies may ask peers")
+    agency = asking_reader.agency
+    results = normalise(values, country)
+    refs = sorted({r.ref for r in results if r.ref})
+    day = now().date()
+    with engine.begin() as conn:
+        peer_rows = [dict(p) for p in conn.execute(select(peers).order_by(peers.c.name))
+                     .mappings()]
+        if refs:
+            used = store_psi.used_today(conn, day=day, side="out", agency=agency)
+            if used + len(refs) > settings.ask_limit_per_agency_per_day:
+                raise RateLimited(f"daily limit of {settings.ask_limit_per_agency_per_day} "
+                                  f"identifiers asked by {agency} reached", retry_after=3600)
+            for p in peer_rows:
+                used_p = store_psi.used_today(conn, day=day, side="out", peer=p["name"])
+                if used_p + len(refs) > settings.ask_limit_per_peer_per_day:
+                    raise RateLimited(f"daily limit of {settings.ask_limit_per_peer_per_day} "
+                                      f"identifiers asked of peer {p['name']} reached",
+                                      retry_after=3600)
+            for p in peer_rows:
+                store_psi.add_usage(conn, day=day, side="out", peer=p["name"], agency=agency,
+                                    items=len(refs))
+            _audit(conn, asking_reader, action="psi.ask", target="peers",
+                   detail={"items": len(refs), "peers": [p["name"] for p in peer_rows]})
+    held: dict[str, list[str]] = {}
+    errors: dict[str, str] = {}
+    if refs:
+        with httpx.Client(transport=transport, timeout=settings.peer_timeout_seconds) as client:
+            for p in peer_rows:
+                try:
+                    for ref in _ask_one(client, settings, p, refs, now):
+                        held.setdefault(ref, []).append(p["name"])
+                except BersamaError as exc:
+                    errors[p["name"]] = exc.detail
+    for r in results:
+        if r.ref:
+            r.held_by = sorted(held.get(r.ref, []))
+    return AskReport(results, [p["name"] for p in peer_rows], errors)

@@ -1,0 +1,46 @@
+"""An API client on a migrated node with three agencies, a group and analyst tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from bersama.api.app import create_app
+from bersama.config import Settings
+from bersama.store.identities import add_agency, add_group, add_user, create_token
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@dataclass
+class Node:
+    client: TestClient
+    engine: Engine
+    settings: Settings
+    tokens: dict[str, str]
+
+    def auth(self, who: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[who]}"}
+
+
+@pytest.fixture
+def node(settings: Settings, engine: Engine) -> Iterator[Node]:
+    tokens: dict[str, str] = {}
+    with engine.begin() as c:
+        for code, cc in (("MY-PDRM", "MY"), ("TH-TCSD", "TH"), ("JP-NPA", "JP")):
+            add_agency(c, code=code, name=code, country=cc, type="police", now=NOW)
+        add_group(c, name="MY-TH", agencies_=["MY-PDRM", "TH-TCSD"], now=NOW)
+        for email, agency, role in (
+            ("ana@my", "MY-PDRM", "analyst"), ("rea@my", "MY-PDRM", "reader"),
+            ("ana@th", "TH-TCSD", "analyst"), ("ana@jp", "JP-NPA", "analyst"),
+            ("adm@my", "MY-PDRM", "admin"),
+        ):
+            add_user(c, email=email, agency=agency, role=role, now=NOW)
+            tokens[email] = create_token(c, now=NOW, user=email)[1]
+    with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
+        yield Node(client, engine, settings, tokens)

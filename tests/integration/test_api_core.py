@@ -1,0 +1,100 @@
+"""The core REST API end to end: ingest, checks, clusters, reports, and bad input."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+
+from bersama.ingest.model import ReportDraft
+from bersama.markings import TLP, Marking
+from bersama.observables import bank_account, phone
+from bersama.stix.export import bundle, draft_to_stix
+from tests.integration.conftest import Node
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _bundle(drafts: list[ReportDraft], agency: str, country: str) -> bytes:
+    objs = [o for d in drafts for o in draft_to_stix(d, agency=agency, agency_country=country,
+                                                     identity_id=None)]
+    return orjson.dumps(bundle(objs))
+
+
+def _d(*obs: object, marking: Marking | None = None) -> ReportDraft:
+    return ReportDraft(source_id=f"report--{uuid.uuid4()}", modified=NOW,
+                       observables=tuple(obs), marking=marking)  # type: ignore[arg-type]
+
+
+def test_ingest_then_check_across_borders(node: Node) -> None:
+    my = _bundle([_d(phone("012-345 6789", "MY"), bank_account("MY", "Maybank", "5123 4567 8901"),
+                     marking=Marking(TLP.GREEN))], "MY-PDRM", "MY")
+    r = node.client.post("/api/v1/ingest?format=stix", content=my, headers=node.auth("ana@my"))
+    assert r.status_code == 200, r.text
+    assert r.json()["accepted"] == 1
+    th = _bundle([_d(phone("+60 12 345 6789", "TH"), marking=Marking(TLP.GREEN))],
+                 "TH-TCSD", "TH")
+    assert node.client.post("/api/v1/ingest?format=stix", content=th,
+                            headers=node.auth("ana@th")).status_code == 200
+    r = node.client.get("/api/v1/check", params={"value": "012-345 6789", "country": "MY"},
+                        headers=node.auth("ana@jp"))
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["key"] == "+60123456789"
+    assert body["countries"] == ["MY", "TH"]
+    assert body["cluster"]["cross_border"] is True
+    r = node.client.post("/api/v1/check", json={"values": ["+60123456789", "nonsense!"]},
+                         headers=node.auth("ana@jp"))
+    assert r.status_code == 200
+    res = r.json()["results"]
+    assert res[0]["reports"] == 2
+    assert res[1]["valid"] is False
+    clusters = node.client.get("/api/v1/clusters?cross_border=true",
+                               headers=node.auth("ana@jp")).json()["clusters"]
+    assert len(clusters) == 1
+    cid = clusters[0]["id"]
+    one = node.client.get(f"/api/v1/clusters/{cid}", headers=node.auth("ana@jp")).json()
+    assert {rep["country"] for rep in one["reports"]} == {"MY", "TH"}
+    rid = one["reports"][0]["id"]
+    assert node.client.get(f"/api/v1/reports/{rid}", headers=node.auth("ana@jp")).status_code == 200
+
+
+def test_reader_cannot_ingest_and_public_cannot_read(node: Node) -> None:
+    body = _bundle([_d(phone("0123456789", "MY"))], "MY-PDRM", "MY")
+    r = node.client.post("/api/v1/ingest?format=stix", content=body, headers=node.auth("rea@my"))
+    assert r.status_code == 403
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert node.client.get("/api/v1/check?value=0123456789").status_code == 401
+
+
+def test_bad_input_is_a_clear_4xx(node: Node) -> None:
+    h = node.auth("ana@my")
+    cases = [
+        ("/api/v1/ingest?format=stix", b"{not json", 422),
+        ("/api/v1/ingest?format=stix", b'{"type": "bundle", "id": "bundle--x", "objects": 5}', 422),
+        ("/api/v1/ingest?format=stix", bytes(range(256)) * 50, 422),
+        ("/api/v1/ingest?format=nope", b"{}", 422),
+        ("/api/v1/ingest?format=csv", b"foo,bar\n1,2\n", 422),
+        ("/api/v1/ingest?format=stix", b"", 422),
+    ]
+    for path, content, status in cases:
+        r = node.client.post(path, content=content, headers=h)
+        assert r.status_code == status, (path, content[:40], r.status_code, r.text)
+        assert r.json()["detail"]
+    r = node.client.post("/api/v1/check", json={"values": ["1"] * 10_001}, headers=h)
+    assert r.status_code == 413
+    r = node.client.post("/api/v1/check", content=b"{oops", headers={
+        **h, "content-type": "application/json"})
+    assert r.status_code == 422
+    r = node.client.get("/api/v1/check", params={"value": "x" * 5000}, headers=h)
+    assert r.status_code == 422
+
+
+def test_oversize_body_is_refused_without_writing(node: Node) -> None:
+    h = node.auth("ana@my")
+    big = b"a" * (node.settings.max_body_bytes + 1)
+    r = node.client.post("/api/v1/ingest?format=text", content=big, headers=h)
+    assert r.status_code == 413
+    status = node.client.get("/api/v1/status", headers=h).json()
+    assert status["reports"] == 0

@@ -1,0 +1,97 @@
+"""The shipped artefact: results, explanations that add up, bad input."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from bersama.detection.detector import check_text, load_detector
+from bersama.detection.linear import band
+from bersama.errors import InvalidInput, PayloadTooLarge
+
+SCAM = ("URGENT: your Maybank account is suspended. Verify now at "
+        "http://maybank2u-secure.xyz/login or call +60 12-345 6789")
+
+
+def test_result_shape() -> None:
+    r = load_detector().messages([SCAM])[0].as_dict()
+    assert set(r) >= {"label", "probability", "band", "scam_types", "language", "top_features",
+                      "entities", "model_version"}
+    assert r["label"] == "scam"
+    assert r["language"] == "en"
+    assert {"kind": "phone", "key": "+60123456789", "display": "+60 12-345 6789"} in r["entities"]
+    assert any(t["type"] == "impersonation-bank" and t["source"] == "lexicon"
+               for t in r["scam_types"])
+
+
+def test_ham_is_unlikely() -> None:
+    r = load_detector().messages(["Ok see you at lunch tomorrow, I'll bring the cake"])[0]
+    assert r.label == "not-scam"
+    assert r.band == "unlikely"
+    assert r.scam_types == []  # abstention
+
+
+def test_explanation_is_faithful() -> None:
+    det = load_detector()
+    from bersama.detection.normalise import normalise
+
+    x = det.featurizer.transform([normalise(SCAM).tokenised])
+    contribs = det.message.contributions(x[0])
+    margin = sum(w for _, w in contribs) + det.message.intercept
+    p = float(det.message.calibrate(np.array([margin]))[0])
+    assert math.isclose(p, det.messages([SCAM])[0].probability, rel_tol=1e-4)
+
+
+def test_untrained_language_capped_to_review() -> None:
+    r = load_detector().messages(["Tahniah! Anda menang hadiah RM5000, klik "
+                                  "http://hadiah-maybank.xyz untuk tuntut sekarang"])[0]
+    assert r.band in ("review", "unlikely")
+
+
+def test_bands() -> None:
+    assert band(0.9) == "likely"
+    assert band(0.5) == "review"
+    assert band(0.1) == "unlikely"
+
+
+@pytest.mark.parametrize(
+    ("value", "exc"),
+    [("", InvalidInput), ("   \n", InvalidInput), ("a\x00b", InvalidInput),
+     (b"\xff\xfe", InvalidInput), ("x" * (64 * 1024 + 1), PayloadTooLarge), (12, InvalidInput)],
+)
+def test_bad_text(value: object, exc: type[Exception]) -> None:
+    with pytest.raises(exc) as info:
+        check_text(value, "items[0]")
+    assert getattr(info.value, "field", None) == "items[0]"
+
+
+@pytest.mark.parametrize("text", ["😀🎉🔥", "Hello สวัสดี 你好 привет مرحبا", "\u200b\u200bhi",
+                                  "€" * 1000])
+def test_odd_text_answers(text: str) -> None:
+    r = load_detector().messages([text])[0]
+    assert 0.0 <= r.probability <= 1.0
+
+
+def test_urls() -> None:
+    det = load_detector()
+    bad, good, blocked = det.urls(["http://rnaybank2u-login.xyz/verify?id=1",
+                                   "https://www.maybank2u.com.my/home", "http://a.phishing.test/"])
+    assert bad.probability > good.probability
+    assert "lookalike of Maybank" in bad.notes or "brand-in-host of Maybank" in bad.notes
+    assert good.label == "not-phishing"
+    assert good.entities[0].key == "https://www.maybank2u.com.my/home"
+    assert blocked.label == "phishing"
+
+
+def test_long_url_refused_clearly() -> None:
+    with pytest.raises(PayloadTooLarge) as info:
+        load_detector().urls(["http://a.com/" + "a" * 10_000])
+    assert info.value.field == "items[0]"
+
+
+def test_garbage_url_answers() -> None:
+    r = load_detector().urls(["not a url at all"])[0]
+    assert r.label in ("phishing", "not-phishing")
+    assert r.entities == []

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import pytest
+
+from bersama.detection.language import detect_language
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("สวัสดีครับ คุณได้รับรางวัล", "th"),
+        ("ສະບາຍດີ ທ່ານໄດ້ຮັບລາງວັນ", "lo"),
+        ("សួស្តី អ្នកបានឈ្នះរង្វាន់", "km"),
+        ("မင်္ဂလာပါ ဆုငွေ ပေါက်ပါသည်", "my"),
+        ("வணக்கம் நீங்கள் வென்றீர்கள்", "ta"),
+        ("안녕하세요 당첨되었습니다", "ko"),
+        ("こんにちは、当選しました", "ja"),
+        ("恭喜您中奖了请联系客服", "zh"),
+        ("Hello, your parcel is waiting at the post office for delivery", "en"),
+        ("Chúc mừng bạn đã trúng thưởng một chiếc xe máy", "vi"),
+        ("Congrats po, nanalo kayo ng premyo sa aming raffle", "tl"),
+        ("Selamat, Anda memenangkan hadiah dari kami, silakan hubungi nomor ini", "id"),
+    ],
+)
+def test_languages(text: str, code: str) -> None:
+    assert detect_language(text).code == code
+
+
+@pytest.mark.parametrize("text", ["", "ok", "😀😀😀", "12345 678", "!!!"])
+def test_unsure_is_und(text: str) -> None:
+    assert detect_language(text).code == "und"
+
+
+def test_mixed_script_takes_dominant_script() -> None:
+    g = detect_language("Promo ကံစမ်းမဲ ဆုငွေ ပေါက်ရှိထားပါသဖြင့် ဖုန်းခေါ်ဆိုပေးပါ")
+    assert g.code == "my"
+    assert g.method == "script"

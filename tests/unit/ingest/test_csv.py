@@ -1,0 +1,114 @@
+"""Hotline CSV: aliases, multi-values, mapping files, encodings, bad rows and bad files."""
+
+from __future__ import annotations
+
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from bersama.errors import InvalidInput
+from bersama.ingest.csv import MAX_LINE_BYTES, CsvMapping, parse_csv
+from bersama.markings import TLP
+from bersama.taxonomy import ScamType
+
+from .conftest import fixture, split
+
+
+def _parse(data: bytes, **kw: object) -> tuple[list, list]:
+    return split(parse_csv(io.BytesIO(data), agency_country="MY", **kw))  # type: ignore[arg-type]
+
+
+def test_good_export_with_aliases_and_multi_values() -> None:
+    drafts, rejections = split(parse_csv(fixture("hotline.csv"), agency_country="MY"))
+    assert [d.title for d in drafts] == [
+        "Hotline report MY-2026-0001", "Hotline report MY-2026-0002",
+        "Hotline report MY-2026-0003", "Hotline report MY-2026-0005"]
+    first, second, third, fifth = drafts
+    assert {o.ref for o in first.observables} == {
+        "phone:+60123456789", "url:https://profit-max.top/login",
+        "email:support@profit-max.top", "bank-account:MY:MBB:512345678901",
+        "handle:telegram:invest_guru88"}
+    assert (first.loss_amount, first.loss_currency) == (Decimal("12500.00"), "MYR")
+    assert first.marking is not None and first.marking.tlp is TLP.AMBER
+    assert "three tranches" in first.narrative  # quoted multi-line cell
+    assert {o.ref for o in second.observables} == {
+        "phone:+60323456789", "phone:+601123456789", "ewallet:tng:+60129876543"}
+    assert second.scam_types == (ScamType.IMPERSONATION_COURIER,)
+    assert (second.loss_amount, second.loss_currency) == (Decimal(850), "MYR")
+    assert {o.ref for o in third.observables} == {
+        "bank-account:MY:CIMB:7001234567", "bank-account:MY:CIMB:7009876543",
+        "crypto:1BoatSLRHtKNngkdXEeobR76b53LETtpyT"}
+    assert fifth.observables == ()
+    lines = {(r.line, r.field) for r in rejections}
+    assert (6, "Date Reported") in lines  # whole row rejected: no usable date
+    assert {(7, "Scam Type"), (7, "Loss"), (7, "TLP"), (7, "Phone Number")} <= lines
+
+
+def test_ids_are_stable_and_depend_on_agency_country() -> None:
+    a, _ = split(parse_csv(fixture("hotline.csv"), agency_country="MY"))
+    b, _ = split(parse_csv(fixture("hotline.csv"), agency_country="MY"))
+    c, _ = split(parse_csv(fixture("hotline.csv"), agency_country="SG"))
+    assert [d.source_id for d in a] == [d.source_id for d in b]
+    assert a[0].source_id != c[0].source_id
+
+
+def test_missing_required_columns_are_named() -> None:
+    with pytest.raises(InvalidInput, match="reported_at") as err:
+        list(parse_csv(fixture("hotline_missing_column.csv"), agency_country="MY"))
+    assert err.value.line == 1
+
+
+def test_latin1_file_is_refused_unless_encoding_given() -> None:
+    with pytest.raises(InvalidInput, match="not utf-8.*--encoding") as err:
+        list(parse_csv(fixture("hotline_latin1.csv"), agency_country="MY"))
+    assert err.value.line == 2
+    drafts, _ = split(parse_csv(fixture("hotline_latin1.csv"), agency_country="MY",
+                                encoding="latin-1"))
+    assert drafts[0].narrative.startswith("Café owner")
+
+
+def test_utf8_bom_and_semicolon_delimiter() -> None:
+    data = "\ufeffid;date;phone\nA1;2026-01-01;012-345 6789|011-2345 6789\n".encode()
+    drafts, rejections = _parse(data)
+    assert not rejections
+    assert len(drafts[0].observables) == 2
+
+
+def test_very_long_line_is_rejected_and_skipped() -> None:
+    long = b"X2,2026-01-02,012-345 6789," + b"a" * (MAX_LINE_BYTES + 10) + b"\n"
+    data = b"id,date,phone,narrative\nX1,2026-01-01,012-345 6789,ok\n" + long + \
+        b"X3,2026-01-03,012-345 6789,ok\n"
+    drafts, rejections = _parse(data)
+    assert [d.title for d in drafts] == ["Hotline report X1", "Hotline report X3"]
+    assert rejections[0].line == 3 and "longer than" in rejections[0].reason
+
+
+@pytest.mark.parametrize("data", [
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    b"id,date,phone\n\x00\x01\x02\x03,\xff\xfe\n",
+    "id,date,phone\r\n".encode("utf-16"),
+])
+def test_binary_garbage_is_refused(data: bytes) -> None:
+    with pytest.raises(InvalidInput):
+        list(parse_csv(io.BytesIO(data), agency_country="MY"))
+
+
+def test_mapping_file_names_other_columns(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.json"
+    path.write_text(json.dumps({"columns": {"reported_at": "Tarikh Laporan",
+                                            "phone": "No. Telefon Suspek"},
+                                "date_format": "%d/%m/%Y"}))
+    data = "Tarikh Laporan,No. Telefon Suspek\n03/02/2026,012-345 6789\n".encode()
+    drafts, _ = _parse(data, mapping=CsvMapping.load(path))
+    assert drafts[0].occurred_at is not None and drafts[0].occurred_at.month == 2
+    toml = tmp_path / "mapping.toml"
+    toml.write_text('date_format = "%d/%m/%Y"\n[columns]\nphone = "Nombor"\n'
+                    'reported_at = "Tarikh"\n')
+    assert CsvMapping.load(toml).columns == {"phone": "Nombor", "reported_at": "Tarikh"}
+    with pytest.raises(InvalidInput, match="not in the header"):
+        _parse(b"a,b\n1,2\n", mapping=CsvMapping(columns={"phone": "Telefon"}))
+    with pytest.raises(InvalidInput, match="unknown fields"):
+        CsvMapping.from_dict({"columns": {"colour": "x"}})

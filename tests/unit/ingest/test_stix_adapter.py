@@ -1,0 +1,154 @@
+"""STIX 2.1 bundles: reports with forward refs, indicators, versions, markings, bad input."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import orjson
+import pytest
+
+from bersama.errors import InvalidInput
+from bersama.ingest.stix import parse_stix
+from bersama.markings import TLP
+from bersama.taxonomy import CrimeType, ScamType
+
+from .conftest import fixture, split
+
+REPORT = "report--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0010"
+
+
+def _parse(data: bytes | io.BytesIO, country: str = "MY") -> tuple[list, list]:
+    stream = data if isinstance(data, io.BytesIO) else io.BytesIO(data)
+    return split(parse_stix(stream, agency_country=country))
+
+
+def _bundle(*objects: object, **top: object) -> bytes:
+    return orjson.dumps({"type": "bundle", "id": "bundle--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0999",
+                         **top, "objects": list(objects)})
+
+
+def test_report_collects_custom_scos_indicators_and_observed_data() -> None:
+    drafts, _ = _parse(fixture("bundle_scam.json"))
+    report = next(d for d in drafts if d.source_id == REPORT)
+    refs = {o.ref for o in report.observables}
+    assert refs == {
+        "phone:+60123456789", "bank-account:MY:MBB:512345678901", "ewallet:gcash:+639171234567",
+        "crypto:1BoatSLRHtKNngkdXEeobR76b53LETtpyT", "handle:telegram:invest_guru88",
+        "url:https://profit-max.top/login", "domain:profit-max.top",
+        "domain:profitmax-app.com", "email:support@profit-max.top",
+    }
+
+
+def test_latest_version_wins_and_context_extension_is_read() -> None:
+    drafts, _ = _parse(fixture("bundle_scam.json"))
+    report = next(d for d in drafts if d.source_id == REPORT)
+    assert report.title == "Investment scam via Telegram group"
+    assert report.modified.isoformat() == "2026-03-02T09:30:00+00:00"
+    assert report.crime_type is CrimeType.SCAM
+    assert report.scam_types == (ScamType.INVESTMENT,)
+    assert report.loss_amount == Decimal("12500.00")
+    assert report.loss_currency == "MYR"
+    assert report.country == "MY"
+    assert report.language == "en"
+    assert report.occurred_at is not None and report.occurred_at.day == 20
+
+
+def test_markings_tlp2_with_group_and_tlp1_ids() -> None:
+    drafts, _ = _parse(fixture("bundle_scam.json"))
+    by_id = {d.source_id: d for d in drafts}
+    report = by_id[REPORT]
+    assert report.marking is not None
+    assert report.marking.tlp is TLP.AMBER
+    assert report.marking.group == "asean-scam-taskforce"
+    standalone = by_id["indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0030"]
+    assert standalone.marking is not None and standalone.marking.tlp is TLP.GREEN  # TLP 1.0 id
+
+
+def test_unreferenced_containers_become_drafts_and_revoked_is_kept() -> None:
+    drafts, _ = _parse(fixture("bundle_scam.json"))
+    by_id = {d.source_id: d for d in drafts}
+    assert set(by_id) == {
+        REPORT,
+        "indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0030",
+        "indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0031",
+        "incident--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0040",
+    }
+    assert by_id["indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0031"].revoked
+    apk = by_id["indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0030"]
+    assert [o.ref for o in apk.observables] == [
+        "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"]
+    incident = by_id["incident--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0040"]
+    assert [o.ref for o in incident.observables] == ["url:http://sgpost-redelivery.com/pay"]
+    assert incident.loss_currency == "SGD"
+    assert incident.scam_types == (ScamType.IMPERSONATION_COURIER,)
+
+
+def test_invalid_sco_and_referenced_unparseable_unknown_type_are_rejections() -> None:
+    _, rejections = _parse(fixture("bundle_scam.json"))
+    reasons = {r.record: r for r in rejections}
+    bad_phone = next(r for r in rejections if r.value == "12")
+    assert bad_phone.record is not None and bad_phone.record.startswith("x-bersama-phone-number--")
+    unknown = [r for r in rejections if r.field == "object_refs"]
+    assert len(unknown) == 1 and "spec_version" in unknown[0].reason
+    assert unknown[0].record == REPORT
+    # the other unknown type (valid, unreferenced) is ignored silently
+    assert not any("x-other-thing" in (r.record or "") for r in rejections)
+    assert "bundle--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a00ff" in reasons  # bare SCO notice
+
+
+def test_bad_objects_are_rejected_naming_id_and_property() -> None:
+    drafts, rejections = _parse(fixture("bundle_bad.json"))
+    by_record = {(r.record, r.field) for r in rejections}
+    assert ("report--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0050", "created") in by_record
+    assert ("indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0051", "spec_version") in by_record
+    assert ("indicator--not-a-uuid", "id") in by_record
+    assert ("report--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0052", "created") in by_record
+    assert ("indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0053", "spec_version") in by_record
+    assert ("indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0054", "pattern") in by_record
+    assert ("objects[6]", "objects") in by_record
+    ctx = [r for r in rejections if r.field and r.field.endswith(".crime_type")]
+    assert ctx and "jaywalking" in (ctx[0].value or "")
+    # the report with the bad context field is still a draft, with its valid fields
+    kept = [d for d in drafts if d.source_id.endswith("7a0055")]
+    assert kept and kept[0].loss_amount == Decimal("12") and kept[0].crime_type is CrimeType.SCAM
+
+
+def test_stix20_bundle_is_refused_clearly() -> None:
+    with pytest.raises(InvalidInput, match="spec_version must be 2.1") as err:
+        list(parse_stix(fixture("bundle_stix20.json"), agency_country="MY"))
+    assert err.value.field == "spec_version"
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b'{"type": "bundle", "objects": [{"type": "url", ', "malformed JSON"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "not JSON"),
+    (b"", "empty input"),
+    (b'[{"type": "indicator"}]', "not a STIX bundle"),
+    (b'{"type": "indicator", "id": "indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0001"}',
+     "not a STIX bundle"),
+    (b'{"type": "bundle", "objects": [{"type": "url", "value": "caf\xe9"}]}', "UTF-8|malformed"),
+])
+def test_structurally_broken_input_raises(data: bytes, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        list(parse_stix(io.BytesIO(data), agency_country="MY"))
+
+
+def test_forward_references_resolve_and_large_bundle_streams() -> None:
+    scos = [{"type": "domain-name", "spec_version": "2.1",
+             "id": f"domain-name--00000000-0000-4000-8000-{i:012d}", "value": f"site{i}.com"}
+            for i in range(2000)]
+    report = {"type": "report", "spec_version": "2.1",
+              "id": "report--00000000-0000-4000-8000-999999999999",
+              "created": "2026-01-01T00:00:00Z", "modified": "2026-01-01T00:00:00Z",
+              "published": "2026-01-01T00:00:00Z", "name": "many",
+              "object_refs": [s["id"] for s in scos]}
+    drafts, rejections = _parse(_bundle(report, *scos))
+    assert not rejections
+    assert len(drafts) == 1 and len(drafts[0].observables) == 2000
+
+
+def test_same_input_twice_gives_same_drafts() -> None:
+    first = list(parse_stix(fixture("bundle_scam.json"), agency_country="MY"))
+    second = list(parse_stix(fixture("bundle_scam.json"), agency_country="MY"))
+    assert first == second

@@ -1,0 +1,52 @@
+"""Free text: sections, extraction, amounts, ids, bad encodings."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+
+import pytest
+
+from bersama.errors import InvalidInput
+from bersama.ingest.fields import NARRATIVE_LIMIT
+from bersama.ingest.text import parse_text
+
+from .conftest import fixture, split
+
+
+def test_english_advisory_with_two_sections() -> None:
+    drafts, _ = split(parse_text(fixture("advisory_en.txt"), agency_country="SG"))
+    assert len(drafts) == 2
+    first, second = drafts
+    assert first.title.startswith("ADVISORY: Fake courier")
+    assert {"url:https://sgpost-redelivery.com/pay", "phone:+6581234567"} <= {
+        o.ref for o in first.observables}
+    assert (first.loss_amount, first.loss_currency) == (Decimal(45000), "SGD")
+    assert first.modified.isoformat().startswith("2026-03-04")
+    assert first.language is None
+    assert "email:scam.helpdesk@outlook.com" in {o.ref for o in second.observables}
+    assert second.source_ref.endswith("line 8")
+
+
+def test_malay_advisory() -> None:
+    drafts, _ = split(parse_text(fixture("advisory_ms.txt"), agency_country="MY"))
+    assert len(drafts) == 1
+    refs = {o.ref for o in drafts[0].observables}
+    assert {"phone:+60123456789", "bank-account:MY:MBB:512345678901"} <= refs
+    assert (drafts[0].loss_amount, drafts[0].loss_currency) == (Decimal(12500), "MYR")
+
+
+def test_same_text_same_id_and_long_text_is_cut() -> None:
+    text = ("Call 012-345 6789 now. " * 2000).encode()
+    a, _ = split(parse_text(io.BytesIO(text), agency_country="MY"))
+    b, _ = split(parse_text(io.BytesIO(text), agency_country="MY"))
+    assert a[0].source_id == b[0].source_id
+    assert len(a[0].narrative) == NARRATIVE_LIMIT
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"caf\xe9 scam\n", "not UTF-8"), (b"\x00\x01binary", "binary"), (b"  \n", "empty"),
+])
+def test_bad_text(data: bytes, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        list(parse_text(io.BytesIO(data), agency_country="MY"))

@@ -1,0 +1,161 @@
+"""Entity extraction from realistic scam texts in the region's languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from bersama.errors import InvalidObservable
+from bersama.observables import (
+    Kind,
+    extract_entities,
+    extract_entities_with_rejections,
+)
+
+ENGLISH_MY = (
+    "SCAM ALERT: caller claiming to be from Bank Negara called from 012-345 6789 and asked "
+    "victims to WhatsApp +60 11-2345 6789. Victims transferred RM5,000 to Maybank account "
+    "5123 4567 8901 (name: Ali). Phishing site hxxps://maybank2u-secure[.]com/login and "
+    "bit.ly/3xYzAbC; contact support@mayb4nk-help.com. Telegram @Scam_Boss, t.me/invest_my. "
+    "Refunds via TNG eWallet 012-987 6543. USDT (TRC20): TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7. "
+    "C2 at 45.33.32[.]156, sample md5 44d88612fea8a8f36de82e1278abb02f. e.g. ignore this."
+)
+
+
+def refs(text: str, country: str | None) -> list[str]:
+    return [o.ref for o in extract_entities(text, country=country)]
+
+
+def test_english_advisory_malaysia() -> None:
+    assert refs(ENGLISH_MY, "MY") == [
+        "phone:+60123456789",
+        "handle:whatsapp:+601123456789",
+        "phone:+601123456789",
+        "bank-account:MY:MBB:512345678901",
+        "url:https://maybank2u-secure.com/login",
+        "url:http://bit.ly/3xYzAbC",
+        "email:support@mayb4nk-help.com",
+        "handle:telegram:scam_boss",
+        "handle:telegram:invest_my",
+        "ewallet:tng:+60129876543",
+        "phone:+60129876543",
+        "crypto:TLa2f6VPqDgRE67v1736s7bJ8Ray5wYjU7",
+        "ipv4:45.33.32.156",
+        "md5:44d88612fea8a8f36de82e1278abb02f",
+    ]
+
+
+def test_malay_narrative() -> None:
+    text = (
+        "Saya ditipu oleh sindiket pelaburan. Mereka suruh saya hubungi 019-876 5432 dan "
+        "pindahkan wang ke akaun CIMB 8001234567 serta Public Bank 3-1234567-89. "
+        "Laman web: www.pelaburan-untung.my"
+    )
+    assert refs(text, "MY") == [
+        "phone:+60198765432",
+        "bank-account:MY:CIMB:8001234567",
+        "bank-account:MY:PBB:3123456789",
+        "domain:www.pelaburan-untung.my",
+    ]
+
+
+def test_thai_narrative() -> None:
+    text = (
+        "มิจฉาชีพโทรจาก 081-234-5678 อ้างเป็นเจ้าหน้าที่ ให้โอนเงิน 30,000 บาท "
+        "เข้าบัญชีกสิกรไทย 123-4-56789-0 และแอดไลน์ ID: scam_th88 "
+        "เว็บไซต์ www.kbank-refund.net"
+    )
+    assert refs(text, "TH") == [
+        "phone:+66812345678",
+        "bank-account:TH:KBANK:1234567890",
+        "handle:line:scam_th88",
+        "domain:www.kbank-refund.net",
+    ]
+
+
+def test_vietnamese_narrative() -> None:
+    text = (
+        "Lừa đảo: kẻ gian gọi 0912 345 678, yêu cầu chuyển 15 triệu đồng vào tài khoản "
+        "Vietcombank 0123456789012, liên hệ Zalo 0987654321, nạp MoMo 0912345678, "
+        "trang web vietcombank-hotro.xyz/otp"
+    )
+    assert refs(text, "VN") == [
+        "phone:+84912345678",
+        "bank-account:VN:VCB:0123456789012",
+        "handle:zalo:+84987654321",
+        "phone:+84987654321",
+        "ewallet:momo:+84912345678",
+        "url:http://vietcombank-hotro.xyz/otp",
+    ]
+
+
+def test_tagalog_narrative() -> None:
+    text = (
+        "Nag-text sa akin ang 0917 123 4567, sabi padalhan ko ng ₱25,000 sa GCash "
+        "0918 765 4321 at BDO 001234567890. Link: https://bdo-verify.top/ "
+        "FB: facebook.com/juan.scammer.77"
+    )
+    assert refs(text, "PH") == [
+        "phone:+639171234567",
+        "ewallet:gcash:+639187654321",
+        "phone:+639187654321",
+        "bank-account:PH:BDO:001234567890",
+        "url:https://bdo-verify.top/",
+        "handle:facebook:juanscammer77",
+    ]
+
+
+def test_indonesian_word_dana_is_not_the_wallet() -> None:
+    text = "Transfer dana ke 0812-3456-7890 via DANA 0813-1111-2222"
+    assert refs(text, "ID") == [
+        "phone:+6281234567890",
+        "ewallet:dana:+6281311112222",
+        "phone:+6281311112222",
+    ]
+
+
+def test_duplicates_and_spellings_collapse_in_order() -> None:
+    text = "Call +60123456789 or 012-345 6789 (same). Site evil.com and EVIL.com and evil[.]com"
+    assert refs(text, "MY") == ["phone:+60123456789", "domain:evil.com"]
+
+
+def test_no_false_positives_in_ordinary_text() -> None:
+    text = (
+        "Please read README.md and run setup.py, e.g. version 1.2.3 at 10:30:00 on 12.05.2024; "
+        "i.e. nothing here. Score 3.5/5. Mr. Tan, Dr. Lim. Ref no. 2024-0001."
+    )
+    assert refs(text, "MY") == []
+
+
+def test_without_country_only_international_numbers() -> None:
+    text = "call 012-345 6789 or +66 81 234 5678"
+    assert refs(text, None) == ["phone:+66812345678"]
+
+
+def test_rejections_are_reported_with_reasons() -> None:
+    text = (
+        "fake eth 0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed and btc "
+        "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNb and Maybank 12345"
+    )
+    found, rejected = extract_entities_with_rejections(text, country="MY")
+    assert found == []
+    reasons = {(r.kind, r.reason) for r in rejected}
+    assert (Kind.CRYPTO, "EIP-55 checksum mismatch (mixed case does not match)") in reasons
+    assert (Kind.CRYPTO, "base58check checksum mismatch") in reasons
+    assert all(r.value and r.reason for r in rejected)
+
+
+def test_bank_alias_ambiguous_without_country() -> None:
+    found, rejected = extract_entities_with_rejections("SCB account 1234567890", country=None)
+    assert not [o for o in found if o.kind is Kind.BANK_ACCOUNT]
+    assert any("ambiguous" in r.reason for r in rejected)
+    assert refs("SCB account 1234567890", "TH") == ["bank-account:TH:SCB:1234567890"]
+
+
+def test_bad_country_rejected() -> None:
+    with pytest.raises(InvalidObservable):
+        extract_entities("x", country="XX")
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\x00\x01 binary \xff", "a" * 10_000])
+def test_degenerate_input(text: str) -> None:
+    assert extract_entities(text, country="MY") == []

@@ -1,0 +1,128 @@
+"""URL canonicalisation and domains."""
+
+from __future__ import annotations
+
+import pytest
+
+from bersama.errors import InvalidObservable
+from bersama.observables import Kind, domain, url
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "https://evil.example.com/login",
+        "HTTPS://EVIL.Example.COM/login",
+        "https://evil.example.com:443/login",
+        "https://evil.example.com/a/../login",
+        "https://evil.example.com/./login",
+        "https://evil.example.com/login#top",
+        "https://evil.example.com/%6C%6f%67in",
+        "hxxps://evil.example.com/login",
+        "hXXps://evil[.]example[.]com/login",
+        "hxxps[:]//evil(.)example(dot)com/login",
+        "hxxps[://]evil[dot]example[.]com/login",
+        "  <https://evil.example.com/login>  ",
+        "https://evil.example.com./login",
+    ],
+)
+def test_spellings_meet(spelling: str) -> None:
+    obs = url(spelling)
+    assert obs.kind is Kind.URL
+    assert obs.key == "https://evil.example.com/login"
+    assert obs.attr("host") == "evil.example.com"
+    assert obs.attr("registered_domain") == "example.com"
+
+
+@pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("http://example.com", "http://example.com/"),
+        ("http://example.com:80/", "http://example.com/"),
+        ("http://example.com:8080/", "http://example.com:8080/"),
+        ("https://example.com:80/", "https://example.com:80/"),
+        ("example.com/path", "http://example.com/path"),
+        ("http://example.com/a%2fb", "http://example.com/a%2Fb"),
+        ("http://example.com/a b".replace(" ", "%20"), "http://example.com/a%20b"),
+        ("http://example.com/ä", "http://example.com/%C3%A4"),
+        ("http://example.com/100%", "http://example.com/100%25"),
+        ("http://example.com/?b=2&a=1", "http://example.com/?b=2&a=1"),
+        ("http://example.com/?", "http://example.com/"),
+        ("http://1.2.3.4:80/x", "http://1.2.3.4/x"),
+        ("http://[2001:DB8::1]/", "http://[2001:db8::1]/"),
+        ("http://User:Pw@Example.com/", "http://User:Pw@example.com/"),
+        ("http://a.b.c.example.co.uk/", "http://a.b.c.example.co.uk/"),
+    ],
+)
+def test_canonical_forms(value: str, key: str) -> None:
+    assert url(value).key == key
+
+
+def test_idna_host_punycode_key_unicode_display() -> None:
+    obs = url("https://BÜCHER.de/ä")
+    assert obs.key == "https://xn--bcher-kva.de/%C3%A4"
+    assert obs.display.startswith("https://bücher.de/")
+    assert obs.attr("registered_domain") == "xn--bcher-kva.de"
+    assert url("https://xn--bcher-kva.de/%C3%A4") == obs
+
+
+def test_registered_domain_uses_private_suffixes() -> None:
+    assert url("https://scam.github.io/x").attr("registered_domain") == "scam.github.io"
+    assert url("https://a.b.gov.my/").attr("registered_domain") == "b.gov.my"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("javascript:alert(1)", "not a URL"),
+        ("mailto:a@example.com", "not a URL"),
+        ("gopher://example.com/", "unsupported URL scheme"),
+        ("http://localhost/", "no public suffix"),
+        ("http://example.notatld/", "no public suffix"),
+        ("http://exa mple.com/", "whitespace"),
+        ("http://example.com:99999/", "invalid port"),
+        ("http://example.com:abc/", "invalid port"),
+        ("http://[::1/", "unclosed"),
+        ("http://xn--zz.com/", "punycode"),
+        ("http://-bad-.com/", "invalid host"),
+    ],
+)
+def test_invalid_urls_rejected(value: str, reason: str) -> None:
+    with pytest.raises(InvalidObservable) as exc:
+        url(value)
+    assert reason in exc.value.detail
+    assert exc.value.field == "url"
+
+
+@pytest.mark.parametrize(
+    "spelling", ["Scam-Shop.COM", "scam-shop.com.", "scam-shop[.]com", "scam-shop(dot)com"]
+)
+def test_domain_spellings_meet(spelling: str) -> None:
+    obs = domain(spelling)
+    assert obs.kind is Kind.DOMAIN
+    assert obs.key == "scam-shop.com"
+    assert obs.attr("registered_domain") == "scam-shop.com"
+
+
+def test_domain_keeps_subdomain_and_idna() -> None:
+    assert domain("WWW.Bücher.DE").key == "www.xn--bcher-kva.de"
+    assert domain("www.bücher.de").display == "www.bücher.de"
+    assert domain("shop.example.co.th").attr("registered_domain") == "example.co.th"
+    assert domain("github.io").attr("registered_domain") == "github.io"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("co.uk", "no registrable name"),
+        ("localhost", "no registrable name"),
+        ("1.2.3.4", "IP address"),
+        ("http://example.com", "looks like a URL"),
+        ("a@example.com", "looks like a URL"),
+        ("exa_mple..com", "invalid"),
+    ],
+)
+def test_invalid_domains_rejected(value: str, reason: str) -> None:
+    with pytest.raises(InvalidObservable) as exc:
+        domain(value)
+    assert reason in exc.value.detail
