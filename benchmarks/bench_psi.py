@@ -1,12 +1,14 @@
 """Figures for private cross-border checks (issue 5) and for why hashing is not enough.
 
-Run:  PYTHONPATH=src .venv/bin/python benchmarks/bench_psi.py [--held 100000,1000000]
-          [--asked 1,100,10000] [--brute-prefix 7] [--http]
+Run:  PYTHONPATH=src:. .venv/bin/python benchmarks/bench_psi.py [--held 100000,1000000]
+          [--asked 1,100,10000] [--brute-prefix 7] [--http] [--no-protocol]
 
 Prints, per held-set size: server set-up time and cached setup size; per query size:
 client blinding, server processing and client intersection time and the bytes on
-the wire each way (protocol level, in-process).  With --http, the same over HTTP
-loopback between two real `bersama serve` processes -- NOT YET IMPLEMENTED.
+the wire each way (protocol level, in-process).  With --http,
+end to end over HTTP loopback between two real `bersama serve` processes: the
+holder's database filled in bulk, its answer set built with `bersama psi warm`,
+then `POST /api/v1/ask-peers` on the asking node, timed, cold and warm.
 Then a brute force of a salted SHA-256 list of Malaysian mobile numbers: the real,
 complete search of one 7-digit block (+6012-xxx xxxx, 10^7 numbers) and the
 extrapolation to every Malaysian mobile number, from the measured rate.
@@ -18,9 +20,18 @@ import argparse
 import hashlib
 import random
 import secrets
+import sys
 import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
 
-from bersama.psi import protocol
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.integration.nodes
+
+from bersama.psi import protocol  # noqa: E402 - after the path set-up above
+from tests.integration.nodes import NodeProc  # noqa: E402
 
 
 def _held(n: int) -> list[str]:
@@ -93,17 +104,151 @@ def bench_bruteforce(prefix_digits: int) -> None:
           f"(extrapolated from the measured rate; {space/rate/60/2:.1f} min on this 2-core box)")
 
 
+# ---------------------------------------------------------------- end to end over HTTP
+
+
+class _Counting(httpx.BaseTransport):
+    """Counts request and response body bytes (what crosses the loopback, minus headers)."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.up = 0
+        self.down = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.up += len(request.content)
+        resp = self.inner.handle_request(request)
+        resp.read()
+        self.down += len(resp.content)
+        return resp
+
+
+def _fill_holder(node: NodeProc, n: int) -> float:
+    """n GREEN phone observables, 100 per report, bulk-inserted into the holder's database."""
+    from sqlalchemy import insert
+
+    from bersama.store.db import make_engine
+    from bersama.store.tables.core import observables, report_audience, report_observables, reports
+
+    t0 = time.perf_counter()
+    eng = make_engine(f"sqlite:///{node.root / 'bersama.db'}")
+    now = datetime.now(UTC)
+    per = 100
+    with eng.begin() as conn:
+        for r in range(0, n, 100_000):
+            conn.execute(insert(reports), [dict(
+                id=i + 1, stix_id=f"report--{uuid.UUID(int=i + 1)}", agency=node.agency,
+                country="MY", title="bench", crime_type="scam", modified=now, ingested_at=now,
+                tlp="green", recipient_agencies=[], recipient_users=[], labels=[],
+                source_format="stix", content_hash="x")
+                for i in range(r // per, min(n, r + 100_000) // per)])
+            conn.execute(insert(report_audience), [
+                dict(report_id=i + 1, token="community")
+                for i in range(r // per, min(n, r + 100_000) // per)])
+            conn.execute(insert(observables), [
+                dict(id=i + 1, ref=f"phone:+6011{i:08d}", kind="phone", display="", attrs={})
+                for i in range(r, min(n, r + 100_000))])
+            conn.execute(insert(report_observables), [
+                dict(report_id=i // per + 1, observable_id=i + 1)
+                for i in range(r, min(n, r + 100_000))])
+    eng.dispose()
+    return time.perf_counter() - t0
+
+
+def bench_http(held_sizes: list[int], asked_sizes: list[int]) -> None:
+    import tempfile
+
+    from bersama.config import Settings
+    from bersama.markings import Reader, Role
+    from bersama.psi import service
+    from bersama.store.db import open_engine
+    from tests.integration.nodes import NodeProc, connect
+
+    print("end to end over HTTP loopback, two `bersama serve` processes (SQLite each):")
+    rng = random.Random(6)
+    limits = {"BERSAMA_ASK_LIMIT_PER_PEER_PER_DAY": "10000000",
+              "BERSAMA_ASK_LIMIT_PER_AGENCY_PER_DAY": "10000000",
+              "BERSAMA_BULK_CHECK_MAX": "100000"}
+    for n in held_sizes:
+        with tempfile.TemporaryDirectory(prefix="bench-psi-") as tmp:
+            root = Path(tmp)
+            my = NodeProc("my-node", "MY-PDRM", "MY", root / "my", extra_env={
+                **limits, "BERSAMA_PSI_WARM_INTERVAL_SECONDS": "0"})
+            th = NodeProc("th-node", "TH-CCIB", "TH", root / "th", extra_env=limits)
+            try:
+                for node in (my, th):
+                    node.root.mkdir(parents=True)
+                    node.add_agency(node.agency, node.country)
+                my.add_agency(th.agency, th.country, peer=True)
+                t_fill = _fill_holder(my, n)
+                t0 = time.perf_counter()
+                warmed = my.cli_json("psi", "warm")
+                t_warm = time.perf_counter() - t0
+                w = warmed[0]
+                print(f"held={n:>9,}  bulk load {t_fill:.1f} s; `bersama psi warm` "
+                      f"{t_warm:.1f} s (build {w['seconds']:.1f} s), cached setup "
+                      f"{w['setup_bytes'] / 1e6:.2f} MB for {w['items']:,} items")
+                my.start()
+                th.start()
+                connect(my, th)
+                token = th.user_token("bench@th")
+                held = [f"+6011{i:08d}" for i in range(n)]
+                for m in asked_sizes:
+                    hits = [held[rng.randrange(n)] for _ in range(m // 2)]
+                    values = hits + [f"+6019{rng.randrange(10**7):07d}"
+                                     for _ in range(m - len(hits))]
+                    times = []
+                    for _ in ("cold", "warm"):
+                        t0 = time.perf_counter()
+                        resp = httpx.post(f"{th.url}/api/v1/ask-peers", timeout=900,
+                                          headers={"authorization": f"Bearer {token}"},
+                                          json={"values": values, "country": "MY"})
+                        times.append(time.perf_counter() - t0)
+                        if resp.status_code != 200:
+                            raise SystemExit(f"ask-peers failed: {resp.status_code} {resp.text}")
+                        doc = resp.json()
+                        if doc["peer_errors"]:
+                            raise SystemExit(f"peer errors: {doc['peer_errors']}")
+                        found = {r["value"] for r in doc["results"] if r["held_by"]}
+                        if not found >= set(hits):
+                            raise SystemExit("false negative over HTTP")
+                    # bytes on the wire: the same question from this process, counted
+                    service._SETUP_CACHE.clear()
+                    settings = Settings(environment="test", data_dir=th.root)
+                    eng = open_engine(settings)
+                    counting = _Counting()
+                    service.ask_peers(settings, eng, values, country="MY", transport=counting,
+                                      asking_reader=Reader(agency=th.agency, role=Role.ANALYST))
+                    first_up, first_down = counting.up, counting.down
+                    service.ask_peers(settings, eng, values, country="MY", transport=counting,
+                                      asking_reader=Reader(agency=th.agency, role=Role.ANALYST))
+                    eng.dispose()
+                    print(f"  asked={m:>6,}  end to end: first {times[0]:6.2f} s (setup "
+                          f"downloaded), then {times[1]:6.2f} s;  wire: first "
+                          f"{first_up / 1e3:.1f} kB up / {first_down / 1e6:.2f} MB down, then "
+                          f"{(counting.up - first_up) / 1e3:.1f} kB up / "
+                          f"{(counting.down - first_down) / 1e3:.1f} kB down  "
+                          f"matches {len(found)}")
+            finally:
+                my.stop()
+                th.stop()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--held", default="100000,1000000")
     ap.add_argument("--asked", default="1,100,10000")
     ap.add_argument("--brute-prefix", type=int, default=7)
-    ap.add_argument("--http", action="store_true")
+    ap.add_argument("--http", action="store_true", help="end to end between two node processes")
+    ap.add_argument("--no-protocol", action="store_true", help="skip the in-process figures")
     args = ap.parse_args()
+    held = [int(x) for x in args.held.split(",")]
+    asked = [int(x) for x in args.asked.split(",")]
     bench_bruteforce(args.brute_prefix)
-    bench_protocol([int(x) for x in args.held.split(",")], [int(x) for x in args.asked.split(",")])
+    if not args.no_protocol:
+        bench_protocol(held, asked)
     if args.http:
-        raise SystemExit("--http: not implemented yet (needs two `bersama serve` nodes)")
+        bench_http(held, asked)
 
 
 if __name__ == "__main__":

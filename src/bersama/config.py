@@ -50,10 +50,19 @@ class Settings(BaseSettings):
     # federation
     sync_interval_seconds: float = 300.0
     peer_timeout_seconds: float = 30.0
+    peer_page_size: int = Field(default=1000, ge=1, le=1000, description="TAXII limit asked")
 
     # privacy-preserving checks
     ask_limit_per_peer_per_day: int = 50_000
     ask_limit_per_agency_per_day: int = 20_000
+    psi_timeout_seconds: float = Field(
+        default=300.0, gt=0, description="HTTP timeout of one PSI or disclosure call to a peer"
+    )
+    psi_warm_interval_seconds: float | None = Field(
+        default=None, ge=0,
+        description="how often the server rebuilds stale PSI answer sets in the background; "
+        "0: never; default 60, but off in the test environment",
+    )
 
     # detection
     model_dir: Path | None = None
@@ -81,6 +90,12 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'bersama.db').as_posix()}"
+
+    @property
+    def psi_warm_interval(self) -> float:
+        if self.psi_warm_interval_seconds is not None:
+            return self.psi_warm_interval_seconds
+        return 0.0 if self.environment == "test" else 60.0
 
     @property
     def is_sqlite(self) -> bool:

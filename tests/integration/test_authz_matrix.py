@@ -19,7 +19,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, select, update
 
 from bersama.api.app import create_app
 from bersama.api.routers import admin, public
@@ -28,10 +28,12 @@ from bersama.ingest.model import ReportDraft
 from bersama.markings import Reader
 from bersama.observables import phone
 from bersama.stix.export import bundle, draft_to_stix
+from bersama.store import audit
 from bersama.store import identities as ids
 from bersama.store.db import make_engine, migrate
 from bersama.store.queries import Reads
 from bersama.store.tables.core import agencies
+from bersama.store.tables.trust import audit_log
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 GROUP = "MY-TH"
@@ -47,7 +49,7 @@ MARKINGS: dict[str, tuple[dict[str, str], set[str]]] = {
     "amber-strict": ({"tlp": "amber+strict", "recipients": "SG-SPF"}, OWNER | {"ana@sg"}),
     "red": ({"tlp": "red", "recipients": "ana@id"}, {"ana@my", "ana@id"}),
 }
-READERS = sorted(EVERYONE) + ["public"]
+READERS = [*sorted(EVERYONE), "public"]
 ENDPOINTS = ["check", "bulk-check", "report", "clusters", "cluster", "status"]
 
 
@@ -152,36 +154,54 @@ def test_matrix(matrix: Matrix, who: str, endpoint: str) -> None:
         assert r.status_code == 401, r.text
         assert r.headers["content-type"].startswith("application/problem+json")
         return
-    if endpoint == "check":
-        for name, number in matrix.phones.items():
-            body = c.get("/api/v1/check", params={"value": number}, headers=h).json()
-            _assert_check(body, name in visible, name)
-    elif endpoint == "bulk-check":
-        names = sorted(matrix.phones)
-        r = c.post("/api/v1/check", json={"values": [matrix.phones[n] for n in names]}, headers=h)
-        assert r.status_code == 200, r.text
-        for name, body in zip(names, r.json()["results"], strict=True):
-            _assert_check(body, name in visible, name)
-    elif endpoint == "report":
-        for name, sids in matrix.reports.items():
-            for sid in sids:
-                r = c.get(f"/api/v1/reports/{sid}", headers=h)
-                assert r.status_code == (200 if name in visible else 404), (name, r.text)
-    elif endpoint == "clusters":
-        r = c.get("/api/v1/clusters", params={"limit": 500}, headers=h)
-        assert r.status_code == 200, r.text
-        seen = {cl["id"] for cl in r.json()["clusters"]}
-        assert seen == {matrix.clusters[n] for n in visible}
-    elif endpoint == "cluster":
-        for name, cid in matrix.clusters.items():
-            r = c.get(f"/api/v1/clusters/{cid}", headers=h)
+    CHECKS[endpoint](matrix, h, visible)
+
+
+def _check(matrix: Matrix, h: dict[str, str], visible: set[str]) -> None:
+    for name, number in matrix.phones.items():
+        body = matrix.client.get("/api/v1/check", params={"value": number}, headers=h).json()
+        _assert_check(body, name in visible, name)
+
+
+def _bulk_check(matrix: Matrix, h: dict[str, str], visible: set[str]) -> None:
+    names = sorted(matrix.phones)
+    r = matrix.client.post("/api/v1/check", json={"values": [matrix.phones[n] for n in names]},
+                           headers=h)
+    assert r.status_code == 200, r.text
+    for name, body in zip(names, r.json()["results"], strict=True):
+        _assert_check(body, name in visible, name)
+
+
+def _report(matrix: Matrix, h: dict[str, str], visible: set[str]) -> None:
+    for name, sids in matrix.reports.items():
+        for sid in sids:
+            r = matrix.client.get(f"/api/v1/reports/{sid}", headers=h)
             assert r.status_code == (200 if name in visible else 404), (name, r.text)
-            if r.status_code == 200:
-                assert {rep["id"] for rep in r.json()["reports"]} == set(matrix.reports[name])
-    elif endpoint == "status":
-        body = c.get("/api/v1/status", headers=h).json()
-        assert body["reports"] == 2 * len(visible)
-        assert body["observables"] == len(visible)
+
+
+def _clusters(matrix: Matrix, h: dict[str, str], visible: set[str]) -> None:
+    r = matrix.client.get("/api/v1/clusters", params={"limit": 500}, headers=h)
+    assert r.status_code == 200, r.text
+    seen = {cl["id"] for cl in r.json()["clusters"]}
+    assert seen == {matrix.clusters[n] for n in visible}
+
+
+def _cluster(matrix: Matrix, h: dict[str, str], visible: set[str]) -> None:
+    for name, cid in matrix.clusters.items():
+        r = matrix.client.get(f"/api/v1/clusters/{cid}", headers=h)
+        assert r.status_code == (200 if name in visible else 404), (name, r.text)
+        if r.status_code == 200:
+            assert {rep["id"] for rep in r.json()["reports"]} == set(matrix.reports[name])
+
+
+def _status(matrix: Matrix, h: dict[str, str], visible: set[str]) -> None:
+    body = matrix.client.get("/api/v1/status", headers=h).json()
+    assert body["reports"] == 2 * len(visible)
+    assert body["observables"] == len(visible)
+
+
+CHECKS = {"check": _check, "bulk-check": _bulk_check, "report": _report,
+          "clusters": _clusters, "cluster": _cluster, "status": _status}
 
 
 def _assert_check(body: dict[str, Any], visible: bool, name: str) -> None:
@@ -229,11 +249,6 @@ def test_hints_follow_owner_setting(matrix: Matrix, setting: str) -> None:
 
 
 def test_sensitive_reads_are_audited(matrix: Matrix) -> None:
-    from sqlalchemy import select
-
-    from bersama.store import audit
-    from bersama.store.tables.trust import audit_log
-
     sid = matrix.reports["amber-group"][0]
     assert matrix.client.get(f"/api/v1/reports/{sid}",
                              headers=matrix.auth("ana@th")).status_code == 200

@@ -10,7 +10,7 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy import func, select
-from test_taxii_server import NOW, Node, draft, rid
+from tests.integration.test_taxii_server import NOW, Node, draft, rid
 
 from bersama.errors import PeerError
 from bersama.federation.client import TaxiiClient

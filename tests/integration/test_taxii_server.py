@@ -252,7 +252,7 @@ def test_add_objects_and_poll_status(node: Node) -> None:
         "object_marking_refs": ["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"],
     }
     sco = {"type": "url", "spec_version": "2.1",
-           "id": "url--4c9f6a1e-7b2d-5c3e-8f1a-2b3c4d5e6f70", "value": "http://scam.example/x"}
+           "id": "url--4c9f6a1e-7b2d-5c3e-8f1a-2b3c4d5e6f70", "value": "http://scam-shop.com/x"}
     r = node.client.post(ROOT + "collections/shared/objects/",
                          content=orjson.dumps({"objects": [report, sco]}),
                          headers={**H, "Content-Type": TAXII_21,

@@ -12,9 +12,10 @@ from sqlalchemy import Engine
 
 from bersama import __version__
 from bersama.api import problems, security
-from bersama.api.routers import core, psi, taxii
+from bersama.api.routers import admin, core, psi, public, taxii
 from bersama.config import Settings
 from bersama.markings import Reader
+from bersama.psi.warm import Warmer
 from bersama.store.db import open_engine
 from bersama.store.queries import Reads
 
@@ -24,7 +25,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warmer = Warmer(engine, settings.psi_warm_interval)  # PSI answer sets (docs/psi.md)
+        warmer.start()
         yield
+        warmer.stop()
         engine.dispose()
 
     app = FastAPI(
@@ -38,6 +42,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     problems.install(app)
     security.install(app, settings)
     app.include_router(core.router)
+    app.include_router(admin.router)
+    app.include_router(public.router)
     app.include_router(psi.router)
     app.include_router(taxii.router)
 

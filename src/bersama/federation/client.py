@@ -8,8 +8,8 @@ exponential backoff on transient failures only, and pagination that follows
 TAXII 2.1 exactly: `next` while the server gives one; when `more` is true and
 `next` is absent, `added_after` = the X-TAXII-Date-Added-Last header; and a
 page that repeats any earlier page of the walk, a fallback cursor that does not
-advance, or more than `max_pages` pages stop the walk instead of looping forever.  taxii2-client is used in the interoperability tests, from
-the other side.
+advance, or more than `max_pages` pages stop the walk instead of looping
+forever.  taxii2-client is used in the interoperability tests, from the other side.
 """
 
 from __future__ import annotations

@@ -65,7 +65,8 @@ class Peer:
 
 def default_client_factory(settings: Settings,
                            transport: httpx.BaseTransport | None = None) -> ClientFactory:
-    limits = ClientLimits(timeout_seconds=settings.peer_timeout_seconds)
+    limits = ClientLimits(timeout_seconds=settings.peer_timeout_seconds,
+                          page_limit=settings.peer_page_size)
     return lambda token: TaxiiClient(token, limits=limits, transport=transport)
 
 

@@ -34,9 +34,9 @@ def is_stix_timestamp(value: object) -> bool:
     return isinstance(value, str) and _STIX_TS.match(value) is not None
 
 
-def stix_timestamp(value: str) -> datetime:
+def stix_timestamp(value: object) -> datetime:
     """An RFC 3339 STIX timestamp (UTC, `Z`) as an aware datetime; ValueError otherwise."""
-    if not _STIX_TS.match(value):
+    if not isinstance(value, str) or not _STIX_TS.match(value):
         raise ValueError(f"not an RFC 3339 UTC timestamp (YYYY-MM-DDTHH:MM:SS[.s]Z): {value!r}")
     if len(value) > 27:
         value = _FRACTION.sub(r"\1", value)

@@ -44,7 +44,7 @@ from bersama.stix.scos import SUPPORTED_SCO_TYPES, pattern_observable, sco_to_ob
 from bersama.taxonomy import CrimeType, ScamType
 
 _UUID = r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_ID = re.compile(rf"\A([a-z0-9][a-z0-9-]{{1,248}}[a-z0-9])--{_UUID}\Z")
+_UUID_AT = re.compile(rf"{_UUID}\Z")
 _TYPE = re.compile(r"\A[a-z0-9][a-z0-9-]{1,248}[a-z0-9]\Z")
 STIX21_SCO_TYPES = frozenset({
     "artifact", "autonomous-system", "directory", "domain-name", "email-addr",
@@ -53,6 +53,7 @@ STIX21_SCO_TYPES = frozenset({
 })
 _NO_MODIFIED = frozenset({"marking-definition"})
 _CTX = f"extensions.{REPORT_CONTEXT_EXTENSION}"
+_NONE: list[Rejection] = []  # shared, never mutated: "no rejections" without an allocation
 
 
 @dataclass(slots=True)
@@ -91,10 +92,15 @@ def parse_stix(stream: BinaryIO, *, agency_country: str,
     if shape.complete and "objects" not in shape.keys and kind != "bundle":
         raise InvalidInput("not a STIX bundle: no 'type': 'bundle' and no 'objects'",
                            field="type")
+    if "objects" in shape.scalars:
+        raise InvalidInput("'objects' must be an array of STIX objects", field="objects",
+                           value=str(shape.scalars["objects"]))
     bundle_id = shape.scalars.get("id")
     state = _Bundle(agency_country, str(bundle_id or source_name or "bundle"))
     for index, obj in enumerate(stream_items(reader, "objects.item", "STIX bundle")):
-        yield from state.add(obj, index)
+        rejections = state.add(obj, index)
+        if rejections:
+            yield from rejections
     yield from state.finish()
 
 
@@ -109,68 +115,66 @@ class _Bundle:
         self.markings: dict[str, StixMarkingInfo] = {}
         self.invalid: dict[str, str] = {}
         self.incident_links: list[tuple[str, str]] = []
-        self.sco_count = 0
 
     # -- streaming ---------------------------------------------------------------------------
 
-    def add(self, obj: Any, index: int) -> Iterator[Rejection]:  # noqa: PLR0912 - one dispatch
-        record = f"objects[{index}]"
+    def add(  # noqa: PLR0911, PLR0912 - one flat dispatch is the fastest form of the hot path
+        self, obj: Any, index: int,
+    ) -> list[Rejection]:
+        """Reduce one object; return its rejections (usually none).  A plain function, not a
+        generator: it runs once per object and is the adapter's hot path."""
         if not isinstance(obj, dict):
-            yield Rejection("not a JSON object", record=record, field="objects")
-            return
+            return [Rejection("not a JSON object", record=f"objects[{index}]", field="objects")]
         otype = obj.get("type")
         oid = obj.get("id")
-        if not isinstance(otype, str) or not _TYPE.match(otype):
-            yield Rejection("missing or invalid 'type'", field="type", value=repr(otype),
-                            record=oid if isinstance(oid, str) else record)
-            return
+        if not isinstance(otype, str) or (otype not in _KNOWN and not _TYPE.match(otype)):
+            return [Rejection("missing or invalid 'type'", field="type", value=repr(otype),
+                              record=oid if isinstance(oid, str) else f"objects[{index}]")]
+        if not isinstance(oid, str):
+            if otype in _HANDLED:
+                return [Rejection("missing 'id'", field="id", record=f"objects[{index}]")]
+            return _NONE
         problem = self._common(obj, otype, oid)
-        handled = (otype in SUPPORTED_SCO_TYPES or otype in _HANDLERS
-                   or otype == "marking-definition")
         if problem is not None:
             prop, reason = problem
-            if handled:
-                yield Rejection(reason, field=prop, value=_short(obj.get(prop)),
-                                record=oid if isinstance(oid, str) else record)
-            elif isinstance(oid, str):
-                self.invalid[oid] = f"{prop}: {reason}"
-            return
-        oid = str(oid)
+            if otype in _HANDLED:
+                return [Rejection(reason, field=prop, value=_short(obj.get(prop)), record=oid)]
+            self.invalid[oid] = f"{prop}: {reason}"
+            return _NONE
         if otype in SUPPORTED_SCO_TYPES:
-            self.sco_count += 1
             try:
                 self.scos[oid] = tuple(sco_to_observables(obj, country=self.country))
             except InvalidObservable as exc:
                 self.scos[oid] = ()
-                yield Rejection(exc.detail, field=exc.field, value=exc.value, record=oid)
-            return
+                return [Rejection(exc.detail, field=exc.field, value=exc.value, record=oid)]
+            return _NONE
         handler = _HANDLERS.get(otype)
         if handler is not None:
             try:
-                modified = fields.stix_timestamp(obj["modified"])
+                modified = fields.stix_timestamp(obj.get("modified"))
             except ValueError as exc:
-                yield Rejection(str(exc), field="modified", value=obj["modified"], record=oid)
-                return
+                return [Rejection(str(exc), field="modified", value=_short(obj.get("modified")),
+                                  record=oid)]
             old = self.containers.get(oid)
             if old is not None and old.modified >= modified:
-                return
+                return _NONE
             container, rejections = handler(self, obj, modified)
             self.containers[oid] = container
-            yield from rejections
-        elif otype == "relationship":
+            return rejections
+        if otype == "relationship":
             self._relationship(obj)
         elif otype == "marking-definition":
             info = stix_marking_info(obj)
             if info is not None:
                 self.markings[oid] = info
+        return _NONE
 
     def _common(  # noqa: PLR0911 - one early return per checked property
-        self, obj: dict[str, Any], otype: str, oid: Any,
+        self, obj: dict[str, Any], otype: str, oid: str,
     ) -> tuple[str, str] | None:
-        if not isinstance(oid, str):
-            return "id", "missing 'id'"
-        m = _ID.match(oid)
-        if m is None or m.group(1) != otype:
+        n = len(otype)
+        if not (oid.startswith(otype) and oid[n:n + 2] == "--" and len(oid) == n + 38
+                and _UUID_AT.match(oid, n + 2)):
             return "id", f"id must be '{otype}--<uuid>'"
         version = obj.get("spec_version")
         is_sco = otype in STIX21_SCO_TYPES or (otype in SUPPORTED_SCO_TYPES)
@@ -183,7 +187,8 @@ class _Bundle:
             return None
         if not fields.is_stix_timestamp(obj.get("created")):
             return "created", "missing or invalid 'created' (RFC 3339 UTC timestamp)"
-        if otype not in _NO_MODIFIED and not fields.is_stix_timestamp(obj.get("modified")):
+        if (otype not in _NO_MODIFIED and otype not in _HANDLERS  # handlers parse it anyway
+                and not fields.is_stix_timestamp(obj.get("modified"))):
             return "modified", "missing or invalid 'modified' (RFC 3339 UTC timestamp)"
         return None
 
@@ -422,6 +427,12 @@ _HANDLERS = {
     "report": _report, "incident": _incident, "indicator": _indicator,
     "observed-data": _observed_data,
 }
+_HANDLED = frozenset({*SUPPORTED_SCO_TYPES, *_HANDLERS, "marking-definition"})
+_KNOWN = frozenset({*_HANDLED, *STIX21_SCO_TYPES, "relationship", "sighting", "identity",
+                    "note", "opinion", "grouping", "extension-definition", "language-content",
+                    "campaign", "malware", "threat-actor", "intrusion-set", "attack-pattern",
+                    "tool", "vulnerability", "infrastructure", "location", "course-of-action",
+                    "malware-analysis"})
 
 
 def _short(value: Any) -> str | None:

@@ -14,13 +14,20 @@ from typing import NoReturn
 from bersama.errors import InvalidObservable
 from bersama.observables.model import Kind, Observable
 
+CACHE_SIZE = 16_384
+"""LRU entries per normaliser (~0.7 kB each).  Repeated values (one mule number in many
+reports) then cost a dict lookup; the bound keeps a long-running process's memory flat."""
+PHONE_CACHE_SIZE = 32_768
+"""Phone numbers are the costly kind (~250 us to parse), so they get a larger cache."""
+
 MAX_VALUE_LEN = 2048
 """Longest raw value any normaliser looks at; longer input is refused, not truncated."""
 
-_REFANG = (
-    ("[.]", "."), ("(.)", "."), ("{.}", "."), ("[dot]", "."), ("(dot)", "."), ("{dot}", "."),
-    ("[:]", ":"), ("[://]", "://"), ("[/]", "/"), ("[@]", "@"), ("(at)", "@"), ("[at]", "@"),
-)
+_REFANG = {
+    "[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".", "{dot}": ".",
+    "[:]": ":", "[://]": "://", "[/]": "/", "[@]": "@", "(at)": "@", "[at]": "@",
+}
+_REFANG_RE = re.compile("|".join(re.escape(k) for k in _REFANG), re.IGNORECASE)
 _REFANG_SCHEME = re.compile(r"\A(h[xX]{2}p|h[tT]{2}p|fxp)(s?)(\[?:\]?//|://)", re.IGNORECASE)
 
 
@@ -47,20 +54,12 @@ def clean(value: object, field: str) -> str:
 def refang(s: str) -> str:
     """Undo the usual defanging (`hxxps://`, `[.]`, `(dot)`, `[:]`) of URLs, hosts and e-mails."""
     if "[" in s or "(" in s or "{" in s:
-        low = s.lower()
-        for a, b in _REFANG:
-            if a in low:
-                s = _replace_ci(s, a, b)
-                low = s.lower()
+        s = _REFANG_RE.sub(lambda m: _REFANG[m.group().lower()], s)
     m = _REFANG_SCHEME.match(s)
     if m:
         scheme = "ftp" if m.group(1).lower() == "fxp" else "http"
         s = f"{scheme}{m.group(2).lower()}://{s[m.end():]}"
     return s
-
-
-def _replace_ci(s: str, old: str, new: str) -> str:
-    return re.sub(re.escape(old), new.replace("\\", "\\\\"), s, flags=re.IGNORECASE)
 
 
 def collapse(name: str) -> str:

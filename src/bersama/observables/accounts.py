@@ -25,7 +25,7 @@ from typing import Any
 import phonenumbers
 
 from bersama.errors import InvalidObservable
-from bersama.observables._common import clean, collapse, invalid, make
+from bersama.observables._common import CACHE_SIZE, clean, collapse, invalid, make
 from bersama.observables.model import Kind, Observable
 from bersama.observables.net import email
 from bersama.observables.phone import phone
@@ -34,7 +34,8 @@ _ACCOUNT_SEP = re.compile(r"[\s\-./]")
 _GENERIC_ID = re.compile(r"\A[A-Za-z0-9._-]{3,64}\Z")
 
 
-def _load(name: str) -> dict[str, Any]:
+def load_data(name: str) -> dict[str, Any]:
+    """A JSON table from `observables/data/`, without its `_about` note."""
     data: dict[str, Any] = json.loads(
         resources.files("bersama.observables").joinpath("data", name).read_text("utf-8")
     )
@@ -45,7 +46,7 @@ def _load(name: str) -> dict[str, Any]:
 def _bank_tables() -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], str]]:
     aliases: dict[str, dict[str, str]] = {}
     names: dict[tuple[str, str], str] = {}
-    for country, banks in _load("banks.json").items():
+    for country, banks in load_data("banks.json").items():
         table = aliases.setdefault(country, {})
         for code, spellings in banks.items():
             names[(country, code)] = spellings[0]
@@ -57,7 +58,7 @@ def _bank_tables() -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], str
 def _wallet_tables() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     aliases: dict[str, str] = {}
     specs: dict[str, dict[str, Any]] = {}
-    for code, spec in _load("ewallets.json").items():
+    for code, spec in load_data("ewallets.json").items():
         specs[code] = spec
         for alias in (code, spec["name"], *spec["aliases"]):
             aliases[collapse(alias)] = code
@@ -84,7 +85,7 @@ def bank_code(country: str, bank: str) -> str:
     return BANK_ALIASES.get(country, {}).get(c, c)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def bank_account(country: str, bank: str, number: str) -> Observable:
     """Normalise (country, bank, account number) to `CC:BANK:DIGITS`."""
     cc = country_code(clean(country, "country"))
@@ -117,13 +118,12 @@ def _wallet_account(spec: dict[str, Any] | None, raw: str, country: str | None) 
     """(account key, account type) for a provider spec (None: unknown provider)."""
     home = (spec or {}).get("country") or country
     mode = (spec or {}).get("account", "any")
-    if mode == "email_or_phone" or (mode == "any" and "@" in raw):
-        if "@" in raw:
-            return email(raw).key, "email"
+    if "@" in raw and mode in ("email_or_phone", "any"):
+        return email(raw).key, "email"
     try:
         return phone(raw, home).key, "phone"
     except InvalidObservable as exc:
-        if mode == "phone" or mode == "email_or_phone":
+        if mode in ("phone", "email_or_phone"):
             invalid(f"account is not a valid mobile number: {exc.detail}", field="account",
                     value=raw)
     compact = _ACCOUNT_SEP.sub("", raw)
@@ -139,7 +139,7 @@ def _wallet_account(spec: dict[str, Any] | None, raw: str, country: str | None) 
     return generic, "id"
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def ewallet(provider: str, account: str, country: str | None = None) -> Observable:
     """Normalise (provider, account) to `provider:account`; see the module docstring."""
     code = wallet_code(clean(provider, "provider"))

@@ -20,7 +20,7 @@ import base58
 import bech32
 from eth_hash.auto import keccak
 
-from bersama.observables._common import clean, invalid, make
+from bersama.observables._common import CACHE_SIZE, clean, invalid, make
 from bersama.observables.model import Kind, Observable
 
 _BECH32_CONST = 1
@@ -98,7 +98,7 @@ def _base58(addr: str, original: str) -> Observable:
     invalid(f"unknown base58 address version 0x{version:02x}", field="crypto", value=original)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def crypto(value: str) -> Observable:
     """Detect the chain of an address and verify its checksum."""
     s = clean(value, "crypto")

@@ -15,7 +15,8 @@ domain.  A phone number next to an e-wallet provider gives both the e-wallet
 and the phone.  Results are de-duplicated and ordered by first appearance.
 
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
-appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`.
+appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
+and a capitalised TLD (`done.Next`) is taken for a missing space.
 """
 
 from __future__ import annotations
@@ -23,13 +24,20 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberMatcher
 
 from bersama.errors import InvalidObservable
-from bersama.observables._common import refang
-from bersama.observables.accounts import BANK_ALIASES, WALLET_SPECS, bank_account, ewallet
+from bersama.observables._common import collapse, refang
+from bersama.observables.accounts import (
+    WALLET_ALIASES,
+    WALLET_SPECS,
+    bank_account,
+    ewallet,
+    load_data,
+)
 from bersama.observables.crypto import PATTERN_TEXT, crypto
 from bersama.observables.handles import handle
 from bersama.observables.hashes import file_hash
@@ -61,7 +69,9 @@ _DEFANG_MAP = {"[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".", "
                "[:]": ":", "[://]": "://", "[@]": "@", "[at]": "@", "(at)": "@",
                "hxxp": "http", "fxp": "ftp"}
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9\u00a1-\uffff.-]+\.[A-Za-z\u00a1-\uffff-]{2,63}")
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9\u00a1-\uffff.-]+\.[A-Za-z\u00a1-\uffff-]{2,63}"
+)
 _URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
 _MSG_LINK = re.compile(
     r"(?<![\w.])(?:https?://)?(?:www\.)?(?:(t\.me|telegram\.me)/([A-Za-z][A-Za-z0-9_]{3,31})"
@@ -69,7 +79,9 @@ _MSG_LINK = re.compile(
     re.IGNORECASE,
 )
 _CRYPTO = re.compile(rf"(?<![0-9A-Za-z])(?:{PATTERN_TEXT})(?![0-9A-Za-z])")
-_HASH = re.compile(r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})(?![0-9A-Za-z])")
+_HASH = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{40}|[0-9a-fA-F]{32})(?![0-9A-Za-z])"
+)
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _DIGITS = re.compile(r"(?<![\d\w])\+?\d(?:[ -]?\d){5,19}(?![\d\w])")
@@ -78,47 +90,81 @@ _HOST = re.compile(
     r"[A-Za-z\u00a1-\uffff]{2,63})(/[^\s<>\"']*)?(?![\w@])"
 )
 _FILE_TLDS = frozenset({"md", "py", "sh", "pl", "rs", "so", "zip", "mov", "ps", "sc", "tf", "pm"})
-_TRAILING = ".,;:!?)]}'\"»”’>…"
+_TRAILING = ".,;:!?)]}'\"\u00bb\u201d\u2019>\u2026"
 _HANDLE = re.compile(
     r"(\b(?:telegram|tele|tg|line(?:\s?id)?|ig|instagram|insta|tiktok|twitter|wechat|weixin|"
     r"whatsapp|wa|zalo|viber|signal|facebook|fb|kakao(?:talk)?)\b|ไลน์|เทเลแกรม|วอทส์แอป|เฟซบุ๊ก)"
-    r"(?:\s*(?:id|handle|username|account|acc|number|no\.?))?\s*[:：\-]?\s*"
-    r"(@[A-Za-z0-9_.]{2,64}|\+?\d[\d -]{5,18}\d|(?<=[:：])\s*[A-Za-z][A-Za-z0-9_./~@-]{2,120}"
-    r"|(?<=[:：] )[A-Za-z][A-Za-z0-9_./~@-]{2,120})",
+    r"(?:\s*(?:id|handle|username|account|acc|number|no\.?))?\s*[:\uff1a\-]?\s*"
+    r"(@[A-Za-z0-9_.]{2,64}|\+?\d[\d -]{5,18}\d|(?<=[:\uff1a])\s*[A-Za-z][A-Za-z0-9_./~@-]{2,120}"
+    r"|(?<=[:\uff1a] )[A-Za-z][A-Za-z0-9_./~@-]{2,120})",
     re.IGNORECASE,
 )
 _LOCAL_PLATFORMS = {"ไลน์": "line", "เทเลแกรม": "telegram", "วอทส์แอป": "whatsapp",
                     "เฟซบุ๊ก": "facebook"}
 _PHONE_MESSENGERS = frozenset({"whatsapp", "wa", "zalo", "viber", "signal", "telegram", "tg"})
 _BANK_WINDOW = 40
+_CALL_WORDS = re.compile(
+    r"\b(?:call|hotline|tel|phone|contact|hubungi|talian|telefon|tawag|gọi|điện thoại)|โทร",
+    re.IGNORECASE,
+)
 _WALLET_WINDOW = 40
+
+
+def _trie(words: list[str]) -> str:
+    """One regex for many literal names, shaped as a prefix trie.
+
+    Python's `re` tries every branch of a flat alternation at every position;
+    a trie lets it reject a position on its first character, which makes the
+    bank-name scan some twenty times faster.  A space in a name matches any run
+    of spaces or dashes.  Optional tails are greedy, so the longest name wins.
+    """
+    root: dict[str, dict[str, object]] = {}
+    for w in words:
+        node: dict[str, object] = root  # type: ignore[assignment]
+        for ch in " ".join(w.split()):
+            node = node.setdefault(ch, {})  # type: ignore[assignment]
+        node[""] = {}
+
+    def emit(node: dict[str, object]) -> str:
+        alts = [
+            (r"[\s\-]*" if ch == " " else re.escape(ch)) + emit(child)  # type: ignore[arg-type]
+            for ch, child in sorted(node.items())
+            if ch
+        ]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(root)  # type: ignore[arg-type]
 
 
 def _alias_regex(aliases: list[str], *, case_sensitive: bool) -> re.Pattern[str] | None:
     if not aliases:
         return None
+    fold = (lambda a: a) if case_sensitive else str.lower
+    ascii_ = sorted({fold(a) for a in aliases if a.isascii()})
+    other = sorted({fold(a) for a in aliases if not a.isascii()})
     parts = []
-    for a in sorted(set(aliases), key=len, reverse=True):
-        body = r"[\s\-]*".join(re.escape(w) for w in a.split())
-        parts.append(rf"(?<![\w]){body}(?![\w])" if a.isascii() else body)
+    if ascii_:
+        parts.append(rf"(?<!\w){_trie(ascii_)}(?!\w)")
+    if other:  # Thai and other scripts written without spaces: no word boundaries
+        parts.append(_trie(other))
     return re.compile("|".join(parts), 0 if case_sensitive else re.IGNORECASE)
 
 
 def _bank_index() -> tuple[dict[str, dict[str, str]], list[re.Pattern[str]]]:
-    """Surface form (lower) -> {country: code}, and the regexes that find the forms."""
-    import json  # noqa: PLC0415 - only the raw spellings are needed, once
-    from importlib import resources  # noqa: PLC0415
-
-    raw = json.loads(resources.files("bersama.observables").joinpath("data", "banks.json")
-                     .read_text("utf-8"))
-    raw.pop("_about", None)
+    """Collapsed form -> {country: code}, and the regexes that find the surface forms."""
+    raw = load_data("banks.json")
     forms: dict[str, dict[str, str]] = {}
+    surface: set[str] = set()
     for country, banks in raw.items():
         for code, spellings in banks.items():
             for form in (code, *spellings):
-                forms.setdefault(form.lower(), {})[country] = code
-    short = [f for f in forms if len(f) <= 3 and f.isascii()]
-    long_ = [f for f in forms if f not in short]
+                surface.add(form)
+                forms.setdefault(collapse(form), {})[country] = code
+    short = [f for f in surface if len(f) <= 3 and f.isascii()]
+    long_ = [f for f in surface if f not in short]
     pats = [p for p in (
         _alias_regex([f.upper() for f in short], case_sensitive=True),
         _alias_regex(long_, case_sensitive=False),
@@ -126,19 +172,15 @@ def _bank_index() -> tuple[dict[str, dict[str, str]], list[re.Pattern[str]]]:
     return forms, pats
 
 
-def _wallet_index() -> tuple[dict[str, str], re.Pattern[str] | None]:
-    forms: dict[str, str] = {}
-    for code, spec in WALLET_SPECS.items():
-        for form in (spec["name"], *spec["aliases"]):
-            forms[form.lower()] = code
-    # Names that are everyday words (Malay/Indonesian "dana" = funds) must match in brand case.
-    return forms, _alias_regex(list(forms), case_sensitive=False)
+def _wallet_pattern() -> re.Pattern[str] | None:
+    forms = [f for spec in WALLET_SPECS.values() for f in (spec["name"], *spec["aliases"])]
+    return _alias_regex(forms, case_sensitive=False)
 
 
 _BANK_FORMS, _BANK_PATTERNS = _bank_index()
-_WALLET_FORMS, _WALLET_PATTERN = _wallet_index()
+_WALLET_PATTERN = _wallet_pattern()
+# Names that are everyday words (Malay/Indonesian "dana" = funds) must match in brand case.
 _WORD_BRANDS = {"dana": "DANA", "wave": "Wave", "wing": "Wing", "boost": "Boost", "maya": "Maya"}
-assert BANK_ALIASES  # the accounts tables loaded (same data file)  # noqa: S101
 
 
 class _Scan:
@@ -184,7 +226,7 @@ def _unclaimed(scan: _Scan, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]
 def _pass_simple(scan: _Scan) -> None:
     for m in _unclaimed(scan, _EMAIL):
         v = _trim(m.group())
-        scan.add(m.start(), m.start() + len(v), Kind.EMAIL, v, lambda v=v: email(v))
+        scan.add(m.start(), m.start() + len(v), Kind.EMAIL, v, partial(email, v))
     for m in _unclaimed(scan, _MSG_LINK):
         if m.group(1):
             plat, name = "telegram", m.group(2)
@@ -193,16 +235,16 @@ def _pass_simple(scan: _Scan) -> None:
         else:
             plat, name = "line", m.group(6)
         scan.add(m.start(), m.end(), Kind.HANDLE, m.group(),
-                 lambda p=plat, n=name: handle(p, n, scan.country))
+                 partial(handle, plat, name, scan.country))
     for m in _unclaimed(scan, _URL):
         v = _trim(m.group())
-        scan.add(m.start(), m.start() + len(v), Kind.URL, v, lambda v=v: url(v))
+        scan.add(m.start(), m.start() + len(v), Kind.URL, v, partial(url, v))
     for m in _unclaimed(scan, _CRYPTO):
-        scan.add(m.start(), m.end(), Kind.CRYPTO, m.group(), lambda v=m.group(): crypto(v))
+        scan.add(m.start(), m.end(), Kind.CRYPTO, m.group(), partial(crypto, m.group()))
     for m in _unclaimed(scan, _HASH):
-        scan.add(m.start(), m.end(), None, m.group(), lambda v=m.group(): file_hash(v))
+        scan.add(m.start(), m.end(), None, m.group(), partial(file_hash, m.group()))
     for m in _unclaimed(scan, _IPV4):
-        scan.add(m.start(), m.end(), Kind.IPV4, m.group(), lambda v=m.group(): ip(v))
+        scan.add(m.start(), m.end(), Kind.IPV4, m.group(), partial(ip, m.group()))
     for m in _unclaimed(scan, _IPV6):
         if m.group().count(":") >= 2 and any(c.isalnum() for c in m.group()):
             try:
@@ -214,7 +256,7 @@ def _pass_simple(scan: _Scan) -> None:
 
 
 def _bank_for(form: str, country: str | None) -> tuple[str, str] | None:
-    by_country = _BANK_FORMS.get(form.lower(), {})
+    by_country = _BANK_FORMS.get(collapse(form), {})
     if country and country in by_country:
         return country, by_country[country]
     if len(by_country) == 1:
@@ -223,22 +265,42 @@ def _bank_for(form: str, country: str | None) -> tuple[str, str] | None:
     return None
 
 
+def _service_number(digits: str, bank: tuple[str, str] | None) -> bool:
+    """A toll-free / shared-cost / premium number of the bank's country: a hotline."""
+    if bank is None:
+        return False
+    try:
+        typ = phone(digits, bank[0]).attr("type")
+    except InvalidObservable:
+        return False
+    return typ not in ("mobile", "fixed_line", "fixed_line_or_mobile")
+
+
 def _pass_accounts(scan: _Scan) -> None:
     text = scan.text
-    for pat in _BANK_PATTERNS:
-        for m in pat.finditer(text):
-            bank = _bank_for(m.group(), scan.country)
-            window_end = min(len(text), m.end() + _BANK_WINDOW)
-            d = _DIGITS.search(text, m.end(), window_end)
-            if d is None or not scan.free(d.start(), d.end()) or d.group().startswith("+"):
-                continue
-            if bank is None:
-                scan.rejected.append(Rejected(d.group(), f"bank {m.group()!r} is ambiguous "
-                                              "without a country", Kind.BANK_ACCOUNT, d.start()))
-                continue
-            cc, code = bank
-            scan.add(d.start(), d.end(), Kind.BANK_ACCOUNT, d.group(),
-                     lambda cc=cc, code=code, v=d.group(): bank_account(cc, code, v))
+    mentions = sorted((m for pat in _BANK_PATTERNS for m in pat.finditer(text)),
+                      key=lambda m: m.start())
+    for i, m in enumerate(mentions):
+        bank = _bank_for(m.group(), scan.country)
+        # The number belongs to the nearest bank name before it.
+        window_end = m.end() + _BANK_WINDOW
+        if i + 1 < len(mentions):
+            window_end = min(window_end, mentions[i + 1].start())
+        # endpos leaves room for a whole digit run (20 digits and separators) that starts in time.
+        d = _DIGITS.search(text, m.end(), window_end + 40)
+        if d is None or d.start() >= window_end or not scan.free(d.start(), d.end()):
+            continue
+        if d.group().startswith("+"):
+            continue
+        if _CALL_WORDS.search(text, m.end(), d.start()) or _service_number(d.group(), bank):
+            continue  # "Maybank hotline 1300 88 6688": the bank's number, not an account
+        if bank is None:
+            scan.rejected.append(Rejected(d.group(), f"bank {m.group()!r} is ambiguous "
+                                          "without a country", Kind.BANK_ACCOUNT, d.start()))
+            continue
+        cc, code = bank
+        scan.add(d.start(), d.end(), Kind.BANK_ACCOUNT, d.group(),
+                 partial(bank_account, cc, code, d.group()))
     if _WALLET_PATTERN is None:
         return
     for m in _WALLET_PATTERN.finditer(text):
@@ -246,16 +308,15 @@ def _pass_accounts(scan: _Scan) -> None:
         brand = _WORD_BRANDS.get(word.lower())
         if brand is not None and word != brand and word != brand.upper():
             continue
-        code = _WALLET_FORMS[" ".join(word.lower().split())] if " ".join(
-            word.lower().split()) in _WALLET_FORMS else _WALLET_FORMS.get(word.lower())
-        if code is None:
+        provider = WALLET_ALIASES.get(collapse(word))
+        if provider is None:
             continue
-        d = _DIGITS.search(text, m.end(), min(len(text), m.end() + _WALLET_WINDOW))
-        if d is None or not scan.free(d.start(), d.end()):
+        d = _DIGITS.search(text, m.end(), m.end() + _WALLET_WINDOW + 40)
+        if d is None or d.start() >= m.end() + _WALLET_WINDOW or not scan.free(d.start(), d.end()):
             continue
         # The wallet does not claim the digits: the phone pass may still read them.
         scan.add(d.start(), d.end(), Kind.EWALLET, d.group(),
-                 lambda c=code, v=d.group(): ewallet(c, v, scan.country), claim=False)
+                 partial(ewallet, provider, d.group(), scan.country), claim=False)
 
 
 def _pass_handles(scan: _Scan) -> None:
@@ -268,7 +329,7 @@ def _pass_handles(scan: _Scan) -> None:
             continue
         start = m.start(2)
         scan.add(start, m.end(), Kind.HANDLE, val,
-                 lambda p=plat, v=val: handle(p, v, scan.country), claim=not is_number)
+                 partial(handle, plat, val, scan.country), claim=not is_number)
 
 
 def _pass_phones(scan: _Scan) -> None:
@@ -277,18 +338,22 @@ def _pass_phones(scan: _Scan) -> None:
         if not scan.free(pm.start, pm.end):
             continue
         e164 = phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164)
-        scan.add(pm.start, pm.end, Kind.PHONE, pm.raw_string, lambda v=e164: phone(v))
+        scan.add(pm.start, pm.end, Kind.PHONE, pm.raw_string, partial(phone, e164))
 
 
 def _pass_domains(scan: _Scan) -> None:
     for m in _unclaimed(scan, _HOST):
         host, path = m.group(1), m.group(2)
-        tld = host.rsplit(".", 1)[-1].lower()
-        if tld in _FILE_TLDS and not host.lower().startswith("www."):
+        raw_tld = host.rsplit(".", 1)[-1]
+        tld = raw_tld.lower()
+        www = host.lower().startswith("www.")
+        if tld in _FILE_TLDS and not www:
             continue
+        if not www and not path and raw_tld != tld and raw_tld != raw_tld.upper():
+            continue  # "end of sentence.Next one": a missing space, not a domain
         if path and len(_trim(path)) > 1:
             v = _trim(host + path)
-            scan.add(m.start(), m.start() + len(v), Kind.URL, v, lambda v=v: url(v))
+            scan.add(m.start(), m.start() + len(v), Kind.URL, v, partial(url, v))
             continue
         try:
             obs = domain(host)

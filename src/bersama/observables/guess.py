@@ -1,7 +1,8 @@
 """`guess(value)`: find the kind of a free-form value, for `bersama check VALUE`.
 
 An explicit `kind:` prefix (`bank-account:MY:MBB:5123...`, `handle:telegram:foo`,
-also the short forms `bank:`, `wallet:`, `ip:`, `hash:`) always wins.  Otherwise
+also the short forms `bank:`, `wallet:`, `ip:`, `hash:`) always wins; a bare
+structured key (`MY:MBB:5123...`, `gcash:+639...`, `telegram:foo`) is read as one.  Otherwise
 the kinds are tried from the most to the least self-describing: URL (with a
 scheme, or defanged), Telegram/WhatsApp links as handles, e-mail, IP, crypto
 address, hash, phone number (needs `+`/`00` or a country), domain, and last a
@@ -15,9 +16,11 @@ import re
 from collections.abc import Callable
 
 from bersama.errors import InvalidObservable
-from bersama.observables._common import clean, invalid, refang
+from bersama.observables._common import clean, collapse, invalid, refang
+from bersama.observables.accounts import WALLET_ALIASES
 from bersama.observables.crypto import crypto, looks_like_crypto
-from bersama.observables.handles import handle
+from bersama.observables.handles import ALIASES as _HANDLE_ALIASES
+from bersama.observables.handles import PLATFORMS, handle
 from bersama.observables.hashes import file_hash, looks_like_hash
 from bersama.observables.model import Kind, Observable
 from bersama.observables.net import email, ip
@@ -40,11 +43,26 @@ _MSG_LINK = re.compile(
 )
 
 
+def _key_kind(head: str, rest: str) -> Kind | None:
+    """The kind of a bare structured key: `MY:MBB:5123...`, `gcash:+63...`, `telegram:foo`."""
+    if len(head) == 2 and head.isalpha() and rest.count(":") == 1:
+        return Kind.BANK_ACCOUNT
+    c = collapse(head)
+    if c.lower() in PLATFORMS or c.lower() in _HANDLE_ALIASES:
+        return Kind.HANDLE
+    if c in WALLET_ALIASES:
+        return Kind.EWALLET
+    return None
+
+
 def _explicit(s: str, country: str | None) -> Observable | None:
     head, sep, rest = s.partition(":")
     if not sep:
         return None
     kind = _PREFIXES.get(head.strip().lower())
+    if kind is None:
+        kind = _key_kind(head.strip(), rest)
+        rest = s  # a bare key: the head is part of the value
     if kind is None or (kind is Kind.URL and rest.startswith("//")):
         return None
     rest = rest.strip()

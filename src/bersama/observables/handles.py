@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from bersama.errors import InvalidObservable
-from bersama.observables._common import clean, invalid, make
+from bersama.observables._common import CACHE_SIZE, clean, invalid, make
 from bersama.observables.model import Kind, Observable
 from bersama.observables.phone import phone
 
@@ -70,7 +70,7 @@ PLATFORMS: dict[str, Platform] = {p.code: p for p in (
     Platform("kakaotalk", "KakaoTalk", _P(r"\A[a-z0-9._-]{4,20}\Z"), True, (),
              rule="4-20 letters, digits, . _ or -"),
 )}
-_ALIASES = {
+ALIASES = {
     "tg": "telegram", "tele": "telegram", "wa": "whatsapp", "whatsap": "whatsapp",
     "fb": "facebook", "messenger": "facebook", "ig": "instagram", "insta": "instagram",
     "tt": "tiktok", "twitter": "x", "linebot": "line", "lineid": "line", "weixin": "wechat",
@@ -84,7 +84,7 @@ def platform_code(name: str) -> str:
     c = "".join(ch for ch in name.lower() if ch.isalnum())
     if not c:
         invalid("empty platform name", field="platform", value=name)
-    return _ALIASES.get(c, c)
+    return ALIASES.get(c, c)
 
 
 def _strip_url(p: Platform | None, s: str) -> str:
@@ -118,7 +118,7 @@ def _phone_handle(s: str, country: str | None) -> str:
         return str(phone(s, country).key)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def handle(platform: str, value: str, country: str | None = None) -> Observable:
     """Normalise a (platform, handle) pair to `platform:handle`.
 

@@ -17,14 +17,14 @@ import re
 from functools import lru_cache
 
 from bersama.errors import InvalidObservable
-from bersama.observables._common import clean, invalid, make, refang
+from bersama.observables._common import CACHE_SIZE, clean, invalid, make, refang
 from bersama.observables.model import Kind, Observable
 from bersama.observables.url import domain, unicode_host
 
 _LOCAL = re.compile(r"\A[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def email(value: str) -> Observable:
     """Normalise an e-mail address (defanged `[at]`/`[.]` accepted)."""
     s = refang(clean(value, "email"))
@@ -46,7 +46,7 @@ def email(value: str) -> Observable:
                 {"domain": dom.key, "registered_domain": dom.attr("registered_domain") or ""})
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def ip(value: str) -> Observable:
     """IPv4 or IPv6 address (kind from the value), compressed form; defanged dots accepted."""
     s = refang(clean(value, "ip"))

@@ -35,7 +35,9 @@ def _split(value: str, parts: int, kind: Kind, form: str) -> list[str]:
     return pieces
 
 
-def normalise(kind: Kind | str, value: str, *, country: str | None = None) -> Observable:
+def normalise(  # noqa: PLR0911, PLR0912 - one branch per kind reads better than a lambda table
+    kind: Kind | str, value: str, *, country: str | None = None
+) -> Observable:
     """Normalise `value` as an identifier of `kind`; raise InvalidObservable with a reason.
 
     `country` (ISO 3166-1 alpha-2, the reporting agency's) resolves national
@@ -46,6 +48,12 @@ def normalise(kind: Kind | str, value: str, *, country: str | None = None) -> Ob
     except ValueError:
         invalid(f"unknown observable kind {kind!r}; expected one of "
                 f"{', '.join(x.value for x in Kind)}", field="kind", value=str(kind))
+    if not isinstance(value, str):
+        invalid(f"expected a string, got {type(value).__name__}", field=k.value,
+                value=repr(value))
+    if country is not None and not isinstance(country, str):
+        invalid("country must be an ISO 3166-1 alpha-2 string", field="country",
+                value=repr(country))
     if k is Kind.PHONE:
         return phone(value, country)
     if k is Kind.URL:

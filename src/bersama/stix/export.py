@@ -46,7 +46,7 @@ def agency_identity(agency: str, agency_country: str, created: str) -> dict[str,
         "type": "identity", "spec_version": "2.1", "id": agency_identity_id(agency),
         "created": created, "modified": created, "name": agency,
         "identity_class": "organization", "sectors": ["government-national"],
-        "x_bersama_country": agency_country,
+        "description": f"Agency {agency} ({agency_country}) on a Bersama node",
     }
 
 

@@ -8,6 +8,7 @@ lets us fetch exactly one row, after which the secret's SHA-256 digest is
 compared in constant time.  The secret is 32 random bytes, so a fast digest is
 as strong as a slow one; argon2 is kept for passwords, which people choose.
 No function here ever logs or returns a secret except `create_token`, once.
+Passwords live in `bersama.store.passwords`.
 """
 
 from __future__ import annotations
@@ -22,8 +23,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -42,8 +41,6 @@ AGENCY_TYPES: tuple[str, ...] = (
     "regulator",
 )
 TOKEN_PREFIX = "bsm"  # noqa: S105 - a public prefix, not a secret
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
 LAST_USED_RESOLUTION = timedelta(seconds=60)
 """`last_used_at` is written at most once a minute per token: a write per API
 call would serialise every read on SQLite for a timestamp nobody needs exact."""
@@ -54,10 +51,9 @@ _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}$")  # intranet domains may 
 _TOKEN_RE = re.compile(r"^bsm_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 _EXPIRY_RE = re.compile(r"^(\d{1,5})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-_hasher = PasswordHasher()
 
 
-def _utc(value: datetime) -> datetime:
+def as_utc(value: datetime) -> datetime:
     """Rows come back naive from SQLite and aware from PostgreSQL; compare in UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -283,8 +279,8 @@ def add_user(
     agency: str,
     role: str | Role,
     now: datetime,
-    password: str | None = None,
 ) -> User:
+    """Add a user without a password (set one with `bersama.store.passwords`)."""
     addr = normalise_email(email)
     the_role = role if isinstance(role, Role) else parse_role(role)
     get_agency(conn, agency)
@@ -295,13 +291,13 @@ def add_user(
             email=addr,
             agency=agency,
             role=the_role.value,
-            password_hash=hash_password(password) if password is not None else None,
+            password_hash=None,
             failed_logins=0,
             disabled=False,
             created_at=now,
         )
     )
-    return User(addr, agency, the_role, False, password is not None)
+    return User(addr, agency, the_role, False, False)
 
 
 def get_user(conn: Connection, email: str) -> User:
@@ -309,14 +305,14 @@ def get_user(conn: Connection, email: str) -> User:
     found = row.first()
     if found is None:
         raise NotFound(f"no user {email!r}", field="email", value=email)
-    return _user(found)
+    return user_from_row(found)
 
 
 def list_users(conn: Connection, agency: str | None = None) -> list[User]:
     query = select(users).order_by(users.c.email)
     if agency is not None:
         query = query.where(users.c.agency == agency)
-    return [_user(r) for r in conn.execute(query).mappings()]
+    return [user_from_row(r) for r in conn.execute(query).mappings()]
 
 
 def set_user_disabled(conn: Connection, email: str, disabled: bool) -> User:
@@ -327,7 +323,7 @@ def set_user_disabled(conn: Connection, email: str, disabled: bool) -> User:
     return get_user(conn, email)
 
 
-def _user(row: Any) -> User:
+def user_from_row(row: Any) -> User:
     return User(
         email=row["email"],
         agency=row["agency"],
@@ -335,61 +331,6 @@ def _user(row: Any) -> User:
         disabled=bool(row["disabled"]),
         has_password=row["password_hash"] is not None,
     )
-
-
-# ---------------------------------------------------------------- passwords
-
-
-def hash_password(password: str) -> str:
-    if len(password) < 12:
-        raise InvalidInput("passwords must have at least 12 characters", field="password")
-    return _hasher.hash(password)
-
-
-def set_password(conn: Connection, email: str, password: str) -> None:
-    get_user(conn, email)
-    conn.execute(
-        update(users)
-        .where(users.c.email == email.strip().lower())
-        .values(password_hash=hash_password(password), failed_logins=0, locked_until=None)
-    )
-
-
-def login(
-    conn: Connection,
-    email: str,
-    password: str,
-    now: datetime,
-    *,
-    max_failures: int = MAX_FAILED_LOGINS,
-    lockout: timedelta = LOCKOUT,
-) -> Reader:
-    """Check a password; lock the account for `lockout` after `max_failures` in a row.
-
-    Every failure answers the same `Unauthenticated` (no "no such user"), and
-    a locked account refuses even the right password until the lock expires.
-    """
-    addr = email.strip().lower()
-    row = conn.execute(select(users).where(users.c.email == addr)).mappings().first()
-    refused = Unauthenticated("wrong e-mail or password, or account locked")
-    if row is None or row["disabled"] or row["password_hash"] is None:
-        raise refused
-    if row["locked_until"] is not None and _utc(row["locked_until"]) > _utc(now):
-        raise refused
-    try:
-        _hasher.verify(row["password_hash"], password)
-    except (VerificationError, InvalidHashError):
-        failures = int(row["failed_logins"]) + 1
-        values: dict[str, Any] = {"failed_logins": failures}
-        if failures >= max_failures:
-            values = {"failed_logins": 0, "locked_until": _utc(now) + lockout}
-        conn.execute(update(users).where(users.c.email == addr).values(**values))
-        raise refused from None
-    values = {"failed_logins": 0, "locked_until": None}
-    if _hasher.check_needs_rehash(row["password_hash"]):
-        values["password_hash"] = _hasher.hash(password)
-    conn.execute(update(users).where(users.c.email == addr).values(**values))
-    return _reader_for_user(conn, _user(row))
 
 
 # ---------------------------------------------------------------- tokens
@@ -409,13 +350,13 @@ class TokenInfo:
     def status(self, now: datetime) -> str:
         if self.revoked_at is not None:
             return "revoked"
-        if self.expires_at is not None and _utc(self.expires_at) <= _utc(now):
+        if self.expires_at is not None and as_utc(self.expires_at) <= as_utc(now):
             return "expired"
         return "active"
 
     def as_dict(self, now: datetime) -> dict[str, Any]:
         def iso(v: datetime | None) -> str | None:
-            return _utc(v).isoformat() if v is not None else None
+            return as_utc(v).isoformat() if v is not None else None
 
         return {
             "id": self.id,
@@ -569,7 +510,7 @@ def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
         user = get_user(conn, info.user)
         if user.disabled:
             raise refused
-        reader = _reader_for_user(conn, user)
+        reader = reader_for_user(conn, user)
     else:
         assert info.peer_agency is not None  # noqa: S101 - the schema's either/or invariant
         reader = Reader(
@@ -579,13 +520,13 @@ def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
             is_peer=True,
         )
     last = info.last_used_at
-    touched = last is None or _utc(now) - _utc(last) >= LAST_USED_RESOLUTION
+    touched = last is None or as_utc(now) - as_utc(last) >= LAST_USED_RESOLUTION
     if touched:
         conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(last_used_at=now))
     return Authenticated(reader=reader, token_id=token_id, touched=touched)
 
 
-def _reader_for_user(conn: Connection, user: User) -> Reader:
+def reader_for_user(conn: Connection, user: User) -> Reader:
     return Reader(
         agency=user.agency, user=user.email, role=user.role, groups=groups_of(conn, user.agency)
     )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
@@ -31,13 +32,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from bersama.errors import Unauthenticated
+from bersama.errors import NotFound, Unauthenticated
 from bersama.markings.model import Reader
 from bersama.psi import answer_set
 from bersama.psi.protocol import PsiServer
 from bersama.store.queries import readable
-from bersama.store.tables.core import agencies, observables, report_observables, reports
+from bersama.store.tables.core import (
+    agencies,
+    observables,
+    report_observables,
+    reports,
+    stix_objects,
+)
 from bersama.store.tables.psi import (
+    disclosure_requests,
     psi_generations,
     psi_nonces,
     psi_segments,
@@ -121,6 +129,13 @@ class Generation:
     key: bytes
     segments: tuple[bytes, ...]
     items: int
+    upto: int = 0
+    """Highest report id the segments cover."""
+
+    @property
+    def tag(self) -> str:
+        """Names the exact setup segments: a delta rebuild keeps the id, not the tag."""
+        return f"{self.id}.{self.upto}.{len(self.segments)}"
 
     def server(self) -> PsiServer:
         return PsiServer(self.key)
@@ -150,7 +165,8 @@ def _state(gen: dict[str, Any], segs: list[dict[str, Any]]) -> answer_set.Genera
 
 def _generation(gen: dict[str, Any], segs: list[dict[str, Any]]) -> Generation:
     return Generation(int(gen["id"]), gen["agency"], bytes(gen["server_key"]),
-                      tuple(bytes(s["setup"]) for s in segs), sum(int(s["items"]) for s in segs))
+                      tuple(bytes(s["setup"]) for s in segs), sum(int(s["items"]) for s in segs),
+                      max([int(s["upto"]) for s in segs] or [int(gen["base_upto"])]))
 
 
 def current_generation(
@@ -256,3 +272,84 @@ def add_usage(
     if done.rowcount == 0:
         conn.execute(insert(psi_usage).values(
             day=day, side=side, peer=peer, agency=agency, items=items, queries=1))
+
+
+# ---------------------------------------------------------------- disclosures
+
+
+@dataclass(frozen=True)
+class HeldReport:
+    id: int
+    agency: str
+    tlp: str
+    readable: bool
+    """May the asking reader read it under the markings (else it is only hinted)."""
+
+
+def held_reports(conn: Connection, reader: Reader, ref: str) -> list[HeldReport]:
+    """Non-revoked reports naming `ref` that `reader` may know exist (the PSI answer set's
+    rule, one value at a time).  Empty when the node does not hold the value for them."""
+    q = (
+        select(reports.c.id, reports.c.agency, reports.c.tlp, readable(reader).label("r"))
+        .select_from(
+            observables.join(
+                report_observables, report_observables.c.observable_id == observables.c.id
+            ).join(reports, reports.c.id == report_observables.c.report_id)
+        )
+        .where(observables.c.ref == ref, reports.c.revoked.is_(False), _visible(reader))
+        .order_by(reports.c.id)
+    )
+    return [HeldReport(int(i), str(a), str(t), bool(r)) for i, a, t, r in conn.execute(q)]
+
+
+def stix_of_reports(conn: Connection, report_ids: list[int]) -> list[dict[str, Any]]:
+    """The STIX objects of these reports as the node shares them (latest version of each
+    object; the report keeps its TLP marking refs), shared SCOs once."""
+    if not report_ids:
+        return []
+    rows = conn.execute(
+        select(stix_objects.c.object_id, stix_objects.c.modified, stix_objects.c.body)
+        .where(stix_objects.c.report_id.in_(sorted(report_ids)))
+        .order_by(stix_objects.c.seq)
+    )
+    latest: dict[str, tuple[str, str]] = {}
+    for oid, modified, body in rows:
+        prev = latest.get(oid)
+        if prev is None or str(modified) >= prev[0]:
+            latest[oid] = (str(modified), str(body))
+    return [orjson.loads(body) for _m, body in latest.values()]
+
+
+def add_disclosure(conn: Connection, **values: Any) -> int:
+    key = conn.execute(insert(disclosure_requests).values(**values)).inserted_primary_key
+    assert key is not None  # noqa: S101 - a single-row insert always has a primary key
+    return int(key[0])
+
+
+def get_disclosure(conn: Connection, disclosure_id: int) -> dict[str, Any]:
+    row = conn.execute(
+        select(disclosure_requests).where(disclosure_requests.c.id == disclosure_id)
+    ).mappings().first()
+    if row is None:
+        raise NotFound(f"no disclosure request {disclosure_id}", field="id",
+                       value=str(disclosure_id))
+    return dict(row)
+
+
+def update_disclosure(conn: Connection, disclosure_id: int, **values: Any) -> None:
+    conn.execute(update(disclosure_requests)
+                 .where(disclosure_requests.c.id == disclosure_id).values(**values))
+
+
+def list_disclosures(
+    conn: Connection, *, direction: str | None = None, status: str | None = None,
+    agency: str | None = None, limit: int = 200,
+) -> list[dict[str, Any]]:
+    q = select(disclosure_requests).order_by(disclosure_requests.c.id.desc()).limit(limit)
+    if direction is not None:
+        q = q.where(disclosure_requests.c.direction == direction)
+    if status is not None:
+        q = q.where(disclosure_requests.c.status == status)
+    if agency is not None:
+        q = q.where(disclosure_requests.c.agency == agency)
+    return [dict(r) for r in conn.execute(q).mappings()]

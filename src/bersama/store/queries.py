@@ -26,6 +26,7 @@ from bersama.correlation.unionfind import components
 from bersama.errors import NotFound
 from bersama.markings import TLP, Reader, reader_tokens
 from bersama.markings.model import ALL
+from bersama.markings.policy import hint_for
 from bersama.observables.model import Observable
 from bersama.store.tables.core import (
     agencies,
@@ -139,13 +140,15 @@ class Reads:
         mine = links.get(row.id, [])
         visible = [link for link in mine if link.readable]
         hidden = [link for link in mine if not link.readable]
-        base["hub"] = bool(row.is_hub)
-        base["warninglist"] = row.warninglist
         hint = self._hint(hidden)
         if hint:
             base["hidden"] = hint
         if not visible:
-            return base
+            return base  # nothing readable: not even whether the node knows the value
+        # A hub is only named as such when the reader's own view shows it: the node-wide
+        # count behind the flag includes reports the reader may not see.
+        base["hub"] = bool(row.is_hub) and len(visible) > self.settings.hub_threshold
+        base["warninglist"] = row.warninglist
         self._note_sensitive(visible)
         ags = sorted({link.agency for link in visible})
         losses: dict[str, Decimal] = defaultdict(Decimal)
@@ -183,12 +186,10 @@ class Reads:
         count = 0
         names: set[str] = set()
         for link in hidden:
-            if link.tlp != TLP.AMBER:
-                continue
-            setting = self._hints.get(link.agency, "none")
-            if setting in ("count", "agency"):
+            hint = hint_for(TLP(link.tlp), self._hints.get(link.agency, "none"))
+            if hint != "none":
                 count += 1
-            if setting == "agency":
+            if hint == "agency":
                 names.add(link.agency)
         if not count:
             return None

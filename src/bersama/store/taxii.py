@@ -34,6 +34,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    tuple_,
 )
 from sqlalchemy.sql.expression import Select
 
@@ -158,10 +159,9 @@ def page(
     stmt = _base(reader, scope, filters, cols, object_id)
     if filters.next:
         cur = Cursor.decode(filters.next)
-        stmt = stmt.where(or_(
-            s.c.date_added > cur.date_added,
-            and_(s.c.date_added == cur.date_added, s.c.seq > cur.seq),
-        ))
+        # a row-value comparison, so both engines seek the (date_added, seq) index
+        stmt = stmt.where(tuple_(s.c.date_added, s.c.seq) > tuple_(
+            literal(cur.date_added, stix_objects.c.date_added.type), literal(cur.seq)))
     stmt = stmt.order_by(s.c.date_added, s.c.seq).limit(filters.limit + GROUP_SLACK + 1)
     rows = [Row(*r) for r in conn.execute(stmt)]
     if len(rows) <= filters.limit:

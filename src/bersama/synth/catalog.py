@@ -62,7 +62,7 @@ def _b(code: str, name: str, swift: str, digits: int) -> Bank:
 
 COUNTRIES: dict[str, Country] = {c.code: c for c in (
     Country("MY", "Malaysia", "MYR", 4.4, 2, 1.0, (("ms", 0.5), ("en", 0.35), ("zh", 0.15)),
-            ("12", "16", "19", "132", "137", "138", "172", "173", "177"), 7,
+            ("12", "16", "19"), 7,
             (_b("MBB", "Maybank", "MBBEMYKL", 12), _b("CIMB", "CIMB Bank", "CIBBMYKL", 10),
              _b("PBB", "Public Bank", "PBBEMYKL", 10), _b("RHB", "RHB Bank", "RHBBMYKL", 14),
              _b("HLB", "Hong Leong Bank", "HLBBMYKL", 11)),
@@ -79,11 +79,11 @@ COUNTRIES: dict[str, Country] = {c.code: c for c in (
              "96", "97", "98"), 6,
             (_b("DBS", "DBS Bank", "DBSSSGSG", 10), _b("OCBC", "OCBC Bank", "OCBCSGSG", 12),
              _b("UOB", "United Overseas Bank", "UOVBSGSG", 10)),
-            (Wallet("paylah", "DBS PayLah!"), Wallet("grabpay", "GrabPay"))),
+            (Wallet("paynow", "PayNow"), Wallet("grabpay", "GrabPay"))),
     Country("ID", "Indonesia", "IDR", 16000.0, 0, 0.6, (("id", 0.95), ("en", 0.05)),
             ("812", "813", "821", "822", "852", "853", "857", "858", "877", "878", "895",
              "896"), 8,
-            (_b("BCA", "Bank Central Asia", "CENAIDJA", 10), _b("BMRI", "Bank Mandiri",
+            (_b("BCA", "Bank Central Asia", "CENAIDJA", 10), _b("MANDIRI", "Bank Mandiri",
              "BMRIIDJA", 13), _b("BRI", "Bank Rakyat Indonesia", "BRINIDJA", 15),
              _b("BNI", "Bank Negara Indonesia", "BNINIDJA", 10)),
             (Wallet("gopay", "GoPay"), Wallet("ovo", "OVO"), Wallet("dana", "DANA"))),
@@ -91,7 +91,7 @@ COUNTRIES: dict[str, Country] = {c.code: c for c in (
             ("917", "918", "905", "906", "915", "927", "935", "945", "995", "998", "926",
              "908"), 7,
             (_b("BDO", "BDO Unibank", "BNORPHMM", 12), _b("BPI", "Bank of the Philippine "
-             "Islands", "BOPIPHMM", 10), _b("MBT", "Metrobank", "MBTCPHMM", 13),
+             "Islands", "BOPIPHMM", 10), _b("MBTC", "Metrobank", "MBTCPHMM", 13),
              _b("UBP", "UnionBank", "UBPHPHMM", 12)),
             (Wallet("gcash", "GCash"), Wallet("maya", "Maya"))),
     Country("VN", "Viet Nam", "VND", 25000.0, 0, 0.6, (("vi", 0.95), ("en", 0.05)),
@@ -104,7 +104,7 @@ COUNTRIES: dict[str, Country] = {c.code: c for c in (
     Country("KH", "Cambodia", "KHR", 4050.0, 0, 0.4, (("en", 1.0),),
             ("12", "17", "92", "77", "85", "89", "11", "61"), 6,
             (_b("ABA", "ABA Bank", "ABAAKHPP", 9), _b("ACLEDA", "ACLEDA Bank", "ACLBKHPP", 12)),
-            (Wallet("wing", "Wing"), Wallet("pipay", "Pi Pay"))),
+            (Wallet("wing", "Wing Money"), Wallet("pipay", "Pi Pay"))),
     Country("LA", "Lao PDR", "LAK", 21500.0, 0, 0.3, (("en", 1.0),),
             ("202", "205", "207", "209"), 7,
             (_b("BCEL", "Banque pour le Commerce Exterieur Lao", "COEBLALA", 16),),
@@ -112,7 +112,7 @@ COUNTRIES: dict[str, Country] = {c.code: c for c in (
     Country("MM", "Myanmar", "MMK", 2100.0, 0, 0.3, (("en", 1.0),),
             ("975", "976", "977", "978", "979", "925", "926", "942"), 7,
             (_b("KBZ", "KBZ Bank", "KBZBMMMY", 17), _b("AYA", "AYA Bank", "AYABMMMY", 13)),
-            (Wallet("kbzpay", "KBZPay"), Wallet("wavepay", "WavePay"))),
+            (Wallet("kbzpay", "KBZPay"), Wallet("wavemoney", "Wave Money"))),
     Country("BN", "Brunei Darussalam", "BND", 1.33, 2, 1.5, (("ms", 0.6), ("en", 0.4)),
             ("71", "72", "73", "81", "82", "83", "87", "88", "89"), 5,
             (_b("BIBD", "Bank Islam Brunei Darussalam", "BIBDBNBB", 11),
@@ -124,11 +124,11 @@ COUNTRIES: dict[str, Country] = {c.code: c for c in (
             ()),
     Country("JP", "Japan", "JPY", 150.0, 0, 2.5, (("ja", 0.95), ("en", 0.05)),
             ("901", "908", "809", "802", "703", "708"), 7,
-            (_b("MUFG", "MUFG Bank", "BOTKJPJT", 7), _b("SMBC", "Sumitomo Mitsui Banking",
-             "SMBCJPJT", 7), _b("MIZUHO", "Mizuho Bank", "MHCBJPJT", 7)),
+            (_b("MUFG", "MUFG Bank", "BOTKJPJT", 7), _b("SMBC", "Sumitomo Mitsui Banking "
+             "Corporation", "SMBCJPJT", 7), _b("MIZUHO", "Mizuho Bank", "MHCBJPJT", 7)),
             (Wallet("paypay", "PayPay"),)),
     Country("KR", "Republic of Korea", "KRW", 1380.0, 0, 2.0, (("en", 1.0),),
-            ("10",), 8,
+            ("102", "103", "104", "106", "107", "108", "109"), 7,
             (_b("KB", "KB Kookmin Bank", "CZNBKRSE", 14), _b("SHINHAN", "Shinhan Bank",
              "SHBKKRSE", 12), _b("WOORI", "Woori Bank", "HVBKKRSE", 13)),
             (Wallet("kakaopay", "KakaoPay"),)),
@@ -141,7 +141,7 @@ COUNTRIES: dict[str, Country] = {c.code: c for c in (
     Country("AU", "Australia", "AUD", 1.52, 2, 2.5, (("en", 1.0),),
             ("41", "42", "43", "46"), 7,
             (_b("CBA", "Commonwealth Bank", "CTBAAU2S", 8), _b("WBC", "Westpac", "WPACAU2S", 8),
-             _b("ANZ", "ANZ", "ANZBAU3M", 9), _b("NAB", "National Australia Bank", "NATAAU33",
+             _b("ANZ", "ANZ Bank", "ANZBAU3M", 9), _b("NAB", "National Australia Bank", "NATAAU33",
              9)),
             ()),
 )}
@@ -278,5 +278,11 @@ TLDS = ("com", "net", "top", "xyz", "vip", "shop", "online", "site", "cc", "info
 HANDLE_PLATFORMS = ("telegram", "whatsapp", "line", "facebook", "instagram", "wechat")
 
 WELL_KNOWN_URLS = ("https://www.google.com/", "https://www.facebook.com/",
-                   "https://play.google.com/store", "https://www.youtube.com/")
-"""Well-known values that appear in many reports and must never link campaigns."""
+                   "https://www.youtube.com/", "https://shopee.com.my/")
+"""Well-known root pages (on the bundled top-domains warninglist): never link campaigns."""
+
+BANK_HOTLINES = {"MY": "+601300886688", "SG": "+6518001111111", "TH": "+6628888888",
+                 "PH": "+63288700700", "VN": "+841900545413", "ID": "+621500888"}
+"""Published bank hotlines on the bundled `asean-bank-hotlines` warninglist; other
+countries get a synthetic hotline that the scenario's agencies.json lists as a
+per-agency warninglist entry."""

@@ -1,3 +1,4 @@
+# ruff: noqa: E501, RUF001 - one translated sentence a line, with its own punctuation
 """Short templated victim narratives, per scam type and language.
 
 Why templates: the narratives exist to exercise language identification, the
@@ -176,10 +177,10 @@ MENTIONS: dict[str, dict[str, str]] = {
            "url": "Ang website ay {v}.", "email": "Ang email nila ay {v}.",
            "handle": "Ang {name} account nila ay {v}.",
            "loss": "Kabuuang nawala sa akin ay {amount}."},
-    "zh": {"phone": "对方用电话 {v} 联系我。", "bank-account": "我把钱转到了{name}账户 {v}。",
-           "ewallet": "我还通过{name}付款到 {v}。", "crypto": "我把USDT转到了钱包 {v}。",
-           "url": "网站是 {v}。", "email": "对方邮箱是 {v}。",
-           "handle": "对方的{name}账号是 {v}。",
+    "zh": {"phone": "对方用电话 {v} 联系我。", "bank-account": "我把钱转到了{name}账户 {v} 。",
+           "ewallet": "我还通过{name}付款到 {v} 。", "crypto": "我把USDT转到了钱包 {v} 。",
+           "url": "网站是 {v} 。", "email": "对方邮箱是 {v} 。",
+           "handle": "对方的{name}账号是 {v} 。",
            "loss": "我一共损失了 {amount}。"},
     "ja": {"phone": "相手は {v} から連絡してきました。", "bank-account": "{name}の口座 {v} に振り込みました。",
            "ewallet": "{name}で {v} にも送金しました。", "crypto": "ウォレット {v} にUSDTを送りました。",

@@ -34,7 +34,7 @@ from bersama.errors import InvalidInput
 from bersama.ingest.model import ReportDraft
 from bersama.markings import TLP, Marking
 from bersama.observables.model import Kind
-from bersama.synth import narratives
+from bersama.synth import formats, narratives
 from bersama.synth.catalog import (
     AGENCIES,
     ALL_COUNTRIES,
@@ -90,8 +90,10 @@ class GeneratedReport:
     format: str
     written: tuple[tuple[Ident, str], ...]
     """Every identifier in the report with its written form, invalid ones included."""
-    seq: int
-    """Per-agency report number (hotline reference)."""
+    ref: str
+    """The agency's own reference (the hotline CSV `report_id`)."""
+    text: str = ""
+    """The advisory section, for reports written as text."""
 
     @property
     def rejects(self) -> tuple[str, ...]:
@@ -208,6 +210,7 @@ def generate(seed: int, observables: int, countries: Sequence[str] | None = None
     if observables < 10:
         raise InvalidInput("a scenario needs at least 10 observables", field="observables",
                            value=str(observables))
+    chosen: tuple[str, ...]
     if countries is None:
         chosen = SMALL_DEFAULT_COUNTRIES if observables <= SMALL_SCENARIO else ALL_COUNTRIES
     else:
@@ -251,8 +254,8 @@ class _Run:
 
     def __init__(self, sc: Scenario) -> None:
         self.sc = sc
-        self.rng = random.Random(sc.seed)
-        self.frng = random.Random(f"formats:{sc.seed}")
+        self.rng = random.Random(sc.seed)  # noqa: S311 - seeded synthetic data, not security
+        self.frng = random.Random(f"formats:{sc.seed}")  # noqa: S311 - likewise
         self.minter = Minter(self.rng)
         self.end = datetime.combine(sc.as_of, time(23, 59, 59), UTC)
         self.start = self.end - timedelta(days=WINDOW_DAYS)
@@ -277,13 +280,7 @@ class _Run:
         self.country_pick = _Picker(self.report_countries, self.country_weights)
         self.agency_pick = {c: _Picker(a, [_TYPE_WEIGHT[x.type] for x in a])
                             for c, a in self.by_country.items()}
-        self.format_pick: dict[tuple[str, bool], _Picker | None] = {}
-        for kind, ws in _FORMAT_WEIGHTS.items():
-            for text_ok in (True, False):
-                opts = [(f, w) for f, w in zip(FORMATS, ws, strict=True)
-                        if f in sc.formats and w > 0 and (text_ok or f != "text")]
-                self.format_pick[(kind, text_ok)] = (
-                    _Picker([f for f, _ in opts], [w for _, w in opts]) if opts else None)
+        self.format_pick: dict[tuple[str, int], _Picker | None] = {}
 
     # ------------------------------------------------------------------ loop
     def events(self) -> Iterator[GeneratedReport | CampaignSummary]:
@@ -335,7 +332,7 @@ class _Run:
             start=rng.uniform(0, WINDOW_DAYS - duration), duration=duration,
         )
 
-    def _mint(self, kind: str, c: _Campaign) -> Ident:
+    def _mint(self, kind: str, c: _Campaign) -> Ident:  # noqa: PLR0911 - one exit per kind
         rng, m = self.rng, self.minter
         brand = rng.choice(c.profile.brands)
         if kind == "phone":
@@ -401,7 +398,8 @@ class _Run:
         c.emitted += 1
         c.countries.add(agency.country)
         c.agencies.add(agency.code)
-        report, usd = self._report(agency, c.profile, chosen, day, c.id, c.targets)
+        report, usd = self._report(agency, c.profile, chosen, day=day, campaign=c.id,
+                                   targets=c.targets)
         c.loss_usd += usd
         return report
 
@@ -434,15 +432,15 @@ class _Run:
                 chosen.append(ident)
                 kinds.add(ident.kind)
                 self.minted += 1
-        report, _ = self._report(agency, profile, chosen, rng.uniform(0, WINDOW_DAYS), None,
-                                 (country,))
+        report, _ = self._report(agency, profile, chosen, day=rng.uniform(0, WINDOW_DAYS),
+                                 campaign=None, targets=(country,))
         return report
 
     def _agency_in(self, country: str) -> Agency:
         return self.agency_pick[country](self.rng)  # type: ignore[return-value]
 
     # --------------------------------------------------------------- reports
-    def _report(self, agency: Agency, profile: ScamProfile, chosen: list[Ident], day: float,
+    def _report(self, agency: Agency, profile: ScamProfile, chosen: list[Ident], *, day: float,
                 campaign: str | None, targets: tuple[str, ...]) -> tuple[GeneratedReport, float]:
         rng = self.rng
         idents = list(chosen)
@@ -473,16 +471,28 @@ class _Run:
         mentions = [(i.kind.value, w, _mention_name(i)) for i, w in written]
         amount_text = f"{currency} {amount:,}" if amount is not None else None
         text = narratives.narrative(lang, profile.scam_type, mentions, amount_text)
+        marking = self._marking(agency, targets)
+        source_id = f"report--{uuid.UUID(int=rng.getrandbits(128), version=4)}"
 
         seq = self.seq.get(agency.code, 0) + 1
         self.seq[agency.code] = seq
-        observables = tuple(i.observable(w) for i, w in written if i.valid)
+        ref = f"{agency.code}-{reported.year}-{seq:07d}"
+        label = f"{_SCAM_LABEL[profile.scam_type].capitalize()} scam"
+        section = ""
+        if fmt == "csv":
+            source_id = formats.csv_source_id(agency.country, ref)
+        elif fmt == "text":
+            section = formats.text_section(
+                agency.code, agency.name, agency.country, scam_label=label, occurred=occurred,
+                reported=reported, marking=marking, narrative=text, written=written,
+                amount=amount, currency=currency)
+            source_id = formats.text_source_id(agency.country, section)
+        observables = tuple(i.obs for i, _ in written if i.obs is not None)
         draft = ReportDraft(
-            source_id=f"report--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            source_id=source_id,
             modified=reported,
             observables=observables,
-            title=f"{_SCAM_LABEL[profile.scam_type].capitalize()} scam reported to "
-                  f"{agency.code} ({reported.year}-{seq:06d})",
+            title=f"{label} reported to {agency.code} ({ref})",
             crime_type=CrimeType.SCAM,
             scam_types=(profile.scam_type,),
             loss_amount=amount,
@@ -490,17 +500,44 @@ class _Run:
             occurred_at=occurred,
             language=lang,
             narrative=text,
-            marking=self._marking(agency, targets),
+            marking=marking,
             country=agency.country,
             labels=(profile.scam_type.value,),
         )
-        return GeneratedReport(agency, draft, campaign, fmt, written, seq), usd
+        return GeneratedReport(agency, draft, campaign, fmt, written, ref, section), usd
 
     def _format(self, agency: Agency, idents: list[Ident]) -> str:
-        text_ok = any(i.kind in LINKABLE_IN_TEXT and i.valid and not i.warninglisted
-                      for i in idents)
-        pick = self.format_pick[(agency.type, text_ok)]
-        if pick is None:  # only text was asked for: write it as text all the same
+        """The format of a report, among those that can carry all its identifiers.
+
+        Only STIX names the country of a bank account (`x-bersama-bank-account`);
+        CSV and text read accounts in the agency's country and MISP takes a
+        SWIFT code for the bank, so a report naming a foreign mule account is
+        written as STIX.  MISP has no e-wallet type.  A text report must name
+        something free-text extraction finds reliably, and no malformed phone
+        number (extraction skips it rather than rejecting it).  When the requested
+        formats leave no choice, the first requested one is used all the same.
+        """
+        excluded = 0
+        if not any(i.kind in LINKABLE_IN_TEXT and i.valid and not i.warninglisted
+                   for i in idents):
+            excluded |= 1
+        for i in idents:
+            if i.kind is Kind.BANK_ACCOUNT and i.country != agency.country:
+                excluded |= 2
+            elif i.kind is Kind.EWALLET:
+                excluded |= 4
+            elif i.kind is Kind.PHONE and not i.valid:
+                excluded |= 1  # extraction skips what does not look like a number at all
+        key = (agency.type, excluded)
+        if key not in self.format_pick:
+            weights = dict(zip(FORMATS, _FORMAT_WEIGHTS[agency.type], strict=True))
+            opts = [f for f in self.sc.formats if weights[f] > 0
+                    and not (f == "text" and excluded & 1)
+                    and not (f != "stix" and excluded & 2)
+                    and not (f == "misp" and excluded & 4)]
+            self.format_pick[key] = _Picker(opts, [weights[f] for f in opts]) if opts else None
+        pick = self.format_pick[key]
+        if pick is None:
             return self.sc.formats[0]
         return str(pick(self.frng))
 

@@ -31,7 +31,8 @@ def test_file_json_one_line_per_item_in_order(tmp_path: Path) -> None:
 
 def test_url_csv(tmp_path: Path) -> None:
     f = tmp_path / "urls.csv"
-    f.write_text("id,url\n1,https://www.maybank2u.com.my/\n2,http://rnaybank2u.xyz/login\n", "utf-8")
+    f.write_text("id,url\n1,https://www.maybank2u.com.my/\n2,http://rnaybank2u.xyz/login\n",
+                 "utf-8")
     res = runner.invoke(app, ["url", "--file", str(f), "--json"])
     assert res.exit_code == 0, res.output
     out = [json.loads(x) for x in res.output.splitlines()]

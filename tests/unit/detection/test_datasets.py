@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bersama.detection.datasets import load_messages, load_urls
+from bersama.errors import InvalidInput
 
 pytestmark = pytest.mark.data
 
@@ -30,7 +31,5 @@ def test_urls(shared_data: Path) -> None:
 
 
 def test_missing_dir(tmp_path: Path) -> None:
-    from bersama.errors import InvalidInput
-
     with pytest.raises(InvalidInput, match="not found"):
         load_messages(tmp_path)

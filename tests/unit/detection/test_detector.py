@@ -9,6 +9,7 @@ import pytest
 
 from bersama.detection.detector import check_text, load_detector
 from bersama.detection.linear import band
+from bersama.detection.normalise import normalise
 from bersama.errors import InvalidInput, PayloadTooLarge
 
 SCAM = ("URGENT: your Maybank account is suspended. Verify now at "
@@ -35,10 +36,8 @@ def test_ham_is_unlikely() -> None:
 
 def test_explanation_is_faithful() -> None:
     det = load_detector()
-    from bersama.detection.normalise import normalise
-
     x = det.featurizer.transform([normalise(SCAM).tokenised])
-    contribs = det.message.contributions(x[0])
+    contribs = det.message.contributions(x, 0)
     margin = sum(w for _, w in contribs) + det.message.intercept
     p = float(det.message.calibrate(np.array([margin]))[0])
     assert math.isclose(p, det.messages([SCAM])[0].probability, rel_tol=1e-4)

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import socket
+
 import pytest
 
+from bersama.detection import language
 from bersama.detection.language import detect_language
 
 
@@ -35,3 +38,12 @@ def test_mixed_script_takes_dominant_script() -> None:
     g = detect_language("Promo ကံစမ်းမဲ ဆုငွေ ပေါက်ရှိထားပါသဖြင့် ဖုန်းခေါ်ဆိုပေးပါ")
     assert g.code == "my"
     assert g.method == "script"
+
+
+def test_lite_model_loads_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*_a: object, **_k: object) -> None:
+        raise AssertionError("language id tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    language._model.cache_clear()
+    assert language.detect_language("Good morning, the meeting is at ten today").code == "en"

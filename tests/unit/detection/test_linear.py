@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from bersama.detection.features import Featurizer, FeatureSpec
+from bersama.detection.features import FeatureSpec, Featurizer
 from bersama.detection.linear import LinearModel
 from bersama.detection.metrics import ece, evaluate
 
@@ -23,7 +23,9 @@ def test_named_columns_cover_every_column() -> None:
     f = Featurizer(FeatureSpec(char_bits=12, word_bits=10))
     doc = "win __MONEY__ now, click __URL__"
     f.fit_idf([doc])
-    assert set(f.counts([doc]).indices) == set(f.named_columns(doc))
+    names = f.named_columns(doc)
+    assert set(f.counts([doc]).indices) == set(names)
+    assert "char:' <URL>'" in names.values()
 
 
 def test_metrics() -> None:

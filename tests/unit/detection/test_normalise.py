@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - full-width letters are the test input
 from __future__ import annotations
 
 from bersama.detection.normalise import clean, fold, normalise

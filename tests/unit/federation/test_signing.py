@@ -99,3 +99,47 @@ def test_node_key_file_created_once_with_0600(tmp_path: Path) -> None:
     path = tmp_path / "data" / "node_key.pem"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert load_or_create_node_key(tmp_path / "data").kid == first.kid
+
+
+def _jcs_reference(obj: dict[str, object]) -> bytes:
+    import rfc8785  # noqa: PLC0415 - the reference implementation, for comparison only
+
+    return rfc8785.dumps(obj)
+
+
+@pytest.mark.parametrize("obj", [
+    OBJ,
+    {"a": "\u0000\u001f\"\\/\u007f\u2028é😀", "B": [True, False, None, -0, 2**53 - 1]},
+    {"z": {"y": [{"b": 1, "a": 2}], "x": ""}, "é": 1, "\U0001f600": 2, "\ue000": 3},
+    {"f": 1.5, "g": 1e21, "h": 100.0, "i": -(2**53) + 1},
+])
+def test_fast_canonical_path_matches_rfc8785(obj: dict[str, object]) -> None:
+    assert canonical_bytes(obj) == _jcs_reference(obj)
+
+
+def test_fast_canonical_path_matches_rfc8785_on_generated_objects() -> None:
+    from hypothesis import given, settings  # noqa: PLC0415
+    from hypothesis import strategies as st  # noqa: PLC0415
+
+    scalars = (st.text() | st.booleans() | st.none()
+               | st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1))
+    values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+                          max_leaves=20)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.dictionaries(st.text(max_size=8), values, max_size=6))
+    def check(obj: dict[str, object]) -> None:
+        try:
+            expected = _jcs_reference(obj)
+        except Exception:  # noqa: BLE001 - inputs the reference refuses (lone surrogates)
+            return
+        assert canonical_bytes(obj) == expected
+
+    check()
+
+
+def test_unsafe_integer_refused_with_the_object_id() -> None:
+    with pytest.raises(InvalidInput) as err:
+        canonical_bytes({"id": "x--1", "n": 2**60})
+    assert err.value.value == "x--1"

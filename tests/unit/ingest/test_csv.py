@@ -32,7 +32,8 @@ def test_good_export_with_aliases_and_multi_values() -> None:
         "email:support@profit-max.top", "bank-account:MY:MBB:512345678901",
         "handle:telegram:invest_guru88"}
     assert (first.loss_amount, first.loss_currency) == (Decimal("12500.00"), "MYR")
-    assert first.marking is not None and first.marking.tlp is TLP.AMBER
+    assert first.marking is not None
+    assert first.marking.tlp is TLP.AMBER
     assert "three tranches" in first.narrative  # quoted multi-line cell
     assert {o.ref for o in second.observables} == {
         "phone:+60323456789", "phone:+601123456789", "ewallet:tng:+60129876543"}
@@ -62,7 +63,7 @@ def test_missing_required_columns_are_named() -> None:
 
 
 def test_latin1_file_is_refused_unless_encoding_given() -> None:
-    with pytest.raises(InvalidInput, match="not utf-8.*--encoding") as err:
+    with pytest.raises(InvalidInput, match=r"not utf-8.*--encoding") as err:
         list(parse_csv(fixture("hotline_latin1.csv"), agency_country="MY"))
     assert err.value.line == 2
     drafts, _ = split(parse_csv(fixture("hotline_latin1.csv"), agency_country="MY",
@@ -71,7 +72,7 @@ def test_latin1_file_is_refused_unless_encoding_given() -> None:
 
 
 def test_utf8_bom_and_semicolon_delimiter() -> None:
-    data = "\ufeffid;date;phone\nA1;2026-01-01;012-345 6789|011-2345 6789\n".encode()
+    data = "\ufeffid;date;phone\nA1;2026-01-01;012-345 6789|011-2345 6789\n".encode("utf-8")
     drafts, rejections = _parse(data)
     assert not rejections
     assert len(drafts[0].observables) == 2
@@ -83,7 +84,8 @@ def test_very_long_line_is_rejected_and_skipped() -> None:
         b"X3,2026-01-03,012-345 6789,ok\n"
     drafts, rejections = _parse(data)
     assert [d.title for d in drafts] == ["Hotline report X1", "Hotline report X3"]
-    assert rejections[0].line == 3 and "longer than" in rejections[0].reason
+    assert rejections[0].line == 3
+    assert "longer than" in rejections[0].reason
 
 
 @pytest.mark.parametrize("data", [
@@ -101,9 +103,10 @@ def test_mapping_file_names_other_columns(tmp_path: Path) -> None:
     path.write_text(json.dumps({"columns": {"reported_at": "Tarikh Laporan",
                                             "phone": "No. Telefon Suspek"},
                                 "date_format": "%d/%m/%Y"}))
-    data = "Tarikh Laporan,No. Telefon Suspek\n03/02/2026,012-345 6789\n".encode()
+    data = b"Tarikh Laporan,No. Telefon Suspek\n03/02/2026,012-345 6789\n"
     drafts, _ = _parse(data, mapping=CsvMapping.load(path))
-    assert drafts[0].occurred_at is not None and drafts[0].occurred_at.month == 2
+    assert drafts[0].occurred_at is not None
+    assert drafts[0].occurred_at.month == 2
     toml = tmp_path / "mapping.toml"
     toml.write_text('date_format = "%d/%m/%Y"\n[columns]\nphone = "Nombor"\n'
                     'reported_at = "Tarikh"\n')

@@ -48,5 +48,7 @@ def test_markings_maps() -> None:
     with pytest.raises(InvalidInput):
         tlp_marking("purple")
     m = from_misp(["tlp:green", "tlp:red", "tlp:ex:chr"], "4", "sg-1")
-    assert m is not None and m.tlp is TLP.RED and m.group == "sg-1"
+    assert m is not None
+    assert m.tlp is TLP.RED
+    assert m.group == "sg-1"
     assert from_misp([], "1", None) is None

@@ -31,8 +31,10 @@ def test_event_with_attributes_objects_and_tags() -> None:
     assert d.scam_types == (ScamType.ROMANCE,)
     assert (d.loss_amount, d.loss_currency, d.country) == (Decimal(350000), "THB", "TH")
     assert d.marking is not None
-    assert d.marking.tlp is TLP.AMBER and d.marking.group == "asean-scam-taskforce"
-    assert d.occurred_at is not None and d.occurred_at.isoformat().startswith("2026-02-14")
+    assert d.marking.tlp is TLP.AMBER
+    assert d.marking.group == "asean-scam-taskforce"
+    assert d.occurred_at is not None
+    assert d.occurred_at.isoformat().startswith("2026-02-14")
     assert d.modified.timestamp() == 1772870400
     assert dict(d.extra)["misp:to_ids"].count(";") >= 3
     # the unknown type and the invalid phone are rejections naming the attribute uuid
@@ -49,10 +51,13 @@ def test_response_list_shape_distribution_and_galaxies() -> None:
     assert [d.title for d in drafts] == ["Job scam: task app", "Ransomware note hash"]
     job, ransom = drafts
     assert job.scam_types == (ScamType.JOB,)
-    assert job.marking is not None and job.marking.tlp is TLP.AMBER_STRICT  # distribution 0
+    assert job.marking is not None
+    assert job.marking.tlp is TLP.AMBER_STRICT
     assert ransom.crime_type is CrimeType.RANSOMWARE
-    assert ransom.marking is not None and ransom.marking.tlp is TLP.CLEAR  # tlp:white
-    assert len(rejections) == 1 and rejections[0].field == "uuid"
+    assert ransom.marking is not None
+    assert ransom.marking.tlp is TLP.CLEAR
+    assert len(rejections) == 1
+    assert rejections[0].field == "uuid"
 
 
 def test_bare_list_of_events_and_bank_account_nr_without_object() -> None:
@@ -61,7 +66,8 @@ def test_bare_list_of_events_and_bank_account_nr_without_object() -> None:
                           "Attribute": [{"type": "bank-account-nr", "value": "1234567890",
                                          "uuid": "e5000000-0000-4000-8000-000000000001"}]}])
     drafts, rejections = split(parse_misp(io.BytesIO(data), agency_country="MY"))
-    assert len(drafts) == 1 and drafts[0].observables == ()
+    assert len(drafts) == 1
+    assert drafts[0].observables == ()
     assert "bank-account object" in rejections[0].reason
 
 

@@ -51,7 +51,8 @@ def test_latest_version_wins_and_context_extension_is_read() -> None:
     assert report.loss_currency == "MYR"
     assert report.country == "MY"
     assert report.language == "en"
-    assert report.occurred_at is not None and report.occurred_at.day == 20
+    assert report.occurred_at is not None
+    assert report.occurred_at.day == 20
 
 
 def test_markings_tlp2_with_group_and_tlp1_ids() -> None:
@@ -62,7 +63,8 @@ def test_markings_tlp2_with_group_and_tlp1_ids() -> None:
     assert report.marking.tlp is TLP.AMBER
     assert report.marking.group == "asean-scam-taskforce"
     standalone = by_id["indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0030"]
-    assert standalone.marking is not None and standalone.marking.tlp is TLP.GREEN  # TLP 1.0 id
+    assert standalone.marking is not None
+    assert standalone.marking.tlp is TLP.GREEN
 
 
 def test_unreferenced_containers_become_drafts_and_revoked_is_kept() -> None:
@@ -88,9 +90,11 @@ def test_invalid_sco_and_referenced_unparseable_unknown_type_are_rejections() ->
     _, rejections = _parse(fixture("bundle_scam.json"))
     reasons = {r.record: r for r in rejections}
     bad_phone = next(r for r in rejections if r.value == "12")
-    assert bad_phone.record is not None and bad_phone.record.startswith("x-bersama-phone-number--")
+    assert bad_phone.record is not None
+    assert bad_phone.record.startswith("x-bersama-phone-number--")
     unknown = [r for r in rejections if r.field == "object_refs"]
-    assert len(unknown) == 1 and "spec_version" in unknown[0].reason
+    assert len(unknown) == 1
+    assert "spec_version" in unknown[0].reason
     assert unknown[0].record == REPORT
     # the other unknown type (valid, unreferenced) is ignored silently
     assert not any("x-other-thing" in (r.record or "") for r in rejections)
@@ -108,14 +112,17 @@ def test_bad_objects_are_rejected_naming_id_and_property() -> None:
     assert ("indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0054", "pattern") in by_record
     assert ("objects[6]", "objects") in by_record
     ctx = [r for r in rejections if r.field and r.field.endswith(".crime_type")]
-    assert ctx and "jaywalking" in (ctx[0].value or "")
+    assert ctx
+    assert "jaywalking" in (ctx[0].value or "")
     # the report with the bad context field is still a draft, with its valid fields
     kept = [d for d in drafts if d.source_id.endswith("7a0055")]
-    assert kept and kept[0].loss_amount == Decimal("12") and kept[0].crime_type is CrimeType.SCAM
+    assert kept
+    assert kept[0].loss_amount == Decimal("12")
+    assert kept[0].crime_type is CrimeType.SCAM
 
 
 def test_stix20_bundle_is_refused_clearly() -> None:
-    with pytest.raises(InvalidInput, match="spec_version must be 2.1") as err:
+    with pytest.raises(InvalidInput, match=r"spec_version must be 2\.1") as err:
         list(parse_stix(fixture("bundle_stix20.json"), agency_country="MY"))
     assert err.value.field == "spec_version"
 
@@ -145,7 +152,8 @@ def test_forward_references_resolve_and_large_bundle_streams() -> None:
               "object_refs": [s["id"] for s in scos]}
     drafts, rejections = _parse(_bundle(report, *scos))
     assert not rejections
-    assert len(drafts) == 1 and len(drafts[0].observables) == 2000
+    assert len(drafts) == 1
+    assert len(drafts[0].observables) == 2000
 
 
 def test_same_input_twice_gives_same_drafts() -> None:

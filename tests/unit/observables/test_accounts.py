@@ -57,7 +57,7 @@ def test_unknown_bank_keeps_collapsed_name_and_leading_zeros() -> None:
         (("MY", "MBB", "12345"), "account_number", "expected 6-20"),
         (("MY", "MBB", "1" * 21), "account_number", "expected 6-20"),
         (("MY", "MBB", "12345a78"), "account_number", "digits"),
-        (("MY", "MBB", "１２３４５６７"), "account_number", "digits"),
+        (("MY", "MBB", "\uff11\uff12\uff13\uff14\uff15\uff16\uff17"), "account_number", "digits"),
         (("XX", "MBB", "1234567"), "country", "unknown"),
         (("MYS", "MBB", "1234567"), "country", "unknown"),
         (("MY", "-", "1234567"), "bank", "2-40"),

@@ -104,6 +104,13 @@ def test_tagalog_narrative() -> None:
     ]
 
 
+def test_bank_hotlines_are_not_accounts() -> None:
+    text = "Maybank hotline 1300 88 6688. Real Maybank customers never get calls. CIMB 1300 880 900"
+    found = refs(text, "MY")
+    assert not [r for r in found if r.startswith("bank-account:")]
+    assert "phone:+601300886688" in found
+
+
 def test_indonesian_word_dana_is_not_the_wallet() -> None:
     text = "Transfer dana ke 0812-3456-7890 via DANA 0813-1111-2222"
     assert refs(text, "ID") == [
@@ -121,7 +128,8 @@ def test_duplicates_and_spellings_collapse_in_order() -> None:
 def test_no_false_positives_in_ordinary_text() -> None:
     text = (
         "Please read README.md and run setup.py, e.g. version 1.2.3 at 10:30:00 on 12.05.2024; "
-        "i.e. nothing here. Score 3.5/5. Mr. Tan, Dr. Lim. Ref no. 2024-0001."
+        "i.e. nothing here. Score 3.5/5. Mr. Tan, Dr. Lim. Ref no. 2024-0001. "
+        "Hello.World and goodbye.Network."
     )
     assert refs(text, "MY") == []
 

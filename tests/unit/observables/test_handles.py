@@ -20,7 +20,11 @@ from bersama.observables import Kind, handle
         ("whatsapp", "https://api.whatsapp.com/send?phone=60123456789", "whatsapp:+60123456789"),
         ("facebook", "facebook.com/John.Doe.99", "facebook:johndoe99"),
         ("fb", "johndoe99", "facebook:johndoe99"),
-        ("facebook", "https://www.facebook.com/profile.php?id=100012345678", "facebook:100012345678"),
+        (
+            "facebook",
+            "https://www.facebook.com/profile.php?id=100012345678",
+            "facebook:100012345678",
+        ),
         ("instagram", "@Some.User", "instagram:some.user"),
         ("ig", "https://instagram.com/some.user/", "instagram:some.user"),
         ("tiktok", "https://www.tiktok.com/@Foo_1", "tiktok:foo_1"),

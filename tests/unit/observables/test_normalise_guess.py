@@ -23,7 +23,7 @@ from bersama.observables import Kind, guess, normalise
         (Kind.EMAIL, "A@Evil.com", None, "a@evil.com"),
         (Kind.IPV4, "1.2.3.4", None, "1.2.3.4"),
         (Kind.IPV6, "2001:db8::1", None, "2001:db8::1"),
-        (Kind.CRYPTO, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", None, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"),
+        (Kind.CRYPTO, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa", None, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"),  # noqa: E501 - one row per case
         (Kind.MD5, "D41D8CD98F00B204E9800998ECF8427E", None, "d41d8cd98f00b204e9800998ecf8427e"),
     ],
 )
@@ -48,6 +48,15 @@ def test_normalise_rejects(kind: Kind | str, value: str, reason: str) -> None:
     with pytest.raises(InvalidObservable) as exc:
         normalise(kind, value)
     assert reason in exc.value.detail
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("value", [None, 123, ["+60123456789"], b"bytes"])
+def test_non_strings_rejected_cleanly(kind: Kind, value: object) -> None:
+    with pytest.raises(InvalidObservable, match="expected a string"):
+        normalise(kind, value)  # type: ignore[arg-type]
+    with pytest.raises(InvalidObservable):
+        guess(value)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -76,6 +85,12 @@ def test_normalise_rejects(kind: Kind | str, value: str, reason: str) -> None:
         ("handle:telegram:foo_bar", None, "handle:telegram:foo_bar"),
         ("ewallet:gcash:0917 123 4567", None, "ewallet:gcash:+639171234567"),
         ("phone:012-345 6789", "MY", "phone:+60123456789"),
+        ("MY:MBB:512345678901", None, "bank-account:MY:MBB:512345678901"),
+        ("gcash:+639171234567", None, "ewallet:gcash:+639171234567"),
+        ("Touch n Go:012-345 6789", "MY", "ewallet:tng:+60123456789"),
+        ("telegram:scam_boss", None, "handle:telegram:scam_boss"),
+        ("x:jack", None, "handle:x:jack"),
+        ("fe80::1", None, "ipv6:fe80::1"),
         ("ip:1.1.1.1", None, "ipv4:1.1.1.1"),
         ("hash:DA39A3EE5E6B4B0D3255BFEF95601890AFD80709", None,
          "sha1:da39a3ee5e6b4b0d3255bfef95601890afd80709"),

@@ -150,3 +150,4 @@ def test_guess_never_crashes(text: str) -> None:
     except InvalidObservable:
         return
     assert normalise(obs.kind, obs.key, country="MY") == obs
+    assert guess(obs.ref, country="MY") == obs

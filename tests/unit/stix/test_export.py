@@ -21,6 +21,7 @@ from bersama.stix.ids import sco_id
 from bersama.stix.tlp import TLP2_IDS
 from bersama.taxonomy import CrimeType, ScamType
 
+EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 OBSERVABLES = (
     ob.phone("012-345 6789", "MY"),
     ob.bank_account("MY", "Maybank", "5123 4567 8901"),
@@ -34,7 +35,7 @@ OBSERVABLES = (
     ob.normalise(Kind.IPV6, "2001:db8::1"),
     ob.normalise(Kind.MD5, "d41d8cd98f00b204e9800998ecf8427e"),
     ob.normalise(Kind.SHA1, "da39a3ee5e6b4b0d3255bfef95601890afd80709"),
-    ob.normalise(Kind.SHA256, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+    ob.normalise(Kind.SHA256, EMPTY_SHA256),
 )
 DRAFT = ReportDraft(
     source_id="report--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0010",
@@ -66,7 +67,8 @@ def test_report_has_context_markings_and_refs() -> None:
     group = next(o for o in objs if o["type"] == "marking-definition")
     assert report["object_marking_refs"][1] == group["id"]
     ctx = report["extensions"][REPORT_CONTEXT_EXTENSION]
-    assert ctx["loss_amount"] == "12500.50" and ctx["scam_types"] == ["investment"]
+    assert ctx["loss_amount"] == "12500.50"
+    assert ctx["scam_types"] == ["investment"]
     assert len(report["object_refs"]) == len(OBSERVABLES)
     types = {o["type"] for o in objs}
     assert {"x-bersama-phone-number", "x-bersama-bank-account", "x-bersama-ewallet",
@@ -82,7 +84,7 @@ def test_report_has_context_markings_and_refs() -> None:
     (stix2.DomainName, {"value": "profit-max.top"}),
     (stix2.EmailAddress, {"value": "support@profit-max.top"}),
     (stix2.IPv4Address, {"value": "203.0.113.7"}),
-    (stix2.File, {"hashes": {"SHA-256": "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"}}),
+    (stix2.File, {"hashes": {"SHA-256": EMPTY_SHA256}}),
     (stix2.URL, {"value": "https://例子.测试/路径?q=\"x\"\\"}),
 ])
 def test_deterministic_ids_match_stix2(cls: type, kwargs: dict) -> None:
@@ -109,7 +111,8 @@ def test_draft_without_observables_and_non_report_source_id() -> None:
     objs = draft_to_stix(draft, agency="SG-SPF", agency_country="SG",
                          identity_id="identity--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0001")
     report = objs[0]
-    assert report["id"] == report_id(draft.source_id) and report["id"].startswith("report--")
+    assert report["id"] == report_id(draft.source_id)
+    assert report["id"].startswith("report--")
     assert report["object_refs"] == ["identity--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0001"]
     stix2.parse(orjson.dumps(bundle(objs)).decode(), allow_custom=True)
 

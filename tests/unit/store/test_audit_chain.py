@@ -141,7 +141,7 @@ def test_actors(engine: Engine) -> None:
 def test_bad_detail_refused(engine: Engine) -> None:
     with engine.begin() as conn, pytest.raises(InvalidInput) as err:
         audit.record(conn, reader=ANALYST, action="x", target="y", address=None,
-                     detail={"when": NOW})  # type: ignore[dict-item]
+                     detail={"when": NOW})
     assert err.value.field == "detail"
 
 

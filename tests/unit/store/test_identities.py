@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 
 from bersama.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from bersama.markings import Role
+from bersama.store import audit, passwords
 from bersama.store import identities as ids
 from bersama.store.db import make_engine
 from bersama.store.tables import trust
@@ -169,20 +170,32 @@ def test_parse_expiry_rejects(text: str) -> None:
 def test_password_lockout(engine: Engine) -> None:
     pw = "correct horse battery"
     with engine.begin() as conn:
-        ids.set_password(conn, "aisyah@pdrm.my", pw)
+        passwords.set_password(conn, "aisyah@pdrm.my", pw)
         stored = conn.execute(select(trust.users.c.password_hash)).scalar_one()
-        assert stored.startswith("$argon2id$")
-        assert pw not in stored
-        assert ids.login(conn, "aisyah@pdrm.my", pw, NOW).agency == "MY-PDRM"
-    for _ in range(ids.MAX_FAILED_LOGINS):
-        with engine.begin() as conn, pytest.raises(Unauthenticated):
-            ids.login(conn, "aisyah@pdrm.my", "wrong password!", NOW)
-    with engine.begin() as conn, pytest.raises(Unauthenticated):
-        ids.login(conn, "aisyah@pdrm.my", pw, NOW + timedelta(minutes=14))
-    with engine.begin() as conn:
-        assert ids.login(conn, "aisyah@pdrm.my", pw, NOW + ids.LOCKOUT).user == "aisyah@pdrm.my"
+    assert stored.startswith("$argon2id$")
+    assert pw not in stored
+    first = passwords.login(engine, "aisyah@pdrm.my", pw, NOW, address="10.0.0.9")
+    assert first.agency == "MY-PDRM"
+    for _ in range(passwords.MAX_FAILED_LOGINS):  # each failure commits although login raises
+        with pytest.raises(Unauthenticated):
+            passwords.login(engine, "aisyah@pdrm.my", "wrong password!", NOW)
+    with pytest.raises(Unauthenticated):
+        passwords.login(engine, "aisyah@pdrm.my", pw, NOW + timedelta(minutes=14))
+    later = passwords.login(engine, "aisyah@pdrm.my", pw, NOW + passwords.LOCKOUT)
+    assert later.user == "aisyah@pdrm.my"
+    with pytest.raises(Unauthenticated):
+        passwords.login(engine, "nobody@pdrm.my", pw, NOW)
     with engine.begin() as conn, pytest.raises(InvalidInput):
-        ids.set_password(conn, "aisyah@pdrm.my", "short")
+        passwords.set_password(conn, "aisyah@pdrm.my", "short")
+    with engine.connect() as conn:
+        rows = conn.execute(select(trust.audit_log.c.action, trust.audit_log.c.actor_user)
+                            .order_by(trust.audit_log.c.seq)).all()
+        assert audit.verify(conn).ok
+    actions = [r.action for r in rows]
+    assert actions == ["login"] + ["login.failed"] * 6 + ["login", "login.failed"]
+    assert rows[0].actor_user == "aisyah@pdrm.my"
+    assert rows[-1].actor_user is None
+    assert pw not in str(rows)
 
 
 def test_bootstrap_admin_once(engine: Engine) -> None:

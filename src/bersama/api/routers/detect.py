@@ -6,6 +6,8 @@ and vectorising many items at once is much faster than one by one; more than
 A bad item (empty, over 64 KB, NUL bytes, a URL over 8,192 characters) fails
 the request with a problem naming `items[i]`, so nothing is half-answered.
 Scoring is CPU-bound, so it runs in the thread pool, off the event loop.
+With `"queue": true`, messages in the likely or review band are queued for a
+human decision (`bersama.store.review`); the result then carries `review_id`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bersama.api.deps import ReaderDep, SettingsDep
+from bersama.api.deps import EngineDep, ReaderDep, SettingsDep
 from bersama.detection.detector import Detector, load_detector, read_list
+from bersama.errors import Forbidden
+from bersama.markings import Role
+from bersama.store import review
 
 router = APIRouter(prefix="/api/v1/detect", tags=["detection"])
 
@@ -27,6 +32,12 @@ MAX_ITEMS = 1000
 class DetectRequest(BaseModel):
     items: list[str] = Field(min_length=1, max_length=MAX_ITEMS,
                              description="messages or URLs, at most 1,000")
+
+
+class MessageRequest(DetectRequest):
+    queue: bool = Field(default=False, description="queue likely/review messages for review "
+                        "by the caller's agency (analysts only)")
+    source: str = Field(default="api", max_length=200)
 
 
 class DetectResponse(BaseModel):
@@ -44,10 +55,19 @@ DetectorDep = Annotated[Detector, Depends(detector_of)]
 
 
 @router.post("/message", response_model=DetectResponse)
-async def detect_message(body: DetectRequest, reader: ReaderDep,
-                         det: DetectorDep) -> DetectResponse:
-    results = await run_in_threadpool(det.messages, body.items)
-    return DetectResponse(model_version=det.version, results=[r.as_dict() for r in results])
+async def detect_message(body: MessageRequest, reader: ReaderDep, det: DetectorDep,
+                         engine: EngineDep) -> DetectResponse:
+    results = [r.as_dict() for r in await run_in_threadpool(det.messages, body.items)]
+    if body.queue:
+        if reader.agency is None or reader.is_peer or reader.role not in (Role.ADMIN,
+                                                                          Role.ANALYST):
+            raise Forbidden("only analysts and admins of an agency may queue messages",
+                            field="queue")
+        with engine.begin() as conn:
+            for text, r in zip(body.items, results, strict=True):
+                r["review_id"] = review.enqueue(conn, agency=reader.agency, text=text,
+                                                result=r, source=body.source)
+    return DetectResponse(model_version=det.version, results=results)
 
 
 @router.post("/url", response_model=DetectResponse)

@@ -1,9 +1,11 @@
-"""Private cross-border checks over HTTP (docs/psi.md).
+"""Private cross-border checks and disclosures over HTTP (docs/psi.md).
 
-`POST /api/v1/psi/query` is the answering side, called by peer nodes only; its
-body is signed (see `bersama.psi.auth`), so the handler reads the raw bytes.
-`POST /api/v1/ask-peers` is the asking side, called by this node's analysts.
-The library's elliptic-curve work runs in the threadpool.
+Peer-facing (signed with the calling node's key, see `bersama.psi.auth`, so the
+handlers read the raw bytes): `POST /api/v1/psi/query` answers a private set
+intersection request, `POST /api/v1/psi/disclose` a disclosure request and
+`POST /api/v1/psi/disclosure-status` a poll for its decision.
+Analyst-facing: `POST /api/v1/ask-peers`, and `/api/v1/disclosures` to request,
+list, approve and deny.  The library's elliptic-curve work runs in the threadpool.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from bersama.api.deps import EngineDep, ReaderDep, SettingsDep
 from bersama.errors import InvalidInput
-from bersama.psi import service
+from bersama.psi import disclosure, service
 
 router = APIRouter(prefix="/api/v1", tags=["psi"])
 
@@ -26,6 +28,17 @@ class AskBody(BaseModel):
     country: str | None = None
 
 
+class DisclosureBody(BaseModel):
+    peer: str = Field(min_length=1, max_length=100)
+    value: str = Field(min_length=1, max_length=2100)
+    reason: str = Field(min_length=1, max_length=disclosure.MAX_REASON)
+    country: str | None = Field(default=None, min_length=2, max_length=2)
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
 @router.post("/psi/query", summary="Answer a peer's private set intersection request")
 async def psi_query(
     request: Request, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
@@ -33,7 +46,30 @@ async def psi_query(
     body = await request.body()
     result: dict[str, Any] = await run_in_threadpool(
         service.answer_query, settings, engine, reader, request.headers, body,
-        address=request.client.host if request.client else None,
+        address=_address(request),
+    )
+    return result
+
+
+@router.post("/psi/disclose", summary="Answer a peer's request for the reports behind a value")
+async def psi_disclose(
+    request: Request, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
+) -> dict[str, Any]:
+    body = await request.body()
+    result: dict[str, Any] = await run_in_threadpool(
+        disclosure.answer_disclosure, settings, engine, reader, request.headers, body,
+        address=_address(request),
+    )
+    return result
+
+
+@router.post("/psi/disclosure-status", summary="A peer polls the decision on its request")
+async def psi_disclosure_status(
+    request: Request, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
+) -> dict[str, Any]:
+    body = await request.body()
+    result: dict[str, Any] = await run_in_threadpool(
+        disclosure.answer_status, settings, engine, reader, request.headers, body,
     )
     return result
 
@@ -48,3 +84,31 @@ def ask_peers_endpoint(
     return service.ask_peers(
         settings, engine, body.values, asking_reader=reader, country=body.country
     ).as_dict()
+
+
+@router.post("/disclosures", summary="Ask a peer for the reports behind a value it holds")
+def request_disclosure(
+    body: DisclosureBody, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
+) -> dict[str, Any]:
+    return disclosure.request_disclosure(
+        settings, engine, asking_reader=reader, peer_name=body.peer, value=body.value,
+        reason=body.reason, country=body.country.upper() if body.country else None,
+    )
+
+
+@router.get("/disclosures", summary="Our requests and peers' requests we may decide")
+def list_disclosures(
+    settings: SettingsDep, engine: EngineDep, reader: ReaderDep, refresh: bool = False
+) -> dict[str, Any]:
+    errors = disclosure.refresh(settings, engine) if refresh else {}
+    return {"disclosures": disclosure.list_for(engine, reader), "refresh_errors": errors}
+
+
+@router.post("/disclosures/{disclosure_id}/approve", summary="Release the reports asked for")
+def approve(disclosure_id: int, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
+    return disclosure.decide(engine, reader, disclosure_id, approve=True)
+
+
+@router.post("/disclosures/{disclosure_id}/deny", summary="Refuse a peer's request")
+def deny(disclosure_id: int, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
+    return disclosure.decide(engine, reader, disclosure_id, approve=False)

@@ -99,7 +99,7 @@ def _domain_hit(idx: _Index, host: str, registered: str | None) -> tuple[str, st
     return idx.domains.get(host) or (idx.domains.get(registered) if registered else None)
 
 
-def is_warninglisted(obs: Observable) -> str | None:
+def is_warninglisted(obs: Observable) -> str | None:  # noqa: PLR0911 - one exit per kind
     """Name of the bundled warninglist `obs` is on, or None."""
     idx = _index()
     kind = obs.kind
@@ -117,9 +117,9 @@ def is_warninglisted(obs: Observable) -> str | None:
         path = rest[rest.find("/"):] if "/" in rest else "/"
         return name if path == "/" else None
     if kind in (Kind.IPV4, Kind.IPV6):
-        name = idx.exact.get(obs.ref)
-        if name is not None:
-            return name
+        exact = idx.exact.get(obs.ref)
+        if exact is not None:
+            return exact
         addr = ipaddress.ip_address(obs.key)
         for net, net_name in idx.networks:
             if addr.version == net.version and addr in net:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:25:08.433853
+Create Date: 2026-11-23 13:37:31.894860
 """
 from __future__ import annotations
 
@@ -312,6 +312,29 @@ def upgrade() -> None:
     with op.batch_alter_table('report_observables', schema=None) as batch_op:
         batch_op.create_index('ix_report_observables_observable', ['observable_id', 'report_id'], unique=False)
 
+    op.create_table('review_items',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('agency', sa.String(length=32), nullable=False),
+    sa.Column('text', sa.Text(), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=False),
+    sa.Column('probability', sa.Float(), nullable=False),
+    sa.Column('band', sa.String(length=16), nullable=False),
+    sa.Column('scam_types', sa.JSON(), nullable=False),
+    sa.Column('entities', sa.JSON(), nullable=False),
+    sa.Column('model_version', sa.String(length=64), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('status', sa.String(length=16), server_default='queued', nullable=False),
+    sa.Column('decided_by', sa.String(length=200), nullable=True),
+    sa.Column('decided_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('report_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.ForeignKeyConstraint(['agency'], ['agencies.code'], name=op.f('fk_review_items_agency_agencies')),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_review_items_report_id_reports')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_review_items'))
+    )
+    with op.batch_alter_table('review_items', schema=None) as batch_op:
+        batch_op.create_index('ix_review_items_agency_status', ['agency', 'status', 'id'], unique=False)
+
     op.create_table('stix_objects',
     sa.Column('seq', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('object_id', sa.String(length=100), nullable=False),
@@ -352,6 +375,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_stix_objects_date_added')
 
     op.drop_table('stix_objects')
+    with op.batch_alter_table('review_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_review_items_agency_status')
+
+    op.drop_table('review_items')
     with op.batch_alter_table('report_observables', schema=None) as batch_op:
         batch_op.drop_index('ix_report_observables_observable')
 

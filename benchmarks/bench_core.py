@@ -1,0 +1,290 @@
+"""Core node figures: ingest rate, check latency, bulk check rate, incremental cost, memory.
+
+    .venv/bin/python benchmarks/bench_core.py --observables 100000 [--db sqlite|postgresql]
+        [--pg-url URL] [--http] [--enforcement]
+
+Generates a scenario (bersama.synth), writes it as STIX 2.1 bundles, measures
+`stix2.parse` on a sample of the same objects as the reference, then ingests
+the bundles through the real adapter and pipeline, and measures checks on the
+resulting store.  Prints figures; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import orjson
+import stix2
+from sqlalchemy import Engine, func, select
+
+from bersama.config import Settings
+from bersama.ingest.sources import ingest_stream
+from bersama.ingest.stix import parse_stix
+from bersama.markings import Reader, Role
+from bersama.observables.model import Kind, Observable
+from bersama.stix.export import bundle, draft_to_stix
+from bersama.store.db import make_engine, migrate
+from bersama.store.identities import add_agency, add_user, create_token, groups_of
+from bersama.store.queries import Reads
+from bersama.store.tables.core import observables, reports
+from bersama.synth.scenario import generate
+
+NOW = datetime.now(UTC)
+
+
+def write_bundles(seed: int, n_obs: int, out: Path, per_file: int = 50_000) -> tuple[
+    list[tuple[str, Path]], dict[str, tuple[str, str, str]], int
+]:
+    """Write the scenario as STIX bundles per agency; return files, agencies, object count."""
+    scen = generate(seed, n_obs, as_of=NOW.date())
+    agencies = {a.code: (a.name, a.country, a.type) for a in scen.agencies}
+    buffers: dict[str, list[dict[str, object]]] = {}
+    files: list[tuple[str, Path]] = []
+    total = 0
+
+    def flush(code: str) -> None:
+        objs = buffers.pop(code, [])
+        if objs:
+            path = out / f"{code}-{len(files):04d}.json"
+            path.write_bytes(orjson.dumps(bundle(objs)))
+            files.append((code, path))
+
+    for agency, draft, _campaign in scen.reports():
+        objs = draft_to_stix(draft, agency=agency.code, agency_country=agency.country,
+                             identity_id=None)
+        buffers.setdefault(agency.code, []).extend(objs)
+        total += len(objs)
+        if len(buffers[agency.code]) >= per_file:
+            flush(agency.code)
+    for code in list(buffers):
+        flush(code)
+    return files, agencies, total
+
+
+def reference_stix2(path: Path, sample: int = 2000) -> float:
+    objs = orjson.loads(path.read_bytes())["objects"][:sample]
+    t = time.perf_counter()
+    for o in objs:
+        stix2.parse(o, allow_custom=True)
+    return len(objs) / (time.perf_counter() - t)
+
+
+def parse_only(files: list[tuple[str, Path]], countries: dict[str, str]) -> tuple[float, int]:
+    t = time.perf_counter()
+    n = 0
+    for code, path in files:
+        with path.open("rb") as fh:
+            for _ in parse_stix(fh, agency_country=countries[code], source_name=str(path)):
+                n += 1
+    return time.perf_counter() - t, n
+
+
+def setup_agencies(engine: Engine, agencies: dict[str, tuple[str, str, str]]) -> None:
+    with engine.begin() as c:
+        for code, (name, country, kind) in agencies.items():
+            add_agency(c, code=code, name=name, country=country, type=kind, now=NOW,
+                       default_tlp="green")
+
+
+def ingest_all(engine: Engine, settings: Settings, files: list[tuple[str, Path]]) -> float:
+    t = time.perf_counter()
+    for code, path in files:
+        with path.open("rb") as fh:
+            ingest_stream(engine, settings, fh, fmt="stix", agency=code,
+                          actor=Reader(agency=code, user="bench@x", role=Role.ANALYST),
+                          source=str(path))
+    return time.perf_counter() - t
+
+
+def sample_observables(engine: Engine, k: int, seed: int) -> list[Observable]:
+    with engine.connect() as c:
+        top = c.execute(select(func.max(observables.c.id))).scalar_one()
+        rng = random.Random(seed)
+        ids = rng.sample(range(1, top + 1), min(k, top))
+        rows = c.execute(select(observables.c.kind, observables.c.ref)
+                         .where(observables.c.id.in_(ids))).all()
+    return [Observable(Kind(kind), ref.split(":", 1)[1]) for kind, ref in rows]
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p * len(values)))]
+
+
+def check_latency(engine: Engine, settings: Settings, reader: Reader,
+                  sample: list[Observable]) -> tuple[float, float]:
+    lat: list[float] = []
+    with engine.connect() as c:
+        reads = Reads(c, reader, settings)
+        for obs in sample[:50]:  # warm caches
+            reads.check(obs)
+        for obs in sample:
+            reads = Reads(c, reader, settings)
+            t = time.perf_counter()
+            reads.check(obs)
+            lat.append((time.perf_counter() - t) * 1000)
+    return pct(lat, 0.5), pct(lat, 0.99)
+
+
+def bulk_rate(engine: Engine, settings: Settings, reader: Reader,
+              sample: list[Observable]) -> float:
+    with engine.connect() as c:
+        t = time.perf_counter()
+        for i in range(0, len(sample), 10_000):
+            Reads(c, reader, settings).check_many(sample[i : i + 10_000])
+        return len(sample) / (time.perf_counter() - t)
+
+
+def analyst(engine: Engine, agencies: dict[str, tuple[str, str, str]]) -> Reader:
+    code = sorted(agencies)[0]
+    with engine.connect() as c:
+        return Reader(agency=code, user="bench@x", role=Role.ANALYST, groups=groups_of(c, code))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def http_figures(settings: Settings, engine: Engine, agencies: dict[str, tuple[str, str, str]],
+                 sample: list[Observable]) -> dict[str, float]:
+    code = sorted(agencies)[0]
+    with engine.begin() as c:
+        add_user(c, email="bench-http@x", agency=code, role="analyst", now=NOW)
+        token = create_token(c, now=NOW, user="bench-http@x")[1]
+    port = free_port()
+    env = {**os.environ, "BERSAMA_DATABASE_URL": settings.effective_database_url,
+           "BERSAMA_DATA_DIR": str(settings.data_dir), "BERSAMA_CHECK_RATE_PER_MINUTE": "100000000",
+           "BERSAMA_ENVIRONMENT": "test"}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "--port", str(port),
+                             "--log-level", "warning", "bersama.api.factory:app"], env=env)
+    try:
+        h = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=h, timeout=60) as cl:
+            for _ in range(100):
+                try:
+                    cl.get("/api/v1/status")
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            values = [f"{o.kind.value}:{o.key}" for o in sample]
+            for v in values[:50]:
+                cl.get("/api/v1/check", params={"value": v})
+            lat = []
+            for v in values[:2000]:
+                t = time.perf_counter()
+                r = cl.get("/api/v1/check", params={"value": v})
+                lat.append((time.perf_counter() - t) * 1000)
+                r.raise_for_status()
+            t = time.perf_counter()
+            n = 0
+            for i in range(0, len(values), 10_000):
+                cl.post("/api/v1/check", json={"values": values[i : i + 10_000]}).raise_for_status()
+                n += len(values[i : i + 10_000])
+            bulk = n / (time.perf_counter() - t)
+        rss = _vm_hwm(proc.pid)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return {"p50": pct(lat, 0.5), "p99": pct(lat, 0.99), "bulk": bulk, "rss_mb": rss}
+
+
+def _vm_hwm(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--observables", type=int, default=100_000)
+    ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    ap.add_argument("--pg-url", default=os.environ.get("BERSAMA_TEST_PG_URL"))
+    ap.add_argument("--http", action="store_true")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--workdir", default=None)
+    args = ap.parse_args()
+    work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-core-"))
+    work.mkdir(parents=True, exist_ok=True)
+    if args.db == "sqlite":
+        url = f"sqlite:///{work / 'bench.db'}"
+    else:
+        from sqlalchemy import create_engine, text
+
+        name = f"bench_{os.getpid()}"
+        admin = create_engine(args.pg_url.replace("postgresql://", "postgresql+psycopg://"),
+                              isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f'CREATE DATABASE "{name}"'))
+        url = args.pg_url.rsplit("/", 1)[0] + "/" + name
+    settings = Settings(environment="test", data_dir=work / "data", database_url=url)
+    engine = make_engine(url)
+    migrate(engine)
+    print(f"# bench_core: {args.observables:,} observables, {args.db}, seed {args.seed}")
+    t = time.perf_counter()
+    files, agencies, n_objects = write_bundles(args.seed, args.observables, work)
+    print(f"generated {n_objects:,} STIX objects in {len(files)} bundles "
+          f"in {time.perf_counter() - t:.1f} s")
+    ref = reference_stix2(files[0][1])
+    countries = {code: a[1] for code, a in agencies.items()}
+    parse_s, n_items = parse_only(files, countries)
+    print(f"stix2.parse (reference, allow_custom): {ref:,.0f} objects/s")
+    print(f"our STIX adapter, parse + validate + normalise: {n_objects / parse_s:,.0f} objects/s "
+          f"({n_objects / parse_s / ref:.1f}x stix2.parse)")
+    setup_agencies(engine, agencies)
+    ingest_s = ingest_all(engine, settings, files)
+    with engine.connect() as c:
+        n_obs = c.execute(select(func.count()).select_from(observables)).scalar_one()
+        n_rep = c.execute(select(func.count()).select_from(reports)).scalar_one()
+    print(f"ingest ({args.db}): {n_objects / ingest_s:,.0f} STIX objects/s, "
+          f"{n_obs / ingest_s:,.0f} observables/s ({n_rep:,} reports, {n_obs:,} observables, "
+          f"{ingest_s:.1f} s)")
+    sample = sample_observables(engine, 20_000, args.seed)
+    reader = analyst(engine, agencies)
+    p50, p99 = check_latency(engine, settings, reader, sample[:5000])
+    s50, s99 = check_latency(engine, settings, Reader.system(), sample[:5000])
+    print(f"check in-process with policy: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
+    print(f"check in-process allow-all:   p50 {s50:.3f} ms, p99 {s99:.3f} ms "
+          f"(enforcement overhead p50 {100 * (p50 / s50 - 1):+.0f}%)")
+    b = bulk_rate(engine, settings, reader, sample)
+    bs = bulk_rate(engine, settings, Reader.system(), sample)
+    print(f"bulk check in-process with policy: {b:,.0f} values/s; allow-all {bs:,.0f} values/s "
+          f"(overhead {100 * (bs / b - 1):+.0f}%)")
+    (work / "more").mkdir(exist_ok=True)
+    more, more_agencies, _ = write_bundles(args.seed + 1, 30_000, work / "more")
+    for code, attrs in more_agencies.items():
+        if code not in agencies:
+            setup_agencies(engine, {code: attrs})
+    with engine.connect() as c:
+        before = c.execute(select(func.count()).select_from(reports)).scalar_one()
+    t = time.perf_counter()
+    ingest_all(engine, settings, more)
+    add_s = time.perf_counter() - t
+    with engine.connect() as c:
+        added = c.execute(select(func.count()).select_from(reports)).scalar_one() - before
+    print(f"adding {added:,} reports to a store of {n_obs:,} observables: {add_s:.2f} s "
+          f"({add_s / max(added, 1) * 10_000:.2f} s per 10k reports)")
+    if args.http:
+        f = http_figures(settings, engine, agencies, sample)
+        print(f"check over HTTP: p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms; "
+              f"bulk over HTTP {f['bulk']:,.0f} values/s; API process peak RSS {f['rss_mb']:.0f} MB")
+    print(f"benchmark process peak RSS: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The review queue over HTTP: list, confirm, reject, export.
+
+Why analysts only: confirming creates a report under the agency's name, so
+only an agency's analysts and admins may decide, and only on their own
+agency's items; peers and the public never see the queue.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from bersama.api.deps import ReadConn, ReaderDep, SettingsDep, WriteConn
+from bersama.errors import Forbidden
+from bersama.markings import Reader, Role
+from bersama.store import review
+
+router = APIRouter(prefix="/api/v1/review", tags=["detection"])
+
+
+class Decision(BaseModel):
+    tlp: str | None = None
+    group: str | None = None
+
+
+def _analyst(reader: Reader) -> str:
+    if reader.agency is None or reader.is_peer or reader.role not in (Role.ADMIN, Role.ANALYST):
+        raise Forbidden("only analysts and admins of an agency may use the review queue")
+    return reader.agency
+
+
+@router.get("")
+def list_items(reader: ReaderDep, conn: ReadConn,
+               status: Annotated[str, Query(pattern="^(queued|confirmed|rejected|all)$")
+                                 ] = "queued",
+               limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+               after_id: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+    agency = _analyst(reader)
+    items = review.list_items(conn, agency=agency, status=None if status == "all" else status,
+                              limit=limit, after_id=after_id)
+    return {"items": items}
+
+
+@router.post("/{item_id}/confirm")
+def confirm(item_id: int, reader: ReaderDep, conn: WriteConn, settings: SettingsDep,
+            body: Decision | None = None) -> dict[str, Any]:
+    from bersama.ingest.options import batch_marking  # noqa: PLC0415
+
+    _analyst(reader)
+    marking = batch_marking(body.tlp, body.group, None) if body else None
+    return review.confirm(conn, settings, item_id, actor=reader, marking=marking)
+
+
+@router.post("/{item_id}/reject")
+def reject(item_id: int, reader: ReaderDep, conn: WriteConn) -> dict[str, Any]:
+    _analyst(reader)
+    return review.reject(conn, item_id, actor=reader)
+
+
+@router.get("/export", response_class=PlainTextResponse)
+def export(reader: ReaderDep, conn: ReadConn) -> PlainTextResponse:
+    """Decisions as JSON lines (label 1 = confirmed scam), for retraining."""
+    agency = _analyst(reader)
+    body = "".join(json.dumps(r, ensure_ascii=False) + "\n"
+                   for r in review.export(conn, agency=agency))
+    return PlainTextResponse(body, media_type="application/x-ndjson")
