@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -138,3 +139,35 @@ def test_tampered_objects_never_ingested(pair: tuple[Node, Node]) -> None:
     result = sync(b, register(b, a, tamper=True))
     assert result.refused_signature == 1
     assert held(b) == {}
+
+
+def test_sync_loop_runs_and_stops(pair: tuple[Node, Node]) -> None:
+    from bersama.federation.sync import SyncLoop  # noqa: PLC0415
+
+    a, b = pair
+    a.ingest([draft(1, Marking(TLP.GREEN))])
+    client = register(b, a)
+    settings = b.settings.model_copy(update={"sync_interval_seconds": 0.05})
+    loop = SyncLoop(settings, b.engine, factory=lambda token: client).start()
+    deadline = time.monotonic() + 30
+    while not held(b) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    loop.stop()
+    assert rid(1) in held(b)
+
+
+def test_node_key_command_prints_the_published_key(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner  # noqa: PLC0415
+
+    from bersama.cli import context  # noqa: PLC0415
+    from bersama.cli.main import app  # noqa: PLC0415
+
+    monkeypatch.setenv("BERSAMA_DATA_DIR", str(tmp_path))
+    context.settings.cache_clear()
+    try:
+        out = CliRunner().invoke(app, ["node", "key"])
+    finally:
+        context.settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    assert out.output.strip() == load_or_create_node_key(tmp_path).kid

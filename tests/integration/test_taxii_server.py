@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import base64
-import sys
-import types
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -14,9 +12,10 @@ from typing import Any
 
 import orjson
 import pytest
-from fastapi import FastAPI, Request
-from sqlalchemy import Engine
+from fastapi import FastAPI
+from sqlalchemy import Engine, select
 
+from bersama.api.app import create_app
 from bersama.config import Settings
 from bersama.federation.protocol import TAXII_21
 from bersama.federation.signing import parse_public_key, verify
@@ -26,6 +25,7 @@ from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import phone
 from bersama.store import identities
 from bersama.store.db import open_engine
+from bersama.store.tables.trust import audit_log
 
 with warnings.catch_warnings():  # starlette asks for `httpx2`, which is not a dependency here
     warnings.simplefilter("ignore")
@@ -36,38 +36,8 @@ H = {"Accept": TAXII_21}
 ROOT = "/taxii2/api/"
 
 
-def _install_security_shim() -> None:
-    """Until the trust layer's `current_reader` lands, authenticate tokens the same way."""
-    try:
-        import bersama.api.security  # noqa: F401, PLC0415 - probing for the real module
-    except ImportError:
-        mod = types.ModuleType("bersama.api.security")
-
-        def current_reader(request: Request) -> Reader:
-            auth = request.headers.get("authorization", "")
-            token = ""
-            if auth.lower().startswith("bearer "):
-                token = auth[7:]
-            elif auth.lower().startswith("basic "):
-                token = base64.b64decode(auth[6:]).decode().split(":", 1)[1]
-            if not token:
-                return Reader.public()
-            with request.app.state.engine.begin() as conn:
-                return identities.authenticate(conn, token, datetime.now(UTC)).reader
-
-        mod.current_reader = current_reader  # type: ignore[attr-defined]
-        sys.modules["bersama.api.security"] = mod
-
-
 def make_app(settings: Settings, engine: Engine) -> FastAPI:
-    _install_security_shim()
-    from bersama.api.app import create_app  # noqa: PLC0415 - after the shim
-    from bersama.api.routers import taxii  # noqa: PLC0415
-
-    app = create_app(settings, engine)
-    if not any(getattr(r, "path", "") == "/taxii2/" for r in app.routes):
-        app.include_router(taxii.router)
-    return app
+    return create_app(settings, engine)
 
 
 def draft(n: int, marking: Marking, *, modified: datetime = NOW, revoked: bool = False,
@@ -241,6 +211,10 @@ def test_peers_receive_only_what_markings_allow(node: Node) -> None:
     assert amber == {rid(2)}
     green = ids_of(node.get(ROOT + "collections/green/objects/", node.th))
     assert green == {rid(1)}
+    with node.engine.connect() as conn:
+        audited = [r.detail for r in conn.execute(
+            select(audit_log).where(audit_log.c.action == "taxii.read"))]
+    assert any(rid(3) in str(d) for d in audited)  # AMBER+ reads are audited
 
 
 def test_add_objects_and_poll_status(node: Node) -> None:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bersama.config import Settings
@@ -231,23 +231,26 @@ class _Batch:
             [o for d, _, _ in new for o in d.observables]
             + [o for _, d, _, _ in replace for o in d.observables]
         )
-        added: list[int] = []
-        for draft, marking, digest in new:
-            rid = conn.execute(
-                insert(reports).values(**self._row(draft, marking, digest))
-            ).inserted_primary_key[0]
-            self._attach(rid, draft, marking, obs_ids, touched, added)
-            self.result.accepted += 1
-        for rid, draft, marking, digest in replace:
+        written: list[tuple[int, ReportDraft, Marking]] = []
+        if new:
+            rows = [self._row(d, m, h) for d, m, h in new]
+            ids = conn.execute(
+                insert(reports).returning(reports.c.id, sort_by_parameter_order=True), rows
+            ).scalars().all()
+            written.extend((rid, d, m) for rid, (d, m, _) in zip(ids, new, strict=True))
+            self.result.accepted += len(new)
+        if replace:
             conn.execute(
-                update(reports).where(reports.c.id == rid)
-                .values(**self._row(draft, marking, digest))
+                update(reports).where(reports.c.id == bindparam("rid")),
+                [{"rid": rid, **self._row(d, m, h)} for rid, d, m, h in replace],
             )
-            self._attach(rid, draft, marking, obs_ids, touched, added)
-            if draft.revoked:
-                self.result.withdrawn += 1
-            else:
-                self.result.updated += 1
+            written.extend((rid, d, m) for rid, d, m, _ in replace)
+            for _, d, _, _ in replace:
+                if d.revoked:
+                    self.result.withdrawn += 1
+                else:
+                    self.result.updated += 1
+        added = self._attach(written, obs_ids, touched)
         correlate.maintain(
             conn, added=added, split_clusters=split, touched_observables=touched,
             hub_threshold=self.settings.hub_threshold,
@@ -283,50 +286,60 @@ class _Batch:
         }
 
     def _attach(
-        self, rid: int, draft: ReportDraft, marking: Marking, obs_ids: dict[str, int],
-        touched: set[int], added: list[int],
-    ) -> None:
-        conn = self.conn
-        self.result.report_ids.append(rid)
+        self, written: list[tuple[int, ReportDraft, Marking]], obs_ids: dict[str, int],
+        touched: set[int],
+    ) -> list[int]:
+        """Audience, links, counts and STIX of written report versions, in bulk."""
         creator = None if self.actor.is_peer else self.actor.user
-        tokens = audience(marking, self.agency.code, creator)
-        conn.execute(insert(report_audience), [{"report_id": rid, "token": t} for t in tokens])
-        links = sorted({obs_ids[o.ref] for o in draft.observables})
-        if links:
-            conn.execute(
-                insert(report_observables),
-                [{"report_id": rid, "observable_id": oid} for oid in links],
+        audience_rows: list[dict[str, Any]] = []
+        link_rows: list[dict[str, Any]] = []
+        stix_rows: list[dict[str, Any]] = []
+        deltas: dict[int, int] = {}
+        added: list[int] = []
+        for rid, draft, marking in written:
+            self.result.report_ids.append(rid)
+            audience_rows.extend(
+                {"report_id": rid, "token": t}
+                for t in sorted(audience(marking, self.agency.code, creator))
             )
-        self.result.observables += len(links)
-        self._publish(rid, draft, marking)
-        if draft.revoked:
-            return
-        correlate.add_counts(conn, dict.fromkeys(links, 1))
-        touched.update(links)
-        added.append(rid)
+            links = sorted({obs_ids[o.ref] for o in draft.observables})
+            link_rows.extend({"report_id": rid, "observable_id": oid} for oid in links)
+            self.result.observables += len(links)
+            stix_rows.extend(self._stix_rows(rid, draft, marking))
+            if not draft.revoked:
+                for oid in links:
+                    deltas[oid] = deltas.get(oid, 0) + 1
+                added.append(rid)
+        conn = self.conn
+        for table, rows in (
+            (report_audience, audience_rows), (report_observables, link_rows),
+            (stix_objects, stix_rows),
+        ):
+            if rows:
+                conn.execute(insert(table), rows)
+        correlate.add_counts(conn, deltas)
+        touched.update(deltas)
+        return added
 
-    def _publish(self, rid: int, draft: ReportDraft, marking: Marking) -> None:
-        """Keep the STIX form of this report version for TAXII and exports."""
+    def _stix_rows(self, rid: int, draft: ReportDraft, marking: Marking) -> list[dict[str, Any]]:
+        """The STIX form of this report version, kept for TAXII and exports."""
         objs = draft_to_stix(
             _with_marking(draft, marking), agency=self.agency.code,
             agency_country=self.agency.country, identity_id=None,
         )
-        self.conn.execute(
-            insert(stix_objects),
-            [
-                {
-                    "object_id": o["id"],
-                    "modified": o.get("modified", o.get("created", "")) or "",
-                    "type": o["type"],
-                    "spec_version": o.get("spec_version", "2.1"),
-                    "report_id": rid,
-                    "date_added": self.now,
-                    "body": orjson.dumps(o).decode(),
-                    "origin_peer": self.origin_peer,
-                }
-                for o in objs
-            ],
-        )
+        return [
+            {
+                "object_id": o["id"],
+                "modified": o.get("modified", o.get("created", "")) or "",
+                "type": o["type"],
+                "spec_version": o.get("spec_version", "2.1"),
+                "report_id": rid,
+                "date_added": self.now,
+                "body": orjson.dumps(o).decode(),
+                "origin_peer": self.origin_peer,
+            }
+            for o in objs
+        ]
 
     def _observable_ids(self, items: list[Observable]) -> dict[str, int]:
         conn = self.conn

@@ -160,42 +160,52 @@ def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> Non
             )
         ).all():
             uf.union(("o", oid), ("c", cid))
+    _merge(conn, uf, new_country)
+
+
+def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None:
+    """Apply the union's components in bulk: one target id per component (its minimum)."""
+    comps: list[tuple[list[int], list[int]]] = []
     for group in uf.groups().values():
         old = sorted(int(n[1]) for n in group if isinstance(n, tuple) and n[0] == "c")
         new = sorted(int(n[1]) for n in group if isinstance(n, tuple) and n[0] == "r")
-        if not old and not new:
-            continue
-        _merge(conn, old, new, new_country)
-
-
-def _merge(conn: Connection, old: list[int], new: list[int], new_country: dict[int, str]) -> None:
-    target = min(old + new)
-    rows = (
-        conn.execute(
+        if old or new:
+            comps.append((old, new))
+    all_old = sorted({c for old, _ in comps for c in old})
+    existing: dict[int, tuple[int, list[str]]] = {}
+    for part in _chunks(all_old):
+        for cid, size, countries in conn.execute(
             select(clusters.c.id, clusters.c.size, clusters.c.countries).where(
-                clusters.c.id.in_(old)
+                clusters.c.id.in_(part)
             )
-        ).all()
-        if old
-        else []
-    )
-    size = sum(r.size for r in rows) + len(new)
-    countries: set[str] = {c for r in rows for c in r.countries}
-    countries.update(new_country[r] for r in new)
-    losers = [c for c in old if c != target]
-    if losers:
+        ):
+            existing[cid] = (size, countries)
+    relabel: list[dict[str, int]] = []
+    assign: list[dict[str, int]] = []
+    rows: list[dict[str, object]] = []
+    for old, new in comps:
+        target = min(old + new)
+        size = sum(existing[c][0] for c in old) + len(new)
+        countries = {cc for c in old for cc in existing[c][1]}
+        countries.update(new_country[r] for r in new)
+        relabel.extend({"old": c, "target": target} for c in old if c != target)
+        assign.extend({"rid": r, "target": target} for r in new)
+        rows.append({"id": target, "size": size, "countries": sorted(countries),
+                     "cross_border": len(countries) > 1})
+    if relabel:
         conn.execute(
-            update(reports).where(reports.c.cluster_id.in_(losers)).values(cluster_id=target)
+            update(reports).where(reports.c.cluster_id == bindparam("old"))
+            .values(cluster_id=bindparam("target")), relabel,
         )
-    if new:
-        for part in _chunks(new):
-            conn.execute(update(reports).where(reports.c.id.in_(part)).values(cluster_id=target))
-    conn.execute(delete(clusters).where(clusters.c.id.in_(old)))
-    conn.execute(
-        insert(clusters).values(
-            id=target, size=size, countries=sorted(countries), cross_border=len(countries) > 1
+    if assign:
+        conn.execute(
+            update(reports).where(reports.c.id == bindparam("rid"))
+            .values(cluster_id=bindparam("target")), assign,
         )
-    )
+    for part in _chunks(all_old):
+        conn.execute(delete(clusters).where(clusters.c.id.in_(part)))
+    if rows:
+        conn.execute(insert(clusters), rows)
 
 
 def detach(conn: Connection, report_ids: Sequence[int]) -> tuple[set[int], set[int]]:

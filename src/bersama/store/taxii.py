@@ -202,3 +202,15 @@ def exists_visible(conn: Connection, reader: Reader, scope: Scope | None, object
     s = stix_objects
     stmt = select(s.c.seq).where(s.c.object_id == object_id, _visible(reader, scope, s)).limit(1)
     return conn.execute(stmt).first() is not None
+
+
+SENSITIVE = (TLP.AMBER.value, TLP.AMBER_STRICT.value, TLP.RED.value)
+
+
+def sensitive_reports(conn: Connection, rows: Sequence[Row]) -> list[str]:
+    """STIX ids of the AMBER, AMBER+STRICT and RED reports behind `rows` (for the audit log)."""
+    ids = sorted({r.report_id for r in rows if r.report_id is not None})
+    if not ids:
+        return []
+    stmt = select(reports.c.stix_id).where(reports.c.id.in_(ids), reports.c.tlp.in_(SENSITIVE))
+    return sorted(conn.execute(stmt).scalars())

@@ -230,8 +230,13 @@ class Minter:
             perm = self._bank[(country, bank.code)] = _Perm(9 * 10 ** (bank.digits - 1),
                                                             self.rng)
         digits = str(perm.next(f"{bank.name} account") + 10 ** (bank.digits - 1))
-        return Ident(Kind.BANK_ACCOUNT, f"{country}:{bank.code}:{digits}", country,
-                     (bank.code, bank.name, bank.swift, digits))
+        value = f"{country}:{bank.code}:{digits}"
+        obs = _normalised(
+            ("bank", country, bank.code), Kind.BANK_ACCOUNT, value, None,
+            lambda f: Observable(Kind.BANK_ACCOUNT, value,
+                                 f"{f.display.rsplit(' ', 1)[0]} {digits}", f.attrs))
+        return Ident(Kind.BANK_ACCOUNT, value, country, (bank.code, bank.name, bank.swift, digits),
+                     obs=obs)
 
     # ---------------------------------------------------------------- e-wallets
     def ewallet(self, country: str, wallet: Wallet | None = None) -> Ident:
@@ -302,7 +307,12 @@ class Minter:
             tag = _b36(self._name.next("e-mail name"))
             free = rng.choice(("gmail.com", "outlook.com", "yahoo.com", "proton.me"))
             addr = f"{rng.choice(_NAMES)}.{tag}@{free}"
-        return Ident(Kind.EMAIL, addr, None, (addr,))
+        domain = addr.split("@", 1)[1]
+        obs = _normalised(
+            ("email", domain.rsplit(".", 1)[1], str("-" in domain)), Kind.EMAIL, addr, None,
+            lambda _f: Observable(Kind.EMAIL, addr, addr,
+                                  (("domain", domain), ("registered_domain", domain))))
+        return Ident(Kind.EMAIL, addr, None, (addr,), obs=obs)
 
     # ----------------------------------------------------------------- handles
     def handle(self, brand: str) -> Ident:
@@ -317,7 +327,13 @@ class Minter:
             name += f"{sep}cs"
         # WeChat ids are case-sensitive: written as minted; the others ignore case.
         written = name.title() if platform != "wechat" and rng.random() < 0.4 else name
-        return Ident(Kind.HANDLE, f"{platform}:{written}", None, (platform, written))
+        value = f"{platform}:{written}"
+        key = f"{platform}:{name}"
+        obs = _normalised(
+            ("handle", platform), Kind.HANDLE, value, None,
+            lambda f: Observable(Kind.HANDLE, key, f"{f.display.split(' @')[0]} @{name}",
+                                 f.attrs))
+        return Ident(Kind.HANDLE, value, None, (platform, written), obs=obs)
 
     # ----------------------------------------------------------------- invalid
     def invalid(self, country: str) -> Ident:

@@ -48,6 +48,7 @@ from bersama.federation.protocol import (
 from bersama.federation.receive import receive_objects
 from bersama.federation.signing import NodeKey, load_or_create_node_key
 from bersama.markings import Reader, Role
+from bersama.store import audit
 from bersama.store import taxii as q
 from bersama.store.tables.federation import taxii_status
 
@@ -239,6 +240,13 @@ def _page(request: Request, collection_id: str, allowed: frozenset[str], *,
                 conn, reader, scope, object_id):
             raise TaxiiError(404, "Object not found",
                              f"no object {object_id!r} is visible in this collection")
+        sensitive = [] if reader.is_system else q.sensitive_reports(conn, result.rows)
+    if sensitive:  # reads of AMBER and above are audited, as on the REST API
+        with _engine(request).begin() as conn:
+            audit.record(conn, reader=reader, action="taxii.read",
+                         target=f"collection:{scope.alias}",
+                         address=request.client.host if request.client else None,
+                         detail={"reports": sensitive[:1000], "count": len(sensitive)})
     return reader, result.rows, result
 
 
