@@ -16,7 +16,6 @@ import os
 import random
 import resource
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,9 +43,9 @@ from bersama.synth.scenario import generate
 NOW = datetime.now(UTC)
 
 
-def write_bundles(seed: int, n_obs: int, out: Path, per_file: int = 50_000) -> tuple[
-    list[tuple[str, Path]], dict[str, tuple[str, str, str]], int
-]:
+def write_bundles(
+    seed: int, n_obs: int, out: Path, per_file: int = 50_000
+) -> tuple[list[tuple[str, Path]], dict[str, tuple[str, str, str]], int]:
     """Write the scenario as STIX bundles per agency; return files, agencies, object count."""
     scen = generate(seed, n_obs, as_of=NOW.date())
     agencies = {a.code: (a.name, a.country, a.type) for a in scen.agencies}
@@ -62,8 +61,9 @@ def write_bundles(seed: int, n_obs: int, out: Path, per_file: int = 50_000) -> t
             files.append((code, path))
 
     for agency, draft, _campaign in scen.reports():
-        objs = draft_to_stix(draft, agency=agency.code, agency_country=agency.country,
-                             identity_id=None)
+        objs = draft_to_stix(
+            draft, agency=agency.code, agency_country=agency.country, identity_id=None
+        )
         buffers.setdefault(agency.code, []).extend(objs)
         total += len(objs)
         if len(buffers[agency.code]) >= per_file:
@@ -94,17 +94,24 @@ def parse_only(files: list[tuple[str, Path]], countries: dict[str, str]) -> tupl
 def setup_agencies(engine: Engine, agencies: dict[str, tuple[str, str, str]]) -> None:
     with engine.begin() as c:
         for code, (name, country, kind) in agencies.items():
-            add_agency(c, code=code, name=name, country=country, type=kind, now=NOW,
-                       default_tlp="green")
+            add_agency(
+                c, code=code, name=name, country=country, type=kind, now=NOW, default_tlp="green"
+            )
 
 
 def ingest_all(engine: Engine, settings: Settings, files: list[tuple[str, Path]]) -> float:
     t = time.perf_counter()
     for code, path in files:
         with path.open("rb") as fh:
-            ingest_stream(engine, settings, fh, fmt="stix", agency=code,
-                          actor=Reader(agency=code, user="bench@x", role=Role.ANALYST),
-                          source=str(path))
+            ingest_stream(
+                engine,
+                settings,
+                fh,
+                fmt="stix",
+                agency=code,
+                actor=Reader(agency=code, user="bench@x", role=Role.ANALYST),
+                source=str(path),
+            )
     return time.perf_counter() - t
 
 
@@ -113,8 +120,9 @@ def sample_observables(engine: Engine, k: int, seed: int) -> list[Observable]:
         top = c.execute(select(func.max(observables.c.id))).scalar_one()
         rng = random.Random(seed)
         ids = rng.sample(range(1, top + 1), min(k, top))
-        rows = c.execute(select(observables.c.kind, observables.c.ref)
-                         .where(observables.c.id.in_(ids))).all()
+        rows = c.execute(
+            select(observables.c.kind, observables.c.ref).where(observables.c.id.in_(ids))
+        ).all()
     return [Observable(Kind(kind), ref.split(":", 1)[1]) for kind, ref in rows]
 
 
@@ -123,8 +131,9 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p * len(values)))]
 
 
-def check_latency(engine: Engine, settings: Settings, reader: Reader,
-                  sample: list[Observable]) -> tuple[float, float]:
+def check_latency(
+    engine: Engine, settings: Settings, reader: Reader, sample: list[Observable]
+) -> tuple[float, float]:
     lat: list[float] = []
     with engine.connect() as c:
         reads = Reads(c, reader, settings)
@@ -138,8 +147,9 @@ def check_latency(engine: Engine, settings: Settings, reader: Reader,
     return pct(lat, 0.5), pct(lat, 0.99)
 
 
-def bulk_rate(engine: Engine, settings: Settings, reader: Reader,
-              sample: list[Observable]) -> float:
+def bulk_rate(
+    engine: Engine, settings: Settings, reader: Reader, sample: list[Observable]
+) -> float:
     with engine.connect() as c:
         t = time.perf_counter()
         for i in range(0, len(sample), 10_000):
@@ -159,18 +169,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def http_figures(settings: Settings, engine: Engine, agencies: dict[str, tuple[str, str, str]],
-                 sample: list[Observable]) -> dict[str, float]:
+def http_figures(
+    settings: Settings,
+    engine: Engine,
+    agencies: dict[str, tuple[str, str, str]],
+    sample: list[Observable],
+) -> dict[str, float]:
     code = sorted(agencies)[0]
     with engine.begin() as c:
         add_user(c, email="bench-http@x", agency=code, role="analyst", now=NOW)
         token = create_token(c, now=NOW, user="bench-http@x")[1]
     port = free_port()
-    env = {**os.environ, "BERSAMA_DATABASE_URL": settings.effective_database_url,
-           "BERSAMA_DATA_DIR": str(settings.data_dir), "BERSAMA_CHECK_RATE_PER_MINUTE": "100000000",
-           "BERSAMA_ENVIRONMENT": "test"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "--port", str(port),
-                             "--log-level", "warning", "bersama.api.factory:app"], env=env)
+    env = {
+        **os.environ,
+        "BERSAMA_DATABASE_URL": settings.effective_database_url,
+        "BERSAMA_DATA_DIR": str(settings.data_dir),
+        "BERSAMA_CHECK_RATE_PER_MINUTE": "100000000",
+        "BERSAMA_ENVIRONMENT": "test",
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "bersama.api.factory:app",
+        ],
+        env=env,
+    )
     try:
         h = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=h, timeout=60) as cl:
@@ -226,8 +256,10 @@ def main() -> None:
         from sqlalchemy import create_engine, text
 
         name = f"bench_{os.getpid()}"
-        admin = create_engine(args.pg_url.replace("postgresql://", "postgresql+psycopg://"),
-                              isolation_level="AUTOCOMMIT")
+        admin = create_engine(
+            args.pg_url.replace("postgresql://", "postgresql+psycopg://"),
+            isolation_level="AUTOCOMMIT",
+        )
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
         url = args.pg_url.rsplit("/", 1)[0] + "/" + name
@@ -237,33 +269,43 @@ def main() -> None:
     print(f"# bench_core: {args.observables:,} observables, {args.db}, seed {args.seed}")
     t = time.perf_counter()
     files, agencies, n_objects = write_bundles(args.seed, args.observables, work)
-    print(f"generated {n_objects:,} STIX objects in {len(files)} bundles "
-          f"in {time.perf_counter() - t:.1f} s")
+    print(
+        f"generated {n_objects:,} STIX objects in {len(files)} bundles "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
     ref = reference_stix2(files[0][1])
     countries = {code: a[1] for code, a in agencies.items()}
-    parse_s, n_items = parse_only(files, countries)
+    parse_s, _ = parse_only(files, countries)
     print(f"stix2.parse (reference, allow_custom): {ref:,.0f} objects/s")
-    print(f"our STIX adapter, parse + validate + normalise: {n_objects / parse_s:,.0f} objects/s "
-          f"({n_objects / parse_s / ref:.1f}x stix2.parse)")
+    print(
+        f"our STIX adapter, parse + validate + normalise: {n_objects / parse_s:,.0f} objects/s "
+        f"({n_objects / parse_s / ref:.1f}x stix2.parse)"
+    )
     setup_agencies(engine, agencies)
     ingest_s = ingest_all(engine, settings, files)
     with engine.connect() as c:
         n_obs = c.execute(select(func.count()).select_from(observables)).scalar_one()
         n_rep = c.execute(select(func.count()).select_from(reports)).scalar_one()
-    print(f"ingest ({args.db}): {n_objects / ingest_s:,.0f} STIX objects/s, "
-          f"{n_obs / ingest_s:,.0f} observables/s ({n_rep:,} reports, {n_obs:,} observables, "
-          f"{ingest_s:.1f} s)")
+    print(
+        f"ingest ({args.db}): {n_objects / ingest_s:,.0f} STIX objects/s, "
+        f"{n_obs / ingest_s:,.0f} observables/s ({n_rep:,} reports, {n_obs:,} observables, "
+        f"{ingest_s:.1f} s)"
+    )
     sample = sample_observables(engine, 20_000, args.seed)
     reader = analyst(engine, agencies)
     p50, p99 = check_latency(engine, settings, reader, sample[:5000])
     s50, s99 = check_latency(engine, settings, Reader.system(), sample[:5000])
     print(f"check in-process with policy: p50 {p50:.3f} ms, p99 {p99:.3f} ms")
-    print(f"check in-process allow-all:   p50 {s50:.3f} ms, p99 {s99:.3f} ms "
-          f"(enforcement overhead p50 {100 * (p50 / s50 - 1):+.0f}%)")
+    print(
+        f"check in-process allow-all:   p50 {s50:.3f} ms, p99 {s99:.3f} ms "
+        f"(enforcement overhead p50 {100 * (p50 / s50 - 1):+.0f}%)"
+    )
     b = bulk_rate(engine, settings, reader, sample)
     bs = bulk_rate(engine, settings, Reader.system(), sample)
-    print(f"bulk check in-process with policy: {b:,.0f} values/s; allow-all {bs:,.0f} values/s "
-          f"(overhead {100 * (bs / b - 1):+.0f}%)")
+    print(
+        f"bulk check in-process with policy: {b:,.0f} values/s; allow-all {bs:,.0f} values/s "
+        f"(overhead {100 * (bs / b - 1):+.0f}%)"
+    )
     (work / "more").mkdir(exist_ok=True)
     more, more_agencies, _ = write_bundles(args.seed + 1, 30_000, work / "more")
     for code, attrs in more_agencies.items():
@@ -276,14 +318,20 @@ def main() -> None:
     add_s = time.perf_counter() - t
     with engine.connect() as c:
         added = c.execute(select(func.count()).select_from(reports)).scalar_one() - before
-    print(f"adding {added:,} reports to a store of {n_obs:,} observables: {add_s:.2f} s "
-          f"({add_s / max(added, 1) * 10_000:.2f} s per 10k reports)")
+    print(
+        f"adding {added:,} reports to a store of {n_obs:,} observables: {add_s:.2f} s "
+        f"({add_s / max(added, 1) * 10_000:.2f} s per 10k reports)"
+    )
     if args.http:
         f = http_figures(settings, engine, agencies, sample)
-        print(f"check over HTTP: p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms; "
-              f"bulk over HTTP {f['bulk']:,.0f} values/s; API process peak RSS {f['rss_mb']:.0f} MB")
-    print(f"benchmark process peak RSS: "
-          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        print(
+            f"check over HTTP: p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms; "
+            f"bulk over HTTP {f['bulk']:,.0f} values/s; API process peak RSS {f['rss_mb']:.0f} MB"
+        )
+    print(
+        f"benchmark process peak RSS: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -62,7 +62,7 @@ def main() -> None:
          "d.messages(['hello there friend']); print(time.perf_counter()-t)"],
         capture_output=True, text=True, check=True)
     # imported after the fresh-process measurement, so that one starts cold
-    from bersama.detection.detector import default_dir, load_detector  # noqa: PLC0415
+    from bersama.detection.detector import default_dir, load_detector
 
     t0 = time.perf_counter()
     det = load_detector()

@@ -40,7 +40,7 @@ rng = random.Random(42)
 
 def phones() -> list[tuple[str, str]]:
     """N distinct valid national-format mobile numbers across six countries."""
-    import phonenumbers  # noqa: PLC0415 - only to pre-filter valid test data
+    import phonenumbers
 
     forms = [("MY", "01{}-{} {}", 1, 3, 4), ("TH", "08{} {} {}", 1, 3, 4),
              ("PH", "091{} {} {}", 1, 3, 4), ("ID", "0812-{}-{}", 4, 4, 0),

@@ -106,7 +106,7 @@ def main() -> None:
 
     # the same parse with normalisation stubbed out: the adapter's own cost (JSON, checks,
     # grouping) apart from the observables package's
-    import bersama.ingest.stix as adapter  # noqa: PLC0415 - patched only for this measurement
+    import bersama.ingest.stix as adapter
 
     saved = adapter.sco_to_observables, adapter.pattern_observable
     adapter.sco_to_observables = lambda obj, country: []  # type: ignore[assignment]

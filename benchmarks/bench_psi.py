@@ -30,8 +30,9 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.integration.nodes
 
-from bersama.psi import protocol  # noqa: E402 - after the path set-up above
-from tests.integration.nodes import NodeProc  # noqa: E402
+from tests.integration.nodes import NodeProc
+
+from bersama.psi import protocol
 
 
 def _held(n: int) -> list[str]:
@@ -146,7 +147,7 @@ def _fill_holder(node: NodeProc, n: int) -> float:
                 dict(report_id=i + 1, token="community")
                 for i in range(r // per, min(n, r + 100_000) // per)])
             conn.execute(insert(observables), [
-                dict(id=i + 1, ref=f"phone:+6011{i:08d}", kind="phone", display="", attrs={})
+                dict(id=i + 1, ref=f"phone:+6012{i:07d}", kind="phone", display="", attrs={})
                 for i in range(r, min(n, r + 100_000))])
             conn.execute(insert(report_observables), [
                 dict(report_id=i // per + 1, observable_id=i + 1)
@@ -158,11 +159,12 @@ def _fill_holder(node: NodeProc, n: int) -> float:
 def bench_http(held_sizes: list[int], asked_sizes: list[int]) -> None:
     import tempfile
 
+    from tests.integration.nodes import NodeProc, connect
+
     from bersama.config import Settings
     from bersama.markings import Reader, Role
     from bersama.psi import service
     from bersama.store.db import open_engine
-    from tests.integration.nodes import NodeProc, connect
 
     print("end to end over HTTP loopback, two `bersama serve` processes (SQLite each):")
     rng = random.Random(6)
@@ -192,7 +194,7 @@ def bench_http(held_sizes: list[int], asked_sizes: list[int]) -> None:
                 th.start()
                 connect(my, th)
                 token = th.user_token("bench@th")
-                held = [f"+6011{i:08d}" for i in range(n)]
+                held = [f"+6012{i:07d}" for i in range(n)]
                 for m in asked_sizes:
                     hits = [held[rng.randrange(n)] for _ in range(m // 2)]
                     values = hits + [f"+6019{rng.randrange(10**7):07d}"
@@ -214,7 +216,8 @@ def bench_http(held_sizes: list[int], asked_sizes: list[int]) -> None:
                             raise SystemExit("false negative over HTTP")
                     # bytes on the wire: the same question from this process, counted
                     service._SETUP_CACHE.clear()
-                    settings = Settings(environment="test", data_dir=th.root)
+                    settings = Settings(environment="test", data_dir=th.root, ask_limit_per_peer_per_day=10**8,
+                                        ask_limit_per_agency_per_day=10**8)
                     eng = open_engine(settings)
                     counting = _Counting()
                     service.ask_peers(settings, eng, values, country="MY", transport=counting,

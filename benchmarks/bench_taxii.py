@@ -178,7 +178,7 @@ def bench_medallion(base: str, token: str, n: int, tmp: Path) -> None:
                     "module_class": "MemoryBackend", "filename": str(tmp / "m.json")},
         "users": {"u": "p"}, "taxii": {"max_page_size": 1000}}))
     port = free_port()
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "medallion"),  # noqa: S603
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "medallion"),
                              "--port",
                              str(port), str(tmp / "mc.json")],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -208,7 +208,7 @@ def main() -> None:
         port = free_port()
         env = {**os.environ, "BERSAMA_DATA_DIR": str(tmp / "a"),
                "BERSAMA_ENVIRONMENT": "test", "PYTHONPATH": str(ROOT / "src")}
-        proc = subprocess.Popen([sys.executable, "-c", SERVE, str(port)], env=env)  # noqa: S603
+        proc = subprocess.Popen([sys.executable, "-c", SERVE, str(port)], env=env)
         base = f"http://127.0.0.1:{port}"
         try:
             wait_up(base + "/taxii2/")

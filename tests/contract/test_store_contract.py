@@ -36,28 +36,54 @@ def _setup(engine: Engine) -> None:
 
 
 def _draft(obs: list[Observable], **kw: object) -> ReportDraft:
-    base = ReportDraft(source_id=f"report--{uuid.uuid4()}", modified=NOW, observables=tuple(obs),
-                       marking=Marking(TLP.GREEN))
+    base = ReportDraft(
+        source_id=f"report--{uuid.uuid4()}",
+        modified=NOW,
+        observables=tuple(obs),
+        marking=Marking(TLP.GREEN),
+    )
     return replace(base, **kw)  # type: ignore[arg-type]
 
 
 def _ingest(engine: Engine, settings: Settings, agency: str, drafts: list[ReportDraft]) -> object:
     with engine.begin() as c:
-        return ingest(c, settings, agency=agency, items=drafts, source_format="test",
-                      source="test", actor=Reader(agency=agency, user="a@x", role=Role.ANALYST))
+        return ingest(
+            c,
+            settings,
+            agency=agency,
+            items=drafts,
+            source_format="test",
+            source="test",
+            actor=Reader(agency=agency, user="a@x", role=Role.ANALYST),
+        )
 
 
-def _snapshot(engine: Engine) -> tuple[list[tuple[int, int | None]], list[tuple[object, ...]],
-                                       list[tuple[object, ...]]]:
+Snapshot = tuple[list[tuple[object, ...]], list[tuple[object, ...]], list[tuple[object, ...]]]
+
+
+def _snapshot(engine: Engine) -> Snapshot:
     with engine.connect() as c:
-        reps = [tuple(r) for r in c.execute(
-            select(reports.c.id, reports.c.cluster_id).order_by(reports.c.id))]
-        cls = [tuple(r) for r in c.execute(
-            select(clusters.c.id, clusters.c.size, clusters.c.cross_border).order_by(clusters.c.id))]
-        obs = [tuple(r) for r in c.execute(
-            select(observables.c.id, observables.c.report_count, observables.c.is_hub)
-            .order_by(observables.c.id))]
-    return reps, cls, obs  # type: ignore[return-value]
+        reps = [
+            tuple(r)
+            for r in c.execute(select(reports.c.id, reports.c.cluster_id).order_by(reports.c.id))
+        ]
+        cls = [
+            tuple(r)
+            for r in c.execute(
+                select(clusters.c.id, clusters.c.size, clusters.c.cross_border).order_by(
+                    clusters.c.id
+                )
+            )
+        ]
+        obs = [
+            tuple(r)
+            for r in c.execute(
+                select(observables.c.id, observables.c.report_count, observables.c.is_hub).order_by(
+                    observables.c.id
+                )
+            )
+        ]
+    return reps, cls, obs
 
 
 def _reader(agency: str, groups: frozenset[str] = frozenset()) -> Reader:
@@ -66,13 +92,26 @@ def _reader(agency: str, groups: frozenset[str] = frozenset()) -> Reader:
 
 def test_spellings_meet_and_cross_border_cluster(engine: Engine, settings: Settings) -> None:
     _setup(engine)
-    _ingest(engine, settings, "MY-PDRM", [
-        _draft([phone("012-345 6789", "MY"), bank_account("MY", "Maybank", "5123 4567 8901")],
-               loss_amount=Decimal("5000"), loss_currency="MYR"),
-    ])
-    _ingest(engine, settings, "TH-TCSD", [
-        _draft([phone("+60 12-345 6789", "TH"), url("hxxps://scam[.]example[.]com/a")]),
-    ])
+    _ingest(
+        engine,
+        settings,
+        "MY-PDRM",
+        [
+            _draft(
+                [phone("012-345 6789", "MY"), bank_account("MY", "Maybank", "5123 4567 8901")],
+                loss_amount=Decimal("5000"),
+                loss_currency="MYR",
+            ),
+        ],
+    )
+    _ingest(
+        engine,
+        settings,
+        "TH-TCSD",
+        [
+            _draft([phone("+60 12-345 6789", "TH"), url("hxxps://scam[.]example[.]com/a")]),
+        ],
+    )
     with engine.connect() as c:
         res = Reads(c, _reader("JP-NPA"), settings).check(phone("+60123456789", None))
     assert res["reports"] == 2
@@ -92,8 +131,7 @@ def test_ingest_is_idempotent_and_versions_supersede(engine: Engine, settings: S
     again = _ingest(engine, settings, "MY-PDRM", [d])
     assert again.unchanged == 1  # type: ignore[attr-defined]
     assert _snapshot(engine) == before
-    newer = replace(d, modified=NOW + timedelta(hours=1),
-                    observables=(phone("0198765432", "MY"),))
+    newer = replace(d, modified=NOW + timedelta(hours=1), observables=(phone("0198765432", "MY"),))
     assert _ingest(engine, settings, "MY-PDRM", [newer]).updated == 1  # type: ignore[attr-defined]
     older = replace(d, modified=NOW - timedelta(hours=1), observables=(phone("0171111111", "MY"),))
     assert _ingest(engine, settings, "MY-PDRM", [older]).unchanged == 1  # type: ignore[attr-defined]
@@ -118,8 +156,12 @@ def test_withdrawal_splits_cluster(engine: Engine, settings: Settings) -> None:
     _ingest(engine, settings, "MY-PDRM", [_draft([a]), _draft([b]), bridge])
     with engine.connect() as c:
         assert Reads(c, Reader.system(), settings).check(a)["cluster"]["size"] == 3
-    _ingest(engine, settings, "MY-PDRM",
-            [replace(bridge, modified=NOW + timedelta(hours=1), revoked=True)])
+    _ingest(
+        engine,
+        settings,
+        "MY-PDRM",
+        [replace(bridge, modified=NOW + timedelta(hours=1), revoked=True)],
+    )
     with engine.connect() as c:
         res = Reads(c, Reader.system(), settings).check(a)
     assert res["reports"] == 1
@@ -141,8 +183,15 @@ def test_hub_and_warninglist_do_not_link(engine: Engine, settings: Settings) -> 
     assert res["hub"] is True
     assert res["cluster"] is None
     assert res["reports"] == 5
-    _ingest(engine, s, "MY-PDRM", [_draft([domain("google.com"), phone("0129999999", "MY")]),
-                                   _draft([domain("google.com"), phone("0128888888", "MY")])])
+    _ingest(
+        engine,
+        s,
+        "MY-PDRM",
+        [
+            _draft([domain("google.com"), phone("0129999999", "MY")]),
+            _draft([domain("google.com"), phone("0128888888", "MY")]),
+        ],
+    )
     with engine.connect() as c:
         g = Reads(c, Reader.system(), s).check(domain("google.com"))
     assert g["warninglist"] is not None
@@ -153,16 +202,24 @@ def test_hub_and_warninglist_do_not_link(engine: Engine, settings: Settings) -> 
 def test_markings_decide_what_a_check_reveals(engine: Engine, settings: Settings) -> None:
     _setup(engine)
     v = phone("0123456789", "MY")
-    _ingest(engine, settings, "MY-PDRM", [
-        _draft([v], marking=Marking(TLP.AMBER, group="MY-TH")),
-        _draft([v], marking=Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"JP-NPA"}))),
-        _draft([v], marking=Marking(TLP.RED, recipient_users=frozenset({"x@th-tcsd"}))),
-    ])
+    _ingest(
+        engine,
+        settings,
+        "MY-PDRM",
+        [
+            _draft([v], marking=Marking(TLP.AMBER, group="MY-TH")),
+            _draft(
+                [v], marking=Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"JP-NPA"}))
+            ),
+            _draft([v], marking=Marking(TLP.RED, recipient_users=frozenset({"x@th-tcsd"}))),
+        ],
+    )
     with engine.connect() as c:
         th = Reads(c, _reader("TH-TCSD", frozenset({"MY-TH"})), settings).check(v)
         jp = Reads(c, _reader("JP-NPA"), settings).check(v)
-        th_user = Reads(c, Reader(agency="TH-TCSD", user="x@th-tcsd", role=Role.ANALYST),
-                        settings).check(v)
+        th_user = Reads(
+            c, Reader(agency="TH-TCSD", user="x@th-tcsd", role=Role.ANALYST), settings
+        ).check(v)
         public = Reads(c, Reader.public(), settings).check(v)
     assert th["reports"] == 1  # AMBER via the group
     assert "hidden" not in th  # hint setting defaults to none
@@ -180,24 +237,36 @@ def test_amber_hint_setting(engine: Engine, settings: Settings) -> None:
     with engine.begin() as c:
         c.execute(update(agencies).where(agencies.c.code == "MY-PDRM").values(hint_amber="agency"))
     v = phone("0123456789", "MY")
-    _ingest(engine, settings, "MY-PDRM", [
-        _draft([v], marking=Marking(TLP.AMBER, group="MY-TH")),
-        _draft([v], marking=Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"TH-TCSD"}))),
-    ])
+    _ingest(
+        engine,
+        settings,
+        "MY-PDRM",
+        [
+            _draft([v], marking=Marking(TLP.AMBER, group="MY-TH")),
+            _draft(
+                [v], marking=Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"TH-TCSD"}))
+            ),
+        ],
+    )
     with engine.connect() as c:
         jp = Reads(c, _reader("JP-NPA"), settings).check(v)
     assert jp["reports"] == 0
     assert jp["hidden"] == {"reports": 1, "agencies": ["MY-PDRM"]}
 
 
-def test_visible_cluster_never_bridged_by_hidden_report(engine: Engine,
-                                                        settings: Settings) -> None:
+def test_visible_cluster_never_bridged_by_hidden_report(engine: Engine, settings: Settings) -> None:
     _setup(engine)
     a, b = phone("0123456789", "MY"), phone("0198765432", "MY")
-    _ingest(engine, settings, "MY-PDRM", [
-        _draft([a]), _draft([b]),
-        _draft([a, b], marking=Marking(TLP.RED, recipient_users=frozenset())),
-    ])
+    _ingest(
+        engine,
+        settings,
+        "MY-PDRM",
+        [
+            _draft([a]),
+            _draft([b]),
+            _draft([a, b], marking=Marking(TLP.RED, recipient_users=frozenset())),
+        ],
+    )
     with engine.connect() as c:
         res = Reads(c, _reader("JP-NPA"), settings).check(a)
     assert res["cluster"]["size"] == 1
@@ -211,8 +280,9 @@ def _assert_rebuild_agrees(engine: Engine, settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_incremental_equals_rebuild_on_random_history(engine: Engine, settings: Settings,
-                                                      seed: int) -> None:
+def test_incremental_equals_rebuild_on_random_history(
+    engine: Engine, settings: Settings, seed: int
+) -> None:
     _setup(engine)
     rng = random.Random(seed)
     s = settings.model_copy(update={"hub_threshold": 6})
@@ -224,11 +294,21 @@ def test_incremental_equals_rebuild_on_random_history(engine: Engine, settings: 
             batch.append(_draft(rng.sample(pool, rng.randint(1, 3))))
         if made and rng.random() < 0.5:
             old = rng.choice(made)
-            batch.append(replace(old, modified=old.modified + timedelta(minutes=step + 1),
-                                 revoked=rng.random() < 0.5,
-                                 observables=tuple(rng.sample(pool, 2))))
+            batch.append(
+                replace(
+                    old,
+                    modified=old.modified + timedelta(minutes=step + 1),
+                    revoked=rng.random() < 0.5,
+                    observables=tuple(rng.sample(pool, 2)),
+                )
+            )
         made.extend(b for b in batch if not b.revoked)
-        _ingest(engine, s, rng.choice(["MY-PDRM", "TH-TCSD"]) if not any(
-            b.source_id in {m.source_id for m in made[:-len(batch)]} for b in batch
-        ) else "MY-PDRM", batch)
+        _ingest(
+            engine,
+            s,
+            rng.choice(["MY-PDRM", "TH-TCSD"])
+            if not any(b.source_id in {m.source_id for m in made[: -len(batch)]} for b in batch)
+            else "MY-PDRM",
+            batch,
+        )
     _assert_rebuild_agrees(engine, s)

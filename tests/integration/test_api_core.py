@@ -6,12 +6,12 @@ import uuid
 from datetime import UTC, datetime
 
 import orjson
+from tests.integration.conftest import Node
 
 from bersama.ingest.model import ReportDraft
 from bersama.markings import TLP, Marking
 from bersama.observables import bank_account, phone
 from bersama.stix.export import bundle, draft_to_stix
-from tests.integration.conftest import Node
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

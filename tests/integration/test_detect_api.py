@@ -11,7 +11,6 @@ from tests.integration.conftest import Node
 
 from bersama.api.routers import detect, review
 from bersama.store.tables.core import reports
-from bersama.store.tables.detection import review_items
 
 SCAM = ("URGENT: your Maybank account is suspended. Verify at http://maybank2u-secure.xyz/login "
         "or call +60 12-345 6789 and pay RM 3,000")
@@ -24,7 +23,6 @@ def api(node: Node) -> Node:
     if "/api/v1/detect/message" not in paths:  # until the lead mounts the routers
         app.include_router(detect.router)
         app.include_router(review.router)
-    review_items.create(node.engine, checkfirst=True)  # until a migration adds it
     return node
 
 

@@ -15,7 +15,6 @@ from bersama.cli.review import app
 from bersama.detection.detector import load_detector
 from bersama.store import review
 from bersama.store.identities import add_agency
-from bersama.store.tables.detection import review_items
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 SCAM = "URGENT: your Maybank account is suspended. Verify at http://maybank2u-secure.xyz/login"
@@ -28,7 +27,6 @@ def node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]
     context.settings.cache_clear()
     context.engine.cache_clear()
     eng = context.engine()
-    review_items.create(eng, checkfirst=True)  # until a migration adds it
     result = load_detector().messages([SCAM, SCAM + "!"])[0].as_dict()
     with eng.begin() as c:
         add_agency(c, code="MY-PDRM", name="PDRM", country="MY", type="police", now=NOW)

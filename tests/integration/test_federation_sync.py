@@ -45,7 +45,7 @@ def client_to(node: Node, token: str, *, tamper: bool = False, limit: int = 1000
             return httpx.Response(resp.status_code, headers=resp.headers,
                                   content=orjson.dumps(body))
 
-    from bersama.federation.client import ClientLimits  # noqa: PLC0415
+    from bersama.federation.client import ClientLimits
 
     return TaxiiClient(token, transport=Tamper() if tamper else inner,
                        limits=ClientLimits(page_limit=limit, retries=0))
@@ -142,7 +142,7 @@ def test_tampered_objects_never_ingested(pair: tuple[Node, Node]) -> None:
 
 
 def test_sync_loop_runs_and_stops(pair: tuple[Node, Node]) -> None:
-    from bersama.federation.sync import SyncLoop  # noqa: PLC0415
+    from bersama.federation.sync import SyncLoop
 
     a, b = pair
     a.ingest([draft(1, Marking(TLP.GREEN))])
@@ -158,10 +158,10 @@ def test_sync_loop_runs_and_stops(pair: tuple[Node, Node]) -> None:
 
 def test_node_key_command_prints_the_published_key(tmp_path: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from typer.testing import CliRunner  # noqa: PLC0415
+    from typer.testing import CliRunner
 
-    from bersama.cli import context  # noqa: PLC0415
-    from bersama.cli.main import app  # noqa: PLC0415
+    from bersama.cli import context
+    from bersama.cli.main import app
 
     monkeypatch.setenv("BERSAMA_DATA_DIR", str(tmp_path))
     context.settings.cache_clear()

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from bersama import __version__
 from bersama.api import problems, security
-from bersama.api.routers import admin, core, psi, public, taxii
+from bersama.api.routers import admin, core, detect, psi, public, review, taxii
 from bersama.config import Settings
 from bersama.markings import Reader
 from bersama.psi.warm import Warmer
@@ -44,6 +44,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     app.include_router(core.router)
     app.include_router(admin.router)
     app.include_router(public.router)
+    app.include_router(detect.router)
+    app.include_router(review.router)
     app.include_router(psi.router)
     app.include_router(taxii.router)
 

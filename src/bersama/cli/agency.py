@@ -18,7 +18,7 @@ console = Console()
 
 
 @app.command("add")
-def add(  # noqa: PLR0917 - typer maps each parameter to one CLI option
+def add(
     code: Annotated[str, typer.Argument(help="short agency code, e.g. MY-PDRM")],
     country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code")],
     name: Annotated[str, typer.Option(help="full name")],

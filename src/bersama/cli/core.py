@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -46,7 +46,9 @@ def ingest(
     fmt: Annotated[str | None, typer.Option("--format", help="stix|misp|csv|text")] = None,
     tlp: Annotated[str | None, typer.Option(help="marking for records without one")] = None,
     group: Annotated[str | None, typer.Option(help="sharing group (TLP:AMBER)")] = None,
-    recipients: Annotated[str | None, typer.Option(help="agencies (AMBER+STRICT) or users (RED)")] = None,
+    recipients: Annotated[
+        str | None, typer.Option(help="agencies (AMBER+STRICT) or users (RED)")
+    ] = None,
     user: Annotated[str | None, typer.Option(help="analyst e-mail recorded as creator")] = None,
     mapping: Annotated[Path | None, typer.Option(help="CSV column mapping file")] = None,
     encoding: Annotated[str | None, typer.Option(help="CSV/text encoding if not UTF-8")] = None,
@@ -56,7 +58,7 @@ def ingest(
     kind = fmt or sniff(path)
     marking = batch_marking(tlp, group, recipients)
     actor = Reader(agency=agency, user=user.lower() if user else None, role=Role.ANALYST)
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     if mapping is not None:
         from bersama.ingest.csv import CsvMapping
 
@@ -66,16 +68,30 @@ def ingest(
     if encoding is not None:
         options["encoding"] = encoding
     size = path.stat().st_size
-    with path.open("rb") as raw, Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TimeRemainingColumn(), console=Console(stderr=True), disable=json_out,
-        transient=True,
-    ) as progress:
+    with (
+        path.open("rb") as raw,
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            DownloadColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=json_out,
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task(f"ingest {path.name}", total=size)
         result = ingest_stream(
-            engine(), settings(), raw, fmt=kind, agency=agency, actor=actor,
-            source=str(path), batch_marking=marking,
-            tick=lambda _n: progress.update(task, completed=raw.tell()), **options,
+            engine(),
+            settings(),
+            raw,
+            fmt=kind,
+            agency=agency,
+            actor=actor,
+            source=str(path),
+            batch_marking=marking,
+            tick=lambda _n: progress.update(task, completed=raw.tell()),
+            **options,
         )
     if json_out:
         emit_json(result.as_dict())
@@ -97,7 +113,9 @@ def check(
     country: Annotated[str | None, typer.Option(help="country for national formats")] = None,
     as_agency: AsAgency = None,
     as_user: AsUser = None,
-    ask_peers: Annotated[bool, typer.Option("--ask-peers", help="also ask peers privately")] = False,
+    ask_peers: Annotated[
+        bool, typer.Option("--ask-peers", help="also ask peers privately")
+    ] = False,
     json_out: Json = False,
 ) -> None:
     """Check an identifier: seen before, where, when, linked to what."""
@@ -115,7 +133,9 @@ def check(
         return
     console.print(f"[bold]{result['kind']}[/] {result['key']}  ({result['display']})")
     if not result["reports"]:
-        console.print("not reported" + (f" — hidden: {result['hidden']}" if "hidden" in result else ""))
+        console.print(
+            "not reported" + (f" — hidden: {result['hidden']}" if "hidden" in result else "")
+        )
         return
     console.print(
         f"reports: {result['reports']} by {', '.join(result['agencies'])} "
@@ -123,15 +143,23 @@ def check(
         f"{result['last_seen']}; corroboration {result['corroboration']}; score {result['score']}"
     )
     if result["losses"]:
-        console.print("losses: " + ", ".join(f"{m['amount']} {m['currency']}" for m in result["losses"]))
+        console.print(
+            "losses: " + ", ".join(f"{m['amount']} {m['currency']}" for m in result["losses"])
+        )
     if result["hub"] or result["warninglist"]:
-        console.print(f"[yellow]not correlated:[/] hub={result['hub']} warninglist={result['warninglist']}")
+        console.print(
+            f"[yellow]not correlated:[/] hub={result['hub']} warninglist={result['warninglist']}"
+        )
     cl = result["cluster"]
     if cl:
         flag = " [red]CROSS-BORDER[/]" if cl["cross_border"] else ""
-        console.print(f"cluster {cl['id']}: {cl['size']} reports, {', '.join(cl['countries'])}{flag}")
+        console.print(
+            f"cluster {cl['id']}: {cl['size']} reports, {', '.join(cl['countries'])}{flag}"
+        )
         for o in cl["observables"][:10]:
-            console.print(f"  {o['kind']:<13} {o['display']}  ({o['reports']} reports)", highlight=False)
+            console.print(
+                f"  {o['kind']:<13} {o['display']}  ({o['reports']} reports)", highlight=False
+            )
 
 
 def clusters(
@@ -152,7 +180,10 @@ def clusters(
     table = Table("id", "reports", "countries", "agencies", "losses", "top identifiers")
     for c in out["clusters"][:limit]:
         table.add_row(
-            str(c["id"]), str(c["size"]), ",".join(c["countries"]), ",".join(c["agencies"][:4]),
+            str(c["id"]),
+            str(c["size"]),
+            ",".join(c["countries"]),
+            ",".join(c["agencies"][:4]),
             "; ".join(f"{m['amount']} {m['currency']}" for m in c["losses"][:3]),
             "\n".join(o["display"] for o in c["observables"][:3]),
         )
@@ -160,7 +191,10 @@ def clusters(
 
 
 def report(
-    report_id: str, as_agency: AsAgency = None, as_user: AsUser = None, json_out: Json = False,
+    report_id: str,
+    as_agency: AsAgency = None,
+    as_user: AsUser = None,
+    json_out: Json = False,
 ) -> None:
     """Show one report."""
     with engine().connect() as conn:
@@ -173,7 +207,9 @@ def report(
 
 
 def correlate(
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="recompute from stored reports")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="recompute from stored reports")
+    ] = False,
 ) -> None:
     """Recompute correlation from the stored reports (`--rebuild`)."""
     if not rebuild:

@@ -18,9 +18,9 @@ from sqlalchemy import func, select
 from bersama.cli.bootstrap import ensure_admin
 from bersama.cli.context import engine, settings
 from bersama.errors import NotFound
+from bersama.markings import Reader
 from bersama.store.identities import add_user, create_token, get_user
 from bersama.store.queries import Reads
-from bersama.markings import Reader
 from bersama.store.tables.core import reports
 from bersama.synth import generate, write
 from bersama.synth.load import load
@@ -46,18 +46,29 @@ def demo(
         if not (root / "manifest.json").exists():
             console.print(f"generating a scenario of {observables:,} identifiers in {root} ...")
             write(generate(seed, observables), root)
-        loaded = load(eng, s, root, on_file=lambda rel, r: console.print(
-            f"  ingested {rel}: {r.accepted} reports, {r.rejected} rejected", highlight=False))
-        console.print(f"loaded {loaded.accepted:,} reports from {loaded.files} files "
-                      f"({loaded.rejected} records rejected, as the scenario intends)")
+        loaded = load(
+            eng,
+            s,
+            root,
+            on_file=lambda rel, r: console.print(
+                f"  ingested {rel}: {r.accepted} reports, {r.rejected} rejected", highlight=False
+            ),
+        )
+        console.print(
+            f"loaded {loaded.accepted:,} reports from {loaded.files} files "
+            f"({loaded.rejected} records rejected, as the scenario intends)"
+        )
     _analyst_token()
     with eng.connect() as conn:
         top = Reads(conn, Reader.system(), s).clusters(cross_border=True, limit=3)["clusters"]
     console.print("\n[bold]Largest cross-border campaigns:[/]")
     for c in top:
         ident = c["observables"][0]["display"] if c["observables"] else ""
-        console.print(f"  cluster {c['id']}: {c['size']} reports in {', '.join(c['countries'])}"
-                      f" — e.g. {ident}", highlight=False)
+        console.print(
+            f"  cluster {c['id']}: {c['size']} reports in {', '.join(c['countries'])}"
+            f" — e.g. {ident}",
+            highlight=False,
+        )
         console.print(f"    try: bersama check '{ident}'", highlight=False)
     if serve:
         import uvicorn
@@ -80,15 +91,17 @@ def _analyst_token() -> None:
         from bersama.store.tables.core import agencies
 
         code = conn.execute(
-            select(agencies.c.code).where(agencies.c.code != settings().node_agency)
+            select(agencies.c.code)
+            .where(agencies.c.code != settings().node_agency)
             .order_by(agencies.c.code)
         ).scalar()
         if code is None:
             return
         add_user(conn, email=email, agency=code, role="analyst", now=datetime.now(UTC))
         token = create_token(conn, now=datetime.now(UTC), user=email, note="demo analyst")[1]
-    console.print(f"demo analyst {email} of {code}; API token (shown once):\n  {token}",
-                  highlight=False)
+    console.print(
+        f"demo analyst {email} of {code}; API token (shown once):\n  {token}", highlight=False
+    )
 
 
 def register(root: typer.Typer) -> None:

@@ -49,8 +49,8 @@ def _read_items(path: Path, columns: tuple[str, ...]) -> list[str]:
 
 
 def _detector() -> Any:
-    from bersama.config import Settings  # noqa: PLC0415
-    from bersama.detection.detector import load_detector, read_list  # noqa: PLC0415
+    from bersama.config import Settings
+    from bersama.detection.detector import load_detector, read_list
 
     settings = Settings()
     det = load_detector(settings.model_dir)
@@ -128,3 +128,7 @@ def url(
 ) -> None:
     """Is this URL phishing? Lexical and lookalike evidence, no lookups."""
     _run("url", value, file, as_json, ("url", "link", "uri"))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="detect")

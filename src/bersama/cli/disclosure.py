@@ -35,7 +35,7 @@ def _reader(agency: str | None, user: str | None) -> tuple[Reader, str]:
 
 
 @app.command("request")
-def request(  # noqa: PLR0917 - typer maps each parameter to one CLI option
+def request(
     peer: Annotated[str, typer.Argument(help="the peer's name (`bersama peer list`)")],
     value: Annotated[str, typer.Argument(help="the identifier, in any usual spelling")],
     reason: Annotated[str, typer.Option(help="why you need the reports (case, legal basis)")],

@@ -30,8 +30,8 @@ def train(
     seed: Annotated[int, typer.Option("--seed")] = 13,
 ) -> None:
     """Train, evaluate and write the model artefact and model card."""
-    from bersama.detection.detector import default_dir  # noqa: PLC0415
-    from bersama.detection.train import run  # noqa: PLC0415
+    from bersama.detection.detector import default_dir
+    from bersama.detection.train import run
 
     if not data_dir.is_dir():
         raise InvalidInput(f"data directory not found: {data_dir}", field="data_dir",
@@ -46,9 +46,13 @@ def card(
     model_dir: Annotated[Path | None, typer.Option("--model-dir")] = None,
 ) -> None:
     """Print the model card of the installed (or given) artefact."""
-    from bersama.detection.detector import default_dir  # noqa: PLC0415
+    from bersama.detection.detector import default_dir
 
     path = (model_dir or default_dir()) / "model_card.md"
     if not path.is_file():
         raise InvalidInput(f"no model card at {path}", field="model_dir", value=str(path))
     typer.echo(path.read_text("utf-8"))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="model")

@@ -35,7 +35,7 @@ def list_(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """List review items, oldest first."""
-    from bersama.store.review import list_items  # noqa: PLC0415
+    from bersama.store.review import list_items
 
     with context.engine().connect() as conn:
         reader = context.reader_for(conn, as_agency, as_user)
@@ -60,8 +60,8 @@ def confirm(
     as_user: AsUser = None,
 ) -> None:
     """Confirm a scam: it becomes a report of its agency and is correlated."""
-    from bersama.ingest.options import batch_marking  # noqa: PLC0415
-    from bersama.store.review import confirm as do_confirm  # noqa: PLC0415
+    from bersama.ingest.options import batch_marking
+    from bersama.store.review import confirm as do_confirm
 
     with context.engine().begin() as conn:
         reader = context.reader_for(conn, as_agency, as_user)
@@ -77,7 +77,7 @@ def reject(
     as_user: AsUser = None,
 ) -> None:
     """Reject: not a scam. The decision is kept for retraining."""
-    from bersama.store.review import reject as do_reject  # noqa: PLC0415
+    from bersama.store.review import reject as do_reject
 
     with context.engine().begin() as conn:
         reader = context.reader_for(conn, as_agency, as_user)
@@ -93,7 +93,7 @@ def export(
     as_user: AsUser = None,
 ) -> None:
     """Export decided items as labelled data (label 1 = confirmed scam)."""
-    from bersama.store.review import export as do_export  # noqa: PLC0415
+    from bersama.store.review import export as do_export
 
     if fmt not in ("jsonl", "csv"):
         raise InvalidInput(f"unknown export format {fmt!r}; use jsonl or csv", field="format",
@@ -118,3 +118,7 @@ def export(
             fh.close()
     if out:
         typer.echo(f"wrote {len(rows)} decisions to {out}", err=True)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="review")

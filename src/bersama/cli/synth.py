@@ -28,7 +28,7 @@ def _split(value: str | None) -> list[str] | None:
 
 
 @app.callback(invoke_without_command=True)
-def synth(  # noqa: PLR0917 - typer options are parameters
+def synth(
     out: Annotated[Path, typer.Option("--out",
                                       help="Directory to write (created; must be empty).")],
     seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed, same scenario.")] = 1,
@@ -61,7 +61,7 @@ def synth(  # noqa: PLR0917 - typer options are parameters
         task = bar.add_task("synth", total=observables)
         manifest = write(scenario, out, progress=lambda n: bar.update(task, completed=n))
     if json_out:
-        import orjson  # noqa: PLC0415 - only needed for this output mode
+        import orjson
 
         typer.echo(orjson.dumps(manifest, option=orjson.OPT_INDENT_2).decode())
         return
@@ -75,3 +75,7 @@ def synth(  # noqa: PLR0917 - typer options are parameters
         f"{manifest['invalid_values']:,} invalid values to reject\n  formats: {fmts}\n"
         f"  register {out / 'agencies.json'}; check against {out / 'answer_key.jsonl'}"
     )
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="synth")

@@ -17,7 +17,7 @@ from datetime import datetime
 def base_score(independent_agencies: int) -> float:
     if independent_agencies <= 0:
         return 0.0
-    return 1.0 - 0.6**independent_agencies
+    return 1.0 - float(0.6**independent_agencies)
 
 
 def decayed_score(
@@ -27,4 +27,4 @@ def decayed_score(
     if last_seen is None:
         return 0.0
     age_days = max(0.0, (now - last_seen).total_seconds() / 86400.0)
-    return round(base * 0.5 ** (age_days / half_life_days), 4)
+    return round(base * float(0.5 ** (age_days / half_life_days)), 4)

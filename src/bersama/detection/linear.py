@@ -87,7 +87,7 @@ class LinearModel:
 
 def fit_platt(margin: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Platt scaling on a held-out fold (one-feature logistic regression)."""
-    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415 - training only
+    from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=1e4, max_iter=1000)
     lr.fit(margin.reshape(-1, 1), y)

@@ -24,7 +24,7 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
 
 
 def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | int | None]:
-    from sklearn.metrics import (  # noqa: PLC0415 - training-time only
+    from sklearn.metrics import (
         average_precision_score,
         brier_score_loss,
         matthews_corrcoef,

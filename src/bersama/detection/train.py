@@ -35,7 +35,7 @@ URL_C = 4.0
 
 
 def _fit_lr(x: Any, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float]:
-    from sklearn.linear_model import LogisticRegression  # noqa: PLC0415
+    from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=c, max_iter=2000, solver="liblinear", random_state=seed)
     lr.fit(x, y)
@@ -62,7 +62,7 @@ def fit_message_model(docs: list[str], y: np.ndarray, seed: int,
 
 
 def _nb_scores(feat: Featurizer, train: list[str], ytr: np.ndarray, test: list[str]) -> np.ndarray:
-    from sklearn.naive_bayes import MultinomialNB  # noqa: PLC0415
+    from sklearn.naive_bayes import MultinomialNB
 
     nb = MultinomialNB(alpha=0.1)
     nb.fit(feat.counts(train), ytr)
@@ -162,7 +162,7 @@ def run(data_dir: Path, out: Path, seed: int, log: Callable[[str], None] = print
             "threshold": THRESHOLD, "bands": {"likely": LIKELY, "review": REVIEW},
             "trained_languages": sorted(msg_report["rows"])}
     (out / "meta.json").write_text(json.dumps(meta, indent=2), "utf-8")
-    from bersama.detection.card import write_card  # noqa: PLC0415
+    from bersama.detection.card import write_card
 
     card = write_card(out, meta, msg_report, url_report,
                       {k: {"file": v[0], "source": v[1], "licence": v[2]}

@@ -83,7 +83,7 @@ def split_url(raw: str) -> UrlParts:
 @lru_cache(maxsize=1)
 def _tld() -> Any:
     """tldextract on its bundled suffix snapshot: no cache dir, no network."""
-    import tldextract  # noqa: PLC0415 - deferred: building it reads the bundled list
+    import tldextract
 
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None,
                                  include_psl_private_domains=True)

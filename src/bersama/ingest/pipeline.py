@@ -135,7 +135,7 @@ def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> 
     if not rows:
         return
     dialect = conn.dialect.name
-    stmt = (postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table))
+    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     conn.execute(stmt.on_conflict_do_nothing(), rows)
 
 
@@ -189,8 +189,12 @@ class _Batch:
             row.stix_id: row
             for row in conn.execute(
                 select(
-                    reports.c.id, reports.c.stix_id, reports.c.agency, reports.c.modified,
-                    reports.c.content_hash, reports.c.revoked,
+                    reports.c.id,
+                    reports.c.stix_id,
+                    reports.c.agency,
+                    reports.c.modified,
+                    reports.c.content_hash,
+                    reports.c.revoked,
                 ).where(reports.c.stix_id.in_([d.source_id for d in drafts]))
             )
         }
@@ -204,10 +208,14 @@ class _Batch:
                 new.append((draft, marking, digest))
                 continue
             if old.agency != self.agency.code:
-                self.reject(Rejection(
-                    f"report id {draft.source_id} belongs to agency {old.agency}",
-                    field="id", value=draft.source_id, record=draft.source_id,
-                ))
+                self.reject(
+                    Rejection(
+                        f"report id {draft.source_id} belongs to agency {old.agency}",
+                        field="id",
+                        value=draft.source_id,
+                        record=draft.source_id,
+                    )
+                )
                 continue
             if (
                 old.revoked  # STIX: a revoked object stays revoked
@@ -224,9 +232,9 @@ class _Batch:
             old_clusters, old_obs = correlate.detach(conn, [r[0] for r in replace])
             split |= old_clusters
             touched |= old_obs
-            ids = [r[0] for r in replace]
+            replaced = [r[0] for r in replace]
             for table in (report_observables, report_audience):
-                conn.execute(table.delete().where(table.c.report_id.in_(ids)))
+                conn.execute(table.delete().where(table.c.report_id.in_(replaced)))
         obs_ids = self._observable_ids(
             [o for d, _, _ in new for o in d.observables]
             + [o for _, d, _, _ in replace for o in d.observables]
@@ -234,10 +242,14 @@ class _Batch:
         written: list[tuple[int, ReportDraft, Marking]] = []
         if new:
             rows = [self._row(d, m, h) for d, m, h in new]
-            ids = conn.execute(
-                insert(reports).returning(reports.c.id, sort_by_parameter_order=True), rows
-            ).scalars().all()
-            written.extend((rid, d, m) for rid, (d, m, _) in zip(ids, new, strict=True))
+            new_ids: list[int] = list(
+                conn.execute(
+                    insert(reports).returning(reports.c.id, sort_by_parameter_order=True), rows
+                )
+                .scalars()
+                .all()
+            )
+            written.extend((rid, d, m) for rid, (d, m, _) in zip(new_ids, new, strict=True))
             self.result.accepted += len(new)
         if replace:
             conn.execute(
@@ -252,7 +264,10 @@ class _Batch:
                     self.result.updated += 1
         added = self._attach(written, obs_ids, touched)
         correlate.maintain(
-            conn, added=added, split_clusters=split, touched_observables=touched,
+            conn,
+            added=added,
+            split_clusters=split,
+            touched_observables=touched,
             hub_threshold=self.settings.hub_threshold,
         )
 
@@ -286,7 +301,9 @@ class _Batch:
         }
 
     def _attach(
-        self, written: list[tuple[int, ReportDraft, Marking]], obs_ids: dict[str, int],
+        self,
+        written: list[tuple[int, ReportDraft, Marking]],
+        obs_ids: dict[str, int],
         touched: set[int],
     ) -> list[int]:
         """Audience, links, counts and STIX of written report versions, in bulk."""
@@ -312,7 +329,8 @@ class _Batch:
                 added.append(rid)
         conn = self.conn
         for table, rows in (
-            (report_audience, audience_rows), (report_observables, link_rows),
+            (report_audience, audience_rows),
+            (report_observables, link_rows),
             (stix_objects, stix_rows),
         ):
             if rows:
@@ -324,8 +342,10 @@ class _Batch:
     def _stix_rows(self, rid: int, draft: ReportDraft, marking: Marking) -> list[dict[str, Any]]:
         """The STIX form of this report version, kept for TAXII and exports."""
         objs = draft_to_stix(
-            _with_marking(draft, marking), agency=self.agency.code,
-            agency_country=self.agency.country, identity_id=None,
+            _with_marking(draft, marking),
+            agency=self.agency.code,
+            agency_country=self.agency.country,
+            identity_id=None,
         )
         return [
             {
@@ -364,14 +384,18 @@ class _Batch:
             rows = []
             for ref in missing:
                 obs = by_ref[ref]
-                wl = is_warninglisted(obs) or (
-                    f"agency:{listed[ref]}" if ref in listed else None
+                wl = is_warninglisted(obs) or (f"agency:{listed[ref]}" if ref in listed else None)
+                rows.append(
+                    {
+                        "ref": ref,
+                        "kind": obs.kind.value,
+                        "display": obs.display or obs.key,
+                        "attrs": dict(obs.attrs),
+                        "report_count": 0,
+                        "is_hub": False,
+                        "warninglist": wl,
+                    }
                 )
-                rows.append({
-                    "ref": ref, "kind": obs.kind.value, "display": obs.display or obs.key,
-                    "attrs": dict(obs.attrs), "report_count": 0, "is_hub": False,
-                    "warninglist": wl,
-                })
             _insert_ignore(conn, observables, rows)
             ids.update(
                 conn.execute(
@@ -407,25 +431,34 @@ def ingest(
     batch = _Batch(conn, settings, ag, actor, batch_marking, source_format, origin_peer, clock)
     batch_id = conn.execute(
         insert(ingest_batches).values(
-            agency=ag.code, format=source_format, source=source[:500],
-            started_at=batch.now, status="running",
+            agency=ag.code,
+            format=source_format,
+            source=source[:500],
+            started_at=batch.now,
+            status="running",
         )
-    ).inserted_primary_key[0]
+        .returning(ingest_batches.c.id)
+    ).scalar_one()
     batch.run(items)
     r = batch.result
     r.batch_id = int(batch_id)
     conn.execute(
-        update(ingest_batches).where(ingest_batches.c.id == batch_id).values(
-            finished_at=clock(), accepted=r.accepted + r.updated + r.withdrawn,
-            unchanged=r.unchanged, rejected=r.rejected, status="done",
+        update(ingest_batches)
+        .where(ingest_batches.c.id == batch_id)
+        .values(
+            finished_at=clock(),
+            accepted=r.accepted + r.updated + r.withdrawn,
+            unchanged=r.unchanged,
+            rejected=r.rejected,
+            status="done",
         )
     )
     return r
 
 
-def counting(items: Iterable[ReportDraft | Rejection], tick: Callable[[int], None]) -> Iterator[
-    ReportDraft | Rejection
-]:
+def counting(
+    items: Iterable[ReportDraft | Rejection], tick: Callable[[int], None]
+) -> Iterator[ReportDraft | Rejection]:
     """Pass items through, calling `tick(n)` every 500 items (progress bars)."""
     n = 0
     for item in items:

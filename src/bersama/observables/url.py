@@ -47,7 +47,7 @@ def _tld() -> Any:
     """The one tldextract instance: bundled suffix snapshot, no cache dir, no network."""
     global _extractor  # noqa: PLW0603 - a lazily built module singleton is the point
     if _extractor is None:
-        import tldextract  # noqa: PLC0415 - deferred: building it reads the bundled list
+        import tldextract
 
         _extractor = tldextract.TLDExtract(
             suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True

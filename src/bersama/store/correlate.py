@@ -13,6 +13,7 @@ a value turning into a hub) re-read a whole cluster, and only that cluster.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
@@ -31,9 +32,9 @@ def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
 _linkable = and_(observables.c.warninglist.is_(None), observables.c.is_hub.is_(False))
 
 
-def refresh_hubs(conn: Connection, observable_ids: Iterable[int], threshold: int) -> tuple[
-    list[int], list[int]
-]:
+def refresh_hubs(
+    conn: Connection, observable_ids: Iterable[int], threshold: int
+) -> tuple[list[int], list[int]]:
     """Flip hub flags of the given observables; return (new hubs, former hubs)."""
     ids = sorted(set(observable_ids))
     new_hubs: list[int] = []
@@ -51,9 +52,7 @@ def refresh_hubs(conn: Connection, observable_ids: Iterable[int], threshold: int
                 old_hubs.append(oid)
     for flag, group in ((True, new_hubs), (False, old_hubs)):
         for part in _chunks(group):
-            conn.execute(
-                update(observables).where(observables.c.id.in_(part)).values(is_hub=flag)
-            )
+            conn.execute(update(observables).where(observables.c.id.in_(part)).values(is_hub=flag))
     return new_hubs, old_hubs
 
 
@@ -120,7 +119,13 @@ def _write_components(conn: Connection, comp: dict[int, int], countries: dict[in
             pairs[i : i + CHUNK],
         )
     rows = [
-        {"id": root, "size": n, "countries": sorted(cc[root]), "cross_border": len(cc[root]) > 1}
+        {
+            "id": root,
+            "size": n,
+            "countries": sorted(cc[root]),
+            "cross_border": len(cc[root]) > 1,
+            "stamp": time.time_ns(),
+        }
         for root, n in sorted(sizes.items())
     ]
     for i in range(0, len(rows), CHUNK):
@@ -190,17 +195,28 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None
         countries.update(new_country[r] for r in new)
         relabel.extend({"old": c, "target": target} for c in old if c != target)
         assign.extend({"rid": r, "target": target} for r in new)
-        rows.append({"id": target, "size": size, "countries": sorted(countries),
-                     "cross_border": len(countries) > 1})
+        rows.append(
+            {
+                "stamp": time.time_ns(),
+                "id": target,
+                "size": size,
+                "countries": sorted(countries),
+                "cross_border": len(countries) > 1,
+            }
+        )
     if relabel:
         conn.execute(
-            update(reports).where(reports.c.cluster_id == bindparam("old"))
-            .values(cluster_id=bindparam("target")), relabel,
+            update(reports)
+            .where(reports.c.cluster_id == bindparam("old"))
+            .values(cluster_id=bindparam("target")),
+            relabel,
         )
     if assign:
         conn.execute(
-            update(reports).where(reports.c.id == bindparam("rid"))
-            .values(cluster_id=bindparam("target")), assign,
+            update(reports)
+            .where(reports.c.id == bindparam("rid"))
+            .values(cluster_id=bindparam("target")),
+            assign,
         )
     for part in _chunks(all_old):
         conn.execute(delete(clusters).where(clusters.c.id.in_(part)))
@@ -277,7 +293,7 @@ def rebuild(conn: Connection, hub_threshold: int) -> None:
         .where(reports.c.revoked.is_(False))
         .group_by(report_observables.c.observable_id)
     )
-    add_counts(conn, {oid: n for oid, n in conn.execute(counts).all()})
+    add_counts(conn, dict(conn.execute(counts).all()))
     conn.execute(
         update(observables).where(observables.c.report_count > hub_threshold).values(is_hub=True)
     )

@@ -11,7 +11,8 @@ reports surface only as the owner agency's hint setting allows (AMBER only).
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +39,37 @@ from bersama.store.tables.core import (
 )
 
 CHUNK = 2000
+
+
+class ViewCache:
+    """A bounded, process-wide LRU of cluster views.
+
+    Keys carry the cluster's `stamp` (rewritten whenever the cluster changes) and
+    the reader's audience tokens, so a cached view is never served to a reader
+    with other rights, nor after the cluster changed.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._data: OrderedDict[tuple[object, ...], Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, ...]) -> Any:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[object, ...], value: Any) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+
+VIEWS = ViewCache()
 
 
 def readable(reader: Reader) -> ColumnElement[bool]:
@@ -79,14 +111,18 @@ class _Link:
 class Reads:
     """Reads for one reader, with the per-request caches a bulk check needs."""
 
-    def __init__(self, conn: Connection, reader: Reader, settings: Settings,
-                 now: datetime | None = None) -> None:
+    def __init__(
+        self, conn: Connection, reader: Reader, settings: Settings, now: datetime | None = None
+    ) -> None:
         self.conn = conn
         self.reader = reader
         self.settings = settings
         self.now = now or datetime.now(UTC)
         self._readable = readable(reader)
         self._components: dict[int, dict[int, int]] = {}
+        self._keys: dict[int, tuple[object, ...]] = {}
+        self._tokens = reader_tokens(reader)
+        self._engine_key = conn.engine.url.render_as_string(hide_password=True)
         self._cluster_views: dict[int, dict[str, Any]] = {}
         self._hints: dict[str, str] | None = None
         self.sensitive_reads: set[str] = set()
@@ -113,9 +149,15 @@ class Reads:
         for i in range(0, len(observable_ids), CHUNK):
             stmt = (
                 select(
-                    report_observables.c.report_id, report_observables.c.observable_id,
-                    reports.c.agency, reports.c.country, reports.c.tlp, seen.label("seen"),
-                    reports.c.loss_amount, reports.c.loss_currency, reports.c.cluster_id,
+                    report_observables.c.report_id,
+                    report_observables.c.observable_id,
+                    reports.c.agency,
+                    reports.c.country,
+                    reports.c.tlp,
+                    seen.label("seen"),
+                    reports.c.loss_amount,
+                    reports.c.loss_currency,
+                    reports.c.cluster_id,
                     self._readable.label("readable"),
                 )
                 .join(reports, reports.c.id == report_observables.c.report_id)
@@ -130,10 +172,21 @@ class Reads:
 
     def _result(self, obs: Observable, row: Any, links: dict[int, list[_Link]]) -> dict[str, Any]:
         base: dict[str, Any] = {
-            "kind": obs.kind.value, "key": obs.key, "display": obs.display or obs.key,
-            "valid": True, "reports": 0, "agencies": [], "countries": [],
-            "first_seen": None, "last_seen": None, "losses": [], "corroboration": 0,
-            "score": 0.0, "hub": False, "warninglist": None, "cluster": None,
+            "kind": obs.kind.value,
+            "key": obs.key,
+            "display": obs.display or obs.key,
+            "valid": True,
+            "reports": 0,
+            "agencies": [],
+            "countries": [],
+            "first_seen": None,
+            "last_seen": None,
+            "losses": [],
+            "corroboration": 0,
+            "score": 0.0,
+            "hub": False,
+            "warninglist": None,
+            "cluster": None,
         }
         if row is None:
             return base
@@ -157,10 +210,13 @@ class Reads:
                 losses[link.loss_currency] += Decimal(link.loss_amount)
         last = max(_aware(link.seen) for link in visible)
         base.update(
-            reports=len(visible), agencies=ags,
+            reports=len(visible),
+            agencies=ags,
             countries=sorted({link.country for link in visible}),
-            first_seen=_iso(min(_aware(link.seen) for link in visible)), last_seen=_iso(last),
-            losses=_money(losses), corroboration=len(ags),
+            first_seen=_iso(min(_aware(link.seen) for link in visible)),
+            last_seen=_iso(last),
+            losses=_money(losses),
+            corroboration=len(ags),
             score=decayed_score(len(ags), last, self.now, self.settings.decay_half_life_days),
         )
         if not row.is_hub and row.warninglist is None:
@@ -200,14 +256,27 @@ class Reads:
 
     # ---- clusters -----------------------------------------------------------------------
 
+    def _cache_key(self, cluster_id: int) -> tuple[object, ...]:
+        stamp = self.conn.execute(
+            select(clusters.c.stamp).where(clusters.c.id == cluster_id)
+        ).scalar()
+        return (self._engine_key, cluster_id, stamp, self._tokens)
+
     def _component_map(self, cluster_id: int) -> dict[int, int]:
         """Readable members of a global cluster -> root of their *visible* component."""
         if cluster_id in self._components:
             return self._components[cluster_id]
+        key = self._cache_key(cluster_id)
+        self._keys[cluster_id] = key
+        cached = VIEWS.get(("components", *key))
+        if cached is not None:
+            self._components[cluster_id] = cached
+            return cached  # type: ignore[no-any-return]
         members = list(
             self.conn.execute(
                 select(reports.c.id).where(
-                    reports.c.cluster_id == cluster_id, reports.c.revoked.is_(False),
+                    reports.c.cluster_id == cluster_id,
+                    reports.c.revoked.is_(False),
                     self._readable,
                 )
             ).scalars()
@@ -220,8 +289,10 @@ class Reads:
                 .join(reports, reports.c.id == report_observables.c.report_id)
                 .join(observables, observables.c.id == report_observables.c.observable_id)
                 .where(
-                    reports.c.cluster_id == cluster_id, reports.c.revoked.is_(False),
-                    self._readable, observables.c.warninglist.is_(None),
+                    reports.c.cluster_id == cluster_id,
+                    reports.c.revoked.is_(False),
+                    self._readable,
+                    observables.c.warninglist.is_(None),
                     observables.c.is_hub.is_(False),
                 )
             ).all():
@@ -230,18 +301,26 @@ class Reads:
                     edges.append((f, rid))
         comp = components(edges, members)
         self._components[cluster_id] = comp
+        VIEWS.put(("components", *key), comp)
         return comp
 
-    def cluster_view(self, cluster_id: int, seed: int, *, exclude_ref: str | None = None,
-                     top: int | None = None) -> dict[str, Any] | None:
+    def cluster_view(
+        self, cluster_id: int, seed: int, *, exclude_ref: str | None = None, top: int | None = None
+    ) -> dict[str, Any] | None:
         comp = self._component_map(cluster_id)
         if seed not in comp:
             return None
         root = comp[seed]
         if root not in self._cluster_views:
-            ids = sorted(r for r, c in comp.items() if c == root)
-            self._cluster_views[root] = self._summarise(root, ids, top)
+            key = ("view", *self._keys[cluster_id], root, top)
+            cached = VIEWS.get(key)
+            if cached is None:
+                ids = sorted(r for r, c in comp.items() if c == root)
+                cached = self._summarise(root, ids, top)
+                VIEWS.put(key, cached)
+            self._cluster_views[root] = cached
         view = dict(self._cluster_views[root])
+        self.sensitive_reads.update(view.pop("_sensitive"))
         if exclude_ref is not None:
             view["observables"] = [o for o in view["observables"] if o["ref"] != exclude_ref]
         return view
@@ -249,21 +328,30 @@ class Reads:
     def _summarise(self, root: int, ids: list[int], top: int | None) -> dict[str, Any]:
         rows = self.conn.execute(
             select(
-                reports.c.id, reports.c.agency, reports.c.country, reports.c.tlp,
-                reports.c.loss_amount, reports.c.loss_currency,
+                reports.c.id,
+                reports.c.agency,
+                reports.c.country,
+                reports.c.tlp,
+                reports.c.loss_amount,
+                reports.c.loss_currency,
                 func.coalesce(reports.c.occurred_at, reports.c.ingested_at),
             ).where(reports.c.id.in_(ids))
         ).all()
         losses: dict[str, Decimal] = defaultdict(Decimal)
+        sensitive: list[str] = []
         for r in rows:
             if r.loss_amount is not None and r.loss_currency:
                 losses[r.loss_currency] += Decimal(r.loss_amount)
             if r.tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
-                self.sensitive_reads.add(f"report:{r.id}")
+                sensitive.append(f"report:{r.id}")
         n = top or self.settings.cluster_top_observables
         counted = (
-            select(observables.c.ref, observables.c.kind, observables.c.display,
-                   func.count().label("n"))
+            select(
+                observables.c.ref,
+                observables.c.kind,
+                observables.c.display,
+                func.count().label("n"),
+            )
             .join(report_observables, report_observables.c.observable_id == observables.c.id)
             .where(report_observables.c.report_id.in_(ids))
             .group_by(observables.c.ref, observables.c.kind, observables.c.display)
@@ -273,12 +361,23 @@ class Reads:
         countries = sorted({r.country for r in rows})
         seen = [_aware(r[6]) for r in rows]
         return {
-            "id": root, "size": len(rows), "countries": countries,
-            "cross_border": len(countries) > 1, "agencies": sorted({r.agency for r in rows}),
-            "losses": _money(losses), "first_seen": _iso(min(seen)), "last_seen": _iso(max(seen)),
+            "_sensitive": sensitive,
+            "id": root,
+            "size": len(rows),
+            "countries": countries,
+            "cross_border": len(countries) > 1,
+            "agencies": sorted({r.agency for r in rows}),
+            "losses": _money(losses),
+            "first_seen": _iso(min(seen)),
+            "last_seen": _iso(max(seen)),
             "observables": [
-                {"ref": o.ref, "kind": o.kind, "key": o.ref.split(":", 1)[1],
-                 "display": o.display, "reports": o.n}
+                {
+                    "ref": o.ref,
+                    "kind": o.kind,
+                    "key": o.ref.split(":", 1)[1],
+                    "display": o.display,
+                    "reports": o.n,
+                }
                 for o in self.conn.execute(counted)
             ],
         }
@@ -291,9 +390,10 @@ class Reads:
             )
         ).scalar()
         view = self.cluster_view(gid, cluster_id) if gid is not None else None
-        if view is None or view["id"] != cluster_id:
-            raise NotFound(f"no cluster {cluster_id} visible to you", field="id",
-                           value=str(cluster_id))
+        if gid is None or view is None or view["id"] != cluster_id:
+            raise NotFound(
+                f"no cluster {cluster_id} visible to you", field="id", value=str(cluster_id)
+            )
         comp = self._component_map(gid)
         ids = sorted(r for r, c in comp.items() if c == cluster_id)
         view["reports"] = [
@@ -302,8 +402,9 @@ class Reads:
         ]
         return view
 
-    def clusters(self, *, cross_border: bool = False, min_size: int = 2, limit: int = 50,
-                 offset: int = 0) -> dict[str, Any]:
+    def clusters(
+        self, *, cross_border: bool = False, min_size: int = 2, limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
         """Visible clusters, largest first.  `offset` pages through the node's clusters."""
         stmt = select(clusters.c.id).where(clusters.c.size >= min_size)
         if cross_border:
@@ -316,9 +417,7 @@ class Reads:
             comp = self._component_map(gid)
             for root in sorted(set(comp.values())):
                 view = self.cluster_view(gid, root)
-                if view and view["size"] >= min_size and (
-                    not cross_border or view["cross_border"]
-                ):
+                if view and view["size"] >= min_size and (not cross_border or view["cross_border"]):
                     out.append(view)
             if len(out) >= limit:
                 break
@@ -331,13 +430,22 @@ class Reads:
         if r.tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
             self.sensitive_reads.add(f"report:{r.id}")
         return {
-            "id": r.stix_id, "agency": r.agency, "country": r.country, "title": r.title,
+            "id": r.stix_id,
+            "agency": r.agency,
+            "country": r.country,
+            "title": r.title,
             "crime_type": r.crime_type,
             "scam_types": [s for s in r.scam_types.split(",") if s],
-            "loss": ({"amount": str(r.loss_amount), "currency": r.loss_currency}
-                     if r.loss_amount is not None else None),
-            "occurred_at": _iso(r.occurred_at), "modified": _iso(r.modified),
-            "tlp": r.tlp, "sharing_group": r.sharing_group, "language": r.language,
+            "loss": (
+                {"amount": str(r.loss_amount), "currency": r.loss_currency}
+                if r.loss_amount is not None
+                else None
+            ),
+            "occurred_at": _iso(r.occurred_at),
+            "modified": _iso(r.modified),
+            "tlp": r.tlp,
+            "sharing_group": r.sharing_group,
+            "language": r.language,
         }
 
     def report(self, stix_id: str) -> dict[str, Any]:
@@ -348,17 +456,25 @@ class Reads:
             raise NotFound(f"no report {stix_id} visible to you", field="id", value=stix_id)
         out = self._report_summary(row)
         out.update(
-            narrative=row.narrative, labels=row.labels, revoked=bool(row.revoked),
-            recipient_agencies=row.recipient_agencies, recipient_users=row.recipient_users,
-            ingested_at=_iso(row.ingested_at), origin_peer=row.origin_peer,
-            cluster=(self.cluster_view(row.cluster_id, row.id)["id"]  # type: ignore[index]
-                     if row.cluster_id is not None and not row.revoked else None),
+            narrative=row.narrative,
+            labels=row.labels,
+            revoked=bool(row.revoked),
+            recipient_agencies=row.recipient_agencies,
+            recipient_users=row.recipient_users,
+            ingested_at=_iso(row.ingested_at),
+            origin_peer=row.origin_peer,
+            cluster=(
+                self.cluster_view(row.cluster_id, row.id)["id"]  # type: ignore[index]
+                if row.cluster_id is not None and not row.revoked
+                else None
+            ),
             observables=[
                 {"kind": o.kind, "key": o.ref.split(":", 1)[1], "display": o.display}
                 for o in self.conn.execute(
                     select(observables.c.kind, observables.c.ref, observables.c.display)
-                    .join(report_observables,
-                          report_observables.c.observable_id == observables.c.id)
+                    .join(
+                        report_observables, report_observables.c.observable_id == observables.c.id
+                    )
                     .where(report_observables.c.report_id == row.id)
                     .order_by(observables.c.ref)
                 )
@@ -372,10 +488,12 @@ class Reads:
         """Counts of what this reader may read (statistics never count hidden rows)."""
         active = and_(reports.c.revoked.is_(False), self._readable)
         n_reports = self.conn.execute(select(func.count()).where(active)).scalar_one()
-        by_country = dict(
+        by_country: dict[str, int] = dict(
             self.conn.execute(
-                select(reports.c.country, func.count()).where(active)
-                .group_by(reports.c.country).order_by(reports.c.country)
+                select(reports.c.country, func.count())
+                .where(active)
+                .group_by(reports.c.country)
+                .order_by(reports.c.country)
             ).all()
         )
         n_obs = self.conn.execute(
@@ -383,11 +501,17 @@ class Reads:
             .join(reports, reports.c.id == report_observables.c.report_id)
             .where(active)
         ).scalar_one()
-        cross = self.conn.execute(
-            select(func.count()).select_from(clusters).where(clusters.c.cross_border.is_(True))
-        ).scalar_one() if self.reader.is_system else None
+        cross = (
+            self.conn.execute(
+                select(func.count()).select_from(clusters).where(clusters.c.cross_border.is_(True))
+            ).scalar_one()
+            if self.reader.is_system
+            else None
+        )
         out: dict[str, Any] = {
-            "reports": n_reports, "observables": n_obs, "reports_by_country": by_country,
+            "reports": n_reports,
+            "observables": n_obs,
+            "reports_by_country": by_country,
         }
         if cross is not None:
             out["cross_border_clusters"] = cross

@@ -106,11 +106,11 @@ def _decide(conn: Connection, item_id: int, status: str, actor: Reader, now: dat
 def confirm(conn: Connection, settings: Settings, item_id: int, *, actor: Reader,
             marking: Marking | None = None, now: datetime | None = None) -> dict[str, Any]:
     """Confirm a queued item: ingest it as a report of its agency, then record the decision."""
-    from bersama.ingest.model import ReportDraft  # noqa: PLC0415 - keep imports light
-    from bersama.ingest.pipeline import ingest  # noqa: PLC0415
-    from bersama.observables.amounts import extract_amounts  # noqa: PLC0415
-    from bersama.observables.extract import extract_entities  # noqa: PLC0415
-    from bersama.taxonomy import ScamType  # noqa: PLC0415
+    from bersama.ingest.model import ReportDraft
+    from bersama.ingest.pipeline import ingest
+    from bersama.observables.amounts import extract_amounts
+    from bersama.observables.extract import extract_entities
+    from bersama.taxonomy import ScamType
 
     when = now or _now()
     agency = None if actor.is_system else actor.agency

@@ -214,7 +214,7 @@ SHARING_GROUPS: dict[str, tuple[str, ...]] = {
     "MY-SG-bilateral": ("MY", "SG"),
     "ASEAN-scam-taskforce": ("BN", "KH", "ID", "LA", "MY", "MM", "PH", "SG", "TH", "TL", "VN"),
     "Mekong-compound-watch": ("KH", "LA", "MM", "TH", "VN", "CN"),
-    "ASEAN-plus-partners-fiu": ("MY", "TH", "SG", "ID", "PH", "JP", "KR", "AU"),
+    "ASEAN-plus-partners": ("MY", "TH", "SG", "ID", "PH", "JP", "KR", "AU"),
 }
 """Sharing groups by member country; every agency of a member country belongs."""
 

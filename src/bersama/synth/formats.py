@@ -149,9 +149,11 @@ def misp_event(rep: GeneratedReport, uid: uuid.UUID) -> dict[str, Any]:  # noqa:
     """The report as a MISP event export (`{"Event": {...}}`); `uid` seeds the uuids."""
     d = rep.draft
     counter = iter(range(1, 1000))
+    base = uid.int
 
-    def nid() -> str:
-        return str(uuid.uuid5(uid, str(next(counter))))
+    def nid() -> str:  # distinct, deterministic attribute uuids derived from the event's
+        return str(uuid.UUID(int=(base + next(counter) * 0x9E3779B97F4A7C15) % 2**128,
+                             version=4))
 
     tags = [{"name": f"tlp:{tlp_text(d.marking).lower()}"},
             {"name": f'bersama:crime-type="{d.crime_type.value}"'},

@@ -48,8 +48,15 @@ def register(engine: Engine, doc: dict[str, object]) -> None:
         known = set(conn.execute(select(agencies.c.code)).scalars())
         for a in doc["agencies"]:  # type: ignore[attr-defined]
             if a["code"] not in known:
-                add_agency(conn, code=a["code"], name=a["name"], country=a["country"],
-                           type=a["type"], now=now, default_tlp=a.get("default_tlp", "amber"))
+                add_agency(
+                    conn,
+                    code=a["code"],
+                    name=a["name"],
+                    country=a["country"],
+                    type=a["type"],
+                    now=now,
+                    default_tlp=a.get("default_tlp", "amber"),
+                )
         groups = set(conn.execute(select(sharing_groups.c.name)).scalars())
         for name, members in doc.get("sharing_groups", {}).items():  # type: ignore[attr-defined]
             if name not in groups:
@@ -58,8 +65,12 @@ def register(engine: Engine, doc: dict[str, object]) -> None:
             country = conn.execute(
                 select(agencies.c.country).where(agencies.c.code == w["agency"])
             ).scalar()
-            warninglists.add(conn, agency=w["agency"], obs=guess(w["ref"], country=country),
-                             note=w.get("note", ""))
+            warninglists.add(
+                conn,
+                agency=w["agency"],
+                obs=guess(w["ref"], country=country),
+                note=w.get("note", ""),
+            )
 
 
 def file_agencies(root: Path) -> dict[str, str]:
@@ -73,16 +84,25 @@ def file_agencies(root: Path) -> dict[str, str]:
     return out
 
 
-def load(engine: Engine, settings: Settings, root: Path,
-         on_file: Callable[[str, IngestResult], None] | None = None) -> Loaded:
+def load(
+    engine: Engine,
+    settings: Settings,
+    root: Path,
+    on_file: Callable[[str, IngestResult], None] | None = None,
+) -> Loaded:
     register(engine, orjson.loads((root / "agencies.json").read_bytes()))
     loaded = Loaded()
     for rel, agency in sorted(file_agencies(root).items()):
         path = root / rel
         with path.open("rb") as fh:
             result = ingest_stream(
-                engine, settings, fh, fmt=sniff(path), agency=agency,
-                actor=Reader(agency=agency, user=None, role=Role.ANALYST), source=rel,
+                engine,
+                settings,
+                fh,
+                fmt=sniff(path),
+                agency=agency,
+                actor=Reader(agency=agency, user=None, role=Role.ANALYST),
+                source=rel,
             )
         loaded.files += 1
         loaded.results.append(result)

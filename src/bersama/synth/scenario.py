@@ -246,7 +246,7 @@ _KIND_PICK = {p.scam_type: _Picker([k for k, _ in p.kinds], [w for _, w in p.kin
 _TLP_PICK = _Picker([t for t, _ in _TLP_WEIGHTS], [w for _, w in _TLP_WEIGHTS])
 _LANG_PICK = {c.code: _Picker([lc for lc, _ in c.languages], [w for _, w in c.languages])
               for c in COUNTRIES.values()}
-_NEW_PICK = _Picker((0, 1, 2, 3), (22, 45, 26, 7))
+_NEW_PICK = _Picker((0, 1, 2, 3), (15, 40, 33, 12))
 
 
 class _Run:
@@ -270,7 +270,7 @@ class _Run:
         self.seq: dict[str, int] = {}
         self.minted = 0
         self.campaign_no = 0
-        self.expected_reports = max(1, int(sc.observables / 1.5))
+        self.expected_reports = max(1, int(sc.observables / 1.7))
         self.hotlines = {c: well_known_phone(c) for c in COUNTRIES}
         self.web = [well_known_url(u) for u in WELL_KNOWN_URLS]
         self.groups = {c: [g for g, members in SHARING_GROUPS.items() if c in members]

@@ -33,7 +33,7 @@ from bersama.errors import InvalidInput
 from bersama.observables.model import Kind, Observable
 from bersama.stix.export import agency_identity_id, draft_to_stix
 from bersama.stix.scos import observable_to_sco
-from bersama.synth import formats
+from bersama.synth import formats as _fmt
 from bersama.synth.catalog import BANK_HOTLINES, SHARING_GROUPS
 from bersama.synth.scenario import CampaignSummary, GeneratedReport, Scenario
 
@@ -56,6 +56,8 @@ class _Rotating:
         self.index = 0
         self.count = 0
         self.paths: list[Path] = []
+        self.rel = ""
+        """The open file's path relative to the output root."""
 
     def target(self) -> tuple[IO[bytes], bool]:
         """The open file and whether this item is its first."""
@@ -65,8 +67,10 @@ class _Rotating:
         if self.file is None:
             self.index += 1
             self.directory.mkdir(parents=True, exist_ok=True)
-            path = self.directory / f"{self.stem}-{self.index:04d}.{self.suffix}"
+            name = f"{self.stem}-{self.index:04d}.{self.suffix}"
+            path = self.directory / name
             self.paths.append(path)
+            self.rel = f"{self.directory.parent.name}/{self.directory.name}/{name}"
             self.file = path.open("wb")
             self.count = 0
             self.header(self.file, self.index)
@@ -145,29 +149,29 @@ class _Writers:
             w = self.stix.get(code) or self.stix.setdefault(
                 code, _StixWriter(self.root, self.sc.seed, code))
             w.add(rep)
-            return _rel(w.files.paths[-1], self.root)
+            return w.files.rel
         if fmt == "misp":
             r = self.misp.get(code) or self.misp.setdefault(code, _Rotating(
                 self.root / "misp" / code, "events", "json", limit=MISP_EVENTS_PER_FILE,
                 header=_misp_header, footer=lambda f: f.write(b"\n]}\n")))
             f, first = r.target()
             uid = uuid.UUID(rep.draft.source_id.removeprefix("report--"))
-            f.write((b"" if first else b",\n") + orjson.dumps(formats.misp_event(rep, uid)))
-            return _rel(r.paths[-1], self.root)
+            f.write((b"" if first else b",\n") + orjson.dumps(_fmt.misp_event(rep, uid)))
+            return r.rel
         if fmt == "csv":
             r = self.csv.get(code) or self.csv.setdefault(code, _Rotating(
                 self.root / "csv" / code, "hotline", "csv", limit=CSV_ROWS_PER_FILE,
-                header=lambda f, _i: f.write(_csv_line(formats.CSV_COLUMNS)),
+                header=lambda f, _i: f.write(_csv_line(_fmt.CSV_COLUMNS)),
                 footer=_text_footer))
             f, _ = r.target()
-            f.write(_csv_line(formats.csv_row(rep, rep.ref)))
-            return _rel(r.paths[-1], self.root)
+            f.write(_csv_line(_fmt.csv_row(rep, rep.ref)))
+            return r.rel
         r = self.text.get(code) or self.text.setdefault(code, _Rotating(
             self.root / "text" / code, "advisories", "txt", limit=TEXT_SECTIONS_PER_FILE,
             header=lambda f, _i: None, footer=_text_footer))
         f, first = r.target()
         f.write((b"" if first else b"\n\n---\n\n") + rep.text.encode("utf-8"))
-        return _rel(r.paths[-1], self.root)
+        return r.rel
 
     def close(self) -> list[Path]:
         paths: list[Path] = []
@@ -214,7 +218,7 @@ def agencies_document(sc: Scenario) -> dict[str, Any]:
                             or i.country in BANK_HOTLINES} for i in sc.warninglist()]}
 
 
-def write(sc: Scenario, out_dir: str | Path, formats_: Sequence[str] | None = None, *,
+def write(sc: Scenario, out_dir: str | Path, formats: Sequence[str] | None = None, *,
           progress: Callable[[int], None] | None = None) -> dict[str, Any]:
     """Write the scenario under `out_dir` (created; must be empty) and return the manifest.
 
@@ -224,8 +228,8 @@ def write(sc: Scenario, out_dir: str | Path, formats_: Sequence[str] | None = No
     root = Path(out_dir)
     if root.exists() and any(root.iterdir()):
         raise InvalidInput(f"output directory {root} is not empty", field="out", value=str(root))
-    if formats_ is not None:
-        sc = sc.with_formats(formats_)
+    if formats is not None:
+        sc = sc.with_formats(formats)
     root.mkdir(parents=True, exist_ok=True)
     writers = _Writers(sc, root)
     stats: Counter[str] = Counter()

@@ -143,7 +143,7 @@ def test_eth_case_variants_meet(raw: bytes) -> None:
 @given(st.text(max_size=60))
 def test_guess_never_crashes(text: str) -> None:
     """Any input either normalises (idempotently) or raises InvalidObservable."""
-    from bersama.errors import InvalidObservable  # noqa: PLC0415
+    from bersama.errors import InvalidObservable
 
     try:
         obs = guess(text, country="MY")

@@ -25,14 +25,14 @@ _KIND_FOR_TYPE = {"domain": Kind.DOMAIN, "phone": Kind.PHONE, "crypto": Kind.CRY
 
 @pytest.mark.parametrize("wl", warninglists(), ids=lambda wl: wl.name)
 def test_every_value_is_canonical_and_listed(wl: object) -> None:
-    from bersama.observables.warninglists import Warninglist  # noqa: PLC0415 - typing only
+    from bersama.observables.warninglists import Warninglist
 
     assert isinstance(wl, Warninglist)
     for value in wl.values:
         if wl.type == "cidr":
             continue
         if wl.type in ("ip", "hash"):
-            from bersama.observables import file_hash, ip  # noqa: PLC0415
+            from bersama.observables import file_hash, ip
 
             obs = ip(value) if wl.type == "ip" else file_hash(value)
         else:

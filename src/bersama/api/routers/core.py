@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from bersama.api.security import charge_checks
 from bersama.api.deps import EngineDep, ReadConn, ReaderDep, SettingsDep
+from bersama.api.security import charge_checks
 from bersama.errors import Forbidden, InvalidInput, PayloadTooLarge
+from bersama.ingest.options import batch_marking
 from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader, Role
-from bersama.ingest.options import batch_marking
 from bersama.observables import guess
 from bersama.store import audit
 from bersama.store.queries import Reads
@@ -29,10 +29,15 @@ def audit_reads(conn: Any, reads: Reads, request: Request, action: str, target: 
     """Record reads of AMBER, AMBER+STRICT and RED objects (one row per request)."""
     if reads.sensitive_reads and not reads.reader.is_system:
         audit.record(
-            conn, reader=reads.reader, action=action, target=target,
+            conn,
+            reader=reads.reader,
+            action=action,
+            target=target,
             address=_address(request),
-            detail={"objects": sorted(reads.sensitive_reads)[:1000],
-                    "count": len(reads.sensitive_reads)},
+            detail={
+                "objects": sorted(reads.sensitive_reads)[:1000],
+                "count": len(reads.sensitive_reads),
+            },
         )
 
 
@@ -47,7 +52,7 @@ async def ingest_endpoint(
     engine: EngineDep,
     settings: SettingsDep,
     reader: ReaderDep,
-    format: Annotated[str, Query(description="stix | misp | csv | text")],  # noqa: A002
+    format: Annotated[str, Query(description="stix | misp | csv | text")],
     tlp: str | None = None,
     group: str | None = None,
     recipients: str | None = None,
@@ -68,15 +73,25 @@ async def ingest_endpoint(
             raise InvalidInput("request body is empty", field="body")
         spool.seek(0)
         result = ingest_stream(
-            engine, settings, spool, fmt=format, agency=reader.agency, actor=reader,  # type: ignore[arg-type]
-            source=f"api:{format}", batch_marking=marking, address=_address(request),
+            engine,
+            settings,
+            spool,  # type: ignore[arg-type]  # SpooledTemporaryFile is a binary stream
+            fmt=format,
+            agency=reader.agency,
+            actor=reader,
+            source=f"api:{format}",
+            batch_marking=marking,
+            address=_address(request),
         )
     return result.as_dict()
 
 
 @router.get("/check", summary="Check one identifier")
 def check_one(
-    request: Request, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+    request: Request,
+    conn: ReadConn,
+    settings: SettingsDep,
+    reader: ReaderDep,
     value: Annotated[str, Query(min_length=1, max_length=4096)],
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
 ) -> dict[str, Any]:
@@ -95,7 +110,11 @@ class BulkCheck(BaseModel):
 
 @router.post("/check", summary="Check up to 10,000 identifiers")
 def check_bulk(
-    request: Request, body: BulkCheck, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+    request: Request,
+    body: BulkCheck,
+    conn: ReadConn,
+    settings: SettingsDep,
+    reader: ReaderDep,
 ) -> dict[str, Any]:
     if len(body.values) > settings.bulk_check_max:
         raise PayloadTooLarge(
@@ -107,8 +126,14 @@ def check_bulk(
     return {"results": bulk(conn, reader, settings, body.values, country, request)}
 
 
-def bulk(conn: Any, reader: Reader, settings: Any, values: list[str], country: str | None,
-         request: Request | None) -> list[dict[str, Any]]:
+def bulk(
+    conn: Any,
+    reader: Reader,
+    settings: Any,
+    values: list[str],
+    country: str | None,
+    request: Request | None,
+) -> list[dict[str, Any]]:
     from bersama.errors import InvalidObservable
 
     parsed: list[Any] = []
@@ -135,8 +160,9 @@ def bulk(conn: Any, reader: Reader, settings: Any, values: list[str], country: s
 def _home(reader: Reader, conn: Any) -> str | None:
     if reader.agency is None:
         return None
-    from bersama.store.tables.core import agencies
     from sqlalchemy import select
+
+    from bersama.store.tables.core import agencies
 
     return conn.execute(  # type: ignore[no-any-return]
         select(agencies.c.country).where(agencies.c.code == reader.agency)
@@ -145,7 +171,10 @@ def _home(reader: Reader, conn: Any) -> str | None:
 
 @router.get("/clusters", summary="Clusters of reports visible to you, largest first")
 def list_clusters(
-    request: Request, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+    request: Request,
+    conn: ReadConn,
+    settings: SettingsDep,
+    reader: ReaderDep,
     cross_border: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -158,7 +187,11 @@ def list_clusters(
 
 @router.get("/clusters/{cluster_id}", summary="One cluster with its reports")
 def get_cluster(
-    request: Request, cluster_id: int, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+    request: Request,
+    cluster_id: int,
+    conn: ReadConn,
+    settings: SettingsDep,
+    reader: ReaderDep,
 ) -> dict[str, Any]:
     reads = Reads(conn, reader, settings)
     out = reads.cluster(cluster_id)
@@ -168,7 +201,11 @@ def get_cluster(
 
 @router.get("/reports/{report_id}", summary="One report")
 def get_report(
-    request: Request, report_id: str, conn: ReadConn, settings: SettingsDep, reader: ReaderDep,
+    request: Request,
+    report_id: str,
+    conn: ReadConn,
+    settings: SettingsDep,
+    reader: ReaderDep,
 ) -> dict[str, Any]:
     reads = Reads(conn, reader, settings)
     out = reads.report(report_id)

@@ -48,7 +48,7 @@ def list_items(reader: ReaderDep, conn: ReadConn,
 @router.post("/{item_id}/confirm")
 def confirm(item_id: int, reader: ReaderDep, conn: WriteConn, settings: SettingsDep,
             body: Decision | None = None) -> dict[str, Any]:
-    from bersama.ingest.options import batch_marking  # noqa: PLC0415
+    from bersama.ingest.options import batch_marking
 
     _analyst(reader)
     marking = batch_marking(body.tlp, body.group, None) if body else None

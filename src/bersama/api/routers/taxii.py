@@ -132,7 +132,7 @@ def node_key(request: Request) -> NodeKey:
 def _reader(request: Request) -> Reader:
     # Imported here: the trust layer's module imports the app's dependencies, which
     # import this router; a top-level import would be circular.
-    from bersama.api.security import current_reader  # noqa: PLC0415 - see comment above
+    from bersama.api.security import current_reader
 
     reader: Reader = current_reader(request)
     if reader.agency is None and not reader.is_system:

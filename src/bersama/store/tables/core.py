@@ -52,6 +52,8 @@ clusters = Table(
     Column("size", Integer, nullable=False),
     Column("countries", JSON, nullable=False),
     Column("cross_border", Boolean, nullable=False, server_default="0"),
+    # Changes whenever the cluster is rewritten; read views are cached under it.
+    Column("stamp", BigInteger, nullable=False, server_default="0"),
     Index("ix_clusters_size", "size"),
 )
 

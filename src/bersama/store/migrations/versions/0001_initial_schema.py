@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:37:31.894860
+Create Date: 2026-11-23 13:48:42.828086
 """
 from __future__ import annotations
 
@@ -59,6 +59,7 @@ def upgrade() -> None:
     sa.Column('size', sa.Integer(), nullable=False),
     sa.Column('countries', sa.JSON(), nullable=False),
     sa.Column('cross_border', sa.Boolean(), server_default='0', nullable=False),
+    sa.Column('stamp', sa.BigInteger(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clusters'))
     )
     with op.batch_alter_table('clusters', schema=None) as batch_op:
