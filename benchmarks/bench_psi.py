@@ -21,18 +21,24 @@ import hashlib
 import random
 import secrets
 import sys
+import tempfile
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import insert
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.integration.nodes
+from bersama.config import Settings
+from bersama.markings import Reader, Role
+from bersama.markings.model import COMMUNITY
+from bersama.psi import protocol, service
+from bersama.store.db import make_engine, open_engine
+from bersama.store.tables.core import observables, report_audience, report_observables, reports
 
-from tests.integration.nodes import NodeProc
-
-from bersama.psi import protocol
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.integration.nodes import NodeProc, connect
 
 
 def _held(n: int) -> list[str]:
@@ -126,115 +132,118 @@ class _Counting(httpx.BaseTransport):
 
 def _fill_holder(node: NodeProc, n: int) -> float:
     """n GREEN phone observables, 100 per report, bulk-inserted into the holder's database."""
-    from sqlalchemy import insert
-
-    from bersama.store.db import make_engine
-    from bersama.store.tables.core import observables, report_audience, report_observables, reports
-
     t0 = time.perf_counter()
     eng = make_engine(f"sqlite:///{node.root / 'bersama.db'}")
     now = datetime.now(UTC)
-    per = 100
+    per, chunk = 100, 100_000
     with eng.begin() as conn:
-        for r in range(0, n, 100_000):
-            conn.execute(insert(reports), [dict(
-                id=i + 1, stix_id=f"report--{uuid.UUID(int=i + 1)}", agency=node.agency,
-                country="MY", title="bench", crime_type="scam", modified=now, ingested_at=now,
-                tlp="green", recipient_agencies=[], recipient_users=[], labels=[],
-                source_format="stix", content_hash="x")
-                for i in range(r // per, min(n, r + 100_000) // per)])
-            conn.execute(insert(report_audience), [
-                dict(report_id=i + 1, token="community")
-                for i in range(r // per, min(n, r + 100_000) // per)])
-            conn.execute(insert(observables), [
-                dict(id=i + 1, ref=f"phone:+6012{i:07d}", kind="phone", display="", attrs={})
-                for i in range(r, min(n, r + 100_000))])
+        for r in range(0, n, chunk):
+            rids = range(r // per, min(n, r + chunk) // per)
+            conn.execute(insert(reports), [{
+                "id": i + 1, "stix_id": f"report--{uuid.UUID(int=i + 1)}", "agency": node.agency,
+                "country": "MY", "title": "bench", "crime_type": "scam", "modified": now,
+                "ingested_at": now, "tlp": "green", "recipient_agencies": [],
+                "recipient_users": [], "labels": [], "source_format": "stix",
+                "content_hash": "x"} for i in rids])
+            conn.execute(insert(report_audience),
+                         [{"report_id": i + 1, "token": COMMUNITY} for i in rids])
+            conn.execute(insert(observables), [{
+                "id": i + 1, "ref": f"phone:+6012{i:07d}", "kind": "phone", "display": "",
+                "attrs": {}} for i in range(r, min(n, r + chunk))])
             conn.execute(insert(report_observables), [
-                dict(report_id=i // per + 1, observable_id=i + 1)
-                for i in range(r, min(n, r + 100_000))])
+                {"report_id": i // per + 1, "observable_id": i + 1}
+                for i in range(r, min(n, r + chunk))])
     eng.dispose()
     return time.perf_counter() - t0
 
 
+_LIMITS = {"BERSAMA_ASK_LIMIT_PER_PEER_PER_DAY": "100000000",
+           "BERSAMA_ASK_LIMIT_PER_AGENCY_PER_DAY": "100000000",
+           "BERSAMA_BULK_CHECK_MAX": "100000"}
+
+
+def _wire(th: NodeProc, values: list[str]) -> tuple[int, int, int, int]:
+    """Bytes up/down of the same question asked from this process: first with the setup
+    download, then with the setup cached."""
+    service._SETUP_CACHE.clear()
+    settings = Settings(environment="test", data_dir=th.root, ask_limit_per_peer_per_day=10**8,
+                        ask_limit_per_agency_per_day=10**8)
+    eng = open_engine(settings)
+    counting = _Counting()
+    asker = Reader(agency=th.agency, role=Role.ANALYST)
+    service.ask_peers(settings, eng, values, country="MY", transport=counting,
+                      asking_reader=asker)
+    first = (counting.up, counting.down)
+    service.ask_peers(settings, eng, values, country="MY", transport=counting,
+                      asking_reader=asker)
+    eng.dispose()
+    return first[0], first[1], counting.up - first[0], counting.down - first[1]
+
+
+def _ask_http(th: NodeProc, token: str, values: list[str], hits: list[str]) -> tuple[float, int]:
+    t0 = time.perf_counter()
+    resp = httpx.post(f"{th.url}/api/v1/ask-peers", timeout=900,
+                      headers={"authorization": f"Bearer {token}"},
+                      json={"values": values, "country": "MY"})
+    elapsed = time.perf_counter() - t0
+    if resp.status_code != 200:
+        raise SystemExit(f"ask-peers failed: {resp.status_code} {resp.text[:500]}")
+    doc = resp.json()
+    if doc["peer_errors"]:
+        raise SystemExit(f"peer errors: {doc['peer_errors']}")
+    found = {r["value"] for r in doc["results"] if r["held_by"]}
+    if not found >= set(hits):
+        raise SystemExit("false negative over HTTP")
+    return elapsed, len(found)
+
+
+def _http_one(root: Path, n: int, asked_sizes: list[int], rng: random.Random) -> None:
+    my = NodeProc("my-node", "MY-PDRM", "MY", root / "my",
+                  extra_env={**_LIMITS, "BERSAMA_PSI_WARM_INTERVAL_SECONDS": "0"})
+    th = NodeProc("th-node", "TH-CCIB", "TH", root / "th", extra_env=_LIMITS)
+    try:
+        for node in (my, th):
+            node.root.mkdir(parents=True)
+            node.add_agency(node.agency, node.country)
+        my.add_agency(th.agency, th.country, peer=True)
+        t_fill = _fill_holder(my, n)
+        t0 = time.perf_counter()
+        w = my.cli_json("psi", "warm")[0]
+        t_warm = time.perf_counter() - t0
+        db_mb = sum(p.stat().st_size for p in my.root.glob("bersama.db*")) / 1e6
+        print(f"held={n:>9,}  bulk load {t_fill:.1f} s; `bersama psi warm` {t_warm:.1f} s "
+              f"(build {w['seconds']:.1f} s, {Settings().psi_workers} worker(s)); cached "
+              f"setup {w['setup_bytes'] / 1e6:.2f} MB for {w['items']:,} items; "
+              f"holder database {db_mb:.0f} MB")
+        my.start()
+        th.start()
+        connect(my, th)
+        token = th.user_token("bench@th")
+        first = True
+        for m in asked_sizes:
+            hits = [f"+6012{rng.randrange(n):07d}" for _ in range(m // 2)]
+            values = hits + [f"+6019{rng.randrange(10**7):07d}" for _ in range(m - len(hits))]
+            t1, found = _ask_http(th, token, values, hits)
+            t2, _ = _ask_http(th, token, values, hits)
+            up1, down1, up2, down2 = _wire(th, values)
+            note = " (incl. setup download)" if first else ""
+            first = False
+            print(f"  asked={m:>6,}  end to end {t1:6.2f} s{note}, again {t2:6.2f} s;  "
+                  f"wire with setup {up1 / 1e3:.1f} kB up / {down1 / 1e6:.2f} MB down, "
+                  f"setup cached {up2 / 1e3:.1f} kB up / {down2 / 1e3:.1f} kB down; "
+                  f"matches {found}")
+    finally:
+        my.stop()
+        th.stop()
+
+
 def bench_http(held_sizes: list[int], asked_sizes: list[int]) -> None:
-    import tempfile
-
-    from tests.integration.nodes import NodeProc, connect
-
-    from bersama.config import Settings
-    from bersama.markings import Reader, Role
-    from bersama.psi import service
-    from bersama.store.db import open_engine
-
-    print("end to end over HTTP loopback, two `bersama serve` processes (SQLite each):")
+    print("end to end over HTTP loopback: POST /api/v1/ask-peers on the asking node, which "
+          "asks the holder; two `bersama serve` processes, SQLite each:")
     rng = random.Random(6)
-    limits = {"BERSAMA_ASK_LIMIT_PER_PEER_PER_DAY": "10000000",
-              "BERSAMA_ASK_LIMIT_PER_AGENCY_PER_DAY": "10000000",
-              "BERSAMA_BULK_CHECK_MAX": "100000"}
     for n in held_sizes:
         with tempfile.TemporaryDirectory(prefix="bench-psi-") as tmp:
-            root = Path(tmp)
-            my = NodeProc("my-node", "MY-PDRM", "MY", root / "my", extra_env={
-                **limits, "BERSAMA_PSI_WARM_INTERVAL_SECONDS": "0"})
-            th = NodeProc("th-node", "TH-CCIB", "TH", root / "th", extra_env=limits)
-            try:
-                for node in (my, th):
-                    node.root.mkdir(parents=True)
-                    node.add_agency(node.agency, node.country)
-                my.add_agency(th.agency, th.country, peer=True)
-                t_fill = _fill_holder(my, n)
-                t0 = time.perf_counter()
-                warmed = my.cli_json("psi", "warm")
-                t_warm = time.perf_counter() - t0
-                w = warmed[0]
-                print(f"held={n:>9,}  bulk load {t_fill:.1f} s; `bersama psi warm` "
-                      f"{t_warm:.1f} s (build {w['seconds']:.1f} s), cached setup "
-                      f"{w['setup_bytes'] / 1e6:.2f} MB for {w['items']:,} items")
-                my.start()
-                th.start()
-                connect(my, th)
-                token = th.user_token("bench@th")
-                held = [f"+6012{i:07d}" for i in range(n)]
-                for m in asked_sizes:
-                    hits = [held[rng.randrange(n)] for _ in range(m // 2)]
-                    values = hits + [f"+6019{rng.randrange(10**7):07d}"
-                                     for _ in range(m - len(hits))]
-                    times = []
-                    for _ in ("cold", "warm"):
-                        t0 = time.perf_counter()
-                        resp = httpx.post(f"{th.url}/api/v1/ask-peers", timeout=900,
-                                          headers={"authorization": f"Bearer {token}"},
-                                          json={"values": values, "country": "MY"})
-                        times.append(time.perf_counter() - t0)
-                        if resp.status_code != 200:
-                            raise SystemExit(f"ask-peers failed: {resp.status_code} {resp.text}")
-                        doc = resp.json()
-                        if doc["peer_errors"]:
-                            raise SystemExit(f"peer errors: {doc['peer_errors']}")
-                        found = {r["value"] for r in doc["results"] if r["held_by"]}
-                        if not found >= set(hits):
-                            raise SystemExit("false negative over HTTP")
-                    # bytes on the wire: the same question from this process, counted
-                    service._SETUP_CACHE.clear()
-                    settings = Settings(environment="test", data_dir=th.root, ask_limit_per_peer_per_day=10**8,
-                                        ask_limit_per_agency_per_day=10**8)
-                    eng = open_engine(settings)
-                    counting = _Counting()
-                    service.ask_peers(settings, eng, values, country="MY", transport=counting,
-                                      asking_reader=Reader(agency=th.agency, role=Role.ANALYST))
-                    first_up, first_down = counting.up, counting.down
-                    service.ask_peers(settings, eng, values, country="MY", transport=counting,
-                                      asking_reader=Reader(agency=th.agency, role=Role.ANALYST))
-                    eng.dispose()
-                    print(f"  asked={m:>6,}  end to end: first {times[0]:6.2f} s (setup "
-                          f"downloaded), then {times[1]:6.2f} s;  wire: first "
-                          f"{first_up / 1e3:.1f} kB up / {first_down / 1e6:.2f} MB down, then "
-                          f"{(counting.up - first_up) / 1e3:.1f} kB up / "
-                          f"{(counting.down - first_down) / 1e3:.1f} kB down  "
-                          f"matches {len(found)}")
-            finally:
-                my.stop()
-                th.stop()
+            _http_one(Path(tmp), n, asked_sizes, rng)
 
 
 def main() -> None:

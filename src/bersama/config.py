@@ -7,6 +7,7 @@ secrets are refused at start-up rather than discovered in production.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -58,6 +59,9 @@ class Settings(BaseSettings):
     psi_timeout_seconds: float = Field(
         default=300.0, gt=0, description="HTTP timeout of one PSI or disclosure call to a peer"
     )
+    psi_build_workers: int = Field(
+        default=0, ge=0, description="processes for a full PSI answer-set build; 0: one per core"
+    )
     psi_warm_interval_seconds: float | None = Field(
         default=None, ge=0,
         description="how often the server rebuilds stale PSI answer sets in the background; "
@@ -96,6 +100,10 @@ class Settings(BaseSettings):
         if self.psi_warm_interval_seconds is not None:
             return self.psi_warm_interval_seconds
         return 0.0 if self.environment == "test" else 60.0
+
+    @property
+    def psi_workers(self) -> int:
+        return self.psi_build_workers or max(1, min(8, os.cpu_count() or 1))
 
     @property
     def is_sqlite(self) -> bool:

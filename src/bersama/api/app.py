@@ -25,7 +25,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        warmer = Warmer(engine, settings.psi_warm_interval)  # PSI answer sets (docs/psi.md)
+        warmer = Warmer(engine, settings.psi_warm_interval, settings.psi_workers)  # docs/psi.md
         warmer.start()
         yield
         warmer.stop()

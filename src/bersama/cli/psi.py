@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from bersama.cli.context import emit_json, engine
+from bersama.cli.context import emit_json, engine, settings
 from bersama.psi.warm import warm as warm_all
 
 app = typer.Typer(help="Private checks: answer sets for peers.", no_args_is_help=True)
@@ -29,7 +29,7 @@ def warm(
 ) -> None:
     """Build or update the answer set of every peer agency now."""
     with console.status("building answer sets", spinner="dots") if not json_out else nullcontext():
-        done = warm_all(engine(), agency or None)
+        done = warm_all(engine(), agency or None, workers=settings().psi_workers)
     if json_out:
         emit_json([w.as_dict() for w in done])
         return

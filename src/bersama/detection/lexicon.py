@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
+from bersama.detection.normalise import trie_pattern
 from bersama.taxonomy import ScamType
 
 MIN_HITS = 1
@@ -52,8 +53,8 @@ def _index() -> tuple[re.Pattern[str], dict[str, tuple[ScamType, ...]]]:
                 key = unicodedata.normalize("NFKC", t).lower()
                 if st not in types_of.setdefault(key, []):
                     types_of[key].append(st)
-    alts = "|".join(re.escape(t) for t in sorted(types_of, key=len, reverse=True))
-    rx = re.compile(f"(?<![a-z0-9])(?:{alts})(?![a-z0-9])", re.IGNORECASE)
+    # matched on lower-cased text (typed tokens included), as one prefix tree
+    rx = re.compile(f"(?<![a-z0-9])(?:{trie_pattern(sorted(types_of))})(?![a-z0-9])")
     return rx, {k: tuple(v) for k, v in types_of.items()}
 
 
@@ -64,13 +65,30 @@ def lexicon_languages() -> dict[str, list[str]]:
 
 def score_types(tokenised: str) -> list[TypeScore]:
     """Types whose cues appear in the tokenised text, strongest first."""
+    return score_types_many([tokenised])[0]
+
+
+def score_types_many(texts: list[str]) -> list[list[TypeScore]]:
+    """`score_types` for a batch: one regex pass over all texts joined."""
     rx, types_of = _index()
-    cues: dict[ScamType, list[str]] = {}
-    for m in rx.finditer(tokenised):
-        term = m.group().lower()
+    joined = "\n\x00\n".join(texts).lower()
+    bounds = [0]
+    for t in texts:
+        bounds.append(bounds[-1] + len(t) + 3)
+    cues: list[dict[ScamType, list[str]]] = [{} for _ in texts]
+    doc = 0
+    for m in rx.finditer(joined):
+        while m.start() >= bounds[doc + 1]:
+            doc += 1
+        term = m.group()
+        found = cues[doc]
         for st in types_of.get(term, ()):
-            if term not in cues.setdefault(st, []):
-                cues[st].append(term)
+            if term not in found.setdefault(st, []):
+                found[st].append(term)
+    return [_scores(c) for c in cues]
+
+
+def _scores(cues: dict[ScamType, list[str]]) -> list[TypeScore]:
     out: list[TypeScore] = []
     for st, found in cues.items():
         if len(found) >= MIN_HITS:

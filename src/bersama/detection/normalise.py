@@ -43,7 +43,7 @@ _HOMO_CHARS = re.compile("[" + "".join(_HOMOGLYPHS) + "]")
 _LEET_TABLE = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
                              "@": "a", "$": "s"})
 # a word of letters with a few leet digits/symbols inside, e.g. fr33, p@ypal, v1agra
-_LEET_WORD = re.compile(r"(?<![\w@$])[a-z][a-z013457@$]*[a-z013457](?![\w@$])")
+_LEET_WORD = re.compile(r"(?<![\w@$])[a-z]+[013457@$][a-z013457@$]*(?<![@$])(?![\w@$])")
 
 TOKENS = ("__URL__", "__EMAIL__", "__PHONE__", "__MONEY__", "__CRYPTO__", "__BANK__",
           "__WALLET__", "__BRAND__", "__AGENCY__", "__COURIER__", "__APK__", "__OTP__")
@@ -96,18 +96,66 @@ _KIND_TOKEN = {"bank": "__BANK__", "wallet": "__WALLET__", "courier": "__COURIER
                "agency": "__AGENCY__", "platform": "__BRAND__"}
 
 
+def trie_pattern(words: list[str]) -> str:
+    """One regex alternation for many literal words, factored by common prefixes.
+
+    Python's `re` tries alternatives one by one; a prefix tree lets it reject a
+    position after one character, which is what makes the brand and lexicon
+    scans cheap."""
+    root: dict[str, Any] = {}
+    for w in words:
+        node = root
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 and len(alts[0]) == 1 else f"(?:{'|'.join(alts)})"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(root)
+
+
+_HAS_DIGIT = re.compile(r"\d")
+_NON_DIGIT = re.compile(r"\D+")
+_URL_HINT = re.compile(r"://|www\.|\.[a-z]{2,6}\b", re.IGNORECASE)
+_OTP_HINT = re.compile(r"otp|one[- ]time", re.IGNORECASE)
+
+
+_LONG_WORD = re.compile(r"\w{25}")
+_LONG_DIGITS = re.compile(r"\d{9}")
+# Patterns run on the lower-cased text (same offsets), so they need no IGNORECASE.
+_ON_LOWER = frozenset({"__EMAIL__", "__URL__", "__APK__", "__OTP__"})
+
+
+def _gate(token: str) -> Any:
+    """A cheap test a text must pass before a pattern is run on it."""
+    gates: dict[str, Any] = {
+        "__EMAIL__": lambda t: "@" in t, "__URL__": _URL_HINT.search,
+        "__APK__": lambda t: ".apk" in t, "__OTP__": _OTP_HINT.search,
+        "__CRYPTO__": _LONG_WORD.search, "__BANK__": _LONG_DIGITS.search,
+    }
+    return gates.get(token, _HAS_DIGIT.search)
+
+
 @lru_cache(maxsize=1)
-def _compiled() -> list[tuple[str, re.Pattern[str]]]:
-    out = [(t, re.compile(p, re.IGNORECASE)) for t, p in _PATTERNS]
-    by_kind: dict[str, set[str]] = {}
+def _compiled() -> tuple[list[tuple[str, re.Pattern[str], Any]], re.Pattern[str], dict[str, str]]:
+    """(gated patterns, one prefix-tree regex over every brand alias, alias -> token)."""
+    pats = [(t, re.compile(p, 0 if t in _ON_LOWER else re.IGNORECASE), _gate(t))
+            for t, p in _PATTERNS]
+    kind_of: dict[str, str] = {}
     for e in brand_entries():
+        tok = _KIND_TOKEN[e["kind"]]
         for a in e["aliases"]:
-            by_kind.setdefault(_KIND_TOKEN[e["kind"]], set()).add(clean(a).lower())
-    for tok, aliases in sorted(by_kind.items()):
-        alts = "|".join(re.escape(a) for a in sorted(aliases, key=len, reverse=True))
-        # whole words in Latin script; plain substrings in scripts without spaces
-        out.append((tok, re.compile(f"(?<![a-z0-9])(?:{alts})(?![a-z0-9])", re.IGNORECASE)))
-    return out
+            key = clean(a).lower()
+            if key not in kind_of or _ORDER[tok] < _ORDER[kind_of[key]]:
+                kind_of[key] = tok
+    # whole words in Latin script; plain substrings in scripts without spaces
+    rx = re.compile(f"(?<![a-z0-9])(?:{trie_pattern(sorted(kind_of))})(?![a-z0-9])")
+    return pats, rx, kind_of
 
 
 def clean(text: str) -> str:
@@ -136,12 +184,24 @@ def _money(text: str) -> list[Span]:
 
 def spans(text: str) -> list[Span]:
     """Typed entity spans in a cleaned text, left to right, not overlapping."""
-    found: list[Span] = _money(text) if any(c.isdigit() for c in text) else []
-    for tok, rx in _compiled():
-        for m in rx.finditer(text):
-            if tok == "__PHONE__" and sum(c.isdigit() for c in m.group()) < 8:
+    pats, brands, kind_of = _compiled()
+    digits = _HAS_DIGIT.search(text) is not None
+    if not digits:
+        pats = [p for p in pats if p[0] in _ON_LOWER]
+    found: list[Span] = _money(text) if digits else []
+    low = text.lower()
+    same = len(low) == len(text)  # lower() kept every offset (true but for a few letters)
+    for tok, rx, gate in pats:
+        on = low if tok in _ON_LOWER and same else text
+        if (tok in _ON_LOWER and not same) or not gate(on):
+            continue
+        for m in rx.finditer(on):
+            if tok == "__PHONE__" and len(_NON_DIGIT.sub("", m.group())) < 8:
                 continue
-            found.append(Span(tok, m.start(), m.end(), m.group()))
+            found.append(Span(tok, m.start(), m.end(), text[m.start():m.end()]))
+    if same:
+        found += [Span(kind_of[m.group()], m.start(), m.end(), text[m.start():m.end()])
+                  for m in brands.finditer(low)]
     found.sort(key=lambda sp: (sp.start, _ORDER[sp.token], -sp.end))
     out: list[Span] = []
     end = -1
@@ -184,20 +244,39 @@ class Normalised:
     spans: tuple[Span, ...]
 
 
-def normalise(text: str, *, mask_urls: bool = False) -> Normalised:
-    """Clean, find entity spans, replace them with typed tokens, fold the rest.
+# Typed tokens stand in the text as private-use characters while it is folded, so
+# that lower-casing and leetspeak folding never touch them; then they are spelled out.
+_PLACE = {tok: chr(0xF000 + i) for i, tok in enumerate(TOKENS)}
+_SPELL = {ord(c): f" {tok} " for tok, c in _PLACE.items()}
+_SPELL_MASKED = {**_SPELL, ord(_PLACE["__URL__"]): " ", ord(_PLACE["__EMAIL__"]): " "}
+_PLACE_RANGE = re.compile("[\uf000-\uf0ff\x00]")
+_SEP = "\x00"
 
-    `mask_urls=True` drops URLs altogether (no token): used to check the model
-    does not merely learn "has a link".
+
+def normalise_many(texts: list[str], *, mask_urls: bool = False) -> list[Normalised]:
+    """Clean, find entity spans, replace them with typed tokens, fold the rest: a batch.
+
+    The folding runs once over the whole batch (one string, texts separated by
+    NUL); `mask_urls=True` drops URLs altogether (no token): used to check the
+    model does not merely learn "has a link".
     """
-    cleaned = clean(text)
-    found = spans(cleaned)
+    cleaned = [clean(t) for t in texts]
+    found = [spans(c) for c in cleaned]
     pieces: list[str] = []
-    pos = 0
-    for s in found:
-        pieces.append(fold(cleaned[pos:s.start]))
-        if not (mask_urls and s.token in ("__URL__", "__EMAIL__")):
-            pieces.append(f" {s.token} ")
-        pos = s.end
-    pieces.append(fold(cleaned[pos:]))
-    return Normalised(cleaned, " ".join("".join(pieces).split()), tuple(found))
+    for c, sps in zip(cleaned, found, strict=True):
+        if _PLACE_RANGE.search(c):
+            c = _PLACE_RANGE.sub("\ufffd", c)
+        pos = 0
+        for sp in sps:
+            pieces += (c[pos:sp.start], _PLACE[sp.token])
+            pos = sp.end
+        pieces += (c[pos:], _SEP)
+    folded = fold("".join(pieces)).translate(_SPELL_MASKED if mask_urls else _SPELL)
+    docs = folded.split(_SEP)[:-1]
+    return [Normalised(c, " ".join(d.split()), tuple(sps))
+            for c, d, sps in zip(cleaned, docs, found, strict=True)]
+
+
+def normalise(text: str, *, mask_urls: bool = False) -> Normalised:
+    """`normalise_many` for one text."""
+    return normalise_many([text], mask_urls=mask_urls)[0]

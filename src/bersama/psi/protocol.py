@@ -25,7 +25,9 @@ queries are split into batches by `PsiClient.batches`.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import private_set_intersection.python as _psi
@@ -38,6 +40,8 @@ DEFAULT_FPR = 1e-9
 MAX_BATCH = 10_000
 KEY_BYTES = 32
 RAW_BELOW = 64
+PARALLEL_MIN = 200_000
+"""Below this many items a set-up is built in-process: starting workers costs more."""
 
 
 def _encode(items: Iterable[str]) -> list[str]:
@@ -104,6 +108,31 @@ class PsiServer:
         except RuntimeError as exc:
             raise InvalidInput(f"PSI request rejected: {exc}", field="request") from None
         return bytes(resp.SerializeToString())
+
+
+def _setup_part(key: bytes, items: list[str]) -> bytes:
+    return PsiServer(key).setup(items)
+
+
+def setup_segments(
+    key: bytes, items: Sequence[str], *, workers: int = 1, min_parallel: int = PARALLEL_MIN
+) -> list[bytes]:
+    """Set-up segments for `items` under one key, built by up to `workers` processes.
+
+    The encryption is one elliptic-curve multiplication per item in a single-threaded
+    library, so a large set is cut into `workers` parts, each encoded as its own segment
+    (the client unions the segments, so the answer is the same; the false-positive rate
+    adds up, staying within workers x `DEFAULT_FPR`).  Workers are spawned, not forked:
+    the server process runs threads.
+    """
+    items = list(items)
+    if workers <= 1 or len(items) < min_parallel:
+        return [PsiServer(key).setup(items)]
+    size = -(-len(items) // workers)
+    parts = [items[i : i + size] for i in range(0, len(items), size)]
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=len(parts), mp_context=ctx) as pool:
+        return list(pool.map(_setup_part, [key] * len(parts), parts))
 
 
 @dataclass(frozen=True)

@@ -132,7 +132,7 @@ def answer_query(
                       day=now().date())
         _audit(conn, reader, action="psi.answer", target=f"peer:{peer['name']}",
                detail={"items": n}, address=address)
-    gen = store_psi.current_generation(engine, reader, now)
+    gen = store_psi.current_generation(engine, reader, now, workers=settings.psi_workers)
     response = gen.server().process(request)
     out: dict[str, Any] = {"generation": gen.tag, "response": b64(response), "items": n}
     if doc.get("have_generation") != gen.tag:

@@ -59,7 +59,7 @@ def peer_agencies(conn: Connection) -> list[str]:
 
 
 def warm(
-    engine: Engine, only: Sequence[str] | None = None, *,
+    engine: Engine, only: Sequence[str] | None = None, *, workers: int = 1,
     now: Callable[[], datetime] = _utcnow,
 ) -> list[Warmed]:
     """Bring the answer set of each peer agency (or of `only`) up to date."""
@@ -73,7 +73,7 @@ def warm(
     out = []
     for reader in readers:
         t0 = time.perf_counter()
-        gen = store_psi.current_generation(engine, reader, now)
+        gen = store_psi.current_generation(engine, reader, now, workers=workers)
         out.append(Warmed(str(reader.agency), gen.tag, gen.items,
                           sum(len(s) for s in gen.segments), round(time.perf_counter() - t0, 3)))
     return out
@@ -82,9 +82,10 @@ def warm(
 class Warmer:
     """A daemon thread that keeps every peer agency's answer set current."""
 
-    def __init__(self, engine: Engine, interval: float) -> None:
+    def __init__(self, engine: Engine, interval: float, workers: int = 1) -> None:
         self._engine = engine
         self._interval = interval
+        self._workers = workers
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -102,7 +103,7 @@ class Warmer:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                for w in warm(self._engine):
+                for w in warm(self._engine, workers=self._workers):
                     log.debug("psi answer set for %s: %s items", w.agency, w.items)
             except Exception:  # a background job must survive a bad moment (logged)
                 log.exception("building PSI answer sets failed; retrying later")

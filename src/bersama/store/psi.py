@@ -35,7 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from bersama.errors import NotFound, Unauthenticated
 from bersama.markings.model import Reader
 from bersama.psi import answer_set
-from bersama.psi.protocol import PsiServer
+from bersama.psi.protocol import PsiServer, setup_segments
 from bersama.store.queries import readable
 from bersama.store.tables.core import (
     agencies,
@@ -54,6 +54,8 @@ from bersama.store.tables.psi import (
 )
 
 _COUNTER = "policy_counter"
+DELTA_SEQ = 1000
+"""Sequence number of the delta segment; base segments are numbered from 0."""
 _BUILD_LOCK = threading.Lock()
 
 
@@ -169,10 +171,18 @@ def _generation(gen: dict[str, Any], segs: list[dict[str, Any]]) -> Generation:
                       max([int(s["upto"]) for s in segs] or [int(gen["base_upto"])]))
 
 
+def _part_sizes(n: int, parts: int) -> list[int]:
+    size = -(-n // parts)
+    return [min(size, n - i * size) for i in range(parts)]
+
+
 def current_generation(
-    engine: Engine, reader: Reader, now: Callable[[], datetime]
+    engine: Engine, reader: Reader, now: Callable[[], datetime], *, workers: int = 1
 ) -> Generation:
-    """The asking agency's current encoding, rebuilt first if the data changed."""
+    """The asking agency's current encoding, rebuilt first if the data changed.
+
+    A full build of a large set uses `workers` processes (base segments 0..workers-1);
+    a delta is always one segment, `DELTA_SEQ`."""
     agency = reader.agency
     if agency is None:
         raise Unauthenticated("private checks are answered to agencies only")
@@ -186,7 +196,7 @@ def current_generation(
                 return _generation(*loaded)
             if step is answer_set.Plan.DELTA and loaded and state:
                 refs = answer_refs(conn, reader, after=state.base_upto, upto=snap.max_id)
-                base_items = int(loaded[1][0]["items"]) if loaded[1] else 0
+                base_items = sum(int(g["items"]) for g in loaded[1] if g["seq"] < DELTA_SEQ)
                 if answer_set.delta_too_big(len(refs), base_items):
                     step = answer_set.Plan.FULL
             if step is answer_set.Plan.FULL:
@@ -194,12 +204,12 @@ def current_generation(
                 refs = answer_refs(conn, reader, after=0, upto=snap.max_id)
         t0 = time.perf_counter()
         if step is answer_set.Plan.FULL:
-            server = PsiServer()
-            setup = server.setup(refs)
+            key = PsiServer().key
+            setups = setup_segments(key, refs, workers=workers)
         else:
             assert loaded is not None  # noqa: S101 - DELTA implies a loaded generation
-            server = PsiServer(bytes(loaded[0]["server_key"]))
-            setup = server.setup(refs)
+            key = bytes(loaded[0]["server_key"])
+            setups = setup_segments(key, refs, workers=1)
         seconds = f"{time.perf_counter() - t0:.3f}"
         with engine.begin() as conn:
             if step is answer_set.Plan.FULL:
@@ -209,7 +219,7 @@ def current_generation(
                 conn.execute(update(psi_generations).where(psi_generations.c.agency == agency)
                              .values(server_key=b""))
                 gen_id = conn.execute(insert(psi_generations).values(
-                    agency=agency, server_key=server.key, base_upto=snap.max_id,
+                    agency=agency, server_key=key, base_upto=snap.max_id,
                     base_count=snap.upto_count, base_modified=snap.upto_modified,
                     stable_digest=snap.stable_digest, created_at=now(),
                 )).inserted_primary_key[0]  # type: ignore[index]
@@ -218,12 +228,13 @@ def current_generation(
                 assert loaded is not None  # noqa: S101
                 gen_id = loaded[0]["id"]
                 conn.execute(delete(psi_segments).where(
-                    psi_segments.c.generation_id == gen_id, psi_segments.c.seq == 1))
-                seq = 1
-            conn.execute(insert(psi_segments).values(
-                generation_id=gen_id, seq=seq, upto=snap.max_id, items=len(refs), setup=setup,
-                build_seconds=seconds, built_at=now(),
-            ))
+                    psi_segments.c.generation_id == gen_id, psi_segments.c.seq >= DELTA_SEQ))
+                seq = DELTA_SEQ
+            sizes = [len(refs)] if len(setups) == 1 else _part_sizes(len(refs), len(setups))
+            conn.execute(insert(psi_segments), [{
+                "generation_id": gen_id, "seq": seq + i, "upto": snap.max_id, "items": sizes[i],
+                "setup": setup, "build_seconds": seconds, "built_at": now(),
+            } for i, setup in enumerate(setups)])
             fresh = _load(conn, agency)
         assert fresh is not None  # noqa: S101 - just written
         return _generation(*fresh)

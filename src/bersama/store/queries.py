@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, func, select, true
 
 from bersama.config import Settings
 from bersama.correlation.score import decayed_score
@@ -71,6 +71,85 @@ class ViewCache:
 
 VIEWS = ViewCache()
 
+# Statements built once: reusing the same objects lets SQLAlchemy skip rebuilding
+# their cache keys, which otherwise costs more than SQLite's own work per check.
+_READABLE = exists().where(
+    report_audience.c.report_id == reports.c.id,
+    report_audience.c.token.in_(bindparam("tokens", expanding=True)),
+)
+_OBS_BY_REFS = select(observables).where(
+    observables.c.ref.in_(bindparam("refs", expanding=True))
+)
+_STAMP = select(clusters.c.stamp, clusters.c.size).where(clusters.c.id == bindparam("cid"))
+
+
+def _members_stmt(readable_clause: ColumnElement[bool]) -> Any:
+    return select(reports.c.id).where(
+        reports.c.cluster_id == bindparam("cid"), reports.c.revoked.is_(False), readable_clause
+    )
+
+
+def _edges_stmt(readable_clause: ColumnElement[bool]) -> Any:
+    return (
+        select(report_observables.c.report_id, report_observables.c.observable_id)
+        .join(reports, reports.c.id == report_observables.c.report_id)
+        .join(observables, observables.c.id == report_observables.c.observable_id)
+        .where(
+            reports.c.cluster_id == bindparam("cid"),
+            reports.c.revoked.is_(False),
+            readable_clause,
+            observables.c.warninglist.is_(None),
+            observables.c.is_hub.is_(False),
+        )
+    )
+
+
+def _links_stmt(readable_clause: ColumnElement[bool]) -> Any:
+    return (
+        select(
+            report_observables.c.report_id,
+            report_observables.c.observable_id,
+            reports.c.agency,
+            reports.c.country,
+            reports.c.tlp,
+            func.coalesce(reports.c.occurred_at, reports.c.ingested_at).label("seen"),
+            reports.c.loss_amount,
+            reports.c.loss_currency,
+            reports.c.cluster_id,
+            readable_clause.label("readable"),
+        )
+        .join(reports, reports.c.id == report_observables.c.report_id)
+        .where(
+            report_observables.c.observable_id.in_(bindparam("oids", expanding=True)),
+            reports.c.revoked.is_(False),
+        )
+    )
+
+
+_LINKS_POLICY = _links_stmt(_READABLE)
+_LINKS_ALL = _links_stmt(true())
+_SUMMARY_REPORTS = select(
+    reports.c.id,
+    reports.c.agency,
+    reports.c.country,
+    reports.c.tlp,
+    reports.c.loss_amount,
+    reports.c.loss_currency,
+    func.coalesce(reports.c.occurred_at, reports.c.ingested_at),
+).where(reports.c.id.in_(bindparam("ids", expanding=True)))
+_SUMMARY_OBSERVABLES = (
+    select(observables.c.ref, observables.c.kind, observables.c.display, func.count().label("n"))
+    .join(report_observables, report_observables.c.observable_id == observables.c.id)
+    .where(report_observables.c.report_id.in_(bindparam("ids", expanding=True)))
+    .group_by(observables.c.ref, observables.c.kind, observables.c.display)
+    .order_by(func.count().desc(), observables.c.ref)
+    .limit(bindparam("n"))
+)
+_MEMBERS_POLICY = _members_stmt(_READABLE)
+_MEMBERS_ALL = _members_stmt(true())
+_EDGES_POLICY = _edges_stmt(_READABLE)
+_EDGES_ALL = _edges_stmt(true())
+
 
 def readable(reader: Reader) -> ColumnElement[bool]:
     """SQL form of the read decision for `reports` rows."""
@@ -118,7 +197,9 @@ class Reads:
         self.reader = reader
         self.settings = settings
         self.now = now or datetime.now(UTC)
-        self._readable = readable(reader)
+        tokens = reader_tokens(reader)
+        self._readable = true() if ALL in tokens else _READABLE
+        self._params: dict[str, Any] = {} if ALL in tokens else {"tokens": sorted(tokens)}
         self._components: dict[int, dict[int, int]] = {}
         self._keys: dict[int, tuple[object, ...]] = {}
         self._tokens = reader_tokens(reader)
@@ -126,6 +207,10 @@ class Reads:
         self._cluster_views: dict[int, dict[str, Any]] = {}
         self._hints: dict[str, str] | None = None
         self.sensitive_reads: set[str] = set()
+
+    def _q(self, stmt: Any) -> Any:
+        """Execute with the reader's tokens bound (statements stay cacheable)."""
+        return self.conn.execute(stmt, self._params)
 
     # ---- checks -------------------------------------------------------------------------
 
@@ -136,37 +221,17 @@ class Reads:
         refs = sorted({o.ref for o in items})
         rows: dict[str, Any] = {}
         for i in range(0, len(refs), CHUNK):
-            for row in self.conn.execute(
-                select(observables).where(observables.c.ref.in_(refs[i : i + CHUNK]))
-            ):
+            for row in self.conn.execute(_OBS_BY_REFS, {"refs": refs[i : i + CHUNK]}):
                 rows[row.ref] = row
         links = self._links([r.id for r in rows.values()])
         return [self._result(o, rows.get(o.ref), links) for o in items]
 
     def _links(self, observable_ids: list[int]) -> dict[int, list[_Link]]:
         out: dict[int, list[_Link]] = defaultdict(list)
-        seen = func.coalesce(reports.c.occurred_at, reports.c.ingested_at)
+        stmt = _LINKS_ALL if ALL in self._tokens else _LINKS_POLICY
         for i in range(0, len(observable_ids), CHUNK):
-            stmt = (
-                select(
-                    report_observables.c.report_id,
-                    report_observables.c.observable_id,
-                    reports.c.agency,
-                    reports.c.country,
-                    reports.c.tlp,
-                    seen.label("seen"),
-                    reports.c.loss_amount,
-                    reports.c.loss_currency,
-                    reports.c.cluster_id,
-                    self._readable.label("readable"),
-                )
-                .join(reports, reports.c.id == report_observables.c.report_id)
-                .where(
-                    report_observables.c.observable_id.in_(observable_ids[i : i + CHUNK]),
-                    reports.c.revoked.is_(False),
-                )
-            )
-            for r in self.conn.execute(stmt):
+            params = {**self._params, "oids": observable_ids[i : i + CHUNK]}
+            for r in self.conn.execute(stmt, params):
                 out[r.observable_id].append(_Link(*r))
         return out
 
@@ -237,7 +302,7 @@ class Reads:
             return None
         if self._hints is None:
             self._hints = dict(
-                self.conn.execute(select(agencies.c.code, agencies.c.hint_amber)).all()
+                self._q(select(agencies.c.code, agencies.c.hint_amber)).all()
             )
         count = 0
         names: set[str] = set()
@@ -256,45 +321,39 @@ class Reads:
 
     # ---- clusters -----------------------------------------------------------------------
 
-    def _cache_key(self, cluster_id: int) -> tuple[object, ...]:
-        stamp = self.conn.execute(
-            select(clusters.c.stamp).where(clusters.c.id == cluster_id)
-        ).scalar()
-        return (self._engine_key, cluster_id, stamp, self._tokens)
+    def _cache_key(self, cluster_id: int) -> tuple[tuple[object, ...], int]:
+        row = self.conn.execute(_STAMP, {"cid": cluster_id}).first()
+        stamp, size = (row[0], row[1]) if row else (None, 0)
+        return (self._engine_key, cluster_id, stamp, self._tokens), size
 
     def _component_map(self, cluster_id: int) -> dict[int, int]:
-        """Readable members of a global cluster -> root of their *visible* component."""
+        """Readable members of a global cluster -> root of their *visible* component.
+
+        Callers reach a cluster through a report the reader may read, so a cluster of
+        one report is that report alone.
+        """
         if cluster_id in self._components:
             return self._components[cluster_id]
-        key = self._cache_key(cluster_id)
+        key, size = self._cache_key(cluster_id)
         self._keys[cluster_id] = key
+        if size == 1:
+            comp = {cluster_id: cluster_id}
+            self._components[cluster_id] = comp
+            return comp
         cached = VIEWS.get(("components", *key))
         if cached is not None:
             self._components[cluster_id] = cached
             return cached  # type: ignore[no-any-return]
+        system = ALL in self._tokens
+        params = {**self._params, "cid": cluster_id}
         members = list(
-            self.conn.execute(
-                select(reports.c.id).where(
-                    reports.c.cluster_id == cluster_id,
-                    reports.c.revoked.is_(False),
-                    self._readable,
-                )
-            ).scalars()
+            self.conn.execute(_MEMBERS_ALL if system else _MEMBERS_POLICY, params).scalars()
         )
         edges: list[tuple[int, int]] = []
         first: dict[int, int] = {}
         if len(members) > 1:
             for rid, oid in self.conn.execute(
-                select(report_observables.c.report_id, report_observables.c.observable_id)
-                .join(reports, reports.c.id == report_observables.c.report_id)
-                .join(observables, observables.c.id == report_observables.c.observable_id)
-                .where(
-                    reports.c.cluster_id == cluster_id,
-                    reports.c.revoked.is_(False),
-                    self._readable,
-                    observables.c.warninglist.is_(None),
-                    observables.c.is_hub.is_(False),
-                )
+                _EDGES_ALL if system else _EDGES_POLICY, params
             ).all():
                 f = first.setdefault(oid, rid)
                 if f != rid:
@@ -326,17 +385,7 @@ class Reads:
         return view
 
     def _summarise(self, root: int, ids: list[int], top: int | None) -> dict[str, Any]:
-        rows = self.conn.execute(
-            select(
-                reports.c.id,
-                reports.c.agency,
-                reports.c.country,
-                reports.c.tlp,
-                reports.c.loss_amount,
-                reports.c.loss_currency,
-                func.coalesce(reports.c.occurred_at, reports.c.ingested_at),
-            ).where(reports.c.id.in_(ids))
-        ).all()
+        rows = self.conn.execute(_SUMMARY_REPORTS, {"ids": ids}).all()
         losses: dict[str, Decimal] = defaultdict(Decimal)
         sensitive: list[str] = []
         for r in rows:
@@ -345,19 +394,7 @@ class Reads:
             if r.tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
                 sensitive.append(f"report:{r.id}")
         n = top or self.settings.cluster_top_observables
-        counted = (
-            select(
-                observables.c.ref,
-                observables.c.kind,
-                observables.c.display,
-                func.count().label("n"),
-            )
-            .join(report_observables, report_observables.c.observable_id == observables.c.id)
-            .where(report_observables.c.report_id.in_(ids))
-            .group_by(observables.c.ref, observables.c.kind, observables.c.display)
-            .order_by(func.count().desc(), observables.c.ref)
-            .limit(n + 1)
-        )
+        counted = self.conn.execute(_SUMMARY_OBSERVABLES, {"ids": ids, "n": n + 1})
         countries = sorted({r.country for r in rows})
         seen = [_aware(r[6]) for r in rows]
         return {
@@ -378,13 +415,13 @@ class Reads:
                     "display": o.display,
                     "reports": o.n,
                 }
-                for o in self.conn.execute(counted)
+                for o in counted
             ],
         }
 
     def cluster(self, cluster_id: int) -> dict[str, Any]:
         """A visible cluster by its public id (the smallest readable report id in it)."""
-        gid = self.conn.execute(
+        gid = self._q(
             select(reports.c.cluster_id).where(
                 reports.c.id == cluster_id, reports.c.revoked.is_(False), self._readable
             )
@@ -398,7 +435,7 @@ class Reads:
         ids = sorted(r for r, c in comp.items() if c == cluster_id)
         view["reports"] = [
             self._report_summary(r)
-            for r in self.conn.execute(select(reports).where(reports.c.id.in_(ids[:500])))
+            for r in self._q(select(reports).where(reports.c.id.in_(ids[:500])))
         ]
         return view
 
@@ -412,7 +449,7 @@ class Reads:
         stmt = stmt.order_by(clusters.c.size.desc(), clusters.c.id)
         out: list[dict[str, Any]] = []
         scanned = offset
-        for gid in self.conn.execute(stmt.offset(offset)).scalars():
+        for gid in self._q(stmt.offset(offset)).scalars():
             scanned += 1
             comp = self._component_map(gid)
             for root in sorted(set(comp.values())):
@@ -449,7 +486,7 @@ class Reads:
         }
 
     def report(self, stix_id: str) -> dict[str, Any]:
-        row = self.conn.execute(
+        row = self._q(
             select(reports).where(reports.c.stix_id == stix_id, self._readable)
         ).first()
         if row is None:
@@ -470,7 +507,7 @@ class Reads:
             ),
             observables=[
                 {"kind": o.kind, "key": o.ref.split(":", 1)[1], "display": o.display}
-                for o in self.conn.execute(
+                for o in self._q(
                     select(observables.c.kind, observables.c.ref, observables.c.display)
                     .join(
                         report_observables, report_observables.c.observable_id == observables.c.id
@@ -487,22 +524,22 @@ class Reads:
     def status(self) -> dict[str, Any]:
         """Counts of what this reader may read (statistics never count hidden rows)."""
         active = and_(reports.c.revoked.is_(False), self._readable)
-        n_reports = self.conn.execute(select(func.count()).where(active)).scalar_one()
+        n_reports = self._q(select(func.count()).where(active)).scalar_one()
         by_country: dict[str, int] = dict(
-            self.conn.execute(
+            self._q(
                 select(reports.c.country, func.count())
                 .where(active)
                 .group_by(reports.c.country)
                 .order_by(reports.c.country)
             ).all()
         )
-        n_obs = self.conn.execute(
+        n_obs = self._q(
             select(func.count(func.distinct(report_observables.c.observable_id)))
             .join(reports, reports.c.id == report_observables.c.report_id)
             .where(active)
         ).scalar_one()
         cross = (
-            self.conn.execute(
+            self._q(
                 select(func.count()).select_from(clusters).where(clusters.c.cross_border.is_(True))
             ).scalar_one()
             if self.reader.is_system

@@ -76,3 +76,16 @@ def test_response_of_wrong_length_is_refused() -> None:
 
 def test_batches_split_in_order() -> None:
     assert protocol.batches(["a", "b", "c"], size=2) == [["a", "b"], ["c"]]
+
+
+def test_parallel_setup_segments_answer_like_one() -> None:
+    rng = random.Random(9)  # noqa: S311 - seeded test data, not secrets
+    held = sorted(set(_phones(rng, 400)))
+    key = protocol.PsiServer().key
+    segments = protocol.setup_segments(key, held, workers=2, min_parallel=10)
+    assert len(segments) == 2
+    asked = held[::7] + _phones(rng, 50)
+    batch = protocol.client_batch(asked)
+    found = batch.intersect(segments, protocol.PsiServer(key).process(batch.request))
+    assert {asked[i] for i in found} == set(held) & set(asked)
+    assert len(protocol.setup_segments(key, held, workers=2)) == 1  # small: in-process
