@@ -7,7 +7,25 @@ import sys
 import typer
 from rich.console import Console
 
-from bersama.cli import ask, core, disclosure, node, peer, psi, warninglist
+from bersama.cli import (
+    agency,
+    ask,
+    audit,
+    core,
+    demo,
+    detect,
+    disclosure,
+    group,
+    model,
+    node,
+    peer,
+    psi,
+    review,
+    synth,
+    token,
+    user,
+    warninglist,
+)
 from bersama.errors import (
     BersamaError,
     ConfigurationError,
@@ -37,16 +55,12 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-core.register(app)
-app.command("ask-peers")(ask.ask_peers)
-for _name, _module in (
-    ("disclosure", disclosure),
-    ("node", node),
-    ("peer", peer),
-    ("psi", psi),
-    ("warninglist", warninglist),
+# Every command module registers itself (`register(root)`); this is the only list of them.
+for _module in (
+    core, demo, synth, agency, group, user, token, audit, warninglist, detect, model, review,
+    node, peer, ask, disclosure, psi,
 ):
-    app.add_typer(_module.app, name=_name)
+    _module.register(app)
 
 
 def exit_code(exc: BersamaError) -> int:

@@ -11,6 +11,7 @@ is several times faster than one by one.  Results are plain dataclasses with
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -18,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from bersama.detection.features import FeatureSpec, Featurizer
-from bersama.detection.language import detect_language
-from bersama.detection.lexicon import score_types
+from bersama.detection.language import detect_languages
+from bersama.detection.lexicon import score_types_many
 from bersama.detection.linear import REVIEW, THRESHOLD, LinearModel, band
-from bersama.detection.normalise import normalise
+from bersama.detection.normalise import normalise_many
 from bersama.detection.url import UrlFeaturizer, brand_domains, lookalike
 from bersama.errors import ConfigurationError, InvalidInput, PayloadTooLarge
 
@@ -91,6 +92,11 @@ class Result:
         }
 
 
+# Every observable and amount holds a digit, `@`, a dot or a colon (or a defanged
+# "dot"/"at"): texts with none of them skip the costly extraction.
+_MAY_HOLD_ENTITY = re.compile(r"[\d@.:\uff1a]|dot|\(at\)|\[at\]", re.IGNORECASE)
+
+
 def _entities(text: str) -> list[Entity]:
     """Normalised observables, from the shared extractor of `bersama.observables`."""
     from bersama.observables.extract import extract_entities
@@ -115,6 +121,7 @@ class Detector:
             raise ConfigurationError(f"cannot load detection model from {directory}: {e}",
                                      field="model_dir", value=str(directory)) from e
         self.version: str = meta["version"]
+        self.threshold: float = float(meta.get("threshold", THRESHOLD))
         self.trained_languages: set[str] = set(meta["trained_languages"])
         fs = meta["message_features"]
         spec = FeatureSpec(fs["char_bits"], fs["word_bits"], tuple(fs["char_ngrams"]),
@@ -130,33 +137,35 @@ class Detector:
         self.block |= block
 
     def messages(self, texts: list[str], *, entities: bool = True) -> list[Result]:
-        norms = [normalise(check_text(t, f"items[{i}]")) for i, t in enumerate(texts)]
-        grams = self.featurizer.analyse([n.tokenised for n in norms])
-        x = self.featurizer.transform(grams)
-        colmap = self.featurizer.column_map(grams)
-        probs = self.message.proba(x)
+        """Score a batch: every step below runs once for the whole batch, not per text."""
+        norms = normalise_many([check_text(t, f"items[{i}]") for i, t in enumerate(texts)])
+        batch = self.featurizer.analyse([n.tokenised for n in norms])
+        x = self.featurizer.transform(batch)
+        probs = self.message.proba(x).tolist()
+        tops = self.message.top_contributions(x, TOP_FEATURES)
+        names = self.featurizer.names(batch, [[j for j, _ in t] for t in tops])
+        langs = detect_languages([n.cleaned for n in norms])
+        typed = [i for i, p in enumerate(probs) if p >= REVIEW]
+        types_of = dict(zip(typed, score_types_many([norms[i].tokenised for i in typed]),
+                            strict=True))
         out = []
         for i, n in enumerate(norms):
-            p = float(probs[i])
-            lang = detect_language(n.cleaned)
+            p = probs[i]
+            lang = langs[i].code
             b = band(p)
             notes = []
-            if lang.code not in self.trained_languages and b == "likely":
+            if lang not in self.trained_languages and b == "likely":
                 b = "review"
-                notes.append(f"no training data for language {lang.code!r}: band capped")
-            types = []
-            if p >= REVIEW:
-                types = [{"type": t.scam_type.value, "probability": t.probability,
-                          "source": t.source, "cues": list(t.cues)}
-                         for t in score_types(n.tokenised)]
-            top = self.message.contributions(x, i, TOP_FEATURES)
-            names = self.featurizer.named_columns(grams[i], {j for j, _ in top}, colmap)
-            feats = [Feature(names.get(j, f"#{j}"), w) for j, w in top]
+                notes.append(f"no training data for language {lang!r}: band capped")
+            types = [{"type": t.scam_type.value, "probability": t.probability,
+                      "source": t.source, "cues": list(t.cues)} for t in types_of.get(i, ())]
+            feats = [Feature(names[i].get(j, f"#{j}"), w) for j, w in tops[i]]
+            may = entities and _MAY_HOLD_ENTITY.search(n.cleaned) is not None
             out.append(Result(
-                "message", "scam" if p >= THRESHOLD else "not-scam", p, b, lang.code, feats,
-                _entities(n.cleaned) if entities else [], self.version, types,
+                "message", "scam" if p >= self.threshold else "not-scam", p, b, lang, feats,
+                _entities(n.cleaned) if may else [], self.version, types,
                 sorted({s.token for s in n.spans}), notes,
-                _amounts(n.cleaned) if entities else []))
+                _amounts(n.cleaned) if may else []))
         return out
 
     def urls(self, urls: list[str]) -> list[Result]:

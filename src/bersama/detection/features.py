@@ -40,6 +40,7 @@ _CHAR_TOKEN = {c: f"<{tok.strip('_')}>" for tok, c in _TOKEN_CHAR.items()}
 _TOKEN_RE = re.compile("|".join(re.escape(t) for t in TOKENS))
 _WS_RE = re.compile(r"\s+")
 _SEP = "\x00"
+CHUNK = 1000
 
 _U = np.uint64
 _P = _U(0x100000001B3)  # FNV prime: odd, so invertible modulo 2**64
@@ -207,7 +208,12 @@ class Featurizer:
 
     def counts(self, docs: Sequence[str] | Batch) -> sp.csr_matrix:
         """Raw hashed counts (what naive Bayes reads)."""
-        b = docs if isinstance(docs, Batch) else self.analyse(docs)
+        if not isinstance(docs, Batch):
+            if len(docs) > CHUNK:  # bounded memory, and numpy stays in cache
+                return sp.vstack([self.counts(docs[i:i + CHUNK])
+                                  for i in range(0, len(docs), CHUNK)], format="csr")
+            docs = self.analyse(docs)
+        b = docs
         data = np.ones(len(b.col), dtype=np.float32)
         x = sp.csr_matrix((data, (b.row, b.col)), shape=(b.n_docs, self.spec.n_features),
                           dtype=np.float32)

@@ -62,6 +62,22 @@ class LinearModel:
             order = order[:top]
         return [(int(cols[k]), float(w[k])) for k in order]
 
+    def top_contributions(self, x: sp.csr_matrix, top: int) -> list[list[tuple[int, float]]]:
+        """`contributions(x, i, top)` for every row at once (one sort for the batch)."""
+        lens = np.diff(x.indptr)
+        rows = np.repeat(np.arange(x.shape[0]), lens)
+        w = self.coef[x.indices].astype(np.float64) * x.data
+        order = np.lexsort((np.arange(len(w)), -np.abs(w), rows))
+        rank = np.arange(len(w)) - x.indptr[rows[order]]
+        keep = order[rank < top]
+        cols, ws = x.indices[keep].tolist(), w[keep].tolist()
+        ends = np.cumsum(np.minimum(lens, top)).tolist()
+        out, a = [], 0
+        for b in ends:
+            out.append(list(zip(cols[a:b], ws[a:b], strict=True)))
+            a = b
+        return out
+
     def save(self, path: Path) -> None:
         arrays: dict[str, np.ndarray] = {
             "coef": self.coef.astype(np.float32),

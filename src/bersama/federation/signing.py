@@ -195,24 +195,33 @@ def verify_canonical(payload: bytes, jws: str, pinned: Ed25519PublicKey) -> bool
         return False
     protected, _, sig_text = parts
     try:
-        header = orjson.loads(_unb64u(protected, field="signature"))
         sig = _unb64u(sig_text, field="signature")
-    except (InvalidInput, orjson.JSONDecodeError):
+    except InvalidInput:
         return False
-    if not isinstance(header, dict):
-        return False
-    if (
-        header.get("alg") != "EdDSA"
-        or header.get("b64") is not False
-        or header.get("crit") != ["b64"]
-        or header.get("kid") != public_key_text(pinned)
-    ):
+    kid = public_key_text(pinned)
+    if protected != _protected_header(kid) and not _header_ok(protected, kid):
         return False
     try:
         pinned.verify(sig, protected.encode("ascii") + b"." + payload)
     except InvalidSignature:
         return False
     return True
+
+
+def _header_ok(protected: str, kid: str) -> bool:
+    """Check a protected header written by another JOSE implementation (any key order)."""
+    try:
+        header = orjson.loads(_unb64u(protected, field="signature"))
+    except (InvalidInput, orjson.JSONDecodeError):
+        return False
+    return (
+        isinstance(header, dict)
+        and header.get("alg") == "EdDSA"
+        and header.get("b64") is False
+        and header.get("crit") == ["b64"]
+        and header.get("kid") == kid
+        and set(header) <= {"alg", "b64", "crit", "kid", "typ", "cty"}
+    )
 
 
 def load_or_create_node_key(data_dir: Path) -> NodeKey:
