@@ -41,6 +41,11 @@ _TOKEN_RE = re.compile("|".join(re.escape(t) for t in TOKENS))
 _WS_RE = re.compile(r"\s+")
 _SEP = "\x00"
 CHUNK = 1000
+# Digits are read as 0: "call 09090900040" and "call 08707808226" share their n-grams
+# (shape, not value, marks a premium number or a short code).  Same length, so
+# offsets are kept.
+_DIGITS = str.maketrans("123456789\u0e51\u0e52\u0e53\u0e54\u0e55\u0e56\u0e57\u0e58\u0e59",
+                        "000000000\u0e50\u0e50\u0e50\u0e50\u0e50\u0e50\u0e50\u0e50\u0e50")
 
 _U = np.uint64
 _P = _U(0x100000001B3)  # FNV prime: odd, so invertible modulo 2**64
@@ -116,11 +121,12 @@ class Batch:
 
 def stream(docs: Sequence[str]) -> str:
     """The hashed form of a batch: typed tokens as single characters, single spaces,
-    each document padded by spaces and ended by NUL (never in a checked text)."""
+    each document padded by spaces and ended by NUL (never in a checked text), digits
+    read as 0."""
     joined = (" " + _SEP + " ").join(d[:MAX_CHARS] for d in docs)
     if "__" in joined:
         joined = _TOKEN_RE.sub(lambda m: _TOKEN_CHAR[m.group()], joined)
-    return _WS_RE.sub(" ", " " + joined + " " + _SEP)
+    return _WS_RE.sub(" ", " " + joined + " " + _SEP).translate(_DIGITS)
 
 
 class Featurizer:

@@ -23,6 +23,13 @@ def ece(y: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
     return total
 
 
+def f1_at(y: np.ndarray, p: np.ndarray, threshold: float) -> float:
+    pred = p >= threshold
+    tp = float((pred & (y == 1)).sum())
+    denom = float(pred.sum() + (y == 1).sum())
+    return 2 * tp / denom if denom else 0.0
+
+
 def evaluate(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float | int | None]:
     from sklearn.metrics import (
         average_precision_score,

@@ -146,15 +146,13 @@ def test_unsafe_integer_refused_with_the_object_id() -> None:
 
 
 def test_header_written_in_another_key_order_verifies_and_alg_none_does_not() -> None:
-    import base64 as b64  # noqa: PLC0415
-
     key = NodeKey.generate()
     payload = canonical_bytes(OBJ)
 
     def with_header(header: dict[str, object]) -> str:
-        protected = b64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
+        protected = base64.urlsafe_b64encode(json.dumps(header).encode()).rstrip(b"=").decode()
         sig = key.private.sign(protected.encode() + b"." + payload)
-        return f"{protected}..{b64.urlsafe_b64encode(sig).rstrip(b'=').decode()}"
+        return f"{protected}..{base64.urlsafe_b64encode(sig).rstrip(b'=').decode()}"
 
     good = {"kid": key.kid, "crit": ["b64"], "b64": False, "alg": "EdDSA"}
     assert verify(OBJ, with_header(good), key.public)
