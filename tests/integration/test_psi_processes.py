@@ -243,6 +243,32 @@ def test_green_answers_at_once_amber_waits_for_the_owner(pair: Pair) -> None:
     assert "disclosure.answered" in actions
 
 
+def test_disclosures_over_rest(pair: Pair) -> None:
+    th_token = pair.th.user_token("rest@th")
+    th_auth = {"authorization": f"Bearer {th_token}"}
+    made = httpx.post(f"{pair.th.url}/api/v1/disclosures", headers=th_auth, timeout=120, json={
+        "peer": "my-node", "value": GREEN_PHONE, "reason": "REST case", "country": "MY"})
+    assert made.status_code == 200, made.text
+    assert made.json()["status"] == "answered"
+    listed = httpx.get(f"{pair.th.url}/api/v1/disclosures?refresh=true", headers=th_auth,
+                       timeout=120).json()
+    assert made.json()["id"] in [d["id"] for d in listed["disclosures"]]
+    # the holder: an analyst of the owning agency sees peers' requests; a decided one stays
+    my_token = pair.my.user_token("ana@nsrc", agency=MY_NSRC)
+    my_auth = {"authorization": f"Bearer {my_token}"}
+    incoming = httpx.get(f"{pair.my.url}/api/v1/disclosures", headers=my_auth, timeout=60)
+    rows = [d for d in incoming.json()["disclosures"] if d["direction"] == "in"]
+    assert rows
+    assert {d["agency"] for d in rows} == {TH_AGENCY}
+    decided = next(d for d in rows if d["status"] == "approved")
+    again = httpx.post(f"{pair.my.url}/api/v1/disclosures/{decided['id']}/deny",
+                       headers=my_auth, timeout=60)
+    assert again.status_code == 422
+    missing = httpx.post(f"{pair.th.url}/api/v1/disclosures", headers=th_auth, timeout=120,
+                         json={"peer": "nobody", "value": GREEN_PHONE, "reason": "x"})
+    assert missing.status_code == 404
+
+
 def _th_signer(pair: Pair) -> tuple[Settings, str]:
     settings = Settings(environment="test", data_dir=pair.th.root)
     with _db(pair.th) as db:

@@ -41,11 +41,8 @@ _TOKEN_RE = re.compile("|".join(re.escape(t) for t in TOKENS))
 _WS_RE = re.compile(r"\s+")
 _SEP = "\x00"
 CHUNK = 1000
-# Digits are read as 0: "call 09090900040" and "call 08707808226" share their n-grams
-# (shape, not value, marks a premium number or a short code).  Same length, so
-# offsets are kept.
-_DIGITS = str.maketrans("123456789\u0e51\u0e52\u0e53\u0e54\u0e55\u0e56\u0e57\u0e58\u0e59",
-                        "000000000\u0e50\u0e50\u0e50\u0e50\u0e50\u0e50\u0e50\u0e50\u0e50")
+# Digits are read as 0 (in `analyse`): "call 09090900040" and "call 08707808226"
+# share their n-grams, since shape, not value, marks a premium number or a short code.
 
 _U = np.uint64
 _P = _U(0x100000001B3)  # FNV prime: odd, so invertible modulo 2**64
@@ -58,9 +55,14 @@ _WORD_SALT = _U(0x5851F42D4C957F2D)
 _BIGRAM_SALT = _U(0x14057B7EF767814F)
 
 
+_READABLE = {ord(c): name for c, name in _CHAR_TOKEN.items()}
+_SHOWN = {**_READABLE, **{ord(d): "0" for d in "123456789"},
+          **{0xE50 + i: "\u0e50" for i in range(1, 10)}}
+
+
 def readable(gram: str) -> str:
     """An n-gram with its private-use token characters shown as <URL>, <PHONE>..."""
-    return "".join(_CHAR_TOKEN.get(c, c) for c in gram)
+    return gram.translate(_READABLE)
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -121,12 +123,11 @@ class Batch:
 
 def stream(docs: Sequence[str]) -> str:
     """The hashed form of a batch: typed tokens as single characters, single spaces,
-    each document padded by spaces and ended by NUL (never in a checked text), digits
-    read as 0."""
+    each document padded by spaces and ended by NUL (never in a checked text)."""
     joined = (" " + _SEP + " ").join(d[:MAX_CHARS] for d in docs)
     if "__" in joined:
         joined = _TOKEN_RE.sub(lambda m: _TOKEN_CHAR[m.group()], joined)
-    return _WS_RE.sub(" ", " " + joined + " " + _SEP).translate(_DIGITS)
+    return _WS_RE.sub(" ", " " + joined + " " + _SEP)
 
 
 class Featurizer:
@@ -139,7 +140,9 @@ class Featurizer:
     def analyse(self, docs: Sequence[str]) -> Batch:
         """All n-grams of `docs` with their columns (char block first, then word block)."""
         text = stream(docs)
-        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+        codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).copy()
+        for zero in (0x30, 0xE50):  # digits are read as 0 (ASCII and Thai)
+            codes[(codes > zero) & (codes <= zero + 9)] = zero
         n = len(codes)
         is_sep = codes == 0
         csep = np.concatenate(([0], np.cumsum(is_sep)))
@@ -253,13 +256,19 @@ class Featurizer:
         want = np.array([r * nf + c for r, cs in enumerate(wanted) for c in cs], dtype=np.int64)
         if not len(want) or not len(batch.col):
             return out
-        keys = batch.row * nf + batch.col
-        hit = np.flatnonzero(np.isin(keys, want))
-        uniq, first = np.unique(keys[hit], return_index=True)
+        # first the n-grams whose column some row wants (one gather), then the exact pairs
+        wanted_col = np.zeros(nf, dtype=bool)
+        wanted_col[want % nf] = True
+        near = np.flatnonzero(wanted_col[batch.col])
+        keys = batch.row[near] * nf + batch.col[near]
+        hit = near[np.isin(keys, want)]
+        keys = batch.row[hit] * nf + batch.col[hit]
+        uniq, first = np.unique(keys, return_index=True)
+        at = hit[first]
         text, n_char = batch.text, self.spec.n_char
-        for key, k in zip(uniq.tolist(), hit[first].tolist(), strict=True):
-            row, col = divmod(key, nf)
-            gram = readable(text[int(batch.start[k]):int(batch.end[k])])
+        for row, col, a, b in zip((uniq // nf).tolist(), (uniq % nf).tolist(),
+                                  batch.start[at].tolist(), batch.end[at].tolist(), strict=True):
+            gram = text[a:b].translate(_SHOWN)
             out[row][col] = f"char:'{gram}'" if col < n_char else f"word:{gram}"
         return out
 

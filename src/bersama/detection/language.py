@@ -222,6 +222,11 @@ _CACHE: dict[str, LanguageGuess] = {}
 _CACHE_SIZE = 16384
 
 
+def clear_cache() -> None:
+    """Forget the cached answers (benchmarks, tests)."""
+    _CACHE.clear()
+
+
 def _by_script(counts: dict[str, int], letters: int, latin: int) -> LanguageGuess | None:
     """The answer decided by script or length, or None when the model must decide."""
     if letters < MIN_LETTERS and not counts:

@@ -158,9 +158,13 @@ def _compiled() -> tuple[list[tuple[str, re.Pattern[str], Any]], re.Pattern[str]
     return pats, rx, kind_of
 
 
+_ZW_RE = re.compile("[" + "".join(map(chr, ZERO_WIDTH)) + "]")
+
+
 def clean(text: str) -> str:
     """NFKC and zero-width removal: the form that entities are read from."""
-    return unicodedata.normalize("NFKC", text).translate(ZERO_WIDTH)
+    text = unicodedata.normalize("NFKC", text)
+    return text.translate(ZERO_WIDTH) if _ZW_RE.search(text) else text
 
 
 def _money(text: str) -> list[Span]:
@@ -249,6 +253,7 @@ class Normalised:
 _PLACE = {tok: chr(0xF000 + i) for i, tok in enumerate(TOKENS)}
 _SPELL = {ord(c): f" {tok} " for tok, c in _PLACE.items()}
 _SPELL_MASKED = {**_SPELL, ord(_PLACE["__URL__"]): " ", ord(_PLACE["__EMAIL__"]): " "}
+_PLACED = re.compile("[\uf000-\uf0ff]")
 _PLACE_RANGE = re.compile("[\uf000-\uf0ff\x00]")
 _SEP = "\x00"
 
@@ -271,7 +276,8 @@ def normalise_many(texts: list[str], *, mask_urls: bool = False) -> list[Normali
             pieces += (c[pos:sp.start], _PLACE[sp.token])
             pos = sp.end
         pieces += (c[pos:], _SEP)
-    folded = fold("".join(pieces)).translate(_SPELL_MASKED if mask_urls else _SPELL)
+    spell = _SPELL_MASKED if mask_urls else _SPELL
+    folded = _PLACED.sub(lambda m: spell[ord(m.group())], fold("".join(pieces)))
     docs = folded.split(_SEP)[:-1]
     return [Normalised(c, " ".join(d.split()), tuple(sps))
             for c, d, sps in zip(cleaned, docs, found, strict=True)]

@@ -39,19 +39,50 @@ from bersama.taxonomy import ScamType
 MAX_LINE_BYTES = 1024 * 1024
 _NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0400")
 
+
+def csv_source_id(agency_country: str, basis: str) -> str:
+    """The stable report id of a CSV row: its `report_id` cell (or whole row) per country."""
+    return f"report--{uuid.uuid5(_NS, f'{agency_country}|{basis}')}"
+
+
 ALIASES: dict[str, tuple[str, ...]] = {
-    "report_id": ("id", "case_id", "case_no", "case_number", "report_no", "report_number",
-                  "reference", "ref_no", "ticket_id", "no_laporan"),
-    "reported_at": ("date", "report_date", "reported_date", "date_reported", "created_at",
-                    "timestamp", "tarikh", "tanggal"),
+    "report_id": (
+        "id",
+        "case_id",
+        "case_no",
+        "case_number",
+        "report_no",
+        "report_number",
+        "reference",
+        "ref_no",
+        "ticket_id",
+        "no_laporan",
+    ),
+    "reported_at": (
+        "date",
+        "report_date",
+        "reported_date",
+        "date_reported",
+        "created_at",
+        "timestamp",
+        "tarikh",
+        "tanggal",
+    ),
     "updated_at": ("modified", "last_updated", "updated"),
     "country": ("country_code",),
     "crime_type": ("crime", "offence_type", "offense_type", "crime_category"),
     "scam_type": ("scam", "scam_category", "modus", "fraud_type", "scam_types"),
     "loss_amount": ("loss", "amount", "amount_lost", "total_loss", "kerugian"),
     "currency": ("ccy", "loss_currency"),
-    "phone": ("phone_number", "telephone", "mobile", "msisdn", "scammer_phone", "no_telefon",
-              "caller_number"),
+    "phone": (
+        "phone_number",
+        "telephone",
+        "mobile",
+        "msisdn",
+        "scammer_phone",
+        "no_telefon",
+        "caller_number",
+    ),
     "bank": ("bank_name", "bank_code"),
     "account_number": ("account_no", "acct_no", "bank_account", "no_akaun"),
     "ewallet_provider": ("wallet_provider", "ewallet", "e_wallet", "e_wallet_provider"),
@@ -68,8 +99,15 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "title": ("subject",),
 }
 """Our field → header aliases (matched lower-cased, non-alphanumerics as `_`)."""
-IDENTIFIER_FIELDS = ("phone", "account_number", "ewallet_account", "crypto_address", "url",
-                     "email", "handle")
+IDENTIFIER_FIELDS = (
+    "phone",
+    "account_number",
+    "ewallet_account",
+    "crypto_address",
+    "url",
+    "email",
+    "handle",
+)
 _PAIRS = {"account_number": "bank"}
 _KEY = re.compile(r"[^a-z0-9]+")
 
@@ -96,8 +134,11 @@ class CsvMapping:
         p = Path(path)
         try:
             raw = p.read_bytes()
-            data: Any = (tomllib.loads(raw.decode("utf-8")) if p.suffix.lower() == ".toml"
-                         else json.loads(raw))
+            data: Any = (
+                tomllib.loads(raw.decode("utf-8"))
+                if p.suffix.lower() == ".toml"
+                else json.loads(raw)
+            )
         except (OSError, ValueError) as exc:
             raise InvalidInput(f"cannot read CSV mapping {p}: {exc}", field="mapping") from None
         return cls.from_dict(data)
@@ -109,14 +150,19 @@ class CsvMapping:
         columns = data.get("columns", {})
         unknown = [k for k in columns if k not in ALIASES] if isinstance(columns, dict) else []
         if not isinstance(columns, dict) or unknown:
-            raise InvalidInput(f"CSV mapping names unknown fields {unknown}; known: "
-                               f"{', '.join(ALIASES)}", field="mapping.columns")
+            raise InvalidInput(
+                f"CSV mapping names unknown fields {unknown}; known: {', '.join(ALIASES)}",
+                field="mapping.columns",
+            )
         extra = set(data) - {"columns", "date_format", "delimiter", "encoding"}
         if extra:
             raise InvalidInput(f"unknown CSV mapping options {sorted(extra)}", field="mapping")
-        return cls(columns={str(k): str(v) for k, v in columns.items()},
-                   date_format=data.get("date_format"), delimiter=data.get("delimiter"),
-                   encoding=data.get("encoding"))
+        return cls(
+            columns={str(k): str(v) for k, v in columns.items()},
+            date_format=data.get("date_format"),
+            delimiter=data.get("delimiter"),
+            encoding=data.get("encoding"),
+        )
 
 
 class _Lines:
@@ -143,16 +189,19 @@ class _Lines:
             if self.line == 1:
                 raw = self._first(raw)
             if b"\x00" in raw:
-                raise InvalidInput(f"binary data (NUL byte) at line {self.line}: not a CSV file",
-                                   line=self.line)
+                raise InvalidInput(
+                    f"binary data (NUL byte) at line {self.line}: not a CSV file", line=self.line
+                )
             try:
                 text = raw.decode(self.encoding)
             except UnicodeDecodeError as exc:
-                bad = raw[exc.start:exc.start + 1].hex()
+                bad = raw[exc.start : exc.start + 1].hex()
                 raise InvalidInput(
                     f"file is not {self.encoding} (line {self.line}: byte 0x{bad}); re-export "
                     "as UTF-8 or pass --encoding (e.g. cp1252, latin-1, cp874)",
-                    line=self.line, field="encoding") from None
+                    line=self.line,
+                    field="encoding",
+                ) from None
             if not self.row_start:
                 self.row_start = self.line
             yield text
@@ -180,8 +229,11 @@ def _resolve(header: list[str], mapping: CsvMapping) -> dict[str, int]:
         except ValueError:
             missing_mapped.append(theirs)
     if missing_mapped:
-        raise InvalidInput(f"columns named in the mapping are not in the header: "
-                           f"{missing_mapped}", line=1, field="mapping")
+        raise InvalidInput(
+            f"columns named in the mapping are not in the header: {missing_mapped}",
+            line=1,
+            field="mapping",
+        )
     for ours, aliases in ALIASES.items():
         if ours in out:
             continue
@@ -198,13 +250,21 @@ def _resolve(header: list[str], mapping: CsvMapping) -> dict[str, int]:
     if missing:
         raise InvalidInput(
             f"missing required CSV columns: {'; '.join(missing)} (header: {header[:30]}); "
-            "rename them or pass a mapping file", line=1, field="header")
+            "rename them or pass a mapping file",
+            line=1,
+            field="header",
+        )
     return out
 
 
-def parse_csv(stream: BinaryIO, *, agency_country: str, source_name: str = "",
-              mapping: CsvMapping | None = None,
-              encoding: str | None = None) -> Iterator[ReportDraft | Rejection]:
+def parse_csv(
+    stream: BinaryIO,
+    *,
+    agency_country: str,
+    source_name: str = "",
+    mapping: CsvMapping | None = None,
+    encoding: str | None = None,
+) -> Iterator[ReportDraft | Rejection]:
     """Drafts and rejections from a hotline CSV export (see module docstring)."""
     mapping = mapping or CsvMapping()
     enc = encoding or mapping.encoding or "utf-8"
@@ -229,22 +289,38 @@ def parse_csv(stream: BinaryIO, *, agency_country: str, source_name: str = "",
         try:
             row = next(reader, None)
         except _csv.Error as exc:
-            raise InvalidInput(f"CSV syntax error at line {lines.line}: {exc}",
-                               line=lines.line) from None
+            raise InvalidInput(
+                f"CSV syntax error at line {lines.line}: {exc}", line=lines.line
+            ) from None
         for n in lines.too_long[skipped:]:
-            yield Rejection(f"line longer than {MAX_LINE_BYTES} bytes: skipped", line=n,
-                            record=f"line {n}")
+            yield Rejection(
+                f"line longer than {MAX_LINE_BYTES} bytes: skipped", line=n, record=f"line {n}"
+            )
         if row is None:
             return
         if not any(c.strip() for c in row):
             continue
-        yield from _row(row, lines.row_start or lines.line, cols, mapping=mapping,
-                        split=split, agency_country=agency_country, header=header)
+        yield from _row(
+            row,
+            lines.row_start or lines.line,
+            cols,
+            mapping=mapping,
+            split=split,
+            agency_country=agency_country,
+            header=header,
+        )
 
 
-def _row(row: list[str], line: int, cols: dict[str, int], *, mapping: CsvMapping,
-         split: re.Pattern[str], agency_country: str,
-         header: list[str]) -> Iterator[ReportDraft | Rejection]:
+def _row(
+    row: list[str],
+    line: int,
+    cols: dict[str, int],
+    *,
+    mapping: CsvMapping,
+    split: re.Pattern[str],
+    agency_country: str,
+    header: list[str],
+) -> Iterator[ReportDraft | Rejection]:
     record = f"line {line}"
 
     def cell(name: str) -> str:
@@ -253,16 +329,24 @@ def _row(row: list[str], line: int, cols: dict[str, int], *, mapping: CsvMapping
 
     def reject(reason: str, name: str, value: str | None = None) -> Rejection:
         i = cols.get(name)
-        return Rejection(reason, line=line, field=header[i] if i is not None else name,
-                         value=value, record=record)
+        return Rejection(
+            reason,
+            line=line,
+            field=header[i] if i is not None else name,
+            value=value,
+            record=record,
+        )
 
     if len(row) > len(header):
         yield reject(f"row has {len(row)} cells, header has {len(header)}", "header")
         return
     try:
         reported = fields.parse_datetime(cell("reported_at"), mapping.date_format)
-        updated = (fields.parse_datetime(cell("updated_at"), mapping.date_format)
-                   if cell("updated_at") else reported)
+        updated = (
+            fields.parse_datetime(cell("updated_at"), mapping.date_format)
+            if cell("updated_at")
+            else reported
+        )
     except ValueError as exc:
         yield reject(f"row not ingested: {exc}", "reported_at", cell("reported_at"))
         return
@@ -309,17 +393,25 @@ def _row(row: list[str], line: int, cols: dict[str, int], *, mapping: CsvMapping
     report_id = cell("report_id")
     basis = report_id if report_id else "\x1f".join(row)
     yield ReportDraft(
-        source_id=f"report--{uuid.uuid5(_NS, f'{agency_country}|{basis}')}",
-        modified=max(updated, reported), observables=tuple(observables.values()),
+        source_id=csv_source_id(agency_country, basis),
+        modified=max(updated, reported),
+        observables=tuple(observables.values()),
         title=cell("title")[:500] or (f"Hotline report {report_id}" if report_id else ""),
-        occurred_at=reported, narrative=fields.truncate(cell("narrative")), marking=marking,
-        source_ref=record if not report_id else f"{record} ({report_id})", **ctx,
+        occurred_at=reported,
+        narrative=fields.truncate(cell("narrative")),
+        marking=marking,
+        source_ref=record if not report_id else f"{record} ({report_id})",
+        **ctx,
     )
 
 
-def _observables(cell: Callable[[str], str], split: re.Pattern[str], country: str,
-                 reject: Callable[..., Rejection],
-                 rejections: list[Rejection]) -> dict[str, Observable]:
+def _observables(
+    cell: Callable[[str], str],
+    split: re.Pattern[str],
+    country: str,
+    reject: Callable[..., Rejection],
+    rejections: list[Rejection],
+) -> dict[str, Observable]:
     out: dict[str, Observable] = {}
 
     def values(name: str) -> list[str]:
@@ -330,8 +422,13 @@ def _observables(cell: Callable[[str], str], split: re.Pattern[str], country: st
         if len(others) == 1:
             others = others * len(vals)
         if vals and len(others) != len(vals):
-            rejections.append(reject(f"{len(vals)} {name} value(s) but {len(others)} "
-                                     f"{partner} value(s)", partner, cell(partner)))
+            rejections.append(
+                reject(
+                    f"{len(vals)} {name} value(s) but {len(others)} {partner} value(s)",
+                    partner,
+                    cell(partner),
+                )
+            )
             return []
         return list(zip(others, vals, strict=True))
 
@@ -343,8 +440,12 @@ def _observables(cell: Callable[[str], str], split: re.Pattern[str], country: st
             return
         out.setdefault(obs.ref, obs)
 
-    simple = {"phone": Kind.PHONE, "crypto_address": Kind.CRYPTO, "url": Kind.URL,
-              "email": Kind.EMAIL}
+    simple = {
+        "phone": Kind.PHONE,
+        "crypto_address": Kind.CRYPTO,
+        "url": Kind.URL,
+        "email": Kind.EMAIL,
+    }
     for name, kind in simple.items():
         for v in values(name):
             add(name, v, partial(ob.normalise, kind, v, country=country))

@@ -31,6 +31,14 @@ from bersama.ingest.model import Rejection, ReportDraft
 MAX_TEXT_BYTES = 16 * 1024 * 1024
 """Free text is read whole (a section needs all of itself); larger input is refused."""
 _NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0500")
+
+
+def text_source_id(country: str, section: str) -> str:
+    """The stable report id of a text section: its whitespace-collapsed text per country."""
+    collapsed = " ".join(section.split())
+    return f"report--{uuid.uuid5(_NS, f'{country}|{collapsed}')}"
+
+
 _SEPARATOR = re.compile(r"^[ \t]*(?:-{3,}|={3,}|\*{3,})[ \t]*$", re.MULTILINE)
 _DATE = re.compile(r"\b(20\d{2}|19\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -45,8 +53,9 @@ def _decode(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        raise InvalidInput(f"text is not UTF-8 (line {line}); re-save it as UTF-8", line=line,
-                           field="encoding") from None
+        raise InvalidInput(
+            f"text is not UTF-8 (line {line}); re-save it as UTF-8", line=line, field="encoding"
+        ) from None
 
 
 def sections(text: str) -> list[tuple[int, str]]:
@@ -54,23 +63,28 @@ def sections(text: str) -> list[tuple[int, str]]:
     out: list[tuple[int, str]] = []
     start = 0
     for m in _SEPARATOR.finditer(text):
-        out.append((start, text[start:m.start()]))
+        out.append((start, text[start : m.start()]))
         start = m.end()
     out.append((start, text[start:]))
-    return [(text.count("\n", 0, s) + 1 + _leading_newlines(body), body.strip())
-            for s, body in out if body.strip()]
+    return [
+        (text.count("\n", 0, s) + 1 + _leading_newlines(body), body.strip())
+        for s, body in out
+        if body.strip()
+    ]
 
 
 def _leading_newlines(body: str) -> int:
     return body[: len(body) - len(body.lstrip())].count("\n")
 
 
-def parse_text(stream: BinaryIO, *, agency_country: str,
-               source_name: str = "") -> Iterator[ReportDraft | Rejection]:
+def parse_text(
+    stream: BinaryIO, *, agency_country: str, source_name: str = ""
+) -> Iterator[ReportDraft | Rejection]:
     data = stream.read(MAX_TEXT_BYTES + 1)
     if len(data) > MAX_TEXT_BYTES:
-        raise InvalidInput(f"text larger than {MAX_TEXT_BYTES} bytes: split it into files",
-                           field="text")
+        raise InvalidInput(
+            f"text larger than {MAX_TEXT_BYTES} bytes: split it into files", field="text"
+        )
     text = _decode(data)
     if not text.strip():
         raise InvalidInput("empty text", field="text")
@@ -78,24 +92,33 @@ def parse_text(stream: BinaryIO, *, agency_country: str,
         yield from _section(body, first_line, agency_country, source_name)
 
 
-def _section(body: str, first_line: int, country: str,
-             source_name: str) -> Iterator[ReportDraft | Rejection]:
+def _section(
+    body: str, first_line: int, country: str, source_name: str
+) -> Iterator[ReportDraft | Rejection]:
     found, rejected = ob.extract_entities_with_rejections(body, country=country)
     for r in rejected:
         line = first_line + body.count("\n", 0, r.start)
-        yield Rejection(r.reason, line=line, field=r.kind.value if r.kind else "text",
-                        value=r.value, record=f"line {line}")
+        yield Rejection(
+            r.reason,
+            line=line,
+            field=r.kind.value if r.kind else "text",
+            value=r.value,
+            record=f"line {line}",
+        )
     observables = {o.ref: o for o in found}
     amounts = ob.extract_amounts(body)
     m = _DATE.search(body)
     when = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=UTC) if m else None
     title = next((ln.strip() for ln in body.splitlines() if ln.strip()), "")[:200]
-    digest = uuid.uuid5(_NS, f"{country}|{' '.join(body.split())}")
     yield ReportDraft(
-        source_id=f"report--{digest}", modified=when or _EPOCH,
-        observables=tuple(observables.values()), title=title,
+        source_id=text_source_id(country, body),
+        modified=when or _EPOCH,
+        observables=tuple(observables.values()),
+        title=title,
         loss_amount=amounts[0][0] if amounts else None,
         loss_currency=amounts[0][1] if amounts else None,
-        occurred_at=when, narrative=fields.truncate(body), language=None,
+        occurred_at=when,
+        narrative=fields.truncate(body),
+        language=None,
         source_ref=f"{source_name or 'text'} line {first_line}",
     )

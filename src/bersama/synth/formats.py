@@ -30,11 +30,6 @@ from bersama.synth.narratives import PLATFORM_NAMES
 if TYPE_CHECKING:
     from bersama.synth.scenario import GeneratedReport
 
-CSV_NAMESPACE = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0400")
-"""Namespace of `bersama.ingest.csv` ids (a test checks they agree)."""
-TEXT_NAMESPACE = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0500")
-"""Namespace of `bersama.ingest.text` ids (a test checks they agree)."""
-
 CSV_COLUMNS = ("report_id", "reported_at", "country", "crime_type", "scam_type", "loss_amount",
                "currency", "phone", "bank", "account_number", "ewallet_provider",
                "ewallet_account", "crypto_address", "url", "email", "handle_platform", "handle",
@@ -42,15 +37,6 @@ CSV_COLUMNS = ("report_id", "reported_at", "country", "crime_type", "scam_type",
 
 _COLUMN_OF = {Kind.PHONE: "phone", Kind.CRYPTO: "crypto_address", Kind.URL: "url",
               Kind.EMAIL: "email"}
-
-
-def csv_source_id(agency_country: str, report_ref: str) -> str:
-    return f"report--{uuid.uuid5(CSV_NAMESPACE, f'{agency_country}|{report_ref}')}"
-
-
-def text_source_id(agency_country: str, section: str) -> str:
-    collapsed = " ".join(section.split())
-    return f"report--{uuid.uuid5(TEXT_NAMESPACE, f'{agency_country}|{collapsed}')}"
 
 
 def tlp_text(marking: Marking | None) -> str:

@@ -31,7 +31,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 from bersama.errors import InvalidInput
+from bersama.ingest.csv import csv_source_id
 from bersama.ingest.model import ReportDraft
+from bersama.ingest.text import text_source_id
 from bersama.markings import TLP, Marking
 from bersama.observables.model import Kind
 from bersama.synth import formats, narratives
@@ -480,13 +482,13 @@ class _Run:
         label = f"{_SCAM_LABEL[profile.scam_type].capitalize()} scam"
         section = ""
         if fmt == "csv":
-            source_id = formats.csv_source_id(agency.country, ref)
+            source_id = csv_source_id(agency.country, ref)
         elif fmt == "text":
             section = formats.text_section(
                 agency.code, agency.name, agency.country, scam_label=label, occurred=occurred,
                 reported=reported, marking=marking, narrative=text, written=written,
                 amount=amount, currency=currency)
-            source_id = formats.text_source_id(agency.country, section)
+            source_id = text_source_id(agency.country, section)
         observables = tuple(i.obs for i, _ in written if i.obs is not None)
         draft = ReportDraft(
             source_id=source_id,
