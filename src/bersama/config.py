@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     cors_origins: list[str] = Field(default_factory=list)
 
     # federation
-    sync_interval_seconds: float = 300.0
+    sync_interval_seconds: float = Field(
+        default=300.0, ge=0, description="peer sync loop interval in `bersama serve`; 0: off"
+    )
     peer_timeout_seconds: float = 30.0
     peer_page_size: int = Field(default=1000, ge=1, le=1000, description="TAXII limit asked")
 

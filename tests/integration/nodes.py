@@ -70,7 +70,7 @@ class NodeProc:
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("BERSAMA_")}
         env.update({
-            "PYTHONPATH": SRC, "BERSAMA_ENVIRONMENT": "test",
+            "PYTHONPATH": SRC, "BERSAMA_ENVIRONMENT": "test", "BERSAMA_SYNC_INTERVAL_SECONDS": "0",
             "BERSAMA_DATA_DIR": str(self.root), "BERSAMA_NODE_NAME": self.name,
             "BERSAMA_NODE_URL": self.url, "BERSAMA_NODE_AGENCY": self.agency,
             "BERSAMA_NODE_AGENCY_NAME": f"{self.agency} (test)",

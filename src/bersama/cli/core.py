@@ -37,7 +37,16 @@ def serve(
     from bersama.cli.bootstrap import ensure_admin
 
     ensure_admin(console)
-    uvicorn.run(create_app(settings(), engine()), host=host, port=port, log_level="info")
+    loop = None
+    if settings().sync_interval_seconds > 0:
+        from bersama.federation.sync import start_sync_loop
+
+        loop = start_sync_loop(settings(), engine())
+    try:
+        uvicorn.run(create_app(settings(), engine()), host=host, port=port, log_level="info")
+    finally:
+        if loop is not None:
+            loop.stop()
 
 
 def ingest(

@@ -63,7 +63,8 @@ _PATTERNS: list[tuple[str, str]] = [
     ("__URL__", r"(?:https?://|www\.)\S+|\b[a-z0-9][a-z0-9-]{0,62}(?:\.[a-z0-9-]{1,63})*"
                 r"\.(?:com|net|org|info|xyz|top|club|site|online|shop|vip|cc|me|ly|io|co|in|to"
                 r"|my|sg|th|ph|id|vn|kh|la|mm|bn|app|link|live|asia|win|bet|gl|gd|ee|tk|ml"
-                r"|ga|cf|gq|pw|ws)(?:\.[a-z]{2})?(?:/\S*)?"),
+                r"|ga|cf|gq|pw|ws|biz|pro|icu|buzz|cyou|sbs|cfd|bond|lol|click|tech|cloud|show"
+                r"|cn|hk|tw|jp|kr|au|nz|uk|de|fr|es|nl|ru|br|mx|ca)(?:\.[a-z]{2})?(?![a-z0-9-])(?:/\S*)?"),
     ("__CRYPTO__", r"\b(?:0x[0-9a-f]{40}|bc1[a-z0-9]{25,59}|[13][a-km-zA-HJ-NP-Z1-9]{25,34}"
                    r"|T[1-9A-HJ-NP-Za-km-z]{33})\b"),
     ("__APK__", r"\S+\.apk\b"),
@@ -125,6 +126,12 @@ _URL_HINT = re.compile(r"://|www\.|\.[a-z]{2,6}\b", re.IGNORECASE)
 _OTP_HINT = re.compile(r"otp|one[- ]time", re.IGNORECASE)
 
 
+# Every alternative of _CUR contains one of these: a cheap test before the money scan.
+_CUR_HINT = re.compile(trie_pattern(sorted({
+    "rm", "myr", "rp", "idr", "฿", "บาท", "thb", "₱", "php", "peso", "usd", "$", "sgd", "£",
+    "€", "eur", "gbp", "ks", "kyat", "mmk", "vnd", "₫", "đ", "riel", "khr", "kip", "lak", "₭",
+    "¥", "元", "rmb", "cny", "jpy", "円", "₩", "krw", "원", "ดอลลาร์", "ringgit", "rupiah",
+    "baht", "dollar", "dong", "pound"})))
 _LONG_WORD = re.compile(r"\w{25}")
 _LONG_DIGITS = re.compile(r"\d{9}")
 # Patterns run on the lower-cased text (same offsets), so they need no IGNORECASE.
@@ -186,26 +193,74 @@ def _money(text: str) -> list[Span]:
     return out
 
 
+# One scan of a whole batch says which texts need which patterns.
+_HINTS = re.compile(
+    r"(\d+)|(@)|(://|www\.|\.[a-z]{2,6}\b)|(\.apk)|(otp|one[- ]time)|(" + _CUR_HINT.pattern + ")")
+_DIGIT, _AT, _URLISH, _APKISH, _OTPISH, _MONEYISH, _LONG_DIGITS_RUN = (1 << i for i in range(7))
+_NEEDS = {"__EMAIL__": _AT, "__URL__": _URLISH, "__APK__": _APKISH, "__OTP__": _OTPISH,
+          "__CRYPTO__": _DIGIT, "__PHONE__": _DIGIT, "__BANK__": _LONG_DIGITS_RUN}
+
+
+def _hints(low: str, bounds: list[int]) -> list[int]:
+    """Per text of a joined, lower-cased batch: which kinds of entity it may hold."""
+    flags = [0] * (len(bounds) - 1)
+    doc = 0
+    for m in _HINTS.finditer(low):
+        while m.start() >= bounds[doc + 1]:
+            doc += 1
+        group = m.lastindex or 1
+        bit = 1 << (group - 1)
+        if group == 1 and m.end() - m.start() >= 9:
+            bit |= _LONG_DIGITS_RUN
+        flags[doc] |= bit
+    return flags
+
+
 def spans(text: str) -> list[Span]:
     """Typed entity spans in a cleaned text, left to right, not overlapping."""
+    return spans_many([text])[0]
+
+
+def spans_many(texts: list[str]) -> list[list[Span]]:
+    """`spans` for a batch: hints and brand names in one scan of the joined batch, then
+    only the patterns each text may match."""
+    joined = _SEP.join(texts)
+    low = joined.lower()
+    if len(low) != len(joined):  # lower() moved offsets (a few letters do): one by one
+        return [_spans_one(t) for t in texts] if len(texts) > 1 else [_spans_one(texts[0])]
+    bounds = [0]
+    for t in texts:
+        bounds.append(bounds[-1] + len(t) + 1)
+    flags = _hints(low, bounds)
     pats, brands, kind_of = _compiled()
-    digits = _HAS_DIGIT.search(text) is not None
-    if not digits:
-        pats = [p for p in pats if p[0] in _ON_LOWER]
-    found: list[Span] = _money(text) if digits else []
-    low = text.lower()
-    same = len(low) == len(text)  # lower() kept every offset (true but for a few letters)
+    found: list[list[Span]] = [[] for _ in texts]
+    doc = 0
+    for m in brands.finditer(low):
+        while m.start() >= bounds[doc + 1]:
+            doc += 1
+        a, b = m.start() - bounds[doc], m.end() - bounds[doc]
+        found[doc].append(Span(kind_of[m.group()], a, b, texts[doc][a:b]))
+    for i, (text, f) in enumerate(zip(texts, flags, strict=True)):
+        if f:
+            found[i] += _pattern_spans(text, low[bounds[i]:bounds[i + 1] - 1], f, pats)
+    return [_resolve(f) if f else f for f in found]
+
+
+def _pattern_spans(text: str, low: str, flags: int,
+                   pats: list[tuple[str, re.Pattern[str], Any]]) -> list[Span]:
+    found: list[Span] = _money(text) if flags & _DIGIT and flags & _MONEYISH else []
     for tok, rx, gate in pats:
-        on = low if tok in _ON_LOWER and same else text
-        if (tok in _ON_LOWER and not same) or not gate(on):
+        if not flags & _NEEDS[tok] or (tok == "__CRYPTO__" and not gate(text)):
             continue
-        for m in rx.finditer(on):
+        for m in rx.finditer(low if tok in _ON_LOWER else text):
             if tok == "__PHONE__" and len(_NON_DIGIT.sub("", m.group())) < 8:
                 continue
             found.append(Span(tok, m.start(), m.end(), text[m.start():m.end()]))
-    if same:
-        found += [Span(kind_of[m.group()], m.start(), m.end(), text[m.start():m.end()])
-                  for m in brands.finditer(low)]
+    return found
+
+
+def _resolve(found: list[Span]) -> list[Span]:
+    """Left to right; where spans overlap the earlier, then higher-priority kind wins."""
     found.sort(key=lambda sp: (sp.start, _ORDER[sp.token], -sp.end))
     out: list[Span] = []
     end = -1
@@ -214,6 +269,20 @@ def spans(text: str) -> list[Span]:
             out.append(sp)
             end = sp.end
     return out
+
+
+def _spans_one(text: str) -> list[Span]:
+    """The slow path, for a text whose lower-cased form has other offsets."""
+    pats, _, _ = _compiled()
+    found = _money(text) if _HAS_DIGIT.search(text) else []
+    for tok, rx, _gate in pats:
+        if tok in _ON_LOWER:
+            rx = re.compile(rx.pattern, re.IGNORECASE)
+        for m in rx.finditer(text):
+            if tok == "__PHONE__" and len(_NON_DIGIT.sub("", m.group())) < 8:
+                continue
+            found.append(Span(tok, m.start(), m.end(), text[m.start():m.end()]))
+    return _resolve(found)
 
 
 def _fold_word(m: re.Match[str]) -> str:
@@ -266,7 +335,7 @@ def normalise_many(texts: list[str], *, mask_urls: bool = False) -> list[Normali
     model does not merely learn "has a link".
     """
     cleaned = [clean(t) for t in texts]
-    found = [spans(c) for c in cleaned]
+    found = spans_many(cleaned)
     pieces: list[str] = []
     for c, sps in zip(cleaned, found, strict=True):
         if _PLACE_RANGE.search(c):

@@ -31,7 +31,7 @@ from bersama.detection.metrics import evaluate
 from bersama.detection.normalise import normalise_many
 from bersama.detection.url import UrlFeaturizer
 
-MESSAGE_CS = (3.0, 10.0, 30.0, 100.0)
+MESSAGE_CS = (3.0, 10.0, 30.0, 100.0, 300.0)
 """Regularisation strengths tried by 4-fold cross-validation on the training rows only."""
 NB_ALPHA = 1.0
 URL_C = 4.0

@@ -47,3 +47,14 @@ def test_lite_model_loads_without_network(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr(socket.socket, "connect", refuse)
     language._model.cache_clear()
     assert language.detect_language("Good morning, the meeting is at ten today").code == "en"
+
+
+def test_batch_equals_one_by_one() -> None:
+    from bersama.detection.language import clear_cache, detect_languages
+
+    texts = ["Hello, your parcel is waiting at the post office", "สวัสดีครับ", "ok",
+             "Selamat, Anda memenangkan hadiah dari kami", "Hello, your parcel is waiting at the post office"]
+    clear_cache()
+    batch = detect_languages(texts)
+    clear_cache()
+    assert batch == [detect_language(t) for t in texts]

@@ -26,6 +26,43 @@ def test_named_columns_cover_every_column() -> None:
     names = f.named_columns(doc)
     assert set(f.counts([doc]).indices) == set(names)
     assert "char:' <URL>'" in names.values()
+    assert "word:click" in names.values()
+
+
+def test_char_ngrams_stay_inside_words_and_documents() -> None:
+    f = Featurizer(FeatureSpec(char_bits=16, word_bits=10, char_ngrams=(2, 3)))
+    b = f.analyse(["ab cd", "ef"])
+    grams = {(int(r), b.text[int(s):int(e)]) for r, s, e, c in
+             zip(b.row, b.start, b.end, b.col, strict=True) if c < f.spec.n_char}
+    assert grams == {(0, " a"), (0, "ab"), (0, "b "), (0, " ab"), (0, "ab "),
+                     (0, " c"), (0, "cd"), (0, "d "), (0, " cd"), (0, "cd "),
+                     (1, " e"), (1, "ef"), (1, "f "), (1, " ef"), (1, "ef ")}
+
+
+def test_hashing_is_stable_and_batch_independent() -> None:
+    f = Featurizer(FeatureSpec())
+    one = f.counts(["call 0123 now"])
+    two = f.counts(["something else entirely", "call 0123 now"])
+    assert (one[0] != two[1]).nnz == 0
+    # digits are read as 0, so another number of the same shape is the same feature
+    assert (f.counts(["call 9876 now"])[0] != one[0]).nnz == 0
+
+
+def test_transform_rows_are_unit_length_and_empty_rows_stay_zero() -> None:
+    f = Featurizer(FeatureSpec(char_bits=12, word_bits=10))
+    f.fit_idf(["hello there", "general kenobi"])
+    x = f.transform(["hello there", " ", "kenobi"])
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    assert norms == pytest.approx([1.0, 0.0, 1.0], abs=1e-5)
+
+
+def test_top_contributions_match_one_by_one() -> None:
+    rng = np.random.default_rng(1)
+    x = sp.random(40, 300, density=0.1, format="csr", random_state=2, dtype=np.float32)
+    m = LinearModel(rng.normal(size=300).astype(np.float32), 0.1)
+    tops = m.top_contributions(x, 5)
+    for i in range(40):
+        assert tops[i] == pytest.approx(m.contributions(x, i, 5))
 
 
 def test_metrics() -> None:

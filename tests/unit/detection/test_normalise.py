@@ -37,3 +37,16 @@ def test_thai_money_and_agency() -> None:
     n = normalise("ตำรวจแจ้งว่าบัญชีของคุณ โอน 3000 บาท")
     assert "__AGENCY__" in n.tokenised
     assert "__MONEY__" in n.tokenised
+
+
+def test_batch_equals_one_by_one() -> None:
+    from bersama.detection.normalise import normalise_many
+
+    texts = ["Pay RM 3,000 to Maybank 1234567890 now", "hello", "İstanbul visit www.a.com",
+             "call +66 81 234 5678", "ตำรวจแจ้งว่าบัญชีของคุณ โอน 3000 บาท", "\ue000 odd \uf001"]
+    assert normalise_many(texts) == [normalise(t) for t in texts]
+
+
+def test_more_suffixes_are_urls_but_words_are_not() -> None:
+    assert normalise("Kindly visit Cut.show/4G-Gcash now").tokenised == "kindly visit __URL__ now"
+    assert "__URL__" not in normalise("I am at home.today is fine").tokenised
