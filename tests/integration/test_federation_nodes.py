@@ -64,7 +64,8 @@ class Node:
 
     def env(self, **extra: str) -> dict[str, str]:
         return {**os.environ, "BERSAMA_DATA_DIR": str(self.data),
-                "BERSAMA_ENVIRONMENT": "test", "BERSAMA_SYNC_INTERVAL_SECONDS": "0", "BERSAMA_NODE_NAME": self.name, **extra}
+                "BERSAMA_ENVIRONMENT": "test",
+                "BERSAMA_SYNC_INTERVAL_SECONDS": "0", "BERSAMA_NODE_NAME": self.name, **extra}
 
     def start(self) -> None:
         self.proc = subprocess.Popen(  # noqa: S603 - our own CLI, fixed arguments

@@ -9,7 +9,7 @@ import pytest
 
 from bersama.detection.detector import check_text, load_detector
 from bersama.detection.linear import band
-from bersama.detection.normalise import normalise
+from bersama.detection.normalise import normalise, normalise_many
 from bersama.errors import InvalidInput, PayloadTooLarge
 
 SCAM = ("URGENT: your Maybank account is suspended. Verify now at "
@@ -94,3 +94,28 @@ def test_garbage_url_answers() -> None:
     r = load_detector().urls(["not a url at all"])[0]
     assert r.label in ("phishing", "not-phishing")
     assert r.entities == []
+
+
+def test_batch_equals_one_by_one() -> None:
+    det = load_detector()
+    texts = [SCAM, "Ok see you at lunch tomorrow", "Tahniah! Anda menang RM5000 http://x.xyz",
+             "ยินดีด้วย คุณได้รับรางวัล 5000 บาท"]
+    batch = [r.as_dict() for r in det.messages(texts)]
+    assert batch == [det.messages([t])[0].as_dict() for t in texts]
+
+
+def test_explanations_sum_to_the_score_for_every_row() -> None:
+    det = load_detector()
+    texts = [SCAM, "Ok see you at lunch tomorrow", "win a prize now"]
+    x = det.featurizer.transform([n.tokenised for n in normalise_many(texts)])
+    for i, r in enumerate(det.messages(texts)):
+        margin = sum(w for _, w in det.message.contributions(x, i)) + det.message.intercept
+        assert math.isclose(float(det.message.calibrate(np.array([margin]))[0]), r.probability,
+                            rel_tol=1e-4)
+        top = [f.weight for f in r.features]
+        assert top == sorted(top, key=abs, reverse=True)
+
+
+def test_text_without_digits_or_dots_skips_extraction() -> None:
+    r = load_detector().messages(["hello my friend how are you"])[0]
+    assert r.entities == [] and r.amounts == []
