@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,13 @@ DATA_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test."""
+    with fresh_pg_database() as url:
+        yield url
+
+
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """Create a PostgreSQL database on the test server, drop it afterwards."""
     if not PG_URL:
         pytest.skip("BERSAMA_TEST_PG_URL not set: run through `make test` to start PostgreSQL")
     name = f"t_{uuid.uuid4().hex[:12]}"

@@ -1,6 +1,6 @@
 """The authorisation matrix: readers x TLP levels x groups x recipients x read endpoints.
 
-One node (SQLite) holds, for each marking, two reports of MY-PDRM sharing a
+One node (on SQLite and on PostgreSQL) holds, for each marking, two reports of MY-PDRM sharing a
 phone number (so they form a cluster).  Every reader calls every read endpoint
 and must see exactly the reports the policy in docs/markings.md allows them:
 counts, agencies, clusters, reports and statistics; 404 (never 403) for what
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +21,9 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
+from tests.conftest import fresh_pg_database
 
 from bersama.api.app import create_app
-from bersama.api.routers import admin, public
 from bersama.config import Settings
 from bersama.ingest.model import ReportDraft
 from bersama.markings import Reader
@@ -67,16 +68,6 @@ class Matrix:
         return {} if who == "public" else {"Authorization": f"Bearer {self.tokens[who]}"}
 
 
-def mount_trust_routers(client: TestClient) -> None:
-    """Mount admin and public routers if the app does not yet (the lead mounts them)."""
-    app: Any = client.app
-    paths = {getattr(r, "path", "") for r in app.router.routes}
-    if "/api/v1/public/check" not in paths:
-        app.include_router(public.router)
-    if "/api/v1/admin/agencies" not in paths:
-        app.include_router(admin.router)
-
-
 def _ingest(m: Matrix, marking: str, params: dict[str, str], phone_no: str) -> list[str]:
     drafts = [
         ReportDraft(source_id=f"report--{uuid.uuid4()}", modified=NOW,
@@ -92,11 +83,19 @@ def _ingest(m: Matrix, marking: str, params: dict[str, str], phone_no: str) -> l
     return [d.source_id for d in drafts]
 
 
-@pytest.fixture(scope="module")
-def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def matrix(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
     tmp: Path = tmp_path_factory.mktemp("matrix")
+    with ExitStack() as stack:
+        url = (f"sqlite:///{tmp / 'm.db'}" if request.param == "sqlite"
+               else stack.enter_context(fresh_pg_database()))
+        yield from _matrix(tmp, url)
+
+
+def _matrix(tmp: Path, url: str) -> Iterator[Matrix]:
     settings = Settings(environment="test", data_dir=tmp / "data",
-                        database_url=f"sqlite:///{tmp / 'm.db'}", public_check_enabled=True,
+                        database_url=url, public_check_enabled=True,
                         public_check_rate_per_minute=10_000, check_rate_per_minute=100_000)
     engine = make_engine(settings.effective_database_url)
     migrate(engine)
@@ -117,7 +116,6 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matrix]:
         for peer in ("TH-TCSD", "JP-NPA"):
             tokens[f"peer:{peer}"] = ids.create_token(c, now=NOW, peer_agency=peer)[1]
     with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
-        mount_trust_routers(client)
         m = Matrix(client, engine, settings, tokens, {}, {}, {})
         for i, (name, (params, _)) in enumerate(sorted(MARKINGS.items())):
             m.phones[name] = f"+6012345678{i}"
