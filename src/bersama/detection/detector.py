@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
-from bersama.detection.features import FeatureSpec, Featurizer
+from bersama.detection.features import HASHER, MAX_CHARS, FeatureSpec, Featurizer
 from bersama.detection.language import detect_languages
 from bersama.detection.lexicon import score_types_many
 from bersama.detection.linear import REVIEW, THRESHOLD, LinearModel, band
@@ -29,6 +29,7 @@ from bersama.errors import ConfigurationError, InvalidInput, PayloadTooLarge
 MAX_TEXT_BYTES = 64 * 1024
 MAX_URL_CHARS = 8192
 TOP_FEATURES = 8
+CHUNK_CHARS = 256 * 1024
 
 
 def check_text(text: object, field: str = "text") -> str:
@@ -49,14 +50,14 @@ def check_text(text: object, field: str = "text") -> str:
     return text
 
 
-@dataclass(frozen=True, slots=True)
-class Feature:
+class Feature(NamedTuple):
+    """One column's contribution (coefficient x value); tuples, as thousands are made a batch."""
+
     name: str
     weight: float
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+class Entity(NamedTuple):
     kind: str
     key: str
     display: str
@@ -125,6 +126,11 @@ class Detector:
         self.threshold: float = float(meta.get("threshold", THRESHOLD))
         self.trained_languages: set[str] = set(meta["trained_languages"])
         fs = meta["message_features"]
+        if fs.get("hasher") != HASHER:
+            raise ConfigurationError(
+                f"detection model in {directory} was made for another feature hasher "
+                f"({fs.get('hasher', 'scikit-learn')!r}, this code has {HASHER!r}): retrain it "
+                "with `bersama model train`", field="model_dir", value=str(directory))
         spec = FeatureSpec(fs["char_bits"], fs["word_bits"], tuple(fs["char_ngrams"]),
                            tuple(fs["word_ngrams"]))
         self.featurizer = Featurizer(spec, self.message.idf)
@@ -138,8 +144,24 @@ class Detector:
         self.block |= block
 
     def messages(self, texts: list[str], *, entities: bool = True) -> list[Result]:
-        """Score a batch: every step below runs once for the whole batch, not per text."""
-        norms = normalise_many([check_text(t, f"items[{i}]") for i, t in enumerate(texts)])
+        """Score a batch of texts; results do not depend on the rest of the batch.
+
+        Long batches are cut into pieces of at most `CHUNK_CHARS` characters, which
+        bounds the memory of the vectorised steps (1,000 texts of 64 KB would
+        otherwise make arrays of hundreds of MB)."""
+        checked = [check_text(t, f"items[{i}]") for i, t in enumerate(texts)]
+        out: list[Result] = []
+        start, size = 0, 0
+        for i, t in enumerate(checked):
+            size += min(len(t), MAX_CHARS)
+            if size > CHUNK_CHARS and i > start:
+                out += self._messages(checked[start:i], entities)
+                start, size = i, min(len(t), MAX_CHARS)
+        return out + self._messages(checked[start:], entities) if start < len(checked) else out
+
+    def _messages(self, texts: list[str], entities: bool) -> list[Result]:
+        """Score one batch: every step below runs once for the whole batch, not per text."""
+        norms = normalise_many(texts)
         batch = self.featurizer.analyse([n.tokenised for n in norms])
         x = self.featurizer.transform(batch)
         probs = self.message.proba(x).tolist()
@@ -181,10 +203,12 @@ class Detector:
                                       field=f"items[{i}]", value=u[:100])
             checked.append(u)
         x, parts = self.url_featurizer.transform(checked)
-        probs = self.url.proba(x)
+        probs = self.url.proba(x).tolist()
+        tops = self.url.top_contributions(x, TOP_FEATURES)
+        names_of = self.url_featurizer.names_many([[j for j, _ in t] for t in tops], parts)
         out = []
         for i, p_ in enumerate(parts):
-            p = float(probs[i])
+            p = probs[i]
             notes = []
             kind, brand = lookalike(p_.host, p_.registered, p_.domain_label)
             if kind and kind != "owned":
@@ -195,9 +219,7 @@ class Detector:
                 p, notes = 1.0, [*notes, "on the block list"]
             elif p_.registered in self.allow or p_.suffix in self.allow:
                 p, notes = 0.0, [*notes, "on the allow list"]
-            top = self.url.contributions(x, i, TOP_FEATURES)
-            names = self.url_featurizer.names([j for j, _ in top], p_)
-            feats = [Feature(nm, w) for nm, (_, w) in zip(names, top, strict=True)]
+            feats = [Feature(nm, w) for nm, (_, w) in zip(names_of[i], tops[i], strict=True)]
             ents = []
             try:
                 from bersama.observables.url import url as url_obs

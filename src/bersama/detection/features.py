@@ -30,6 +30,8 @@ import scipy.sparse as sp
 
 from bersama.detection.normalise import TOKENS
 
+HASHER = "bersama-fnv-murmur-v1"
+"""Names the hash below; an artefact records it and is refused by other code."""
 MAX_CHARS = 4096
 """Characters of one message that the features read (SMS and chats are far shorter)."""
 
@@ -84,6 +86,10 @@ def _word_table() -> np.ndarray:
                      for c in map(chr, range(0x30000))], dtype=bool)
 
 
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, np.int64)
+
+
 @dataclass(frozen=True)
 class FeatureSpec:
     char_bits: int = 18
@@ -106,7 +112,7 @@ class FeatureSpec:
     def as_dict(self) -> dict[str, object]:
         return {"char_bits": self.char_bits, "word_bits": self.word_bits,
                 "char_ngrams": list(self.char_ngrams), "word_ngrams": list(self.word_ngrams),
-                "hasher": "bersama-fnv-murmur-v1"}
+                "hasher": HASHER}
 
 
 @dataclass(frozen=True)
@@ -167,8 +173,7 @@ class Featurizer:
             ends.append(i + k)
             cols.append((_mix(h[:m][ok] + _U(k)) >> shift).astype(np.int64))
         self._words(codes, c64, csep, rows, starts, ends, cols)
-        cat = (lambda a: np.concatenate(a) if a else np.zeros(0, np.int64))  # noqa: E731
-        return Batch(text, len(docs), cat(rows), cat(starts), cat(ends), cat(cols))
+        return Batch(text, len(docs), _cat(rows), _cat(starts), _cat(ends), _cat(cols))
 
     def _words(self, codes: np.ndarray, c64: np.ndarray, csep: np.ndarray,
                rows: list[np.ndarray], starts: list[np.ndarray], ends: list[np.ndarray],

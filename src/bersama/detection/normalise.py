@@ -227,7 +227,8 @@ def spans_many(texts: list[str]) -> list[list[Span]]:
     joined = _SEP.join(texts)
     low = joined.lower()
     if len(low) != len(joined):  # lower() moved offsets (a few letters do): one by one
-        return [_spans_one(t) for t in texts] if len(texts) > 1 else [_spans_one(texts[0])]
+        return [_spans_one(t) if len(t.lower()) != len(t) else spans_many([t])[0]
+                for t in texts]
     bounds = [0]
     for t in texts:
         bounds.append(bounds[-1] + len(t) + 1)
@@ -273,11 +274,14 @@ def _resolve(found: list[Span]) -> list[Span]:
 
 def _spans_one(text: str) -> list[Span]:
     """The slow path, for a text whose lower-cased form has other offsets."""
-    pats, _, _ = _compiled()
+    pats, brands, kind_of = _compiled()
     found = _money(text) if _HAS_DIGIT.search(text) else []
-    for tok, rx, _gate in pats:
-        if tok in _ON_LOWER:
-            rx = re.compile(rx.pattern, re.IGNORECASE)
+    for m in re.compile(brands.pattern, re.IGNORECASE).finditer(text):
+        kind = kind_of.get(m.group().lower())
+        if kind:
+            found.append(Span(kind, m.start(), m.end(), m.group()))
+    for tok, pat, _gate in pats:
+        rx = re.compile(pat.pattern, re.IGNORECASE) if tok in _ON_LOWER else pat
         for m in rx.finditer(text):
             if tok == "__PHONE__" and len(_NON_DIGIT.sub("", m.group())) < 8:
                 continue
@@ -337,9 +341,8 @@ def normalise_many(texts: list[str], *, mask_urls: bool = False) -> list[Normali
     cleaned = [clean(t) for t in texts]
     found = spans_many(cleaned)
     pieces: list[str] = []
-    for c, sps in zip(cleaned, found, strict=True):
-        if _PLACE_RANGE.search(c):
-            c = _PLACE_RANGE.sub("\ufffd", c)
+    for text, sps in zip(cleaned, found, strict=True):
+        c = _PLACE_RANGE.sub("\ufffd", text) if _PLACE_RANGE.search(text) else text
         pos = 0
         for sp in sps:
             pieces += (c[pos:sp.start], _PLACE[sp.token])

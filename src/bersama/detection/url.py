@@ -219,14 +219,24 @@ class UrlFeaturizer:
 
     def names(self, columns: list[int], parts: UrlParts) -> list[str]:
         """Names of the given columns for one URL (n-grams hashed once, by the same hasher)."""
-        want = {c - self.n_numeric for c in columns if c >= self.n_numeric}
-        found: dict[int, str] = {}
-        if want:
-            grams = list(dict.fromkeys(self.char_analyzer(parts.stripped[:512])))
-            cols = self._hasher.transform([[g] for g in grams]).indices.tolist()
-            for g, c in zip(grams, cols, strict=True):
-                if c in want:
-                    found.setdefault(c, g)
-        return [f"url:{NUMERIC_NAMES[c]}" if c < self.n_numeric
-                else f"char:'{found[c - self.n_numeric]}'" if c - self.n_numeric in found
-                else f"char:#{c - self.n_numeric}" for c in columns]
+        return self.names_many([columns], [parts])[0]
+
+    def names_many(self, columns: list[list[int]], parts: list[UrlParts]) -> list[list[str]]:
+        """`names` for a batch: every n-gram that may be needed is hashed in one call."""
+        grams_of: list[list[str]] = []
+        for cols, p in zip(columns, parts, strict=True):
+            wanted = any(c >= self.n_numeric for c in cols)
+            grams_of.append(list(dict.fromkeys(self.char_analyzer(p.stripped[:512])))
+                            if wanted else [])
+        uniq = list({g for grams in grams_of for g in grams})
+        col_of = dict(zip(uniq, self._hasher.transform([[g] for g in uniq]).indices.tolist(),
+                          strict=True)) if uniq else {}
+        out = []
+        for cols, grams in zip(columns, grams_of, strict=True):
+            found: dict[int, str] = {}
+            for g in grams:
+                found.setdefault(col_of[g], g)
+            out.append([f"url:{NUMERIC_NAMES[c]}" if c < self.n_numeric
+                        else f"char:'{found[c - self.n_numeric]}'" if c - self.n_numeric in found
+                        else f"char:#{c - self.n_numeric}" for c in cols])
+        return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,4 +119,32 @@ def test_explanations_sum_to_the_score_for_every_row() -> None:
 
 def test_text_without_digits_or_dots_skips_extraction() -> None:
     r = load_detector().messages(["hello my friend how are you"])[0]
-    assert r.entities == [] and r.amounts == []
+    assert r.entities == []
+    assert r.amounts == []
+
+
+def test_long_batches_are_cut_without_changing_results(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bersama.detection import detector
+
+    det = load_detector()
+    texts = [SCAM, "Ok see you at lunch tomorrow", "x" * 5000, "win a prize now"]
+    whole = [r.as_dict() for r in det.messages(texts)]
+    monkeypatch.setattr(detector, "CHUNK_CHARS", 100)
+    assert [r.as_dict() for r in det.messages(texts)] == whole
+    assert det.messages([]) == []
+
+
+def test_artefact_of_another_hasher_is_refused(tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from bersama.detection.detector import Detector, default_dir
+    from bersama.errors import ConfigurationError
+
+    for f in default_dir().iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    meta = json.loads((tmp_path / "meta.json").read_text("utf-8"))
+    del meta["message_features"]["hasher"]
+    (tmp_path / "meta.json").write_text(json.dumps(meta), "utf-8")
+    with pytest.raises(ConfigurationError, match="retrain"):
+        Detector(tmp_path)

@@ -52,8 +52,8 @@ def test_lite_model_loads_without_network(monkeypatch: pytest.MonkeyPatch) -> No
 def test_batch_equals_one_by_one() -> None:
     from bersama.detection.language import clear_cache, detect_languages
 
-    texts = ["Hello, your parcel is waiting at the post office", "สวัสดีครับ", "ok",
-             "Selamat, Anda memenangkan hadiah dari kami", "Hello, your parcel is waiting at the post office"]
+    parcel = "Hello, your parcel is waiting at the post office"
+    texts = [parcel, "สวัสดีครับ", "ok", "Selamat, Anda memenangkan hadiah dari kami", parcel]
     clear_cache()
     batch = detect_languages(texts)
     clear_cache()

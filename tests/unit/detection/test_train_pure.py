@@ -25,7 +25,8 @@ def test_nblr_is_a_plain_linear_model_on_the_unscaled_features() -> None:
     y = np.array([1, 1, 0, 0])
     coef, b = fit_nblr(x, y, 10.0, 0)
     margin = x @ coef + b
-    assert (margin[:2] > 0).all() and (margin[2:] < 0).all()
+    assert (margin[:2] > 0).all()
+    assert (margin[2:] < 0).all()
 
 
 def test_threshold_is_chosen_inside_the_bands() -> None:
