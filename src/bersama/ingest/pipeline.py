@@ -12,6 +12,12 @@ Failure policy (docs/adr/0003-ingest-failure-policy.md):
 Idempotence: a report is keyed by its STIX id; the same version twice changes
 nothing, an older version after a newer one changes nothing, a newer version
 replaces the older one (links, marking, correlation), and `revoked` withdraws it.
+
+Speed: rows are written as tuples through `store.bulk` (one executemany per table
+and chunk, SQLAlchemy's own type conversions, no per-row Core overhead), the STIX
+kept per report version comes pre-serialised from `stix.export.draft_to_stix_rows`
+(SCO bodies cached per observable), and audience tokens are computed once per
+distinct marking.  benchmarks/bench_core.py measures it.
 """
 
 from __future__ import annotations
@@ -24,7 +30,6 @@ from typing import Any
 
 import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bersama.config import Settings
 from bersama.errors import InvalidInput, NotFound
@@ -32,8 +37,8 @@ from bersama.ingest.model import Rejection, ReportDraft
 from bersama.markings import TLP, Marking, Reader, audience
 from bersama.observables.model import Observable
 from bersama.observables.warninglists import is_warninglisted
-from bersama.stix.export import draft_to_stix
-from bersama.store import correlate
+from bersama.stix.export import draft_to_stix_rows
+from bersama.store import bulk, correlate
 from bersama.store.tables.core import (
     agencies,
     ingest_batches,
@@ -46,6 +51,19 @@ from bersama.store.tables.core import (
 )
 
 CHUNK = 1000
+REPORT_COLUMNS = (
+    "stix_id", "agency", "country", "created_by", "title", "crime_type", "scam_types",
+    "loss_amount", "loss_currency", "occurred_at", "modified", "ingested_at", "language",
+    "narrative", "tlp", "sharing_group", "recipient_agencies", "recipient_users", "labels",
+    "revoked", "source_format", "source_ref", "content_hash", "origin_peer", "cluster_id",
+)
+STIX_COLUMNS = (
+    "object_id", "modified", "type", "spec_version", "report_id", "date_added", "body",
+    "origin_peer",
+)
+OBSERVABLE_COLUMNS = (
+    "ref", "kind", "display", "attrs", "report_count", "is_hub", "warninglist",
+)
 MAX_REJECTIONS_KEPT = 1000
 Clock = Callable[[], datetime]
 
@@ -131,14 +149,6 @@ def _aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
-def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    dialect = conn.dialect.name
-    stmt = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
-    conn.execute(stmt.on_conflict_do_nothing(), rows)
-
-
 class _Batch:
     """State of one ingest batch; `run` drives it chunk by chunk."""
 
@@ -162,6 +172,8 @@ class _Batch:
         self.origin_peer = origin_peer
         self.now = clock()
         self.result = IngestResult()
+        self._recipient_lists: dict[Marking, tuple[list[str], list[str]]] = {}
+        self._lists: dict[tuple[str, ...], list[str]] = {}
 
     def reject(self, rejection: Rejection) -> None:
         self.result.rejected += 1
@@ -241,20 +253,19 @@ class _Batch:
         )
         written: list[tuple[int, ReportDraft, Marking]] = []
         if new:
-            rows = [self._row(d, m, h) for d, m, h in new]
-            new_ids: list[int] = list(
-                conn.execute(
-                    insert(reports).returning(reports.c.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
-            written.extend((rid, d, m) for rid, (d, m, _) in zip(new_ids, new, strict=True))
+            bulk.insert_rows(conn, reports, REPORT_COLUMNS, [self._row(d, m, h) for d, m, h in new])
+            # ids come back by stix id (unique) rather than RETURNING: a plain executemany
+            # is what keeps the insert cheap, and the ids are the same ones
+            by_stix = bulk.lookup(conn, reports, "stix_id", "id", [d.source_id for d, _, _ in new])
+            written.extend((by_stix[d.source_id], d, m) for d, m, _ in new)
             self.result.accepted += len(new)
         if replace:
             conn.execute(
                 update(reports).where(reports.c.id == bindparam("rid")),
-                [{"rid": rid, **self._row(d, m, h)} for rid, d, m, h in replace],
+                [
+                    {"rid": rid, **dict(zip(REPORT_COLUMNS, self._row(d, m, h), strict=True))}
+                    for rid, d, m, h in replace
+                ],
             )
             written.extend((rid, d, m) for rid, d, m, _ in replace)
             for _, d, _, _ in replace:
@@ -271,34 +282,48 @@ class _Batch:
             hub_threshold=self.settings.hub_threshold,
         )
 
-    def _row(self, draft: ReportDraft, marking: Marking, digest: str) -> dict[str, Any]:
-        return {
-            "stix_id": draft.source_id,
-            "agency": self.agency.code,
-            "country": (draft.country or self.agency.country).upper(),
-            "created_by": None if self.actor.is_peer else self.actor.user,
-            "title": draft.title,
-            "crime_type": draft.crime_type.value,
-            "scam_types": ",".join(s.value for s in draft.scam_types),
-            "loss_amount": draft.loss_amount,
-            "loss_currency": draft.loss_currency,
-            "occurred_at": _aware(draft.occurred_at) if draft.occurred_at else None,
-            "modified": _aware(draft.modified),
-            "ingested_at": self.now,
-            "language": draft.language,
-            "narrative": draft.narrative,
-            "tlp": marking.tlp.value,
-            "sharing_group": marking.group,
-            "recipient_agencies": sorted(marking.recipient_agencies),
-            "recipient_users": sorted(marking.recipient_users),
-            "labels": list(draft.labels),
-            "revoked": draft.revoked,
-            "source_format": self.source_format,
-            "source_ref": draft.source_ref,
-            "content_hash": digest,
-            "origin_peer": self.origin_peer,
-            "cluster_id": None,
-        }
+    def _recipients(self, marking: Marking) -> tuple[list[str], list[str]]:
+        got = self._recipient_lists.get(marking)
+        if got is None:
+            got = self._recipient_lists[marking] = (
+                sorted(marking.recipient_agencies), sorted(marking.recipient_users))
+        return got
+
+    def _shared(self, values: tuple[str, ...]) -> list[str]:
+        """One list object per distinct value, so the bulk insert serialises it once."""
+        got = self._lists.get(values)
+        if got is None:
+            got = self._lists[values] = list(values)
+        return got
+
+    def _row(self, draft: ReportDraft, marking: Marking, digest: str) -> tuple[Any, ...]:
+        """The report's row, in REPORT_COLUMNS order."""
+        return (
+            draft.source_id,
+            self.agency.code,
+            (draft.country or self.agency.country).upper(),
+            None if self.actor.is_peer else self.actor.user,
+            draft.title,
+            draft.crime_type.value,
+            ",".join(s.value for s in draft.scam_types),
+            draft.loss_amount,
+            draft.loss_currency,
+            _aware(draft.occurred_at) if draft.occurred_at else None,
+            _aware(draft.modified),
+            self.now,
+            draft.language,
+            draft.narrative,
+            marking.tlp.value,
+            marking.group,
+            *self._recipients(marking),
+            self._shared(draft.labels),
+            draft.revoked,
+            self.source_format,
+            draft.source_ref,
+            digest,
+            self.origin_peer,
+            None,
+        )
 
     def _attach(
         self,
@@ -308,19 +333,20 @@ class _Batch:
     ) -> list[int]:
         """Audience, links, counts and STIX of written report versions, in bulk."""
         creator = None if self.actor.is_peer else self.actor.user
-        audience_rows: list[dict[str, Any]] = []
-        link_rows: list[dict[str, Any]] = []
-        stix_rows: list[dict[str, Any]] = []
+        audience_rows: list[tuple[int, str]] = []
+        link_rows: list[tuple[int, int]] = []
+        stix_rows: list[tuple[Any, ...]] = []
         deltas: dict[int, int] = {}
         added: list[int] = []
+        audiences: dict[Marking, list[str]] = {}
         for rid, draft, marking in written:
             self.result.report_ids.append(rid)
-            audience_rows.extend(
-                {"report_id": rid, "token": t}
-                for t in sorted(audience(marking, self.agency.code, creator))
-            )
+            tokens = audiences.get(marking)
+            if tokens is None:
+                tokens = audiences[marking] = sorted(audience(marking, self.agency.code, creator))
+            audience_rows.extend((rid, t) for t in tokens)
             links = sorted({obs_ids[o.ref] for o in draft.observables})
-            link_rows.extend({"report_id": rid, "observable_id": oid} for oid in links)
+            link_rows.extend((rid, oid) for oid in links)
             self.result.observables += len(links)
             stix_rows.extend(self._stix_rows(rid, draft, marking))
             if not draft.revoked:
@@ -328,37 +354,24 @@ class _Batch:
                     deltas[oid] = deltas.get(oid, 0) + 1
                 added.append(rid)
         conn = self.conn
-        for table, rows in (
-            (report_audience, audience_rows),
-            (report_observables, link_rows),
-            (stix_objects, stix_rows),
-        ):
-            if rows:
-                conn.execute(insert(table), rows)
+        bulk.insert_rows(conn, report_audience, ("report_id", "token"), audience_rows)
+        bulk.insert_rows(conn, report_observables, ("report_id", "observable_id"), link_rows)
+        bulk.insert_rows(conn, stix_objects, STIX_COLUMNS, stix_rows)
         correlate.add_counts(conn, deltas)
         touched.update(deltas)
         return added
 
-    def _stix_rows(self, rid: int, draft: ReportDraft, marking: Marking) -> list[dict[str, Any]]:
-        """The STIX form of this report version, kept for TAXII and exports."""
-        objs = draft_to_stix(
-            _with_marking(draft, marking),
-            agency=self.agency.code,
-            agency_country=self.agency.country,
-            identity_id=None,
-        )
+    def _stix_rows(self, rid: int, draft: ReportDraft, marking: Marking) -> list[tuple[Any, ...]]:
+        """The STIX form of this report version (`draft_to_stix`), kept for TAXII and
+        exports, as rows in STIX_COLUMNS order (every object we produce is STIX 2.1)."""
+        now, peer = self.now, self.origin_peer
         return [
-            {
-                "object_id": o["id"],
-                "modified": o.get("modified", o.get("created", "")) or "",
-                "type": o["type"],
-                "spec_version": o.get("spec_version", "2.1"),
-                "report_id": rid,
-                "date_added": self.now,
-                "body": orjson.dumps(o).decode(),
-                "origin_peer": self.origin_peer,
-            }
-            for o in objs
+            (oid, modified, otype, "2.1", rid, now, body, peer)
+            for oid, modified, otype, body in draft_to_stix_rows(
+                _with_marking(draft, marking),
+                agency=self.agency.code,
+                agency_country=self.agency.country,
+            )
         ]
 
     def _observable_ids(self, items: list[Observable]) -> dict[str, int]:
@@ -367,43 +380,19 @@ class _Batch:
         if not by_ref:
             return {}
         refs = list(by_ref)
-        ids: dict[str, int] = dict(
-            conn.execute(
-                select(observables.c.ref, observables.c.id).where(observables.c.ref.in_(refs))
-            ).all()
-        )
+        ids: dict[str, int] = bulk.lookup(conn, observables, "ref", "id", refs)
         missing = [r for r in refs if r not in ids]
         if missing:
-            listed = dict(
-                conn.execute(
-                    select(warninglist.c.ref, warninglist.c.agency).where(
-                        warninglist.c.ref.in_(missing)
-                    )
-                ).all()
-            )
+            listed = bulk.lookup(conn, warninglist, "ref", "agency", missing)
             rows = []
             for ref in missing:
                 obs = by_ref[ref]
                 wl = is_warninglisted(obs) or (f"agency:{listed[ref]}" if ref in listed else None)
                 rows.append(
-                    {
-                        "ref": ref,
-                        "kind": obs.kind.value,
-                        "display": obs.display or obs.key,
-                        "attrs": dict(obs.attrs),
-                        "report_count": 0,
-                        "is_hub": False,
-                        "warninglist": wl,
-                    }
+                    (ref, obs.kind.value, obs.display or obs.key, dict(obs.attrs), 0, False, wl)
                 )
-            _insert_ignore(conn, observables, rows)
-            ids.update(
-                conn.execute(
-                    select(observables.c.ref, observables.c.id).where(
-                        observables.c.ref.in_(missing)
-                    )
-                ).all()
-            )
+            bulk.insert_rows(conn, observables, OBSERVABLE_COLUMNS, rows, ignore_conflicts=True)
+            ids.update(bulk.lookup(conn, observables, "ref", "id", missing))
         return ids
 
 

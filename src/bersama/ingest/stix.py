@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, BinaryIO
 
 from bersama.errors import InvalidInput, InvalidObservable
@@ -37,6 +38,7 @@ from bersama.ingest import fields
 from bersama.ingest.jsonstream import open_document, stream_items
 from bersama.ingest.markings_map import StixMarkingInfo, from_stix_refs, stix_marking_info
 from bersama.ingest.model import Rejection, ReportDraft
+from bersama.markings import Marking
 from bersama.observables.model import Observable
 from bersama.stix.extensions import REPORT_CONTEXT_EXTENSION
 from bersama.stix.patterns import equality_comparisons
@@ -115,6 +117,8 @@ class _Bundle:
         self.markings: dict[str, StixMarkingInfo] = {}
         self.invalid: dict[str, str] = {}
         self.incident_links: list[tuple[str, str]] = []
+        self.marking_of: dict[tuple[str, ...], Marking | None] = {}
+        """from_stix_refs per set of refs, filled by `finish` once every marking is read."""
 
     # -- streaming ---------------------------------------------------------------------------
 
@@ -254,10 +258,15 @@ class _Bundle:
                 kwargs[key] = ctx[key]
         kwargs.setdefault("language", c.language)
         kwargs.setdefault("occurred_at", c.occurred_at)
+        if c.marking_refs in self.marking_of:  # a bundle's reports share a few marking sets
+            marking = self.marking_of[c.marking_refs]
+        else:
+            marking = self.marking_of[c.marking_refs] = from_stix_refs(
+                list(c.marking_refs), self.markings)
         yield ReportDraft(
             source_id=c.id, modified=c.modified, observables=tuple(observables.values()),
             title=c.title, narrative=c.narrative,
-            marking=from_stix_refs(list(c.marking_refs), self.markings),
+            marking=marking,
             revoked=c.revoked, labels=c.labels, source_ref=f"{self.source_ref} {c.id}",
             **kwargs,
         )
@@ -325,7 +334,28 @@ def _context(obj: dict[str, Any], rejections: list[Rejection]) -> dict[str, Any]
     return out
 
 
-def _context_value(key: str, value: Any) -> Any:  # noqa: PLR0911 - one branch per property
+def _context_value(key: str, value: Any) -> Any:
+    """One property of the report-context extension, parsed; string values (what our own
+    exports and most partners send) are cached, since a bundle repeats a few dozen of them
+    thousands of times.  Errors are raised afresh every time (lru_cache keeps no failures)."""
+    if type(value) is str:
+        return _context_str(key, value)
+    if key == "scam_types" and type(value) is list and all(type(v) is str for v in value):
+        return _scam_types(tuple(value))
+    return _parse_context_value(key, value)
+
+
+@lru_cache(maxsize=4096)
+def _context_str(key: str, value: str) -> Any:
+    return _parse_context_value(key, value)
+
+
+@lru_cache(maxsize=1024)
+def _scam_types(values: tuple[str, ...]) -> tuple[ScamType, ...]:
+    return tuple(ScamType(v) for v in values)
+
+
+def _parse_context_value(key: str, value: Any) -> Any:  # noqa: PLR0911 - one per property
     if key == "crime_type":
         return CrimeType(value)
     if key == "scam_types":

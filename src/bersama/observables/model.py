@@ -39,7 +39,8 @@ class Observable:
 
     @property
     def ref(self) -> str:
-        return f"{self.kind.value}:{self.key}"
+        # `Kind` is a str: concatenation gives its value without the enum's slow `.value`
+        return self.kind + ":" + self.key
 
     def attr(self, name: str) -> str | None:
         for k, v in self.attrs:

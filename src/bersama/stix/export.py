@@ -18,11 +18,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from bersama.ingest.model import ReportDraft
 from bersama.stix.extensions import REPORT_CONTEXT_EXTENSION
-from bersama.stix.scos import observable_to_sco
+from bersama.stix.scos import observable_to_sco, sco_json
 from bersama.stix.tlp import group_marking_definition, marking_refs, needs_group_marking
 
 _REPORT_NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0200")
@@ -31,11 +34,21 @@ _IDENTITY_NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0300")
 
 def timestamp(dt: datetime) -> str:
     """STIX timestamp: UTC, millisecond precision, `Z` suffix (naive means UTC)."""
+    if dt.year >= 1000:  # isoformat is strftime's output here, at a third of the cost
+        if dt.tzinfo is UTC:  # what the adapters produce: "...+00:00" -> "...Z"
+            return dt.isoformat(timespec="milliseconds")[:-6] + "Z"
+        if dt.tzinfo is not None:
+            dt = dt.astimezone(UTC)
+            if dt.year >= 1000:
+                return dt.isoformat(timespec="milliseconds")[:-6] + "Z"
+        else:
+            return dt.isoformat(timespec="milliseconds") + "Z"
     if dt.tzinfo is not None:
         dt = dt.astimezone(UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
+@lru_cache(maxsize=1024)
 def agency_identity_id(agency: str) -> str:
     """Deterministic identity id of an agency code, when the node has none on record."""
     return f"identity--{uuid.uuid5(_IDENTITY_NS, agency)}"
@@ -85,11 +98,6 @@ def draft_to_stix(
     `identity_id`: the agency's identity on this node; None derives one from the
     agency code and includes the identity object in the output.
     """
-    modified = timestamp(draft.modified)
-    out: list[dict[str, Any]] = []
-    if identity_id is None:
-        identity_id = agency_identity_id(agency)
-        out.append(agency_identity(agency, agency_country, modified))
     scos: list[dict[str, Any]] = []
     seen: set[str] = set()
     for obs in draft.observables:
@@ -97,13 +105,53 @@ def draft_to_stix(
         if sco["id"] not in seen:
             seen.add(sco["id"])
             scos.append(sco)
+    out = _head_objects(draft, agency, agency_country, identity_id, [s["id"] for s in scos])
+    out.extend(scos)
+    return out
+
+
+StixRow = tuple[str, str, str, str]
+"""(object id, `modified` or "", type, JSON body) of one STIX object."""
+
+
+def draft_to_stix_rows(draft: ReportDraft, *, agency: str, agency_country: str) -> list[StixRow]:
+    """`draft_to_stix(..., identity_id=None)` already serialised (orjson), in the same order
+    and byte for byte; the ingest pipeline stores these for TAXII.  SCO bodies come from a
+    cache keyed by observable, so a value named by many reports is serialised once."""
+    scos: list[tuple[str, str, str]] = []
+    seen: set[str] = set()
+    for obs in draft.observables:
+        sco = sco_json(obs)
+        if sco[0] not in seen:
+            seen.add(sco[0])
+            scos.append(sco)
+    head = _head_objects(draft, agency, agency_country, None, [s[0] for s in scos])
+    rows: list[StixRow] = [
+        (o["id"], o.get("modified", o.get("created", "")) or "", o["type"],
+         orjson.dumps(o).decode())
+        for o in head
+    ]
+    rows.extend((sid, "", stype, body) for sid, stype, body in scos)
+    return rows
+
+
+def _head_objects(
+    draft: ReportDraft, agency: str, agency_country: str, identity_id: str | None,
+    sco_ids: list[str],
+) -> list[dict[str, Any]]:
+    """Identity (when derived), group marking (when needed) and the report, in that order."""
+    modified = timestamp(draft.modified)
+    out: list[dict[str, Any]] = []
+    if identity_id is None:
+        identity_id = agency_identity_id(agency)
+        out.append(agency_identity(agency, agency_country, modified))
     report: dict[str, Any] = {
         "type": "report", "spec_version": "2.1", "id": report_id(draft.source_id),
         "created_by_ref": identity_id, "created": modified, "modified": modified,
         "name": draft.title or f"{draft.crime_type.value} report {draft.source_id}",
         "report_types": ["threat-report"],
-        "published": timestamp(draft.occurred_at or draft.modified),
-        "object_refs": [s["id"] for s in scos] or [identity_id],
+        "published": timestamp(draft.occurred_at) if draft.occurred_at else modified,
+        "object_refs": sco_ids or [identity_id],
     }
     if draft.narrative:
         report["description"] = draft.narrative
@@ -119,7 +167,6 @@ def draft_to_stix(
             out.append(group_marking_definition(draft.marking, modified))
     report["extensions"] = {REPORT_CONTEXT_EXTENSION: _context(draft, agency_country)}
     out.append(report)
-    out.extend(scos)
     return out
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -40,5 +41,10 @@ def canonical_json(props: dict[str, Any]) -> bytes:
 
 def sco_id(sco_type: str, contributing: dict[str, Any]) -> str:
     """`<type>--<uuid5>` over the canonical JSON of the ID contributing properties."""
-    data = canonical_json(contributing).decode("utf-8")
-    return f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, data)}"
+    return _sco_id(sco_type, canonical_json(contributing))
+
+
+@lru_cache(maxsize=32_768)
+def _sco_id(sco_type: str, data: bytes) -> str:
+    """uuid5 is ~10 µs; exports name the same values over and over."""
+    return f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, data.decode('utf-8'))}"

@@ -8,7 +8,10 @@ observables package, which is the only place values are normalised.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
+
+import orjson
 
 from bersama import observables as ob
 from bersama.errors import InvalidObservable
@@ -96,6 +99,15 @@ def observable_to_sco(obs: Observable) -> dict[str, Any]:  # noqa: PLR0911 - one
         return _custom(HANDLE_SCO, {"platform": platform, "handle": handle})
     raise InvalidObservable(f"no STIX mapping for kind {kind.value}", field="kind",
                             value=kind.value)
+
+
+@lru_cache(maxsize=32_768)
+def sco_json(obs: Observable) -> tuple[str, str, str]:
+    """(id, type, orjson body) of `observable_to_sco(obs)`: what the ingest pipeline stores
+    per report version, cached because one value is named by many reports (~0.5 kB an
+    entry)."""
+    sco = observable_to_sco(obs)
+    return sco["id"], sco["type"], orjson.dumps(sco).decode()
 
 
 def _str(obj: dict[str, Any], prop: str, sco_type: str) -> str:

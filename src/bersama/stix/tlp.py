@@ -13,6 +13,7 @@ same group always has the same id (see docs/stix.md).
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from bersama.errors import InvalidInput
@@ -96,6 +97,7 @@ def _parse_level(value: str) -> TLP | None:
         return None
 
 
+@lru_cache(maxsize=1024)
 def group_marking_id(marking: Marking) -> str:
     """Deterministic id of the marking-definition carrying a group and recipients."""
     name = "|".join((

@@ -16,12 +16,14 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 
 from bersama.correlation.unionfind import UnionFind, components
+from bersama.store import bulk
 from bersama.store.tables.core import clusters, observables, report_observables, reports
 
 CHUNK = 5000
+CLUSTER_COLUMNS = ("id", "size", "countries", "cross_border", "stamp")
 
 
 def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
@@ -110,26 +112,15 @@ def _write_components(conn: Connection, comp: dict[int, int], countries: dict[in
     for rid, root in comp.items():
         sizes[root] = sizes.get(root, 0) + 1
         cc.setdefault(root, set()).add(countries[rid])
-    pairs = [{"rid": rid, "cid": root} for rid, root in comp.items()]
+    pairs = [(root, rid) for rid, root in comp.items()]
     for i in range(0, len(pairs), CHUNK):
-        conn.execute(
-            update(reports)
-            .where(reports.c.id == bindparam("rid"))
-            .values(cluster_id=bindparam("cid")),
-            pairs[i : i + CHUNK],
-        )
+        bulk.update_many(conn, reports, "cluster_id", "id", pairs[i : i + CHUNK])
     rows = [
-        {
-            "id": root,
-            "size": n,
-            "countries": sorted(cc[root]),
-            "cross_border": len(cc[root]) > 1,
-            "stamp": time.time_ns(),
-        }
+        (root, n, sorted(cc[root]), len(cc[root]) > 1, time.time_ns())
         for root, n in sorted(sizes.items())
     ]
     for i in range(0, len(rows), CHUNK):
-        conn.execute(insert(clusters), rows[i : i + CHUNK])
+        bulk.insert_rows(conn, clusters, CLUSTER_COLUMNS, rows[i : i + CHUNK])
 
 
 def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> None:
@@ -185,43 +176,22 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None
             )
         ):
             existing[cid] = (size, countries)
-    relabel: list[dict[str, int]] = []
-    assign: list[dict[str, int]] = []
-    rows: list[dict[str, object]] = []
+    relabel: list[tuple[int, int]] = []
+    assign: list[tuple[int, int]] = []
+    rows: list[tuple[object, ...]] = []
     for old, new in comps:
         target = min(old + new)
         size = sum(existing[c][0] for c in old) + len(new)
         countries = {cc for c in old for cc in existing[c][1]}
         countries.update(new_country[r] for r in new)
-        relabel.extend({"old": c, "target": target} for c in old if c != target)
-        assign.extend({"rid": r, "target": target} for r in new)
-        rows.append(
-            {
-                "stamp": time.time_ns(),
-                "id": target,
-                "size": size,
-                "countries": sorted(countries),
-                "cross_border": len(countries) > 1,
-            }
-        )
-    if relabel:
-        conn.execute(
-            update(reports)
-            .where(reports.c.cluster_id == bindparam("old"))
-            .values(cluster_id=bindparam("target")),
-            relabel,
-        )
-    if assign:
-        conn.execute(
-            update(reports)
-            .where(reports.c.id == bindparam("rid"))
-            .values(cluster_id=bindparam("target")),
-            assign,
-        )
+        relabel.extend((target, c) for c in old if c != target)
+        assign.extend((target, r) for r in new)
+        rows.append((target, size, sorted(countries), len(countries) > 1, time.time_ns()))
+    bulk.update_many(conn, reports, "cluster_id", "cluster_id", relabel)
+    bulk.update_many(conn, reports, "cluster_id", "id", assign)
     for part in _chunks(all_old):
         conn.execute(delete(clusters).where(clusters.c.id.in_(part)))
-    if rows:
-        conn.execute(insert(clusters), rows)
+    bulk.insert_rows(conn, clusters, CLUSTER_COLUMNS, rows)
 
 
 def detach(conn: Connection, report_ids: Sequence[int]) -> tuple[set[int], set[int]]:
@@ -259,11 +229,19 @@ def detach(conn: Connection, report_ids: Sequence[int]) -> tuple[set[int], set[i
 def add_counts(conn: Connection, deltas: dict[int, int]) -> None:
     if not deltas:
         return
-    conn.execute(
-        update(observables)
-        .where(observables.c.id == bindparam("oid"))
-        .values(report_count=observables.c.report_count + bindparam("delta")),
-        [{"oid": k, "delta": v} for k, v in deltas.items()],
+    marker = bulk.marker(conn)
+    if marker is None:  # pragma: no cover - drivers other than sqlite3 and psycopg
+        conn.execute(
+            update(observables)
+            .where(observables.c.id == bindparam("oid"))
+            .values(report_count=observables.c.report_count + bindparam("delta")),
+            [{"oid": k, "delta": v} for k, v in deltas.items()],
+        )
+        return
+    conn.exec_driver_sql(
+        f"UPDATE observables SET report_count = report_count + {marker} "  # noqa: S608
+        f"WHERE id = {marker}",  # fixed SQL; values bound
+        [(v, k) for k, v in deltas.items()],
     )
 
 
