@@ -11,10 +11,8 @@ reports surface only as the owner agency's hint setting allows (AMBER only).
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -23,12 +21,20 @@ from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, func,
 
 from bersama.config import Settings
 from bersama.correlation.score import decayed_score
-from bersama.correlation.unionfind import components
 from bersama.errors import NotFound
 from bersama.markings import TLP, Reader, reader_tokens
-from bersama.markings.model import ALL
+from bersama.markings.model import ALL, may_read
 from bersama.markings.policy import hint_for
 from bersama.observables.model import Observable
+from bersama.store.clusterviews import (
+    SENSITIVE,
+    SNAPSHOTS,
+    Snapshot,
+    Visible,
+    aware,
+    iso,
+    money,
+)
 from bersama.store.tables.core import (
     agencies,
     clusters,
@@ -40,81 +46,38 @@ from bersama.store.tables.core import (
 
 CHUNK = 2000
 
-
-class ViewCache:
-    """A bounded, process-wide LRU of cluster views.
-
-    Keys carry the cluster's `stamp` (rewritten whenever the cluster changes) and
-    the reader's audience tokens, so a cached view is never served to a reader
-    with other rights, nor after the cluster changed.
-    """
-
-    def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._data: OrderedDict[tuple[object, ...], Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> Any:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: tuple[object, ...], value: Any) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self._size:
-                self._data.popitem(last=False)
-
-
-VIEWS = ViewCache()
-
 # Statements built once: reusing the same objects lets SQLAlchemy skip rebuilding
 # their cache keys, which otherwise costs more than SQLite's own work per check.
 _READABLE = exists().where(
     report_audience.c.report_id == reports.c.id,
     report_audience.c.token.in_(bindparam("tokens", expanding=True)),
 )
-_OBS_BY_REFS = select(observables).where(observables.c.ref.in_(bindparam("refs", expanding=True)))
-_STAMPS = select(clusters.c.id, clusters.c.stamp, clusters.c.size).where(
+_STAMPS = select(clusters.c.id, clusters.c.stamp).where(
     clusters.c.id.in_(bindparam("cids", expanding=True))
 )
 
 
-def _members_stmt(readable_clause: ColumnElement[bool]) -> Any:
-    return select(reports.c.id, reports.c.cluster_id).where(
-        reports.c.cluster_id.in_(bindparam("cids", expanding=True)),
-        reports.c.revoked.is_(False),
-        readable_clause,
+def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
+    """Everything one check needs in one statement: the observable, each active report
+    linked to it with its readability for this reader, its cluster's stamp and its
+    owner's hint setting."""
+    joined = (
+        observables.outerjoin(
+            report_observables, report_observables.c.observable_id == observables.c.id
+        )
+        .outerjoin(
+            reports,
+            and_(reports.c.id == report_observables.c.report_id, reports.c.revoked.is_(False)),
+        )
+        .outerjoin(clusters, clusters.c.id == reports.c.cluster_id)
+        .outerjoin(agencies, agencies.c.code == reports.c.agency)
     )
-
-
-def _edges_stmt(readable_clause: ColumnElement[bool]) -> Any:
     return (
         select(
-            report_observables.c.report_id,
-            report_observables.c.observable_id,
-            reports.c.cluster_id,
-        )
-        .join(reports, reports.c.id == report_observables.c.report_id)
-        .join(observables, observables.c.id == report_observables.c.observable_id)
-        .where(
-            reports.c.cluster_id.in_(bindparam("cids", expanding=True)),
-            reports.c.revoked.is_(False),
-            readable_clause,
-            observables.c.warninglist.is_(None),
-            observables.c.is_hub.is_(False),
-        )
-    )
-
-
-def _links_stmt(readable_clause: ColumnElement[bool]) -> Any:
-    return (
-        select(
-            report_observables.c.report_id,
-            report_observables.c.observable_id,
+            observables.c.ref.label("ref"),
+            observables.c.is_hub.label("is_hub"),
+            observables.c.warninglist.label("warninglist"),
+            reports.c.id.label("rid"),
             reports.c.agency,
             reports.c.country,
             reports.c.tlp,
@@ -123,40 +86,21 @@ def _links_stmt(readable_clause: ColumnElement[bool]) -> Any:
             reports.c.loss_currency,
             reports.c.cluster_id,
             readable_clause.label("readable"),
+            clusters.c.stamp,
+            agencies.c.hint_amber,
         )
-        .join(reports, reports.c.id == report_observables.c.report_id)
-        .where(
-            report_observables.c.observable_id.in_(bindparam("oids", expanding=True)),
-            reports.c.revoked.is_(False),
-        )
+        .select_from(joined)
+        .where(observables.c.ref.in_(bindparam("refs", expanding=True)))
     )
 
 
-_LINKS_POLICY = _links_stmt(_READABLE)
-_LINKS_ALL = _links_stmt(true())
-_SUMMARY_REPORTS = select(
-    reports.c.id,
-    reports.c.agency,
-    reports.c.country,
-    reports.c.tlp,
-    reports.c.loss_amount,
-    reports.c.loss_currency,
-    func.coalesce(reports.c.occurred_at, reports.c.ingested_at).label("seen"),
-).where(reports.c.id.in_(bindparam("ids", expanding=True)))
-_SUMMARY_OBSERVABLES = (
-    select(
-        report_observables.c.report_id,
-        observables.c.ref,
-        observables.c.kind,
-        observables.c.display,
-    )
-    .join(report_observables, report_observables.c.observable_id == observables.c.id)
-    .where(report_observables.c.report_id.in_(bindparam("ids", expanding=True)))
+_CHECK_POLICY = _check_stmt(_READABLE)
+_CHECK_ALL = _check_stmt(true())
+
+# Positions in a `_check_stmt` row.
+REF, IS_HUB, WARN, RID, AGENCY, COUNTRY, TLP_, SEEN, AMOUNT, CURRENCY, CID, OK, STAMP, HINT = range(
+    14
 )
-_MEMBERS_POLICY = _members_stmt(_READABLE)
-_MEMBERS_ALL = _members_stmt(true())
-_EDGES_POLICY = _edges_stmt(_READABLE)
-_EDGES_ALL = _edges_stmt(true())
 
 
 def readable(reader: Reader) -> ColumnElement[bool]:
@@ -169,30 +113,8 @@ def readable(reader: Reader) -> ColumnElement[bool]:
     )
 
 
-def _iso(ts: datetime | None) -> str | None:
-    if ts is None:
-        return None
-    if ts.tzinfo is None:
-        ts = ts.replace(tzinfo=UTC)
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _money(totals: dict[str, Decimal]) -> list[dict[str, str]]:
-    return [{"currency": c, "amount": str(a)} for c, a in sorted(totals.items())]
-
-
-@dataclass
-class _Link:
-    report_id: int
-    observable_id: int
-    agency: str
-    country: str
-    tlp: str
-    seen: datetime
-    loss_amount: Decimal | None
-    loss_currency: str | None
-    cluster_id: int | None
-    readable: bool
+_iso = iso
+_EMPTY: tuple[Any, ...] = ()
 
 
 class Reads:
@@ -206,14 +128,14 @@ class Reads:
         self.settings = settings
         self.now = now or datetime.now(UTC)
         tokens = reader_tokens(reader)
-        self._readable = true() if ALL in tokens else _READABLE
-        self._params: dict[str, Any] = {} if ALL in tokens else {"tokens": sorted(tokens)}
-        self._components: dict[int, dict[int, int]] = {}
-        self._keys: dict[int, tuple[object, ...]] = {}
-        self._tokens = reader_tokens(reader)
+        self._all = ALL in tokens
+        self._tokens = tokens
+        self._readable = true() if self._all else _READABLE
+        self._params: dict[str, Any] = {} if self._all else {"tokens": sorted(tokens)}
         self._engine_key = conn.engine.url.render_as_string(hide_password=True)
-        self._cluster_views: dict[int, dict[str, Any]] = {}
-        self._hints: dict[str, str] | None = None
+        self._snaps: dict[int, Snapshot] = {}
+        self._visible: dict[int, Visible] = {}
+        self._may: dict[frozenset[str], bool] = {}
         self.sensitive_reads: set[str] = set()
 
     def _q(self, stmt: Any) -> Any:
@@ -227,32 +149,31 @@ class Reads:
 
     def check_many(self, items: Sequence[Observable]) -> list[dict[str, Any]]:
         refs = sorted({o.ref for o in items})
-        rows: dict[str, Any] = {}
+        found: dict[str, list[Any]] = {}
+        stmt = _CHECK_ALL if self._all else _CHECK_POLICY
         for i in range(0, len(refs), CHUNK):
-            for row in self.conn.execute(_OBS_BY_REFS, {"refs": refs[i : i + CHUNK]}):
-                rows[row.ref] = row
-        links = self._links([r.id for r in rows.values()])
-        wanted: dict[int, set[int]] = defaultdict(set)
-        for row in rows.values():
-            if row.is_hub or row.warninglist is not None:
+            params = {**self._params, "refs": refs[i : i + CHUNK]}
+            for row in self.conn.execute(stmt, params):
+                found.setdefault(row[REF], []).append(row)
+        wanted: dict[int, int] = {}
+        for rows in found.values():
+            first = rows[0]
+            if first[IS_HUB] or first[WARN] is not None:
                 continue
-            visible = [link for link in links.get(row.id, []) if link.readable]
-            if visible and visible[0].cluster_id is not None:
-                wanted[visible[0].cluster_id].add(min(link.report_id for link in visible))
+            for row in rows:
+                if row[RID] is not None and row[OK] and row[CID] is not None:
+                    wanted[row[CID]] = row[STAMP] or 0
+                    break
         if wanted:
-            self._prefetch(wanted)
-        return [self._result(o, rows.get(o.ref), links) for o in items]
+            self._load(wanted)
+        return [self._result(o, found.get(o.ref)) for o in items]
 
-    def _links(self, observable_ids: list[int]) -> dict[int, list[_Link]]:
-        out: dict[int, list[_Link]] = defaultdict(list)
-        stmt = _LINKS_ALL if ALL in self._tokens else _LINKS_POLICY
-        for i in range(0, len(observable_ids), CHUNK):
-            params = {**self._params, "oids": observable_ids[i : i + CHUNK]}
-            for r in self.conn.execute(stmt, params):
-                out[r.observable_id].append(_Link(*r))
-        return out
+    def _load(self, wanted: dict[int, int]) -> None:
+        todo = [(c, s) for c, s in wanted.items() if c not in self._snaps]
+        if todo:
+            self._snaps.update(SNAPSHOTS.load(self.conn, self._engine_key, todo))
 
-    def _result(self, obs: Observable, row: Any, links: dict[int, list[_Link]]) -> dict[str, Any]:
+    def _result(self, obs: Observable, rows: list[Any] | None) -> dict[str, Any]:
         base: dict[str, Any] = {
             "kind": obs.kind.value,
             "key": obs.key,
@@ -270,63 +191,79 @@ class Reads:
             "warninglist": None,
             "cluster": None,
         }
-        if row is None:
+        if rows is None:
             return base
-        mine = links.get(row.id, [])
-        visible = [link for link in mine if link.readable]
-        hidden = [link for link in mine if not link.readable]
-        hint = self._hint(hidden)
-        if hint:
-            base["hidden"] = hint
+        visible: list[Any] = []
+        hidden: list[Any] = []
+        for row in rows:
+            if row[RID] is None:
+                continue
+            (visible if row[OK] else hidden).append(row)
+        if hidden and self.reader.agency is not None:
+            hint = self._hint(hidden)
+            if hint:
+                base["hidden"] = hint
         if not visible:
             return base  # nothing readable: not even whether the node knows the value
+        row = rows[0]
+        is_hub = bool(row[IS_HUB])
         # A hub is only named as such when the reader's own view shows it: the node-wide
         # count behind the flag includes reports the reader may not see.
-        base["hub"] = bool(row.is_hub) and len(visible) > self.settings.hub_threshold
-        base["warninglist"] = row.warninglist
-        self._note_sensitive(visible)
-        ags = sorted({link.agency for link in visible})
-        losses: dict[str, Decimal] = defaultdict(Decimal)
-        for link in visible:
-            if link.loss_amount is not None and link.loss_currency:
-                losses[link.loss_currency] += Decimal(link.loss_amount)
-        last = max(_aware(link.seen) for link in visible)
-        base.update(
-            reports=len(visible),
-            agencies=ags,
-            countries=sorted({link.country for link in visible}),
-            first_seen=_iso(min(_aware(link.seen) for link in visible)),
-            last_seen=_iso(last),
-            losses=_money(losses),
-            corroboration=len(ags),
-            score=decayed_score(len(ags), last, self.now, self.settings.decay_half_life_days),
-        )
-        if not row.is_hub and row.warninglist is None:
-            seed = min(link.report_id for link in visible)
-            cid = visible[0].cluster_id
+        base["hub"] = is_hub and len(visible) > self.settings.hub_threshold
+        base["warninglist"] = row[WARN]
+        seed = self._summary(base, visible)
+        if not is_hub and row[WARN] is None:
+            cid = visible[0][CID]
             if cid is not None:
-                base["cluster"] = self.cluster_view(cid, seed, exclude_ref=row.ref)
+                base["cluster"] = self.cluster_view(cid, seed, exclude_ref=row[REF])
         return base
 
-    def _note_sensitive(self, links: Iterable[_Link]) -> None:
-        for link in links:
-            if link.tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
-                self.sensitive_reads.add(f"report:{link.report_id}")
+    def _summary(self, base: dict[str, Any], visible: list[Any]) -> int:
+        """Fill `base` from the visible links; return the smallest visible report id."""
+        ags: set[str] = set()
+        countries: set[str] = set()
+        losses: dict[str, Decimal] = defaultdict(Decimal)
+        sensitive = self.sensitive_reads
+        first = last = None
+        seed = visible[0][RID]
+        for link in visible:
+            ags.add(link[AGENCY])
+            countries.add(link[COUNTRY])
+            if link[TLP_] in SENSITIVE:
+                sensitive.add(f"report:{link[RID]}")
+            if link[AMOUNT] is not None and link[CURRENCY]:
+                losses[link[CURRENCY]] += Decimal(link[AMOUNT])
+            seen = aware(link[SEEN])
+            if first is None or seen < first:
+                first = seen
+            if last is None or seen > last:
+                last = seen
+            seed = min(seed, link[RID])
+        agencies_seen = sorted(ags)
+        base.update(
+            reports=len(visible),
+            agencies=agencies_seen,
+            countries=sorted(countries),
+            first_seen=iso(first),
+            last_seen=iso(last),
+            losses=money(losses),
+            corroboration=len(agencies_seen),
+            score=decayed_score(
+                len(agencies_seen), last, self.now, self.settings.decay_half_life_days
+            ),
+        )
+        return int(seed)
 
-    def _hint(self, hidden: list[_Link]) -> dict[str, Any] | None:
+    def _hint(self, hidden: list[Any]) -> dict[str, Any] | None:
         """What hidden reports may reveal: only AMBER, only as the owner agency allows."""
-        if not hidden or self.reader.agency is None:
-            return None
-        if self._hints is None:
-            self._hints = dict(self._q(select(agencies.c.code, agencies.c.hint_amber)).all())
         count = 0
         names: set[str] = set()
         for link in hidden:
-            hint = hint_for(TLP(link.tlp), self._hints.get(link.agency, "none"))
+            hint = hint_for(TLP(link[TLP_]), link[HINT] or "none")
             if hint != "none":
                 count += 1
             if hint == "agency":
-                names.add(link.agency)
+                names.add(link[AGENCY])
         if not count:
             return None
         out: dict[str, Any] = {"reports": count}
@@ -336,137 +273,40 @@ class Reads:
 
     # ---- clusters -----------------------------------------------------------------------
 
+    def _may_read(self, aud: frozenset[str]) -> bool:
+        ok = self._may.get(aud)
+        if ok is None:
+            ok = self._may[aud] = may_read(self.reader, aud)
+        return ok
+
+    def _view_of(self, cluster_id: int) -> tuple[Snapshot, Visible]:
+        """The reader's visible components of a node-wide cluster."""
+        if cluster_id not in self._snaps:
+            stamps = dict(self.conn.execute(_STAMPS, {"cids": [cluster_id]}).all())
+            self._load({cluster_id: stamps.get(cluster_id) or 0})
+        snap = self._snaps[cluster_id]
+        vis = self._visible.get(cluster_id)
+        if vis is None:
+            vis = self._visible[cluster_id] = snap.view_for_reader(self._tokens, self._may_read)
+        return snap, vis
+
     def _component_map(self, cluster_id: int) -> dict[int, int]:
         """Readable members of a global cluster -> root of their *visible* component."""
-        if cluster_id not in self._components:
-            self._prefetch({cluster_id: set()})
-        return self._components[cluster_id]
-
-    def _prefetch(self, wanted: dict[int, set[int]]) -> None:
-        """Components of the given clusters and views of the components holding the seeds.
-
-        Everything is fetched in a few set-wise queries, so a bulk check costs a handful
-        of statements per 2,000 clusters rather than four per value.  Callers reach a
-        cluster through a report the reader may read, so a cluster of one report is
-        that report alone.
-        """
-        system = ALL in self._tokens
-        todo = sorted(c for c in wanted if c not in self._components)
-        info: dict[int, tuple[int, int]] = {}
-        for part in _chunks(todo):
-            for cid, stamp, size in self.conn.execute(_STAMPS, {"cids": part}):
-                info[cid] = (stamp, size)
-        need: list[int] = []
-        for cid in todo:
-            stamp, size = info.get(cid, (0, 0))
-            key = (self._engine_key, cid, stamp, self._tokens)
-            self._keys[cid] = key
-            cached = VIEWS.get(("components", *key))
-            if size == 1:
-                self._components[cid] = {cid: cid}
-            elif cached is not None:
-                self._components[cid] = cached
-            else:
-                need.append(cid)
-        members: dict[int, list[int]] = defaultdict(list)
-        edges: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        first: dict[tuple[int, int], int] = {}
-        for part in _chunks(need):
-            params = {**self._params, "cids": part}
-            for rid, cid in self.conn.execute(_MEMBERS_ALL if system else _MEMBERS_POLICY, params):
-                members[cid].append(rid)
-            for rid, oid, cid in self.conn.execute(_EDGES_ALL if system else _EDGES_POLICY, params):
-                f = first.setdefault((cid, oid), rid)
-                if f != rid:
-                    edges[cid].append((f, rid))
-        for cid in need:
-            comp = components(edges[cid], members[cid])
-            self._components[cid] = comp
-            VIEWS.put(("components", *self._keys[cid]), comp)
-        self._views_for(wanted)
-
-    def _views_for(self, wanted: dict[int, set[int]]) -> None:
-        groups: dict[int, list[int]] = {}
-        for cid, seeds in wanted.items():
-            comp = self._components[cid]
-            for seed in seeds:
-                root = comp.get(seed)
-                if root is None or root in self._cluster_views:
-                    continue
-                cached = VIEWS.get(("view", *self._keys[cid], root))
-                if cached is not None:
-                    self._cluster_views[root] = cached
-                else:
-                    groups[root] = [r for r, c in comp.items() if c == root]
-        if not groups:
-            return
-        ids = sorted({r for rids in groups.values() for r in rids})
-        rows: dict[int, Any] = {}
-        refs: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-        for part in _chunks(ids):
-            for r in self.conn.execute(_SUMMARY_REPORTS, {"ids": part}):
-                rows[r.id] = r
-            for rid, ref, kind, display in self.conn.execute(_SUMMARY_OBSERVABLES, {"ids": part}):
-                refs[rid].append((ref, kind, display))
-        root_cluster = {root: cid for cid in wanted for root in set(self._components[cid].values())}
-        for root, rids in groups.items():
-            view = self._summarise(root, [rows[r] for r in rids], [refs[r] for r in rids])
-            self._cluster_views[root] = view
-            VIEWS.put(("view", *self._keys[root_cluster[root]], root), view)
+        return self._view_of(cluster_id)[1].comp
 
     def cluster_view(
         self, cluster_id: int, seed: int, *, exclude_ref: str | None = None
     ) -> dict[str, Any] | None:
-        if cluster_id not in self._components or seed not in self._cluster_views:
-            self._prefetch({cluster_id: {seed}})
-        root = self._components[cluster_id].get(seed)
+        snap, vis = self._view_of(cluster_id)
+        root = vis.comp.get(seed)
         if root is None:
             return None
-        view = dict(self._cluster_views[root])
-        self.sensitive_reads.update(view.pop("_sensitive"))
+        shared, sensitive = snap.view(vis, root, self.settings.cluster_top_observables)
+        self.sensitive_reads.update(sensitive)
+        view = dict(shared)
         if exclude_ref is not None:
-            view["observables"] = [o for o in view["observables"] if o["ref"] != exclude_ref]
+            view["observables"] = [o for o in shared["observables"] if o["ref"] != exclude_ref]
         return view
-
-    def _summarise(
-        self, root: int, rows: list[Any], refs: list[list[tuple[str, str, str]]]
-    ) -> dict[str, Any]:
-        losses: dict[str, Decimal] = defaultdict(Decimal)
-        sensitive: list[str] = []
-        for r in rows:
-            if r.loss_amount is not None and r.loss_currency:
-                losses[r.loss_currency] += Decimal(r.loss_amount)
-            if r.tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
-                sensitive.append(f"report:{r.id}")
-        counts: dict[tuple[str, str, str], int] = defaultdict(int)
-        for report_refs in refs:
-            for item in report_refs:
-                counts[item] += 1
-        n = self.settings.cluster_top_observables + 1
-        top = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][0]))[:n]
-        countries = sorted({r.country for r in rows})
-        seen = [_aware(r.seen) for r in rows]
-        return {
-            "_sensitive": sensitive,
-            "id": root,
-            "size": len(rows),
-            "countries": countries,
-            "cross_border": len(countries) > 1,
-            "agencies": sorted({r.agency for r in rows}),
-            "losses": _money(losses),
-            "first_seen": _iso(min(seen)),
-            "last_seen": _iso(max(seen)),
-            "observables": [
-                {
-                    "ref": ref,
-                    "kind": kind,
-                    "key": ref.split(":", 1)[1],
-                    "display": display,
-                    "reports": count,
-                }
-                for (ref, kind, display), count in top
-            ],
-        }
 
     def cluster(self, cluster_id: int) -> dict[str, Any]:
         """A visible cluster by its public id (the smallest readable report id in it)."""
@@ -513,7 +353,7 @@ class Reads:
     # ---- reports ------------------------------------------------------------------------
 
     def _report_summary(self, r: Any) -> dict[str, Any]:
-        if r.tlp in (TLP.AMBER, TLP.AMBER_STRICT, TLP.RED):
+        if r.tlp in SENSITIVE:
             self.sensitive_reads.add(f"report:{r.id}")
         return {
             "id": r.stix_id,
@@ -600,15 +440,6 @@ class Reads:
         if cross is not None:
             out["cross_border_clusters"] = cross
         return out
-
-
-def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 __all__ = ["Reads", "readable"]

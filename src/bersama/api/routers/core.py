@@ -5,11 +5,14 @@ from __future__ import annotations
 import tempfile
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+import orjson
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy import Engine
 
 from bersama.api.deps import EngineDep, ReadConn, ReaderDep, SettingsDep
 from bersama.api.security import charge_checks
+from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput, PayloadTooLarge
 from bersama.ingest.options import batch_marking
 from bersama.ingest.sources import ingest_stream
@@ -19,6 +22,22 @@ from bersama.store import audit
 from bersama.store.queries import Reads
 
 router = APIRouter(prefix="/api/v1", tags=["core"])
+
+
+class FastJSONResponse(Response):
+    """JSON rendered by orjson, returned as a ready `Response`.
+
+    A bulk check answer is megabytes of nested dicts; returned as a plain dict,
+    FastAPI walks it with `jsonable_encoder` and then `json.dumps`, both in
+    Python, which cost more than the check itself.  The payload holds only
+    str, int, float, bool, None, lists and dicts, which orjson renders
+    byte for byte as compact `json.dumps` would.
+    """
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
 
 
 def _address(request: Request) -> str | None:
@@ -86,21 +105,28 @@ async def ingest_endpoint(
     return result.as_dict()
 
 
-@router.get("/check", summary="Check one identifier")
+@router.get("/check", summary="Check one identifier", response_class=FastJSONResponse)
 def check_one(
     request: Request,
-    conn: ReadConn,
-    settings: SettingsDep,
     reader: ReaderDep,
     value: Annotated[str, Query(min_length=1, max_length=4096)],
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
-) -> dict[str, Any]:
-    obs = guess(value, country=country.upper() if country else _home(reader, conn))
-    reads = Reads(conn, reader, settings)
-    result = reads.check(obs)
-    result["value"] = value
-    audit_reads(conn, reads, request, "check", obs.ref if reads.sensitive_reads else "check")
-    return result
+) -> Response:
+    # Settings, engine and connection are taken here rather than as dependencies:
+    # FastAPI runs each sync dependency in the thread pool, and on a loaded machine
+    # every hop there and back costs more than the check itself.  The connection
+    # commits (the audit row of the read) only when the check succeeded, as
+    # `read_conn` does.
+    settings: Settings = request.app.state.settings
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        obs = guess(value, country=country.upper() if country else _home(reader, conn))
+        reads = Reads(conn, reader, settings)
+        result = reads.check(obs)
+        result["value"] = value
+        audit_reads(conn, reads, request, "check", obs.ref if reads.sensitive_reads else "check")
+        conn.commit()
+    return FastJSONResponse(result)
 
 
 class BulkCheck(BaseModel):
@@ -108,22 +134,21 @@ class BulkCheck(BaseModel):
     country: str | None = Field(default=None, min_length=2, max_length=2)
 
 
-@router.post("/check", summary="Check up to 10,000 identifiers")
-def check_bulk(
-    request: Request,
-    body: BulkCheck,
-    conn: ReadConn,
-    settings: SettingsDep,
-    reader: ReaderDep,
-) -> dict[str, Any]:
+@router.post("/check", summary="Check up to 10,000 identifiers", response_class=FastJSONResponse)
+def check_bulk(request: Request, body: BulkCheck, reader: ReaderDep) -> Response:
+    settings: Settings = request.app.state.settings
     if len(body.values) > settings.bulk_check_max:
         raise PayloadTooLarge(
             f"at most {settings.bulk_check_max} values per request, got {len(body.values)}",
             field="values",
         )
     charge_checks(request, len(body.values) - 1)
-    country = body.country.upper() if body.country else _home(reader, conn)
-    return {"results": bulk(conn, reader, settings, body.values, country, request)}
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:  # as in `check_one`
+        country = body.country.upper() if body.country else _home(reader, conn)
+        out = {"results": bulk(conn, reader, settings, body.values, country, request)}
+        conn.commit()
+    return FastJSONResponse(out)
 
 
 def bulk(
