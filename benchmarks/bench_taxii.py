@@ -219,6 +219,8 @@ def main() -> None:
                     help="2 STIX objects each (report, SCO) plus one identity")
     ap.add_argument("--medallion-objects", type=int, default=5_000)
     args = ap.parse_args()
+    print(f"machine: {os.cpu_count()} CPUs; load average at start "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp_s:
         tmp = Path(tmp_s)
         bench_signing()
@@ -231,12 +233,14 @@ def main() -> None:
         try:
             wait_up(base + "/taxii2/")
             bench_pagination(base, token)
+            print(f"   load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
             bench_end_to_end(base, token, key, tmp / "b")
             print(f"   node A (server) peak RSS {peak_rss_mb(proc.pid):.0f} MB")
             bench_medallion(base, token, args.medallion_objects, tmp)
         finally:
             proc.terminate()
             proc.wait()
+    print(f"load average at end {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
         default=300.0, ge=0, description="peer sync loop interval in `bersama serve`; 0: off"
     )
     peer_timeout_seconds: float = 30.0
+    peer_hold_seconds: float = Field(
+        default=3600.0, ge=0,
+        description="how long a peer's report waits for objects it references (assemble)",
+    )
+    peer_hold_max_objects: int = Field(
+        default=10_000, ge=0, description="objects held per peer while reports wait"
+    )
     peer_page_size: int = Field(default=1000, ge=1, le=1000, description="TAXII limit asked")
 
     # privacy-preserving checks

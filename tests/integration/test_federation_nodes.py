@@ -232,3 +232,47 @@ def test_kill_mid_sync_then_resume_without_loss_or_duplicates(nodes: dict[str, N
     if interrupted:
         assert listed[0]["failures"]["peer"] >= 1  # the failed sync was counted
     assert listed[0]["last_error"] is None  # and the last sync succeeded
+
+
+def test_push_sends_only_what_markings_allow_signed_and_idempotent(
+        nodes: dict[str, Node]) -> None:
+    """MY pushes to TH's writable collection; TH pushes on to JP; sovereignty holds."""
+    my, th, jp = nodes["my"], nodes["th"], nodes["jp"]
+    my.publish([draft(31, Marking(TLP.GREEN)),
+                draft(32, Marking(TLP.AMBER, group="mekong")),
+                draft(33, Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"TH-AOC"}))),
+                draft(34, Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"JP-NPA"}))),
+                draft(35, Marking(TLP.RED, recipient_users=frozenset({"analyst@my"})))])
+    # receivers pin the pusher's key (a pushed page is verified like a pulled one)
+    add_peer(th, my)
+    add_peer(jp, th)
+    for at, remote in ((my, th), (th, jp)):
+        at.cli("peer", "add", remote.name, remote.url, "--collection", "shared",
+               "--token", remote.tokens[at.name], "--key", remote.key(),
+               "--agency", remote.agency, "--push-collection", "shared")
+        # (re-registering a pulled peer is refused; `add_peer` above was the other way)
+    done = my.cli("peer", "push", "th", "--json")
+    pushed = json.loads(done.stdout)[0]
+    assert pushed["error"] is None
+    assert pushed["failed"] == 0
+    assert th.held() == {rid(31): "my", rid(32): "my", rid(33): "my"}
+    # TH pushes on: never AMBER+STRICT/RED received from elsewhere, AMBER only in its group
+    th.cli("peer", "push", "jp")
+    assert jp.held() == {rid(31): "th"}
+    # idempotent: nothing new, nothing sent; a newer version travels and replaces
+    again = json.loads(my.cli("peer", "push", "th", "--json").stdout)[0]
+    assert again["sent"] == 0
+    assert again["error"] is None
+    my.publish([ReportDraft(source_id=rid(31), modified=NOW + timedelta(days=1),
+                            observables=(phone("+60121000031"),), title="report 31 v2",
+                            marking=Marking(TLP.GREEN))])
+    my.cli("peer", "sync", "th", "--push")
+    with th.engine.connect() as conn:
+        title = conn.execute(select(reports.c.title).where(reports.c.stix_id == rid(31))).scalar()
+        count = conn.execute(select(func.count()).select_from(reports)).scalar()
+    assert title == "report 31 v2"
+    assert count == 3
+    listed = json.loads(my.cli("peer", "list", "--json").stdout)
+    th_row = next(r for r in listed if r["name"] == "th")
+    assert th_row["pushed_until"] is not None
+    assert th_row["last_push_error"] is None

@@ -1,4 +1,4 @@
-"""`bersama peer add|list|sync`: partner nodes and pulling from them.
+"""`bersama peer add|list|sync|push`: partner nodes, pulling from and pushing to them.
 
 `peer add` contacts the peer before saving anything: it resolves the URL
 (discovery document or API root), checks the collection exists for our token,
@@ -16,7 +16,15 @@ from rich.console import Console
 from rich.table import Table
 
 from bersama.cli.context import emit_json, engine, settings
-from bersama.federation.sync import add_peer, default_client_factory, describe_peers, sync_all
+from bersama.federation.push import PushResult
+from bersama.federation.sync import (
+    add_peer,
+    default_client_factory,
+    describe_peers,
+    get_peers,
+    push_all,
+    sync_all,
+)
 
 app = typer.Typer(help="Peer nodes and sync.", no_args_is_help=True)
 console = Console()
@@ -71,15 +79,50 @@ def list_(json_out: Json = False) -> None:
     console.print(table)
 
 
+def _print_pushes(results: list[PushResult]) -> None:
+    for p in results:
+        status = f"[red]failed: {p.error}[/]" if p.error else "ok"
+        console.print(f"{p.peer}: push {status}; {p.pages} page(s), {p.sent} sent, "
+                      f"{p.succeeded} accepted by the peer, {p.failed} refused by the peer",
+                      highlight=False)
+
+
+@app.command("push")
+def push(
+    name: Annotated[str | None, typer.Argument(help="peer to push to (default: all with "
+                                                    "a push collection)")] = None,
+    json_out: Json = False,
+) -> None:
+    """Push what each peer's agency may read to its writable collection, now."""
+    results = push_all(engine(), settings(), name)
+    if json_out:
+        emit_json([r.as_dict() for r in results])
+    else:
+        _print_pushes(results)
+    if any(r.error for r in results):
+        raise typer.Exit(6)
+
+
 @app.command("sync")
 def sync(
     name: Annotated[str | None, typer.Argument(help="peer to sync (default: all)")] = None,
+    *,
+    push_too: Annotated[bool, typer.Option("--push", help="then push to peers with a "
+                                                          "push collection")] = False,
     json_out: Json = False,
 ) -> None:
-    """Pull new objects from one peer or all peers now."""
+    """Pull new objects from one peer or all peers now (and push with --push)."""
     results = sync_all(engine(), settings(), name)
+    pushes: list[PushResult] = []
+    if push_too:
+        with engine().connect() as conn:
+            wanted = [p.name for p in get_peers(conn, name) if p.push_collection]
+        for peer in wanted:
+            pushes += push_all(engine(), settings(), peer)
     if json_out:
-        emit_json([r.as_dict() for r in results])
+        emit_json([r.as_dict() for r in results] if not push_too else
+                  {"pull": [r.as_dict() for r in results],
+                   "push": [p.as_dict() for p in pushes]})
     else:
         for r in results:
             status = f"[red]failed: {r.error}[/]" if r.error else "ok"
@@ -88,7 +131,8 @@ def sync(
                 f"{r.accepted} new, {r.updated} updated, {r.withdrawn} withdrawn, "
                 f"{r.unchanged} unchanged, {r.refused_signature} refused (signature), "
                 f"{r.rejected} rejected", highlight=False)
-    if any(r.error for r in results):
+        _print_pushes(pushes)
+    if any(r.error for r in results) or any(p.error for p in pushes):
         raise typer.Exit(6)
 
 

@@ -229,9 +229,21 @@ class TaxiiClient:
         """POST an envelope (optional push); returns the status resource."""
         url = f"{_slash(api_root)}collections/{collection_id}/objects/"
         _, doc = self._request("POST", url, body=envelope)
-        if not isinstance(doc, dict) or "status" not in doc:
-            raise PeerError("peer answered a POST without a status resource", value=url)
-        return doc
+        return _status_doc(doc, url)
+
+    def status(self, api_root: str, status_id: str) -> dict[str, Any]:
+        """GET a status resource (TAXII 2.1 "Get Status"), to poll a pending POST."""
+        url = f"{_slash(api_root)}status/{status_id}/"
+        _, doc = self._request("GET", url)
+        return _status_doc(doc, url)
+
+
+def _status_doc(doc: Any, url: str) -> dict[str, Any]:
+    if not isinstance(doc, dict) or doc.get("status") not in ("pending", "complete"):
+        raise PeerError("peer answered without a TAXII status resource", value=url)
+    if doc["status"] == "pending" and not isinstance(doc.get("id"), str):
+        raise PeerError("peer's pending status resource has no id to poll", value=url)
+    return doc
 
 
 class _Retryable(Exception):

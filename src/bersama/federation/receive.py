@@ -27,11 +27,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput
+from bersama.federation.assemble import assemble
 from bersama.federation.protocol import SIGNATURES, object_version, signature_key
 from bersama.federation.signing import INLINE_SIGNATURE, jws_kid, parse_public_key, verify
 from bersama.ingest.pipeline import IngestResult, ingest, load_agency
 from bersama.ingest.stix import parse_stix
 from bersama.markings import Reader
+from bersama.store.bulk import insert_rows
 from bersama.store.tables.federation import peers, received_objects, sync_failures
 
 log = logging.getLogger("bersama.federation")
@@ -79,12 +81,20 @@ def record_provenance(
 ) -> None:
     """One row per (peer, object, version); the first receipt is kept."""
     rows = []
+    kids: dict[str, str | None] = {}  # one protected header per signer: parse it once
     for obj, status in items:
         oid, version = str(obj.get("id"))[:100], object_version(obj)[:32]
         jws = signatures.get(signature_key(oid, version))
-        rows.append({"peer": peer, "object_id": oid, "modified": version, "received_at": now,
-                     "signature_status": status, "key_id": jws_kid(jws) if jws else None})
-    _insert_ignore(conn, received_objects, rows)
+        kid = None
+        if jws:
+            head = jws.partition(".")[0]
+            kid = kids[head] if head in kids else kids.setdefault(head, jws_kid(jws))
+        rows.append((peer, oid, version, now, status, kid))
+    insert_rows(conn, received_objects, PROVENANCE_COLUMNS, rows, ignore_conflicts=True)
+
+
+PROVENANCE_COLUMNS = ("peer", "object_id", "modified", "received_at", "signature_status",
+                      "key_id")
 
 
 def count_failure(conn: Connection, peer: str, kind: str, *, detail: str, now: datetime,
@@ -116,10 +126,12 @@ def ingest_objects(
 def accept_page(
     conn: Connection, settings: Settings, *, peer: str, agency: str, pinned: Ed25519PublicKey,
     objects: Sequence[dict[str, Any]], signatures: Mapping[str, str], now: datetime,
-    source: str,
+    source: str, checked: Checked | None = None,
 ) -> tuple[Checked, IngestResult | None]:
-    """Verify a peer's objects, record provenance, ingest the verified ones."""
-    checked = check_signatures(objects, signatures, pinned)
+    """Verify a peer's objects (unless `checked` already holds the verdicts), record
+    provenance, assemble split reports, ingest."""
+    if checked is None:
+        checked = check_signatures(objects, signatures, pinned)
     if checked.rejected:
         bad = checked.rejected
         log.warning("peer %s: %d object(s) refused for their signature (first: %s %s)",
@@ -128,11 +140,23 @@ def accept_page(
                       now=now, n=len(bad))
     record_provenance(conn, peer, [(o, VALID) for o in checked.accepted] + checked.rejected,
                       signatures, now)
+    parts = assemble(conn, peer=peer, objects=checked.accepted, now=now,
+                     hold_seconds=settings.peer_hold_seconds,
+                     hold_max=settings.peer_hold_max_objects)
+    if parts.refused:
+        first = parts.refused[0]
+        log.warning("peer %s: %d report(s) refused: %s (first: %s)", peer, len(parts.refused),
+                    first[1], first[0].get("id"))
+        count_failure(conn, peer, "marking", detail=f"{first[0].get('id')}: {first[1]}",
+                      now=now, n=len(parts.refused))
+    if parts.orphans:
+        count_failure(conn, peer, "orphan", now=now, n=parts.orphans,
+                      detail="observables no report named within the hold time were dropped")
     result = None
-    if checked.accepted:
+    if parts.ready:
         actor = Reader(agency=agency, is_peer=True)
         result = ingest_objects(conn, settings, agency=agency, actor=actor,
-                                objects=checked.accepted, source=source, origin_peer=peer)
+                                objects=parts.ready, source=source, origin_peer=peer)
     return checked, result
 
 
@@ -146,11 +170,17 @@ def receive_objects(
 ) -> dict[str, Any]:
     """TAXII Add Objects: ingest an envelope for the posting agency; the status body."""
     objects = doc.get("objects")
-    sigs = doc.get(SIGNATURES) or {}
+    sigs = doc.get(SIGNATURES, {})
     if not isinstance(objects, list) or not all(isinstance(o, dict) for o in objects):
         raise InvalidInput("'objects' must be a list of STIX objects", field="objects")
-    if not isinstance(sigs, dict):
-        raise InvalidInput(f"'{SIGNATURES}' must be an object", field=SIGNATURES)
+    if not isinstance(sigs, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in sigs.items()):
+        raise InvalidInput(f"'{SIGNATURES}' must map '<id>@<version>' to a JWS string",
+                           field=SIGNATURES)
+    for i, obj in enumerate(objects):
+        if not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
+            raise InvalidInput(f"objects[{i}] is not a STIX object with an id and a type",
+                               field=f"objects[{i}]")
     assert reader.agency is not None  # noqa: S101 - the router refuses anonymous readers
     failures: list[dict[str, Any]] = []
     if reader.is_peer:

@@ -19,14 +19,18 @@ import binascii
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import orjson
 import rfc8785
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from nacl import bindings as nacl_bindings
+from nacl.exceptions import BadSignatureError as NaclBadSignature
+from nacl.exceptions import TypeError as NaclTypeError
+from nacl.exceptions import ValueError as NaclValueError
 
 from bersama.errors import ConfigurationError, InvalidInput
 
@@ -132,7 +136,7 @@ class NodeKey:
     def public(self) -> Ed25519PublicKey:
         return self.private.public_key()
 
-    @property
+    @cached_property
     def kid(self) -> str:
         return public_key_text(self.public)
 
@@ -143,11 +147,22 @@ class NodeKey:
     def sign(self, obj: Mapping[str, Any]) -> str:
         return self.sign_canonical(canonical_bytes(obj))
 
+    @cached_property
+    def _sodium_secret(self) -> bytes:
+        """libsodium's 64-byte secret key (seed + public key), for fast signing."""
+        seed = self.private.private_bytes(serialization.Encoding.Raw,
+                                          serialization.PrivateFormat.Raw,
+                                          serialization.NoEncryption())
+        raw = self.public.public_bytes(serialization.Encoding.Raw,
+                                       serialization.PublicFormat.Raw)
+        return seed + raw
+
     def sign_canonical(self, payload: bytes) -> str:
         """Detached compact JWS: ``<protected>..<signature>`` (payload omitted, RFC 7515 F)."""
         protected = self.header()
-        sig = self.private.sign(protected.encode("ascii") + b"." + payload)
-        return f"{protected}..{_b64u(sig)}"
+        signed = nacl_bindings.crypto_sign(protected.encode("ascii") + b"." + payload,
+                                           self._sodium_secret)
+        return f"{protected}..{_b64u(signed[:64])}"
 
     def to_pem(self) -> bytes:
         return self.private.private_bytes(
@@ -198,12 +213,23 @@ def verify_canonical(payload: bytes, jws: str, pinned: Ed25519PublicKey) -> bool
         sig = _unb64u(sig_text, field="signature")
     except InvalidInput:
         return False
-    kid = public_key_text(pinned)
+    raw = pinned.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    kid = KEY_PREFIX + _b64u(raw)
     if protected != _protected_header(kid) and not _header_ok(protected, kid):
         return False
+    message = protected.encode("ascii") + b"." + payload
+    if len(sig) != 64:
+        return False
+    return _ed25519_verify(raw, sig, message)
+
+
+def _ed25519_verify(public: bytes, sig: bytes, message: bytes) -> bool:
+    """Ed25519 verification through libsodium (PyNaCl): about 1.6x faster here than
+    OpenSSL through `cryptography`, and it releases the GIL, so the sync's prefetch
+    thread verifies while the main thread ingests (docs/federation.md, "Speed")."""
     try:
-        pinned.verify(sig, protected.encode("ascii") + b"." + payload)
-    except InvalidSignature:
+        nacl_bindings.crypto_sign_open(sig + message, public)
+    except (NaclBadSignature, NaclValueError, NaclTypeError):
         return False
     return True
 

@@ -1,4 +1,4 @@
-"""Peers and pull sync: register a peer, pull its collection page by page, loop.
+"""Peers and sync: register a peer, pull its collection page by page, push, loop.
 
 Why each page is its own transaction, cursor included: a node killed in the
 middle of a sync restarts from its last committed page, and the pipeline's
@@ -13,21 +13,28 @@ is the header itself.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from bersama.config import Settings
 from bersama.errors import BersamaError, Conflict, InvalidInput, NotFound, PeerError
 from bersama.federation.client import ClientLimits, TaxiiClient
-from bersama.federation.protocol import parse_timestamp
-from bersama.federation.receive import accept_page, count_failure
-from bersama.federation.signing import parse_public_key, public_key_text
+from bersama.federation.protocol import Page, parse_timestamp
+from bersama.federation.push import PushResult, push_key, push_peer
+from bersama.federation.receive import Checked, accept_page, check_signatures, count_failure
+from bersama.federation.signing import (
+    load_or_create_node_key,
+    parse_public_key,
+    public_key_text,
+)
 from bersama.store.tables.core import agencies
 from bersama.store.tables.federation import peer_cursors, peers, sync_failures
 
@@ -114,7 +121,12 @@ def describe_peers(conn: Connection) -> list[dict[str, Any]]:
     """What `bersama peer list` shows: never the token."""
     out = []
     for p in get_peers(conn):
-        cur = conn.execute(select(peer_cursors).where(peer_cursors.c.peer == p.name)).first()
+        cur = conn.execute(select(peer_cursors).where(
+            peer_cursors.c.peer == p.name,
+            peer_cursors.c.collection_id == p.collection_id)).first()
+        pushed = conn.execute(select(peer_cursors).where(
+            peer_cursors.c.peer == p.name,
+            peer_cursors.c.collection_id == push_key(p.push_collection or ""))).first()
         fails = {r.kind: r.count for r in conn.execute(
             select(sync_failures).where(sync_failures.c.peer == p.name))}
         out.append({
@@ -125,6 +137,10 @@ def describe_peers(conn: Connection) -> list[dict[str, Any]]:
             "last_success_at": _iso(cur.last_success_at) if cur else None,
             "last_error": cur.last_error if cur else None,
             "objects_received": cur.objects_received if cur else 0,
+            "push_collection": p.push_collection,
+            "pushed_until": _iso(pushed.added_after) if pushed else None,
+            "objects_pushed": pushed.objects_received if pushed else 0,
+            "last_push_error": pushed.last_error if pushed else None,
             "failures": fails,
         })
     return out
@@ -172,6 +188,58 @@ def _save_cursor(conn: Connection, peer: Peer, *, added_after: datetime | None,
             objects_received=peer_cursors.c.objects_received + received, **values))
 
 
+PREFETCH_PAGES = 2
+_END = object()
+
+
+def prefetch(client: TaxiiClient, peer: Peer, pinned: Ed25519PublicKey,
+             cursor: datetime | None) -> Iterator[tuple[Page, Checked]]:
+    """The peer's pages with their signatures verified, fetched and verified in a
+    worker thread while the caller ingests the previous page.
+
+    Why: fetching waits on the peer and libsodium verification releases the GIL,
+    so both overlap with ingest on another core.  At most `PREFETCH_PAGES` pages
+    wait in memory; the caller still commits page by page, so the cursor never
+    runs ahead of what is ingested.  Errors of the walk are re-raised here.
+    """
+    box: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH_PAGES)
+    stop = threading.Event()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for page in client.iter_pages(peer.api_root, peer.collection_id,
+                                          added_after=cursor):
+                verdicts = check_signatures(page.objects, page.signatures, pinned)
+                if not put((page, verdicts)):
+                    return
+            put(_END)
+        except Exception as exc:  # handed to the consumer, which raises it
+            put(exc)
+
+    worker = threading.Thread(target=produce, name=f"bersama-fetch-{peer.name}", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is _END:
+                return
+            if isinstance(item, Exception):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join(client.limits.timeout_seconds + 1)
+
+
 def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiClient,
               clock: Clock = utcnow) -> SyncResult:
     """Pull every new object of the peer's collection; one transaction per page."""
@@ -183,13 +251,13 @@ def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiCl
             peer_cursors.c.collection_id == peer.collection_id)).first()
     cursor = _aware(row.added_after) if row else None
     try:
-        for page in client.iter_pages(peer.api_root, peer.collection_id, added_after=cursor):
+        for page, verdicts in prefetch(client, peer, pinned, cursor):
             now = clock()
             with engine.begin() as conn:
                 checked, ingested = accept_page(
                     conn, settings, peer=peer.name, agency=peer.agency, pinned=pinned,
                     objects=page.objects, signatures=page.signatures, now=now,
-                    source=f"peer:{peer.name}")
+                    source=f"peer:{peer.name}", checked=verdicts)
                 if page.last_added:
                     last = parse_timestamp(page.last_added, field="X-TAXII-Date-Added-Last")
                     if page.more:
@@ -234,8 +302,33 @@ def sync_all(engine: Engine, settings: Settings, name: str | None = None, *,
     return results
 
 
+def push_all(engine: Engine, settings: Settings, name: str | None = None, *,
+             factory: ClientFactory | None = None, clock: Clock = utcnow) -> list[PushResult]:
+    """Push to every peer with a push collection (or the named one, which must have one)."""
+    factory = factory or default_client_factory(settings)
+    with engine.connect() as conn:
+        targets = get_peers(conn, name)
+    if name is not None and not targets[0].push_collection:
+        raise InvalidInput(f"peer {name!r} has no push collection; add it with "
+                           "`bersama peer add ... --push-collection ID`", field="name",
+                           value=name)
+    key = load_or_create_node_key(settings.data_dir)
+    results = []
+    for peer in targets:
+        if not peer.push_collection:
+            continue
+        client = factory(peer.token)
+        try:
+            results.append(push_peer(
+                engine, settings, name=peer.name, agency=peer.agency, api_root=peer.api_root,
+                collection=peer.push_collection, client=client, key=key, clock=clock))
+        finally:
+            client.close()
+    return results
+
+
 class SyncLoop:
-    """Background thread syncing every peer each `sync_interval_seconds`."""
+    """Background thread pulling from (then pushing to) every peer each interval."""
 
     def __init__(self, settings: Settings, engine: Engine,
                  factory: ClientFactory | None = None) -> None:
@@ -253,6 +346,9 @@ class SyncLoop:
                 for r in sync_all(self.engine, self.settings, factory=self.factory):
                     if r.received or r.error:
                         log.info("sync %s: %s", r.peer, r.as_dict())
+                for p in push_all(self.engine, self.settings, factory=self.factory):
+                    if p.sent or p.error:
+                        log.info("push %s: %s", p.peer, p.as_dict())
             except Exception:  # the loop must outlive any one failure; it is logged
                 log.exception("sync loop iteration failed")
             self._stop.wait(self.settings.sync_interval_seconds)

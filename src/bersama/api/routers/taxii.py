@@ -12,9 +12,7 @@ with the node key and cached per stored row.
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -34,16 +32,15 @@ from bersama.errors import (
     Unauthenticated,
 )
 from bersama.federation import collections as colls
+from bersama.federation.outbound import signed_envelope
 from bersama.federation.protocol import (
     PUBLIC_KEY,
     TAXII_21,
     Filters,
-    envelope_bytes,
     error_body,
     format_timestamp,
     media_type_ok,
     parse_filters,
-    signature_key,
 )
 from bersama.federation.receive import receive_objects
 from bersama.federation.signing import NodeKey, load_or_create_node_key
@@ -61,7 +58,6 @@ OBJECT_FILTERS = frozenset({"added_after", "match[id]", "match[type]", "match[ve
 SINGLE_FILTERS = frozenset({"added_after", "match[version]", "match[spec_version]",
                             "limit", "next"})
 VERSION_FILTERS = frozenset({"added_after", "match[spec_version]", "limit", "next"})
-SIG_CACHE_SIZE = 200_000
 
 
 class TaxiiError(Exception):
@@ -155,28 +151,6 @@ def _scope(reader: Reader, collection_id: str) -> colls.Scope:
     return scope
 
 
-# ------------------------------------------------------------------ signatures
-
-_sig_lock = threading.Lock()
-_sig_cache: OrderedDict[tuple[str, int], str] = OrderedDict()
-
-
-def _sign_rows(key: NodeKey, rows: list[q.Row]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for row in rows:
-        ck = (key.kid, row.seq)
-        with _sig_lock:
-            jws = _sig_cache.get(ck)
-        if jws is None:
-            jws = key.sign(orjson.loads(row.body or "{}"))
-            with _sig_lock:
-                _sig_cache[ck] = jws
-                if len(_sig_cache) > SIG_CACHE_SIZE:
-                    _sig_cache.popitem(last=False)
-        out[signature_key(row.object_id, row.modified)] = jws
-    return out
-
-
 def _date_headers(rows: list[q.Row]) -> dict[str, str]:
     if not rows:
         return {}
@@ -251,9 +225,8 @@ def _page(request: Request, collection_id: str, allowed: frozenset[str], *,
 
 
 def _objects_response(request: Request, rows: list[q.Row], result: q.PageRows) -> Response:
-    sigs = _sign_rows(node_key(request), rows)
-    raw = envelope_bytes([(r.body or "{}").encode() for r in rows], sigs, more=result.more,
-                         next_token=result.next.encode() if result.next else None)
+    raw = signed_envelope(node_key(request), rows, more=result.more,
+                          next_token=result.next.encode() if result.next else None)
     return _taxii_response(raw, headers=_date_headers(rows))
 
 

@@ -88,3 +88,16 @@ taxii_status = Table(
     Column("request_timestamp", DateTime(timezone=True), nullable=False),
     Column("body", Text, nullable=False),
 )
+
+held_objects = Table(
+    "held_objects",
+    metadata,
+    # Verified objects from a peer waiting for the rest of a report (federation/assemble.py):
+    # a report whose object_refs are not all received yet, or observables no report
+    # received so far names.  Bounded per peer in count and time, then released.
+    Column("peer", String(100), ForeignKey("peers.name", ondelete="CASCADE"), primary_key=True),
+    Column("object_id", String(100), primary_key=True),
+    Column("modified", String(32), nullable=False),
+    Column("held_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+)

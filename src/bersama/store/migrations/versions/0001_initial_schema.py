@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 13:48:42.828086
+Create Date: 2026-11-23 14:49:32.829031
 """
 from __future__ import annotations
 
@@ -270,6 +270,15 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_email'], ['users.email'], name=op.f('fk_api_tokens_user_email_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens'))
     )
+    op.create_table('held_objects',
+    sa.Column('peer', sa.String(length=100), nullable=False),
+    sa.Column('object_id', sa.String(length=100), nullable=False),
+    sa.Column('modified', sa.String(length=32), nullable=False),
+    sa.Column('held_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.ForeignKeyConstraint(['peer'], ['peers.name'], name=op.f('fk_held_objects_peer_peers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('peer', 'object_id', name=op.f('pk_held_objects'))
+    )
     op.create_table('peer_cursors',
     sa.Column('peer', sa.String(length=100), nullable=False),
     sa.Column('collection_id', sa.String(length=100), nullable=False),
@@ -393,6 +402,7 @@ def downgrade() -> None:
 
     op.drop_table('received_objects')
     op.drop_table('peer_cursors')
+    op.drop_table('held_objects')
     op.drop_table('api_tokens')
     with op.batch_alter_table('warninglist', schema=None) as batch_op:
         batch_op.drop_index('ix_warninglist_ref')

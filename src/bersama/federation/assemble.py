@@ -1,0 +1,228 @@
+"""Reassembling reports that a peer's pagination split across pages (or pushes).
+
+Why: the ingest pipeline turns one bundle into drafts, and a report is only as
+good as the observables and marking definitions its bundle holds.  Our own
+server never splits a report version across pages, but it sends each shared
+SCO and marking definition once (the first report to name it carries it), and
+a foreign TAXII server may put a report on one page and its observables on the
+next.  Received pages are therefore assembled before ingest:
+
+1. refs missing from the page are resolved against what this node already
+   received *from the same peer* (`stix_objects.origin_peer`: SCOs and marking
+   definitions; reports and other containers by id) and against objects held
+   back earlier;
+2. a report (or observed-data) whose object_refs or custom marking
+   definitions are still missing is *held* — stored verified in
+   `held_objects` with the objects it already has — and completed when the
+   rest arrives on a later page or push;
+3. observables no report has named yet are held too (a foreign server may
+   send them first);
+4. holding is bounded: an object is held at most `peer_hold_seconds`, and at
+   most `peer_hold_max_objects` objects per peer (the oldest are released
+   first).  A released report is ingested with what it has — unless a custom
+   marking definition it names never arrived: then it is refused (counted,
+   kind ``marking``), because ingesting it would weaken its marking.  Released
+   observables that no report named are dropped (counted, kind ``orphan``).
+
+Every page runs through here, also an empty one, so expired holds are
+released on the next sync even when the peer has nothing new.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, delete, insert, select
+
+from bersama.federation.protocol import object_version
+from bersama.ingest.stix import STIX21_SCO_TYPES
+from bersama.stix.scos import SUPPORTED_SCO_TYPES
+from bersama.stix.tlp import tlp_from_id
+from bersama.store.tables.core import reports, stix_objects
+from bersama.store.tables.federation import held_objects
+
+SCO_TYPES = frozenset(SUPPORTED_SCO_TYPES | STIX21_SCO_TYPES)
+CONTAINERS = frozenset({"report", "observed-data"})
+"""Types whose `object_refs` decide what a draft contains."""
+NEEDED = frozenset(SCO_TYPES | {"indicator", "observed-data", "incident"})
+"""Referenced types that change a draft; refs to other types (identity...) never hold."""
+
+
+_WELL_FORMED = re.compile(
+    r"[a-z0-9-]+--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
+
+
+def _type(ref: str) -> str:
+    return ref.split("--", 1)[0]
+
+
+def needs(obj: dict[str, Any]) -> list[str]:
+    """What an object needs in its bundle: refs that change its draft, custom markings."""
+    out: list[str] = []
+    if obj.get("type") in CONTAINERS:
+        refs = obj.get("object_refs")
+        if isinstance(refs, list):
+            out += [r for r in refs if isinstance(r, str) and _type(r) in NEEDED]
+    marks = obj.get("object_marking_refs")
+    if isinstance(marks, list):
+        out += [m for m in marks if isinstance(m, str) and tlp_from_id(m) is None]
+    return out
+
+
+@dataclass
+class Assembled:
+    ready: list[dict[str, Any]] = field(default_factory=list)
+    """Objects to ingest now, as one bundle."""
+    held: int = 0
+    completed: int = 0
+    """Containers held earlier and complete now."""
+    released: int = 0
+    """Containers released incomplete (time or size bound)."""
+    refused: list[tuple[dict[str, Any], str]] = field(default_factory=list)
+    orphans: int = 0
+
+
+def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return object_version(a) >= object_version(b)
+
+
+def _known(conn: Connection, peer: str, missing: set[str]) -> tuple[dict[str, dict[str, Any]],
+                                                                    set[str]]:
+    """Objects this node already received from `peer`: bodies of SCOs and marking
+    definitions, and the ids of containers ingested as reports."""
+    bodies: dict[str, dict[str, Any]] = {}
+    flat = [m for m in missing if _type(m) in SCO_TYPES or _type(m) == "marking-definition"]
+    for chunk in _chunks(flat, 500):
+        for oid, body in conn.execute(
+            select(stix_objects.c.object_id, stix_objects.c.body)
+            .where(stix_objects.c.object_id.in_(chunk), stix_objects.c.origin_peer == peer)
+            .order_by(stix_objects.c.seq)
+        ):
+            if body:
+                bodies[oid] = orjson.loads(body)
+    other = [m for m in missing if m not in bodies and _type(m) not in SCO_TYPES]
+    ingested: set[str] = set()
+    for chunk in _chunks(other, 500):
+        ingested.update(conn.execute(select(reports.c.stix_id).where(
+            reports.c.stix_id.in_(chunk), reports.c.origin_peer == peer)).scalars())
+    return bodies, ingested
+
+
+def _chunks(items: Sequence[str], n: int) -> Iterable[Sequence[str]]:
+    for i in range(0, len(items), n):
+        yield items[i:i + n]
+
+
+def _reach(roots: Iterable[str], need: dict[str, list[str]]) -> set[str]:
+    """Ids needed, directly or through a container, by the containers `roots`."""
+    seen: set[str] = set()
+    stack = [r for root in roots for r in need[root]]
+    while stack:
+        ref = stack.pop()
+        if ref in seen:
+            continue
+        seen.add(ref)
+        stack.extend(need.get(ref, ()))
+    return seen
+
+
+
+
+def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step as documented
+    conn: Connection, *, peer: str, objects: Sequence[dict[str, Any]], now: datetime,
+    hold_seconds: float, hold_max: int,
+) -> Assembled:
+    """Decide what of `objects` (verified, from `peer`) and of what was held to ingest now."""
+    out = Assembled()
+    pool: dict[str, dict[str, Any]] = {}
+    since: dict[str, datetime] = {}
+    for row in conn.execute(select(held_objects).where(held_objects.c.peer == peer)):
+        pool[row.object_id] = orjson.loads(row.body)
+        held_at = row.held_at
+        since[row.object_id] = held_at if held_at.tzinfo else held_at.replace(tzinfo=now.tzinfo)
+    was_held = set(since)
+    for obj in objects:
+        oid = str(obj["id"])
+        if oid not in pool or _newer(obj, pool[oid]):
+            pool[oid] = obj
+    containers = [o for o in pool.values() if o.get("type") in CONTAINERS
+                  or o.get("object_marking_refs")]
+    need = {str(c["id"]): needs(c) for c in containers}
+    missing = {r for refs in need.values() for r in refs if r not in pool}
+    if missing:
+        bodies, ingested = _known(conn, peer, missing)
+        known = set(bodies) | ingested
+        for oid, body in bodies.items():
+            pool[oid] = body
+        missing -= known
+    else:
+        known = set()
+    incomplete = {cid for cid, refs in need.items() if any(r in missing for r in refs)}
+    for _ in range(3):  # a report naming an incomplete observed-data is incomplete too
+        more = {cid for cid, refs in need.items()
+                if any(r in incomplete for r in refs)} - incomplete if incomplete else set()
+        if not more:
+            break
+        incomplete |= more
+    expiry = now - timedelta(seconds=hold_seconds)
+    hold: dict[str, dict[str, Any]] = {}
+    ready_roots: list[dict[str, Any]] = []
+    for c in containers:
+        cid = str(c["id"])
+        if cid not in incomplete:
+            ready_roots.append(c)
+            out.completed += cid in was_held
+        elif since.get(cid, now) > expiry and _WELL_FORMED.match(cid):
+            hold[cid] = c  # (a malformed one goes on to the pipeline, which rejects it)
+        elif any(_type(r) == "marking-definition" and r in missing for r in need[cid]):
+            out.refused.append((c, "its marking definition never arrived"))
+        else:
+            ready_roots.append(c)
+            out.released += 1
+    if len(hold) > hold_max:  # the size bound: release the oldest first
+        for cid in sorted(hold, key=lambda i: since.get(i, now))[:len(hold) - hold_max]:
+            c = hold.pop(cid)
+            ready_roots.append(c)
+            out.released += 1
+    ready_ids = {str(c["id"]) for c in ready_roots}
+    for_ready = _reach(ready_ids, need)
+    for_held = _reach(list(hold), need)
+    for oid, obj in pool.items():
+        if oid in hold:
+            continue
+        otype = obj.get("type")
+        if oid in ready_ids or oid in for_ready:
+            out.ready.append(obj)
+        elif otype in SCO_TYPES or oid in for_held:
+            if oid in known:
+                continue
+            if oid in for_held or (since.get(oid, now) > expiry and len(hold) < hold_max):
+                hold[oid] = obj
+            else:
+                out.orphans += 1
+        elif oid in was_held:
+            continue  # a held marking definition nobody waits for any more: done
+        elif otype not in CONTAINERS:
+            out.ready.append(obj)  # indicators, incidents, identities...: ingest as they are
+        if oid in for_held and oid not in known:
+            hold[oid] = obj
+    out.held = len(hold)
+    _store(conn, peer, pool_held=hold, was_held=was_held, since=since, now=now)
+    return out
+
+
+def _store(conn: Connection, peer: str, *, pool_held: dict[str, dict[str, Any]],
+           was_held: set[str], since: dict[str, datetime], now: datetime) -> None:
+    if not pool_held and not was_held:
+        return
+    conn.execute(delete(held_objects).where(held_objects.c.peer == peer))
+    rows = [{"peer": peer, "object_id": oid[:100], "modified": object_version(obj)[:32],
+             "held_at": since.get(oid, now), "body": orjson.dumps(obj).decode()}
+            for oid, obj in pool_held.items()]
+    if rows:
+        conn.execute(insert(held_objects), rows)

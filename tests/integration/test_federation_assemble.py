@@ -1,0 +1,168 @@
+"""Reports split across a foreign server's pages are reassembled (federation/assemble.py)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import insert, select
+from tests.integration.test_taxii_server import NOW, Node
+
+from bersama.federation.client import ClientLimits, TaxiiClient
+from bersama.federation.protocol import SIGNATURES, TAXII_21, signature_key
+from bersama.federation.signing import NodeKey
+from bersama.federation.sync import get_peers, sync_peer
+from bersama.ingest.model import ReportDraft
+from bersama.markings import TLP, Marking
+from bersama.observables import phone
+from bersama.stix.export import draft_to_stix
+from bersama.store.tables.core import observables, report_observables, reports
+from bersama.store.tables.federation import held_objects, peers, sync_failures
+
+KEY = NodeKey.generate()
+
+
+def stix_of(n: int, phones: list[str], marking: Marking) -> dict[str, dict[str, Any]]:
+    """STIX objects of one report by type: identity, marking-definition, report, SCOs."""
+    d = ReportDraft(source_id=f"report--{uuid.UUID(int=n)}", modified=NOW,
+                    observables=tuple(phone(p) for p in phones), title=f"split {n}",
+                    marking=marking)
+    out: dict[str, dict[str, Any]] = {}
+    for o in draft_to_stix(d, agency="MY-PDRM", agency_country="MY", identity_id=None):
+        out.setdefault(o["type"], {})[o["id"]] = o
+    return out
+
+
+class FakePeer:
+    """A TAXII server that pages exactly as told; later queries get an empty page."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+        self.pages = pages
+        self.walks = 0
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        token = request.url.params.get("next")
+        if not token:
+            self.walks += 1
+        i = int(token) if token else (0 if self.walks == 1 else -1)
+        objs = self.pages[i] if i >= 0 else []
+        more = 0 <= i < len(self.pages) - 1
+        body: dict[str, Any] = {"more": more, "objects": objs, SIGNATURES: {
+            signature_key(o["id"], o.get("modified") or o.get("created") or ""): KEY.sign(o)
+            for o in objs}}
+        if more:
+            body["next"] = str(i + 1)
+        stamp = (NOW + timedelta(seconds=max(i, 0))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return httpx.Response(200, content=orjson.dumps(body), headers={
+            "Content-Type": TAXII_21, "X-TAXII-Date-Added-First": stamp,
+            "X-TAXII-Date-Added-Last": stamp})
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[Node]:
+    n = Node(tmp_path)
+    with n.engine.begin() as conn:
+        conn.execute(insert(peers).values(
+            name="fx", url="http://fake/taxii2/", api_root="http://fake/api/",
+            collection_id="c", token=None, public_key=KEY.kid, agency="MY-PDRM",
+            push_collection=None, created_at=NOW))
+    yield n
+    n.engine.dispose()
+
+
+def run(node: Node, fake: FakePeer, *, at: Any = None, **settings: Any) -> Any:
+    client = TaxiiClient(None, transport=httpx.MockTransport(fake.handle),
+                         limits=ClientLimits(retries=0))
+    with node.engine.connect() as conn:
+        peer = get_peers(conn, "fx")[0]
+    s = node.settings.model_copy(update=settings)
+    result = sync_peer(node.engine, s, peer, client=client, clock=at or (lambda: NOW))
+    client.close()
+    assert result.error is None, result.error
+    return result
+
+
+def phones_of(node: Node, n: int) -> set[str]:
+    with node.engine.connect() as conn:
+        return set(conn.execute(
+            select(observables.c.ref).join(
+                report_observables, report_observables.c.observable_id == observables.c.id)
+            .join(reports, reports.c.id == report_observables.c.report_id)
+            .where(reports.c.stix_id == f"report--{uuid.UUID(int=n)}")).scalars())
+
+
+def marking_of(node: Node, n: int) -> tuple[str, str | None] | None:
+    with node.engine.connect() as conn:
+        row = conn.execute(select(reports.c.tlp, reports.c.sharing_group).where(
+            reports.c.stix_id == f"report--{uuid.UUID(int=n)}")).first()
+    return (row.tlp, row.sharing_group) if row else None
+
+
+def held_count(node: Node) -> int:
+    with node.engine.connect() as conn:
+        return len(conn.execute(select(held_objects.c.object_id)).all())
+
+
+def test_report_and_observables_on_different_pages(node: Node) -> None:
+    amber = Marking(TLP.AMBER, group="mekong")
+    one = stix_of(1, ["+60123000001", "+60123000002"], amber)
+    two = stix_of(2, ["+60123000003"], Marking(TLP.GREEN))
+    sco_a, sco_b = one["x-bersama-phone-number"].values()
+    fake = FakePeer([
+        # report 1 with one of its two phones; its group marking definition comes later
+        [*one["identity"].values(), *one["report"].values(), sco_a],
+        # report 2's phone before report 2 itself
+        [sco_b, *two["x-bersama-phone-number"].values()],
+        [*one["marking-definition"].values(), *two["report"].values()],
+    ])
+    run(node, fake)
+    assert phones_of(node, 1) == {"phone:+60123000001", "phone:+60123000002"}
+    assert marking_of(node, 1) == ("amber", "mekong")  # never weakened to plain AMBER
+    assert phones_of(node, 2) == {"phone:+60123000003"}
+    assert held_count(node) == 0
+
+
+def test_shared_observable_sent_once_is_resolved_from_earlier_receipt(node: Node) -> None:
+    one = stix_of(1, ["+60123000001"], Marking(TLP.GREEN))
+    two = stix_of(2, ["+60123000001"], Marking(TLP.GREEN))  # same phone, same SCO id
+    run(node, FakePeer([[*one["report"].values(), *one["x-bersama-phone-number"].values()]]))
+    run(node, FakePeer([[*two["report"].values()]]))  # the server sends the SCO only once
+    assert phones_of(node, 2) == {"phone:+60123000001"}
+    assert held_count(node) == 0
+
+
+def test_incomplete_report_is_held_then_released_after_the_bound(node: Node) -> None:
+    three = stix_of(3, ["+60123000009", "+60123000010"], Marking(TLP.GREEN))
+    sco = next(iter(three["x-bersama-phone-number"].values()))
+    fake = FakePeer([[*three["report"].values(), sco]])  # the other phone never comes
+    run(node, fake)
+    assert marking_of(node, 3) is None  # held, not ingested half
+    assert held_count(node) == 2
+    later = NOW + timedelta(seconds=node.settings.peer_hold_seconds + 1)
+    run(node, fake, at=lambda: later)  # the next (empty) sync releases it
+    assert phones_of(node, 3) == {"phone:" + sco["number"]}
+    assert held_count(node) == 0
+
+
+def test_size_bound_and_missing_marking_definition_refused(node: Node) -> None:
+    four = stix_of(4, ["+60123000011"], Marking(TLP.AMBER, group="mekong"))
+    five = stix_of(5, ["+60123000012", "+60123000013"], Marking(TLP.GREEN))
+    sco5 = next(iter(five["x-bersama-phone-number"].values()))
+    # report 4's group marking definition never arrives: refused after the bound
+    fake = FakePeer([[*four["report"].values(), *four["x-bersama-phone-number"].values()]])
+    run(node, fake)
+    later = NOW + timedelta(seconds=node.settings.peer_hold_seconds + 1)
+    run(node, fake, at=lambda: later)
+    assert marking_of(node, 4) is None
+    with node.engine.connect() as conn:
+        fails = dict(conn.execute(select(sync_failures.c.kind, sync_failures.c.count)).all())
+    assert fails["marking"] == 1
+    # with no room to hold, report 5 is ingested at once with what it has
+    run(node, FakePeer([[*five["report"].values(), sco5]]), peer_hold_max_objects=0)
+    assert phones_of(node, 5) == {"phone:" + sco5["number"]}
