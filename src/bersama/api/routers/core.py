@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from bersama.api.deps import EngineDep, ReadConn, ReaderDep, SettingsDep
-from bersama.api.security import charge_checks
+from bersama.api.security import charge_checks, client_address
 from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput, PayloadTooLarge
 from bersama.ingest.options import batch_marking
@@ -40,10 +40,6 @@ class FastJSONResponse(Response):
         return orjson.dumps(content)
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 def audit_reads(conn: Any, reads: Reads, request: Request, action: str, target: str) -> None:
     """Record reads of AMBER, AMBER+STRICT and RED objects (one row per request)."""
     if reads.sensitive_reads and not reads.reader.is_system:
@@ -52,7 +48,7 @@ def audit_reads(conn: Any, reads: Reads, request: Request, action: str, target: 
             reader=reads.reader,
             action=action,
             target=target,
-            address=_address(request),
+            address=client_address(request),
             detail={
                 "objects": sorted(reads.sensitive_reads)[:1000],
                 "count": len(reads.sensitive_reads),
@@ -100,7 +96,7 @@ async def ingest_endpoint(
             actor=reader,
             source=f"api:{format}",
             batch_marking=marking,
-            address=_address(request),
+            address=client_address(request),
         )
     return result.as_dict()
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bersama.api.deps import EngineDep, ReaderDep, SettingsDep
+from bersama.api.security import client_address
 from bersama.errors import InvalidInput
 from bersama.psi import disclosure, service
 
@@ -35,10 +36,6 @@ class DisclosureBody(BaseModel):
     country: str | None = Field(default=None, min_length=2, max_length=2)
 
 
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 @router.post("/psi/query", summary="Answer a peer's private set intersection request")
 async def psi_query(
     request: Request, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
@@ -46,7 +43,7 @@ async def psi_query(
     body = await request.body()
     result: dict[str, Any] = await run_in_threadpool(
         service.answer_query, settings, engine, reader, request.headers, body,
-        address=_address(request),
+        address=client_address(request),
     )
     return result
 
@@ -58,7 +55,7 @@ async def psi_disclose(
     body = await request.body()
     result: dict[str, Any] = await run_in_threadpool(
         disclosure.answer_disclosure, settings, engine, reader, request.headers, body,
-        address=_address(request),
+        address=client_address(request),
     )
     return result
 
