@@ -104,7 +104,12 @@ def crypto(value: str) -> Observable:
     s = clean(value, "crypto")
     if _ETH.match(s):
         return _ethereum("0x" + s[2:], s)
-    if s[:3].lower() in ("bc1", "tb1") or s[:5].lower() == "bcrt1":
+    prefix = s[:3].lower()
+    # "TB1..." is also how some TRON addresses begin; bech32 is never mixed case, base58
+    # addresses almost always are, so only a single-case "tb1" is read as bech32.
+    if prefix == "bc1" or s[:5].lower() == "bcrt1" or (
+        prefix == "tb1" and s in (s.lower(), s.upper())
+    ):
         return _segwit(s, s)
     if _B58.match(s):
         return _base58(s, s)

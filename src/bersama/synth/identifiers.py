@@ -257,9 +257,7 @@ class Minter:
         rng = self.rng
         chain = chain or rng.choices(("tron", "ethereum", "bitcoin"), (5, 3, 2))[0]
         if chain == "tron":
-            addr = "Tb1"
-            while addr[:3].lower() == "tb1":  # reads as a testnet bech32 prefix: avoid
-                addr = base58.b58encode_check(b"\x41" + rng.randbytes(20)).decode()
+            addr = base58.b58encode_check(b"\x41" + rng.randbytes(20)).decode()
         elif chain == "ethereum":
             addr = eip55(rng.randbytes(20))
         else:

@@ -89,3 +89,10 @@ def test_bech32m_v0_rejected() -> None:
     addr = hrp + "1" + "".join(bech32.CHARSET[d] for d in data + checksum)
     with pytest.raises(InvalidObservable, match="must use bech32"):
         crypto(addr)
+
+
+def test_tron_address_beginning_tb1_is_not_read_as_testnet_bech32() -> None:
+    # A valid TRON address (base58check, 0x41 prefix) that happens to begin "TB1".
+    obs = crypto("TB1HCpMJVxcJ5jHdzGxQWghpo5k5xyTtSU")
+    assert obs.attr("chain") == "tron"
+    assert obs.key == "TB1HCpMJVxcJ5jHdzGxQWghpo5k5xyTtSU"
