@@ -72,7 +72,12 @@ _DEFANG_MAP = {"[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".", "
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9\u00a1-\uffff.-]+\.[A-Za-z\u00a1-\uffff-]{2,63}"
 )
-_URL = re.compile(r"\b(?:https?|ftp|wss?)://[^\s<>\"'`{}|\\^]+", re.IGNORECASE)
+# A URL ends at white space, at characters URLs never contain unescaped, and at the CJK
+# and full-width punctuation that ends sentences in Chinese, Japanese and Korean text.
+_URL = re.compile(
+    r"\b(?:https?|ftp|wss?)://[^\s<>\"'`{}|\\^。，、；：！？（）「」『』【】《》〈〉…]+",
+    re.IGNORECASE,
+)
 _MSG_LINK = re.compile(
     r"(?<![\w.])(?:https?://)?(?:www\.)?(?:(t\.me|telegram\.me)/([A-Za-z][A-Za-z0-9_]{3,31})"
     r"|(wa\.me)/(\+?\d{6,15})|(line\.me)/ti/p/~?([A-Za-z0-9._-]{3,20}))(?![\w/])",

@@ -167,3 +167,8 @@ def test_bad_country_rejected() -> None:
 @pytest.mark.parametrize("text", ["", "   ", "\x00\x01 binary \xff", "a" * 10_000])
 def test_degenerate_input(text: str) -> None:
     assert extract_entities(text, country="MY") == []
+
+
+def test_url_ends_at_cjk_sentence_punctuation() -> None:
+    refs = [o.ref for o in extract_entities("请访问 https://example-scam.com/login。然后输入验证码")]
+    assert refs == ["url:https://example-scam.com/login"]
