@@ -75,7 +75,8 @@ _EMAIL = re.compile(
 # A URL ends at white space, at characters URLs never contain unescaped, and at the CJK
 # and full-width punctuation that ends sentences in Chinese, Japanese and Korean text.
 _URL = re.compile(
-    r"\b(?:https?|ftp|wss?)://[^\s<>\"'`{}|\\^。，、；：！？（）「」『』【】《》〈〉…]+",
+    r"\b(?:https?|ftp|wss?)://[^\s<>\"'`{}|\\^"
+    "\u3002\uff0c\u3001\uff1b\uff1a\uff01\uff1f\uff08\uff09\u300c\u300d\u300e\u300f\u3010\u3011\u300a\u300b\u3008\u3009\u2026]+",
     re.IGNORECASE,
 )
 _MSG_LINK = re.compile(
