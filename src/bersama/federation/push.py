@@ -41,6 +41,7 @@ from bersama.store import audit
 from bersama.store import taxii as q
 from bersama.store.identities import groups_of
 from bersama.store.tables.federation import peer_cursors
+from bersama.store.values import aware
 
 log = logging.getLogger("bersama.federation")
 PUSH_PREFIX = "push:"
@@ -76,7 +77,7 @@ def _cursor(conn: Connection, peer: str, collection: str) -> datetime | None:
     )).first()
     if row is None or row.added_after is None:
         return None
-    return q.aware(row.added_after)
+    return aware(row.added_after)
 
 
 def _save(conn: Connection, peer: str, collection: str, *, cursor: datetime | None,
@@ -132,7 +133,7 @@ def push_peer(
                                      client.add_objects(api_root, collection, body), sleep=sleep)
             failed = int(status.get("failure_count") or 0)
             last = rows.rows[-1].date_added
-            new_cursor = q.aware(last) - timedelta(microseconds=1) if rows.more else q.aware(last)
+            new_cursor = aware(last) - timedelta(microseconds=1) if rows.more else aware(last)
             now = clock()
             with engine.begin() as conn:
                 if failed:

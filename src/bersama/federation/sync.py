@@ -17,7 +17,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -37,20 +37,17 @@ from bersama.federation.signing import (
 )
 from bersama.store.tables.core import agencies
 from bersama.store.tables.federation import peer_cursors, peers, sync_failures
+from bersama.store.values import aware, utcnow
 
 log = logging.getLogger("bersama.federation")
 Clock = Callable[[], datetime]
 ClientFactory = Callable[[str | None], TaxiiClient]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def _aware(ts: datetime | None) -> datetime | None:
     if ts is None:
         return None
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
+    return aware(ts)
 
 
 @dataclass(frozen=True)

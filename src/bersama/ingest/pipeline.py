@@ -25,7 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -49,6 +49,7 @@ from bersama.store.tables.core import (
     stix_objects,
     warninglist,
 )
+from bersama.store.values import aware, utcnow
 
 CHUNK = 1000
 REPORT_COLUMNS = (
@@ -66,10 +67,6 @@ OBSERVABLE_COLUMNS = (
 )
 MAX_REJECTIONS_KEPT = 1000
 Clock = Callable[[], datetime]
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass
@@ -145,10 +142,6 @@ def content_hash(draft: ReportDraft, marking: Marking) -> str:
     return hashlib.sha256(orjson.dumps(payload)).hexdigest()
 
 
-def _aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
-
-
 class _Batch:
     """State of one ingest batch; `run` drives it chunk by chunk."""
 
@@ -187,7 +180,7 @@ class _Batch:
                 self.reject(item)
                 continue
             seen = pending.get(item.source_id)
-            if seen is None or _aware(item.modified) > _aware(seen.modified):
+            if seen is None or aware(item.modified) > aware(seen.modified):
                 pending[item.source_id] = item
             if len(pending) >= CHUNK:
                 self.apply(list(pending.values()))
@@ -231,7 +224,7 @@ class _Batch:
                 continue
             if (
                 old.revoked  # STIX: a revoked object stays revoked
-                or _aware(draft.modified) <= _aware(old.modified)
+                or aware(draft.modified) <= aware(old.modified)
                 or old.content_hash == digest
             ):
                 self.result.unchanged += 1
@@ -308,8 +301,8 @@ class _Batch:
             ",".join(s.value for s in draft.scam_types),
             draft.loss_amount,
             draft.loss_currency,
-            _aware(draft.occurred_at) if draft.occurred_at else None,
-            _aware(draft.modified),
+            aware(draft.occurred_at) if draft.occurred_at else None,
+            aware(draft.modified),
             self.now,
             draft.language,
             draft.narrative,

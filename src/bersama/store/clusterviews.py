@@ -33,6 +33,7 @@ from sqlalchemy import Connection, and_, bindparam, func, select
 from bersama.correlation.unionfind import components
 from bersama.markings import TLP
 from bersama.store.tables.core import observables, report_audience, report_observables, reports
+from bersama.store.values import aware, chunks
 
 CHUNK = 2000
 MAX_SIGNATURES = 64
@@ -73,10 +74,6 @@ _REFS = (
 # A member: (agency, country, tlp, loss_amount, loss_currency, seen as aware datetime)
 Member = tuple[str, str, str, Decimal | None, str | None, datetime]
 Ref = tuple[str, str, str]
-
-
-def aware(ts: datetime) -> datetime:
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def iso(ts: datetime | None) -> str | None:
@@ -309,7 +306,7 @@ class SnapshotCache:
             else:
                 out[cid] = snap
         if missing:
-            for part in _chunks(sorted(missing)):
+            for part in chunks(sorted(missing), CHUNK):
                 fetched = self._fetch(conn, part)
                 for cid in part:
                     snap = fetched[cid]
@@ -351,9 +348,6 @@ def signature(snap: Snapshot, may: Callable[[frozenset[str]], bool]) -> tuple[bo
     return tuple(may(aud) for aud in snap.audiences)
 
 
-def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 __all__ = [

@@ -21,14 +21,12 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
 from bersama.correlation.unionfind import UnionFind, components
 from bersama.store import bulk
 from bersama.store.tables.core import clusters, observables, report_observables, reports
+from bersama.store.values import chunks
 
 CHUNK = 5000
 CLUSTER_COLUMNS = ("id", "size", "countries", "cross_border", "stamp")
 
 
-def _chunks(items: Sequence[int], size: int = CHUNK) -> Iterable[Sequence[int]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
 
 
 _linkable = and_(observables.c.warninglist.is_(None), observables.c.is_hub.is_(False))
@@ -41,7 +39,7 @@ def refresh_hubs(
     ids = sorted(set(observable_ids))
     new_hubs: list[int] = []
     old_hubs: list[int] = []
-    for part in _chunks(ids):
+    for part in chunks(ids, CHUNK):
         rows = conn.execute(
             select(observables.c.id, observables.c.report_count, observables.c.is_hub).where(
                 observables.c.id.in_(part)
@@ -53,14 +51,14 @@ def refresh_hubs(
             elif is_hub and count <= threshold:
                 old_hubs.append(oid)
     for flag, group in ((True, new_hubs), (False, old_hubs)):
-        for part in _chunks(group):
+        for part in chunks(group, CHUNK):
             conn.execute(update(observables).where(observables.c.id.in_(part)).values(is_hub=flag))
     return new_hubs, old_hubs
 
 
 def clusters_of_observables(conn: Connection, observable_ids: Sequence[int]) -> set[int]:
     out: set[int] = set()
-    for part in _chunks(list(observable_ids)):
+    for part in chunks(list(observable_ids), CHUNK):
         out.update(
             conn.execute(
                 select(reports.c.cluster_id)
@@ -83,7 +81,7 @@ def split(conn: Connection, cluster_ids: Iterable[int]) -> None:
         return
     members: dict[int, str] = {}
     edges: list[tuple[int, int]] = []
-    for part in _chunks(targets):
+    for part in chunks(targets, CHUNK):
         members.update(
             conn.execute(
                 select(reports.c.id, reports.c.country).where(
@@ -101,7 +99,7 @@ def split(conn: Connection, cluster_ids: Iterable[int]) -> None:
             first = by_obs.setdefault(oid, rid)
             if first != rid:
                 edges.append((first, rid))
-    for part in _chunks(targets):
+    for part in chunks(targets, CHUNK):
         conn.execute(delete(clusters).where(clusters.c.id.in_(part)))
     _write_components(conn, components(edges, members), members)
 
@@ -127,7 +125,7 @@ def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> Non
     """Union newly added reports (cluster_id NULL) and former hubs into the clusters they reach."""
     uf = UnionFind()
     new_country: dict[int, str] = {}
-    for part in _chunks(list(added)):
+    for part in chunks(list(added), CHUNK):
         new_country.update(
             conn.execute(
                 select(reports.c.id, reports.c.country).where(reports.c.id.in_(part))
@@ -136,7 +134,7 @@ def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> Non
     for rid in new_country:
         uf.add(("r", rid))
     touched: set[int] = set(unhubbed)
-    for part in _chunks(list(added)):
+    for part in chunks(list(added), CHUNK):
         for rid, oid in conn.execute(
             select(report_observables.c.report_id, report_observables.c.observable_id)
             .join(observables, observables.c.id == report_observables.c.observable_id)
@@ -144,7 +142,7 @@ def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> Non
         ).all():
             uf.union(("o", oid), ("r", rid))
             touched.add(oid)
-    for part in _chunks(sorted(touched)):
+    for part in chunks(sorted(touched), CHUNK):
         for oid, cid in conn.execute(
             select(report_observables.c.observable_id, reports.c.cluster_id)
             .distinct()
@@ -169,7 +167,7 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None
             comps.append((old, new))
     all_old = sorted({c for old, _ in comps for c in old})
     existing: dict[int, tuple[int, list[str]]] = {}
-    for part in _chunks(all_old):
+    for part in chunks(all_old, CHUNK):
         for cid, size, countries in conn.execute(
             select(clusters.c.id, clusters.c.size, clusters.c.countries).where(
                 clusters.c.id.in_(part)
@@ -189,7 +187,7 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None
         rows.append((target, size, sorted(countries), len(countries) > 1, time.time_ns()))
     bulk.update_many(conn, reports, "cluster_id", "cluster_id", relabel)
     bulk.update_many(conn, reports, "cluster_id", "id", assign)
-    for part in _chunks(all_old):
+    for part in chunks(all_old, CHUNK):
         conn.execute(delete(clusters).where(clusters.c.id.in_(part)))
     bulk.insert_rows(conn, clusters, CLUSTER_COLUMNS, rows)
 
@@ -204,7 +202,7 @@ def detach(conn: Connection, report_ids: Sequence[int]) -> tuple[set[int], set[i
     old_clusters: set[int] = set()
     touched: set[int] = set()
     counts: dict[int, int] = {}
-    for part in _chunks(list(report_ids)):
+    for part in chunks(list(report_ids), CHUNK):
         old_clusters.update(
             c
             for c in conn.execute(

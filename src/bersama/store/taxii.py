@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -66,9 +66,6 @@ class PageRows:
     next: Cursor | None
 
 
-def aware(ts: datetime) -> datetime:
-    """SQLite hands back naive datetimes (stored as UTC); make them aware."""
-    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 def _visible(reader: Reader, scope: Scope | None, s: Any) -> ColumnElement[bool]:
