@@ -29,6 +29,7 @@ import stix2
 from sqlalchemy import Engine, func, select
 
 from bersama.config import Settings
+from bersama.ingest.model import ReportDraft
 from bersama.ingest.sources import ingest_stream
 from bersama.ingest.stix import parse_stix
 from bersama.markings import Reader, Role
@@ -83,22 +84,33 @@ def ingest_direct(
     scen = generate(seed, n_obs, as_of=NOW.date())
     agencies = {a.code: (a.name, a.country, a.type) for a in scen.agencies}
     setup_agencies(engine, agencies)
-    pending: dict[str, list[object]] = {}
+    pending: dict[str, list[ReportDraft]] = {}
     t = time.perf_counter()
     n = 0
 
     def flush(code: str) -> None:
         drafts = pending.pop(code, [])
+        t0 = time.perf_counter()
         with engine.begin() as c:
             ingest(
                 c,
                 settings,
                 agency=code,
                 items=drafts,
-                source_format="bench",  # type: ignore[arg-type]
+                source_format="bench",
                 source="bench",
                 actor=Reader(agency=code, user="bench@x", role=Role.ANALYST),
             )
+        # The growth curve: what a batch of reports costs at each store size.
+        secs = time.perf_counter() - t0
+        with engine.connect() as c:
+            stored = c.execute(select(func.max(observables.c.id))).scalar() or 0
+        print(
+            f"[grow] {n:,} reports, {stored:,} observables stored, "
+            f"{time.perf_counter() - t:,.0f} s; this batch {len(drafts):,} reports in "
+            f"{secs:.1f} s = {secs / len(drafts) * 10_000:.2f} s per 10k reports",
+            flush=True,
+        )
 
     for agency, draft, _campaign in scen.reports():
         pending.setdefault(agency.code, []).append(draft)
@@ -310,9 +322,17 @@ def main() -> None:
         action="store_true",
         help="ingest drafts through the pipeline without writing STIX files",
     )
+    ap.add_argument(
+        "--measure-only",
+        action="store_true",
+        help="measure checks on the store already in --workdir (no build)",
+    )
     args = ap.parse_args()
     work = Path(args.workdir or tempfile.mkdtemp(prefix="bench-core-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.measure_only:
+        measure_existing(work, args)
+        return
     if args.db == "sqlite":
         url = f"sqlite:///{work / 'bench.db'}"
     else:
@@ -375,6 +395,31 @@ def main() -> None:
     measure_checks(engine, settings, agencies, args, work, n_obs)
 
 
+def measure_existing(work: Path, args: argparse.Namespace) -> None:
+    """Checks on a store an earlier `--direct` run built (SQLite in `work`)."""
+    from bersama.store.tables.core import agencies as agency_table
+
+    url = f"sqlite:///{work / 'bench.db'}"
+    settings = Settings(environment="test", data_dir=work / "data", database_url=url)
+    engine = make_engine(url)
+    migrate(engine)
+    with engine.connect() as c:
+        n_obs = c.execute(select(func.max(observables.c.id))).scalar_one()
+        agencies = {
+            code: (name, country, kind)
+            for code, name, country, kind in c.execute(
+                select(
+                    agency_table.c.code,
+                    agency_table.c.name,
+                    agency_table.c.country,
+                    agency_table.c.type,
+                )
+            )
+        }
+    print(f"# bench_core --measure-only: {n_obs:,} observables in {work / 'bench.db'}")
+    measure_checks(engine, settings, agencies, args, work, n_obs, add=False)
+
+
 def measure_checks(
     engine: Engine,
     settings: Settings,
@@ -382,6 +427,8 @@ def measure_checks(
     args: argparse.Namespace,
     work: Path,
     n_obs: int,
+    *,
+    add: bool = True,
 ) -> None:
     sample = sample_observables(engine, 20_000, args.seed)
     reader = analyst(engine, agencies)
@@ -404,6 +451,29 @@ def measure_checks(
             f"bulk check in-process ({state}) with policy: {b:,.0f} values/s; "
             f"allow-all {bs:,.0f} values/s (overhead {100 * (bs / b - 1):+.0f}%)"
         )
+    if add:
+        add_more(engine, settings, agencies, args, work, n_obs)
+    if args.http:
+        f = http_figures(settings, engine, agencies, sample)
+        print(
+            f"check over HTTP: p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms; "
+            f"bulk over HTTP {f['bulk']:,.0f} values/s; API process peak RSS {f['rss_mb']:.0f} MB"
+        )
+    print(
+        f"benchmark process peak RSS: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+
+
+def add_more(
+    engine: Engine,
+    settings: Settings,
+    agencies: dict[str, tuple[str, str, str]],
+    args: argparse.Namespace,
+    work: Path,
+    n_obs: int,
+) -> None:
+    """The cost of adding a fresh scenario's reports (from STIX files) to this store."""
     (work / "more").mkdir(exist_ok=True)
     more, more_agencies, _ = write_bundles(args.seed + 1, 30_000, work / "more")
     for code, attrs in more_agencies.items():
@@ -419,16 +489,6 @@ def measure_checks(
     print(
         f"adding {added:,} reports to a store of {n_obs:,} observables: {add_s:.2f} s "
         f"({add_s / max(added, 1) * 10_000:.2f} s per 10k reports)"
-    )
-    if args.http:
-        f = http_figures(settings, engine, agencies, sample)
-        print(
-            f"check over HTTP: p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms; "
-            f"bulk over HTTP {f['bulk']:,.0f} values/s; API process peak RSS {f['rss_mb']:.0f} MB"
-        )
-    print(
-        f"benchmark process peak RSS: "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
     )
 
 

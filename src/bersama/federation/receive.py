@@ -12,7 +12,6 @@ caller's transaction, so a page is all-or-nothing.
 
 from __future__ import annotations
 
-import io
 import logging
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -20,7 +19,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -31,7 +29,7 @@ from bersama.federation.assemble import assemble
 from bersama.federation.protocol import SIGNATURES, object_version, signature_key
 from bersama.federation.signing import INLINE_SIGNATURE, jws_kid, parse_public_key, verify
 from bersama.ingest.pipeline import IngestResult, ingest, load_agency
-from bersama.ingest.stix import parse_stix
+from bersama.ingest.stix import parse_stix_objects
 from bersama.markings import Reader
 from bersama.store.bulk import insert_rows
 from bersama.store.tables.federation import peers, received_objects, sync_failures
@@ -116,9 +114,8 @@ def ingest_objects(
 ) -> IngestResult:
     """Run STIX objects through the ingest pipeline as one bundle, in `conn`'s transaction."""
     ag = load_agency(conn, agency)
-    bundle = {"type": "bundle", "id": f"bundle--{uuid.uuid4()}", "objects": list(objects)}
-    items = parse_stix(io.BytesIO(orjson.dumps(bundle)), agency_country=ag.country,
-                       source_name=source)
+    items = parse_stix_objects(objects, agency_country=ag.country,
+                               source_name=f"bundle--{uuid.uuid4()}")
     return ingest(conn, settings, agency=agency, items=items, source_format="stix",
                   source=source, actor=actor, origin_peer=origin_peer)
 

@@ -26,7 +26,7 @@ is not even valid STIX.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -98,8 +98,18 @@ def parse_stix(stream: BinaryIO, *, agency_country: str,
         raise InvalidInput("'objects' must be an array of STIX objects", field="objects",
                            value=str(shape.scalars["objects"]))
     bundle_id = shape.scalars.get("id")
-    state = _Bundle(agency_country, str(bundle_id or source_name or "bundle"))
-    for index, obj in enumerate(stream_items(reader, "objects.item", "STIX bundle")):
+    yield from parse_stix_objects(stream_items(reader, "objects.item", "STIX bundle"),
+                                  agency_country=agency_country,
+                                  source_name=str(bundle_id or source_name or "bundle"))
+
+
+def parse_stix_objects(objects: Iterable[Any], *, agency_country: str,
+                       source_name: str = "bundle") -> Iterator[ReportDraft | Rejection]:
+    """Drafts and rejections from STIX objects already parsed from JSON (a bundle's
+    `objects`, or a TAXII envelope's): the same checks as `parse_stix` without
+    serialising the objects again for the streaming reader."""
+    state = _Bundle(agency_country, source_name)
+    for index, obj in enumerate(objects):
         rejections = state.add(obj, index)
         if rejections:
             yield from rejections
