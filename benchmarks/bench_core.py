@@ -26,7 +26,7 @@ from pathlib import Path
 import httpx
 import orjson
 import stix2
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, delete, func, select
 
 from bersama.config import Settings
 from bersama.ingest.model import ReportDraft
@@ -39,7 +39,8 @@ from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.db import make_engine, migrate
 from bersama.store.identities import add_agency, add_user, create_token, groups_of
 from bersama.store.queries import Reads
-from bersama.store.tables.core import observables, reports
+from bersama.store.summaries import SUMMARIES, summarise_all
+from bersama.store.tables.core import cluster_summaries, observables, reports
 from bersama.synth.scenario import generate
 
 NOW = datetime.now(UTC)
@@ -196,6 +197,7 @@ def check_latency(
     """
     if cold:
         SNAPSHOTS.clear()
+        SUMMARIES.clear()
     lat: list[float] = []
     with engine.connect() as c:
         reads = Reads(c, reader, settings)
@@ -220,6 +222,7 @@ def bulk_rate(
     """Values/s of bulk checks of 10,000 values (cold: empty cluster snapshot cache)."""
     if cold:
         SNAPSHOTS.clear()
+        SUMMARIES.clear()
     with engine.connect() as c:
         t = time.perf_counter()
         for i in range(0, len(sample), 10_000):
@@ -274,12 +277,16 @@ def http_figures(
     try:
         h = {"Authorization": f"Bearer {token}"}
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=h, timeout=60) as cl:
-            for _ in range(100):
+            deadline = time.monotonic() + 600  # a large store on a busy machine starts slowly
+            while True:
                 try:
                     cl.get("/api/v1/status")
                     break
                 except httpx.TransportError:
-                    time.sleep(0.2)
+                    if proc.poll() is not None or time.monotonic() > deadline:
+                        msg = f"the API process did not start (exit {proc.poll()})"
+                        raise SystemExit(msg) from None
+                    time.sleep(0.5)
             values = [f"{o.kind.value}:{o.key}" for o in sample]
             for v in values[:50]:
                 cl.get("/api/v1/check", params={"value": v})
@@ -432,6 +439,35 @@ def measure_checks(
 ) -> None:
     sample = sample_observables(engine, 20_000, args.seed)
     reader = analyst(engine, agencies)
+    with engine.begin() as c:  # "without" means without: a re-run starts from none
+        c.execute(delete(cluster_summaries))
+    measure_reads(engine, settings, reader, sample, "without stored cluster views")
+    t = time.perf_counter()
+    stored = sum(summarise_all(engine, settings.cluster_top_observables))
+    print(
+        f"bersama correlate --summaries: {stored:,} cluster views "
+        f"in {time.perf_counter() - t:.1f} s"
+    )
+    measure_reads(engine, settings, reader, sample, "with stored cluster views")
+    if add:
+        add_more(engine, settings, agencies, args, work, n_obs)
+    if args.http:
+        f = http_figures(settings, engine, agencies, sample)
+        print(
+            f"check over HTTP: p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms; "
+            f"bulk over HTTP {f['bulk']:,.0f} values/s; API process peak RSS {f['rss_mb']:.0f} MB"
+        )
+    print(
+        f"benchmark process peak RSS: "
+        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+
+
+def measure_reads(
+    engine: Engine, settings: Settings, reader: Reader, sample: list[Observable], label: str
+) -> None:
+    """Single and bulk checks, cold (empty process caches) then warm, policy and allow-all."""
+    print(f"## checks {label}")
     system = Reader.system()
     for state in ("cold", "warm"):
         cold = state == "cold"
@@ -451,18 +487,6 @@ def measure_checks(
             f"bulk check in-process ({state}) with policy: {b:,.0f} values/s; "
             f"allow-all {bs:,.0f} values/s (overhead {100 * (bs / b - 1):+.0f}%)"
         )
-    if add:
-        add_more(engine, settings, agencies, args, work, n_obs)
-    if args.http:
-        f = http_figures(settings, engine, agencies, sample)
-        print(
-            f"check over HTTP: p50 {f['p50']:.2f} ms, p99 {f['p99']:.2f} ms; "
-            f"bulk over HTTP {f['bulk']:,.0f} values/s; API process peak RSS {f['rss_mb']:.0f} MB"
-        )
-    print(
-        f"benchmark process peak RSS: "
-        f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    )
 
 
 def add_more(

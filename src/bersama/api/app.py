@@ -18,6 +18,7 @@ from bersama.markings import Reader
 from bersama.psi.warm import Warmer
 from bersama.store.db import open_engine
 from bersama.store.queries import Reads
+from bersama.store.summaries import SummaryWriter
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -27,7 +28,10 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warmer = Warmer(engine, settings.psi_warm_interval, settings.psi_workers)  # docs/psi.md
         warmer.start()
+        # Stores the views of clusters that reads had to fetch whole (store/summaries.py).
+        summaries = SummaryWriter(engine, settings.cluster_top_observables).start()
         yield
+        summaries.stop()
         warmer.stop()
         engine.dispose()
 
@@ -62,7 +66,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
 <title>Bersama node {html.escape(settings.node_name)}</title></head><body>
 <h1>Bersama node <code>{html.escape(settings.node_name)}</code></h1>
 <p>Status: <strong>running</strong>, version {__version__}, database {db}.</p>
-<p>Public (TLP:CLEAR) holdings: {public['reports']} reports, {public['observables']}
+<p>Public (TLP:CLEAR) holdings: {public["reports"]} reports, {public["observables"]}
 identifiers. Authenticated agencies see what their markings allow through the
 <a href="/docs">REST API</a> and <a href="/taxii2/">TAXII 2.1</a>.</p>
 <table><tr><th>country</th><th>reports</th></tr>{rows}</table>

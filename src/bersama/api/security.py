@@ -119,7 +119,8 @@ def charge_checks(request: Request, count: int) -> None:
 # ---------------------------------------------------------------- authentication
 
 
-def _now(request: Request) -> datetime:
+def request_time(request: Request) -> datetime:
+    """Now, from the app's clock when a test installed one."""
     clock = getattr(request.app.state, "clock", None)
     return clock() if clock is not None else datetime.now(UTC)
 
@@ -159,12 +160,12 @@ def current_reader(request: Request) -> Reader:
     engine: Engine = request.app.state.engine
     settings: Settings = request.app.state.settings
     with engine.begin() as conn:
-        auth = authenticate(conn, token, _now(request))
+        auth = authenticate(conn, token, request_time(request))
         if auth.touched:
             audit.record(
                 conn, reader=auth.reader, action="token.use", target=f"token:{auth.token_id}",
                 address=client_address(request), detail={"path": request.url.path},
-                now=_now(request),
+                now=request_time(request),
             )
     request.state.reader = auth.reader
     request.state.token_id = auth.token_id

@@ -19,6 +19,7 @@ from bersama.markings import Reader, Role
 from bersama.observables import guess
 from bersama.store import correlate as correlation
 from bersama.store.queries import Reads
+from bersama.store.summaries import summarise_all
 
 console = Console()
 AsAgency = Annotated[str | None, typer.Option("--as-agency", help="read as this agency")]
@@ -219,13 +220,26 @@ def correlate(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="recompute from stored reports")
     ] = False,
+    summaries: Annotated[
+        bool,
+        typer.Option(
+            "--summaries", help="store the cluster views checks read (after large imports)"
+        ),
+    ] = False,
 ) -> None:
-    """Recompute correlation from the stored reports (`--rebuild`)."""
-    if not rebuild:
-        raise InvalidInput("correlation is maintained on ingest; pass --rebuild to recompute")
-    with engine().begin() as conn:
-        correlation.rebuild(conn, settings().hub_threshold)
-    console.print("correlation rebuilt")
+    """Recompute correlation (`--rebuild`) and/or store cluster views (`--summaries`)."""
+    if not rebuild and not summaries:
+        raise InvalidInput(
+            "correlation is maintained on ingest; pass --rebuild to recompute it or "
+            "--summaries to store the cluster views that checks read"
+        )
+    if rebuild:
+        with engine().begin() as conn:
+            correlation.rebuild(conn, settings().hub_threshold)
+        console.print("correlation rebuilt")
+    if summaries:
+        written = sum(summarise_all(engine(), settings().cluster_top_observables))
+        console.print(f"{written:,} cluster summaries stored")
 
 
 def register(app: typer.Typer) -> None:

@@ -307,14 +307,15 @@ class SnapshotCache:
                 out[cid] = snap
         if missing:
             for part in chunks(sorted(missing), CHUNK):
-                fetched = self._fetch(conn, part)
+                fetched = self.fetch(conn, part)
                 for cid in part:
                     snap = fetched[cid]
                     out[cid] = snap
                     self.put((engine_key, cid, missing[cid]), snap)
         return out
 
-    def _fetch(self, conn: Connection, cids: Sequence[int]) -> dict[int, Snapshot]:
+    def fetch(self, conn: Connection, cids: Sequence[int]) -> dict[int, Snapshot]:
+        """Snapshots of `cids` straight from the database (not cached)."""
         snaps = {cid: Snapshot() for cid in cids}
         owner: dict[int, Snapshot] = {}
         params = {"cids": list(cids)}
@@ -346,8 +347,6 @@ SNAPSHOTS = SnapshotCache()
 
 def signature(snap: Snapshot, may: Callable[[frozenset[str]], bool]) -> tuple[bool, ...]:
     return tuple(may(aud) for aud in snap.audiences)
-
-
 
 
 __all__ = [

@@ -35,6 +35,7 @@ from bersama.store.clusterviews import (
     iso,
     money,
 )
+from bersama.store.summaries import SUMMARIES, Stored, offer
 from bersama.store.tables.core import (
     agencies,
     clusters,
@@ -134,6 +135,7 @@ class Reads:
         self._params: dict[str, Any] = {} if self._all else {"tokens": sorted(tokens)}
         self._engine_key = conn.engine.url.render_as_string(hide_password=True)
         self._snaps: dict[int, Snapshot] = {}
+        self._stored: dict[int, Stored] = {}
         self._visible: dict[int, Visible] = {}
         self._may: dict[frozenset[str], bool] = {}
         self.sensitive_reads: set[str] = set()
@@ -169,9 +171,20 @@ class Reads:
         return [self._result(o, found.get(o.ref)) for o in items]
 
     def _load(self, wanted: dict[int, int]) -> None:
-        todo = [(c, s) for c, s in wanted.items() if c not in self._snaps]
+        """Stored summaries where this reader may read every member; whole snapshots
+        (offered to the summary writer) for the rest."""
+        todo = {c: s for c, s in wanted.items() if c not in self._snaps and c not in self._stored}
+        if not todo:
+            return
+        top_n = self.settings.cluster_top_observables
+        stored = SUMMARIES.load(self.conn, self._engine_key, todo, top_n)
+        for cid, summary in stored.items():
+            if all(self._may_read(aud) for aud in summary.audiences):
+                self._stored[cid] = summary
+                del todo[cid]
         if todo:
-            self._snaps.update(SNAPSHOTS.load(self.conn, self._engine_key, todo))
+            self._snaps.update(SNAPSHOTS.load(self.conn, self._engine_key, todo.items()))
+            offer(self._engine_key, [(c, s) for c, s in todo.items() if c not in stored])
 
     def _result(self, obs: Observable, rows: list[Any] | None) -> dict[str, Any]:
         base: dict[str, Any] = {
@@ -214,9 +227,19 @@ class Reads:
         seed = self._summary(base, visible)
         if not is_hub and row[WARN] is None:
             cid = visible[0][CID]
-            if cid is not None:
+            stored = self._stored.get(cid)
+            if stored is not None and any(r[RID] == seed and r[CID] == cid for r in visible):
+                base["cluster"] = self._stored_view(stored, row[REF])
+            elif cid is not None:
                 base["cluster"] = self.cluster_view(cid, seed, exclude_ref=row[REF])
         return base
+
+    def _stored_view(self, stored: Stored, exclude_ref: str) -> dict[str, Any]:
+        """The stored view of a cluster whose every member this reader may read."""
+        self.sensitive_reads.update(stored.sensitive)
+        view = dict(stored.view)
+        view["observables"] = [o for o in view["observables"] if o["ref"] != exclude_ref]
+        return view
 
     def _summary(self, base: dict[str, Any], visible: list[Any]) -> int:
         """Fill `base` from the visible links; return the smallest visible report id."""
@@ -283,7 +306,8 @@ class Reads:
         """The reader's visible components of a node-wide cluster."""
         if cluster_id not in self._snaps:
             stamps = dict(self.conn.execute(_STAMPS, {"cids": [cluster_id]}).all())
-            self._load({cluster_id: stamps.get(cluster_id) or 0})
+            wanted = [(cluster_id, stamps.get(cluster_id) or 0)]
+            self._snaps.update(SNAPSHOTS.load(self.conn, self._engine_key, wanted))
         snap = self._snaps[cluster_id]
         vis = self._visible.get(cluster_id)
         if vis is None:

@@ -8,14 +8,13 @@ nowhere else (not in the audit row, which names the token id).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from bersama.api.deps import ReadConn, WriteConn
-from bersama.api.security import client_address, current_reader
+from bersama.api.security import client_address, current_reader, request_time
 from bersama.errors import Forbidden
 from bersama.markings import Reader, Role
 from bersama.store import audit
@@ -33,15 +32,10 @@ def require_admin(reader: Annotated[Reader, Depends(current_reader)]) -> Reader:
 AdminDep = Annotated[Reader, Depends(require_admin)]
 
 
-def _now(request: Request) -> datetime:
-    clock = getattr(request.app.state, "clock", None)
-    return clock() if clock is not None else datetime.now(UTC)
-
-
 def _audit(conn: Any, request: Request, reader: Reader, action: str, target: str, *,
            detail: dict[str, Any] | None = None) -> None:
     audit.record(conn, reader=reader, action=action, target=target,
-                 address=client_address(request), detail=detail, now=_now(request))
+                 address=client_address(request), detail=detail, now=request_time(request))
 
 
 class AgencyIn(BaseModel):
@@ -63,7 +57,7 @@ def list_agencies(conn: ReadConn, _: AdminDep) -> list[dict[str, Any]]:
 @router.post("/agencies", status_code=201)
 def add_agency(body: AgencyIn, request: Request, conn: WriteConn,
                admin: AdminDep) -> dict[str, Any]:
-    row = ids.add_agency(conn, now=_now(request), **body.model_dump())
+    row = ids.add_agency(conn, now=request_time(request), **body.model_dump())
     _audit(conn, request, admin, "agency.add", f"agency:{row.code}", detail=row.as_dict())
     return row.as_dict()
 
@@ -86,8 +80,8 @@ def list_groups(conn: ReadConn, _: AdminDep) -> dict[str, list[str]]:
 @router.post("/groups", status_code=201)
 def add_group(body: GroupIn, request: Request, conn: WriteConn,
               admin: AdminDep) -> dict[str, Any]:
-    members = ids.add_group(conn, name=body.name, agencies_=body.agencies, now=_now(request),
-                            description=body.description)
+    members = ids.add_group(conn, name=body.name, agencies_=body.agencies,
+                            now=request_time(request), description=body.description)
     _audit(conn, request, admin, "group.add", f"group:{body.name}", detail={"agencies": members})
     return {"name": body.name, "agencies": members}
 
@@ -115,7 +109,7 @@ def list_users(conn: ReadConn, _: AdminDep, agency: str | None = None) -> list[d
 def add_user(body: UserIn, request: Request, conn: WriteConn,
              admin: AdminDep) -> dict[str, Any]:
     user = ids.add_user(conn, email=body.email, agency=body.agency, role=body.role,
-                        now=_now(request))
+                        now=request_time(request))
     _audit(conn, request, admin, "user.add", f"user:{user.email}",
            detail={"agency": user.agency, "role": user.role.value})
     return user.as_dict()
@@ -143,14 +137,14 @@ class TokenIn(BaseModel):
 
 @router.get("/tokens")
 def list_tokens(request: Request, conn: ReadConn, _: AdminDep) -> list[dict[str, Any]]:
-    now = _now(request)
+    now = request_time(request)
     return [t.as_dict(now) for t in ids.list_tokens(conn)]
 
 
 @router.post("/tokens", status_code=201)
 def create_token(body: TokenIn, request: Request, conn: WriteConn,
                  admin: AdminDep) -> dict[str, Any]:
-    now = _now(request)
+    now = request_time(request)
     info, token = ids.create_token(conn, now=now, user=body.user, peer_agency=body.peer_agency,
                                    expires=ids.parse_expiry(body.expires), note=body.note)
     _audit(conn, request, admin, "token.create", f"token:{info.id}",
@@ -161,7 +155,7 @@ def create_token(body: TokenIn, request: Request, conn: WriteConn,
 @router.delete("/tokens/{token_id}")
 def revoke_token(token_id: str, request: Request, conn: WriteConn,
                  admin: AdminDep) -> dict[str, Any]:
-    now = _now(request)
+    now = request_time(request)
     info = ids.revoke_token(conn, token_id, now)
     _audit(conn, request, admin, "token.revoke", f"token:{info.id}")
     return info.as_dict(now)

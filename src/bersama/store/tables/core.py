@@ -164,3 +164,20 @@ stix_objects = Table(
     Index("ix_stix_objects_date_added", "date_added", "seq"),
     Index("ix_stix_objects_report", "report_id"),
 )
+
+# A derived cache, never a source of truth: the view of a cluster for readers who
+# may read every member, stored per `stamp` so that a check reads one row instead
+# of fetching the whole cluster (store/summaries.py).  A row whose stamp differs
+# from its cluster's is stale and ignored; a rebuild simply leaves rows stale.
+cluster_summaries = Table(
+    "cluster_summaries",
+    metadata,
+    Column("cluster_id", IdType, primary_key=True, autoincrement=False),
+    Column("stamp", BigInteger, nullable=False),
+    Column("top_n", Integer, nullable=False),
+    # The distinct audience token sets of the members (orjson list of sorted lists).
+    Column("audiences", Text, nullable=False),
+    # The view as `clusterviews.Snapshot.view` computes it, and its AMBER+ report ids.
+    Column("view", Text, nullable=False),
+    Column("sensitive", Text, nullable=False),
+)

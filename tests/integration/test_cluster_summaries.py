@@ -1,0 +1,221 @@
+"""Stored cluster views (`store/summaries.py`) change how fast a check answers, never what.
+
+A generated scenario with every TLP, sharing groups and recipients is checked by
+readers with different rights, once with no stored summaries and once with a
+summary for every cluster: the answers and the audited reads must be identical,
+and a reader who may not read every member of a cluster must not use its
+stored view.  A cluster that changed after its summary was stored is answered
+from the database again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, func, select
+
+from bersama.config import Settings
+from bersama.ingest.model import ReportDraft
+from bersama.ingest.pipeline import ingest
+from bersama.markings import TLP, Marking, Reader, Role
+from bersama.observables import Kind, Observable
+from bersama.store.clusterviews import SNAPSHOTS
+from bersama.store.identities import groups_of
+from bersama.store.queries import Reads
+from bersama.store.summaries import SUMMARIES, SummaryWriter, summarise_all
+from bersama.store.tables.core import agencies, cluster_summaries, clusters, observables
+from bersama.synth import generate, write
+from bersama.synth.load import load
+
+NOW = datetime(2026, 11, 20, tzinfo=UTC)
+
+
+@pytest.fixture
+def loaded(engine: Engine, settings: Settings, tmp_path: Path) -> list[Observable]:
+    write(generate(5, 800, as_of=date(2026, 11, 1)), tmp_path / "s")
+    load(engine, settings, tmp_path / "s")
+    with engine.connect() as c:
+        rows = c.execute(select(observables.c.kind, observables.c.ref)).all()
+    return [Observable(Kind(kind), ref.split(":", 1)[1]) for kind, ref in rows]
+
+
+def _readers(engine: Engine) -> list[Reader]:
+    with engine.connect() as c:
+        codes = sorted(c.execute(select(agencies.c.code)).scalars())
+        out = [Reader.system(), Reader.public()]
+        for code in codes[:6]:
+            groups = groups_of(c, code)
+            out.append(Reader(agency=code, user="analyst@x", role=Role.ANALYST, groups=groups))
+            out.append(Reader(agency=code, is_peer=True, groups=groups))
+        out.append(
+            Reader(agency=codes[0], user=f"{codes[0].lower()}-duty-officer", role=Role.ANALYST)
+        )
+    return out
+
+
+def _answers(
+    engine: Engine, settings: Settings, reader: Reader, values: list[Observable]
+) -> tuple[list[dict[str, Any]], set[str], int]:
+    SNAPSHOTS.clear()
+    SUMMARIES.clear()
+    with engine.connect() as c:
+        reads = Reads(c, reader, settings, now=NOW)
+        got = reads.check_many(values)
+        # The same request then opens clusters it was shown (stored views are loaded).
+        ids = sorted({a["cluster"]["id"] for a in got if a["cluster"] is not None})[:40]
+        opened = [reads.cluster(cid) for cid in ids]
+        return [*got, *opened], reads.sensitive_reads, len(reads._stored)
+
+
+def test_stored_views_give_the_same_answers_to_every_reader(
+    engine: Engine, settings: Settings, loaded: list[Observable]
+) -> None:
+    readers = _readers(engine)
+    before = [_answers(engine, settings, r, loaded) for r in readers]
+    assert all(used == 0 for _, _, used in before)
+    written = sum(summarise_all(engine, settings.cluster_top_observables, batch=97))
+    with engine.connect() as c:
+        n_clusters = c.execute(select(func.count()).select_from(clusters)).scalar_one()
+    assert 0 < written <= n_clusters
+    after = [_answers(engine, settings, r, loaded) for r in readers]
+    for reader, (old, old_audit, _), (new, new_audit, _) in zip(
+        readers, before, after, strict=True
+    ):
+        assert new == old, reader
+        assert new_audit == old_audit, reader
+    used = [n for _, _, n in after]
+    assert used[0] > 0, "the system reader reads every stored view"
+    assert min(used) < used[0], "some reader may not read every member somewhere"
+    assert sum(summarise_all(engine, settings.cluster_top_observables)) == 0  # all current
+
+
+def test_a_reader_never_uses_a_view_with_members_it_may_not_read(
+    engine: Engine, settings: Settings
+) -> None:
+    from bersama.store.identities import add_agency
+
+    with engine.begin() as c:
+        for code, cc in (("MY-PDRM", "MY"), ("TH-TCSD", "TH")):
+            add_agency(c, code=code, name=code, country=cc, type="police", now=NOW)
+    shared = Observable(Kind.PHONE, "+60123000001")
+    for agency, tlp, extra in (
+        ("MY-PDRM", TLP.GREEN, "+60123000002"),
+        ("TH-TCSD", TLP.RED, "+66812345678"),
+    ):
+        draft = ReportDraft(
+            source_id=f"report--{uuid.uuid4()}",
+            modified=NOW,
+            observables=(shared, Observable(Kind.PHONE, extra)),
+            marking=Marking(tlp),
+        )
+        with engine.begin() as c:
+            ingest(
+                c,
+                settings,
+                agency=agency,
+                items=[draft],
+                source_format="test",
+                source="test",
+                actor=Reader(agency=agency, user="u@x", role=Role.ANALYST),
+            )
+    assert sum(summarise_all(engine, settings.cluster_top_observables)) == 1
+    my = Reader(agency="MY-PDRM", user="a@my", role=Role.ANALYST)
+    _, _, used = _answers(engine, settings, my, [shared])
+    assert used == 0
+    got, _, _ = _answers(engine, settings, my, [shared])
+    assert got[0]["cluster"]["size"] == 1
+    assert all(o["key"] != "+66812345678" for o in got[0]["cluster"]["observables"])
+    got, _, used = _answers(engine, settings, Reader.system(), [shared])
+    assert used == 1
+    assert got[0]["cluster"]["size"] == 2
+
+
+def test_a_changed_cluster_is_read_again_and_the_writer_stores_it(
+    engine: Engine, settings: Settings, loaded: list[Observable]
+) -> None:
+    sum(summarise_all(engine, settings.cluster_top_observables))
+    system = Reader.system()
+    value = next(
+        v
+        for v, a in zip(loaded, _answers(engine, settings, system, loaded)[0], strict=True)
+        if a["cluster"] is not None
+    )
+    with engine.connect() as c:
+        agency = c.execute(select(agencies.c.code)).scalars().first()
+    assert agency is not None
+    draft = ReportDraft(
+        source_id=f"report--{uuid.uuid4()}",
+        modified=NOW,
+        observables=(value,),
+        marking=Marking(TLP.GREEN),
+    )
+    with engine.begin() as c:
+        ingest(
+            c,
+            settings,
+            agency=agency,
+            items=[draft],
+            source_format="test",
+            source="test",
+            actor=Reader(agency=agency, user="u@x", role=Role.ANALYST),
+        )
+    got, _, used = _answers(engine, settings, system, [value])
+    assert used == 0  # stale summary ignored
+    fresh = got[0]["cluster"]
+    writer = SummaryWriter(engine, settings.cluster_top_observables)
+    with engine.connect() as c:
+        cid, stamp = c.execute(
+            select(clusters.c.id, clusters.c.stamp).where(clusters.c.id == fresh["id"])
+        ).one()
+    writer.offer([(cid, stamp)])
+    assert writer.drain() == 1
+    with engine.connect() as c:
+        assert (
+            c.execute(
+                select(cluster_summaries.c.stamp).where(cluster_summaries.c.cluster_id == cid)
+            ).scalar_one()
+            == stamp
+        )
+    again, _, used = _answers(engine, settings, system, [value])
+    assert used == 1
+    assert again == got
+
+
+def test_correlate_summaries_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from bersama.cli import context
+    from bersama.cli import core as core_cli
+    from bersama.store.identities import add_agency
+
+    monkeypatch.setenv("BERSAMA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
+    monkeypatch.setenv("BERSAMA_ENVIRONMENT", "test")
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+    root = typer.Typer()
+    core_cli.register(root)
+    runner = CliRunner()
+    try:
+        with context.engine().begin() as c:
+            add_agency(c, code="MY-PDRM", name="PDRM", country="MY", type="police", now=NOW)
+        text = tmp_path / "advisory.txt"
+        text.write_text("Scam calls from 012-345 6789 and +60 12-345 6788 this week.\n")
+        ok = runner.invoke(root, ["ingest", str(text), "--agency", "MY-PDRM"])
+        assert ok.exit_code == 0, ok.output
+        done = runner.invoke(root, ["correlate", "--summaries"])
+        assert done.exit_code == 0, done.output
+        assert "1 cluster summaries stored" in done.stdout
+        again = runner.invoke(root, ["correlate", "--summaries"])
+        assert "0 cluster summaries stored" in again.stdout
+        bare = runner.invoke(root, ["correlate"])
+        assert bare.exit_code != 0
+        assert "--summaries" in str(bare.exception)  # cli/main.py maps it to exit code 2
+    finally:
+        context.engine().dispose()
+        context.settings.cache_clear()
+        context.engine.cache_clear()
