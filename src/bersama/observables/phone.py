@@ -70,8 +70,9 @@ def phone(value: str, country: str | None = None) -> Observable:
         if not compact.startswith("00"):
             raise
         num = _parse("+" + compact[2:], region)
-    if not phonenumbers.is_valid_number(num) and compact.startswith("00"):
+    if compact.startswith("00") and not phonenumbers.is_valid_number(num):
         # A `00` international prefix where the country's own IDD reads it differently.
+        # (Tested in this order: is_valid_number is a fifth of the cost of a number.)
         num = _parse("+" + compact[2:], region)
     # number_type() is UNKNOWN exactly when is_valid_number() is False; computing it once
     # instead of both saves a fifth of the cost of a phone number.

@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from bersama.ingest.model import ReportDraft
+from bersama.markings import Marking
 from bersama.stix.extensions import REPORT_CONTEXT_EXTENSION
 from bersama.stix.scos import observable_to_sco, sco_json
 from bersama.stix.tlp import group_marking_definition, marking_refs, needs_group_marking
@@ -32,19 +33,16 @@ _REPORT_NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0200")
 _IDENTITY_NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0300")
 
 
+_MS = "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ"
+
+
 def timestamp(dt: datetime) -> str:
-    """STIX timestamp: UTC, millisecond precision, `Z` suffix (naive means UTC)."""
-    if dt.year >= 1000:  # isoformat is strftime's output here, at a third of the cost
-        if dt.tzinfo is UTC:  # what the adapters produce: "...+00:00" -> "...Z"
-            return dt.isoformat(timespec="milliseconds")[:-6] + "Z"
-        if dt.tzinfo is not None:
-            dt = dt.astimezone(UTC)
-            if dt.year >= 1000:
-                return dt.isoformat(timespec="milliseconds")[:-6] + "Z"
-        else:
-            return dt.isoformat(timespec="milliseconds") + "Z"
-    if dt.tzinfo is not None:
+    """STIX timestamp: UTC, millisecond precision (truncated), `Z` suffix (naive means UTC)."""
+    if dt.tzinfo is not None and dt.tzinfo is not UTC:
         dt = dt.astimezone(UTC)
+    if dt.year >= 1000:  # %-formatting of the fields: isoformat's text at half its cost
+        return _MS % (dt.year, dt.month, dt.day, dt.hour, dt.minute, dt.second,
+                      dt.microsecond // 1000)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -71,7 +69,8 @@ def report_id(source_id: str) -> str:
     return f"report--{uuid.uuid5(_REPORT_NS, source_id)}"
 
 
-def _context(draft: ReportDraft, agency_country: str) -> dict[str, Any]:
+def _context(draft: ReportDraft, agency_country: str, occurred: str | None) -> dict[str, Any]:
+    """The report-context extension; `occurred` is `timestamp(draft.occurred_at)`."""
     ctx: dict[str, Any] = {
         "extension_type": "property-extension",
         "crime_type": draft.crime_type.value,
@@ -85,8 +84,8 @@ def _context(draft: ReportDraft, agency_country: str) -> dict[str, Any]:
         ctx["loss_currency"] = draft.loss_currency
     if draft.language:
         ctx["language"] = draft.language
-    if draft.occurred_at is not None:
-        ctx["occurred_at"] = timestamp(draft.occurred_at)
+    if occurred is not None:
+        ctx["occurred_at"] = occurred
     return ctx
 
 
@@ -117,22 +116,58 @@ StixRow = tuple[str, str, str, str]
 def draft_to_stix_rows(draft: ReportDraft, *, agency: str, agency_country: str) -> list[StixRow]:
     """`draft_to_stix(..., identity_id=None)` already serialised (orjson), in the same order
     and byte for byte; the ingest pipeline stores these for TAXII.  SCO bodies come from a
-    cache keyed by observable, so a value named by many reports is serialised once."""
-    scos: list[tuple[str, str, str]] = []
-    seen: set[str] = set()
-    for obs in draft.observables:
-        sco = sco_json(obs)
-        if sco[0] not in seen:
-            seen.add(sco[0])
-            scos.append(sco)
-    head = _head_objects(draft, agency, agency_country, None, [s[0] for s in scos])
-    rows: list[StixRow] = [
-        (o["id"], o.get("modified", o.get("created", "")) or "", o["type"],
-         orjson.dumps(o).decode())
-        for o in head
-    ]
+    cache keyed by observable, so a value named by many reports is serialised once; the
+    identity and group-marking bodies differ between reports only in their timestamp, so
+    they are filled into a cached template instead of being built and serialised again
+    (the unit tests compare both paths)."""
+    first: dict[str, tuple[str, str, str]] = {}
+    for sco in map(sco_json, draft.observables):
+        if sco[0] not in first:  # the first observable of an SCO id names it, as in draft_to_stix
+            first[sco[0]] = sco
+    scos = list(first.values())
+    modified = timestamp(draft.modified)
+    identity_id, identity = _identity_template(agency, agency_country)
+    rows: list[StixRow] = [(identity_id, modified, "identity", modified.join(identity))]
+    marking = draft.marking
+    refs: list[str] | None = None
+    if marking is not None:
+        refs, group = _marking_template(marking)
+        if group is not None:
+            rows.append((group[0], modified, "marking-definition", modified.join(group[1])))
+    report = _report_object(draft, agency_country, identity_id, [s[0] for s in scos],
+                            modified, refs)
+    rows.append((report["id"], modified, "report", orjson.dumps(report).decode()))
     rows.extend((sid, "", stype, body) for sid, stype, body in scos)
     return rows
+
+
+_STAMP = f"\x00{uuid.uuid4().hex}\x00"
+"""Stands in for a timestamp in the templates; orjson escapes NUL, so the serialised
+placeholder below can never occur in real content."""
+_STAMP_JSON = orjson.dumps(_STAMP).decode()[1:-1]
+
+
+def _template(obj: dict[str, Any]) -> tuple[str, ...]:
+    """orjson text of `obj` split at every place the placeholder timestamp stood: joining
+    the parts with a timestamp gives `orjson.dumps` of the object with that timestamp
+    (STIX timestamps hold no character JSON escapes)."""
+    return tuple(orjson.dumps(obj).decode().split(_STAMP_JSON))
+
+
+@lru_cache(maxsize=1024)
+def _identity_template(agency: str, agency_country: str) -> tuple[str, tuple[str, ...]]:
+    obj = agency_identity(agency, agency_country, _STAMP)
+    return obj["id"], _template(obj)
+
+
+@lru_cache(maxsize=4096)
+def _marking_template(marking: Marking) -> tuple[list[str], tuple[str, tuple[str, ...]] | None]:
+    """(object_marking_refs, (group marking id, template) or None) of a marking; the refs
+    list is shared by every report with this marking and must not be mutated."""
+    if not needs_group_marking(marking):
+        return marking_refs(marking), None
+    obj = group_marking_definition(marking, _STAMP)
+    return marking_refs(marking), (obj["id"], _template(obj))
 
 
 def _head_objects(
@@ -145,12 +180,26 @@ def _head_objects(
     if identity_id is None:
         identity_id = agency_identity_id(agency)
         out.append(agency_identity(agency, agency_country, modified))
+    refs: list[str] | None = None
+    if draft.marking is not None:
+        refs = marking_refs(draft.marking)
+        if needs_group_marking(draft.marking):
+            out.append(group_marking_definition(draft.marking, modified))
+    out.append(_report_object(draft, agency_country, identity_id, sco_ids, modified, refs))
+    return out
+
+
+def _report_object(
+    draft: ReportDraft, agency_country: str, identity_id: str, sco_ids: list[str],
+    modified: str, marking_refs: list[str] | None,
+) -> dict[str, Any]:
+    occurred = None if draft.occurred_at is None else timestamp(draft.occurred_at)
     report: dict[str, Any] = {
         "type": "report", "spec_version": "2.1", "id": report_id(draft.source_id),
         "created_by_ref": identity_id, "created": modified, "modified": modified,
         "name": draft.title or f"{draft.crime_type.value} report {draft.source_id}",
         "report_types": ["threat-report"],
-        "published": timestamp(draft.occurred_at) if draft.occurred_at else modified,
+        "published": occurred or modified,
         "object_refs": sco_ids or [identity_id],
     }
     if draft.narrative:
@@ -161,13 +210,10 @@ def _head_objects(
         report["labels"] = list(draft.labels)
     if draft.revoked:
         report["revoked"] = True
-    if draft.marking is not None:
-        report["object_marking_refs"] = marking_refs(draft.marking)
-        if needs_group_marking(draft.marking):
-            out.append(group_marking_definition(draft.marking, modified))
-    report["extensions"] = {REPORT_CONTEXT_EXTENSION: _context(draft, agency_country)}
-    out.append(report)
-    return out
+    if marking_refs is not None:
+        report["object_marking_refs"] = marking_refs
+    report["extensions"] = {REPORT_CONTEXT_EXTENSION: _context(draft, agency_country, occurred)}
+    return report
 
 
 def bundle(objects: Iterable[dict[str, Any]], *, bundle_id: str | None = None) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, and_, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, select, update
 
 from bersama.correlation.unionfind import UnionFind, components
 from bersama.store import bulk
@@ -25,8 +25,10 @@ from bersama.store.values import chunks
 
 CHUNK = 5000
 CLUSTER_COLUMNS = ("id", "size", "countries", "cross_border", "stamp")
-
-
+_IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
+"""Every `IN` list of ids below: an expanding parameter is rendered at execution, so
+SQLAlchemy neither coerces each of up to 5,000 values nor compiles a new statement for
+each list length."""
 
 
 _linkable = and_(observables.c.warninglist.is_(None), observables.c.is_hub.is_(False))
@@ -42,8 +44,9 @@ def refresh_hubs(
     for part in chunks(ids, CHUNK):
         rows = conn.execute(
             select(observables.c.id, observables.c.report_count, observables.c.is_hub).where(
-                observables.c.id.in_(part)
-            )
+                observables.c.id.in_(_IDS)
+            ),
+            {"ids": part},
         ).all()
         for oid, count, is_hub in rows:
             if not is_hub and count > threshold:
@@ -52,7 +55,10 @@ def refresh_hubs(
                 old_hubs.append(oid)
     for flag, group in ((True, new_hubs), (False, old_hubs)):
         for part in chunks(group, CHUNK):
-            conn.execute(update(observables).where(observables.c.id.in_(part)).values(is_hub=flag))
+            conn.execute(
+                update(observables).where(observables.c.id.in_(_IDS)).values(is_hub=flag),
+                {"ids": part},
+            )
     return new_hubs, old_hubs
 
 
@@ -65,10 +71,11 @@ def clusters_of_observables(conn: Connection, observable_ids: Sequence[int]) -> 
                 .distinct()
                 .join(report_observables, report_observables.c.report_id == reports.c.id)
                 .where(
-                    report_observables.c.observable_id.in_(part),
+                    report_observables.c.observable_id.in_(_IDS),
                     reports.c.revoked.is_(False),
                     reports.c.cluster_id.is_not(None),
-                )
+                ),
+                {"ids": part},
             ).scalars()
         )
     return out
@@ -85,8 +92,9 @@ def split(conn: Connection, cluster_ids: Iterable[int]) -> None:
         members.update(
             conn.execute(
                 select(reports.c.id, reports.c.country).where(
-                    reports.c.cluster_id.in_(part), reports.c.revoked.is_(False)
-                )
+                    reports.c.cluster_id.in_(_IDS), reports.c.revoked.is_(False)
+                ),
+                {"ids": part},
             ).all()
         )
         by_obs: dict[int, int] = {}
@@ -94,13 +102,14 @@ def split(conn: Connection, cluster_ids: Iterable[int]) -> None:
             select(report_observables.c.report_id, report_observables.c.observable_id)
             .join(reports, reports.c.id == report_observables.c.report_id)
             .join(observables, observables.c.id == report_observables.c.observable_id)
-            .where(reports.c.cluster_id.in_(part), reports.c.revoked.is_(False), _linkable)
+            .where(reports.c.cluster_id.in_(_IDS), reports.c.revoked.is_(False), _linkable),
+            {"ids": part},
         ).all():
             first = by_obs.setdefault(oid, rid)
             if first != rid:
                 edges.append((first, rid))
     for part in chunks(targets, CHUNK):
-        conn.execute(delete(clusters).where(clusters.c.id.in_(part)))
+        conn.execute(delete(clusters).where(clusters.c.id.in_(_IDS)), {"ids": part})
     _write_components(conn, components(edges, members), members)
 
 
@@ -122,25 +131,30 @@ def _write_components(conn: Connection, comp: dict[int, int], countries: dict[in
 
 
 def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> None:
-    """Union newly added reports (cluster_id NULL) and former hubs into the clusters they reach."""
+    """Union newly added reports (cluster_id NULL) and former hubs into the clusters they reach.
+
+    Union-find nodes are ints, 3*id + 0 for a report, 1 for an observable, 2 for a
+    cluster: hashing and comparing ints is several times cheaper than ("r", id) tuples."""
     uf = UnionFind()
     new_country: dict[int, str] = {}
     for part in chunks(list(added), CHUNK):
         new_country.update(
             conn.execute(
-                select(reports.c.id, reports.c.country).where(reports.c.id.in_(part))
+                select(reports.c.id, reports.c.country).where(reports.c.id.in_(_IDS)),
+                {"ids": part},
             ).all()
         )
     for rid in new_country:
-        uf.add(("r", rid))
+        uf.add(rid * 3)
     touched: set[int] = set(unhubbed)
     for part in chunks(list(added), CHUNK):
         for rid, oid in conn.execute(
             select(report_observables.c.report_id, report_observables.c.observable_id)
             .join(observables, observables.c.id == report_observables.c.observable_id)
-            .where(report_observables.c.report_id.in_(part), _linkable)
+            .where(report_observables.c.report_id.in_(_IDS), _linkable),
+            {"ids": part},
         ).all():
-            uf.union(("o", oid), ("r", rid))
+            uf.union(oid * 3 + 1, rid * 3)
             touched.add(oid)
     for part in chunks(sorted(touched), CHUNK):
         for oid, cid in conn.execute(
@@ -148,12 +162,13 @@ def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> Non
             .distinct()
             .join(reports, reports.c.id == report_observables.c.report_id)
             .where(
-                report_observables.c.observable_id.in_(part),
+                report_observables.c.observable_id.in_(_IDS),
                 reports.c.revoked.is_(False),
                 reports.c.cluster_id.is_not(None),
-            )
+            ),
+            {"ids": part},
         ).all():
-            uf.union(("o", oid), ("c", cid))
+            uf.union(oid * 3 + 1, cid * 3 + 2)
     _merge(conn, uf, new_country)
 
 
@@ -161,8 +176,8 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None
     """Apply the union's components in bulk: one target id per component (its minimum)."""
     comps: list[tuple[list[int], list[int]]] = []
     for group in uf.groups().values():
-        old = sorted(int(n[1]) for n in group if isinstance(n, tuple) and n[0] == "c")
-        new = sorted(int(n[1]) for n in group if isinstance(n, tuple) and n[0] == "r")
+        old = sorted(n // 3 for n in group if n % 3 == 2)  # type: ignore[operator]
+        new = sorted(n // 3 for n in group if n % 3 == 0)  # type: ignore[operator]
         if old or new:
             comps.append((old, new))
     all_old = sorted({c for old, _ in comps for c in old})
@@ -170,8 +185,9 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None
     for part in chunks(all_old, CHUNK):
         for cid, size, countries in conn.execute(
             select(clusters.c.id, clusters.c.size, clusters.c.countries).where(
-                clusters.c.id.in_(part)
-            )
+                clusters.c.id.in_(_IDS)
+            ),
+            {"ids": part},
         ):
             existing[cid] = (size, countries)
     relabel: list[tuple[int, int]] = []
@@ -188,7 +204,7 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None
     bulk.update_many(conn, reports, "cluster_id", "cluster_id", relabel)
     bulk.update_many(conn, reports, "cluster_id", "id", assign)
     for part in chunks(all_old, CHUNK):
-        conn.execute(delete(clusters).where(clusters.c.id.in_(part)))
+        conn.execute(delete(clusters).where(clusters.c.id.in_(_IDS)), {"ids": part})
     bulk.insert_rows(conn, clusters, CLUSTER_COLUMNS, rows)
 
 
@@ -207,18 +223,22 @@ def detach(conn: Connection, report_ids: Sequence[int]) -> tuple[set[int], set[i
             c
             for c in conn.execute(
                 select(reports.c.cluster_id).where(
-                    reports.c.id.in_(part), reports.c.revoked.is_(False)
-                )
+                    reports.c.id.in_(_IDS), reports.c.revoked.is_(False)
+                ),
+                {"ids": part},
             ).scalars()
             if c is not None
         )
         for oid in conn.execute(
             select(report_observables.c.observable_id)
             .join(reports, reports.c.id == report_observables.c.report_id)
-            .where(report_observables.c.report_id.in_(part), reports.c.revoked.is_(False))
+            .where(report_observables.c.report_id.in_(_IDS), reports.c.revoked.is_(False)),
+            {"ids": part},
         ).scalars():
             counts[oid] = counts.get(oid, 0) + 1
-        conn.execute(update(reports).where(reports.c.id.in_(part)).values(cluster_id=None))
+        conn.execute(
+            update(reports).where(reports.c.id.in_(_IDS)).values(cluster_id=None), {"ids": part}
+        )
     add_counts(conn, {k: -v for k, v in counts.items()})
     touched.update(counts)
     return old_clusters, touched

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
 import orjson
@@ -15,9 +16,10 @@ from bersama.ingest.model import ReportDraft
 from bersama.ingest.stix import parse_stix
 from bersama.markings import TLP, Marking
 from bersama.observables.model import Kind
-from bersama.stix.export import bundle, draft_to_stix, report_id
+from bersama.stix.export import bundle, draft_to_stix, draft_to_stix_rows, report_id, timestamp
 from bersama.stix.extensions import EXTENSION_IDS, REPORT_CONTEXT_EXTENSION
 from bersama.stix.ids import sco_id
+from bersama.stix.scos import SUPPORTED_SCO_TYPES as SCO_TYPES
 from bersama.stix.tlp import TLP2_IDS
 from bersama.taxonomy import CrimeType, ScamType
 
@@ -120,3 +122,47 @@ def test_draft_without_observables_and_non_report_source_id() -> None:
 def test_bundle_dedupes_shared_objects() -> None:
     objs = _objects() + _objects()
     assert len(bundle(objs)["objects"]) == len(_objects())
+
+
+def _reference_timestamp(dt: datetime) -> str:
+    """The isoformat-based definition `timestamp` must keep matching."""
+    if dt.tzinfo is not None:
+        dt = dt.astimezone(UTC)
+    return dt.replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+@pytest.mark.parametrize("dt", [
+    datetime(2026, 3, 2, 9, 30, 0, 123456, tzinfo=UTC),
+    datetime(2026, 3, 2, 9, 30, 0, 999999, tzinfo=UTC),
+    datetime(2026, 3, 2, 9, 30, tzinfo=UTC),
+    datetime(2026, 3, 2, 9, 30, 0, 500),  # naive: UTC
+    datetime(2026, 3, 2, 1, 0, 0, 1000, tzinfo=timezone(timedelta(hours=8))),
+    datetime(1970, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+])
+def test_timestamp_is_utc_millisecond_z(dt: datetime) -> None:
+    assert timestamp(dt) == _reference_timestamp(dt)
+
+
+@pytest.mark.parametrize("draft", [
+    DRAFT,
+    replace(DRAFT, marking=Marking(TLP.GREEN)),
+    replace(DRAFT, marking=None, labels=(), narrative="", language=None, occurred_at=None),
+    replace(DRAFT, marking=Marking(TLP.AMBER, recipient_agencies=frozenset({"TH-TCSD", "JP-NPA"}),
+                                   recipient_users=frozenset({"b@x", "a@x"}))),
+    replace(DRAFT, observables=(), title="", revoked=True, scam_types=(), loss_amount=None),
+    replace(DRAFT, observables=OBSERVABLES + OBSERVABLES[:3]),  # repeated values: one SCO each
+    replace(DRAFT, source_id="incident--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0011",
+            modified=datetime(2026, 3, 2, 17, 30, tzinfo=timezone(timedelta(hours=8)))),
+])
+def test_rows_are_draft_to_stix_serialised_byte_for_byte(draft: ReportDraft) -> None:
+    """The templated identity and group marking, and the rows' columns, are exactly what
+    serialising `draft_to_stix` gives."""
+    objects = draft_to_stix(draft, agency="MY-NSRC", agency_country="MY", identity_id=None)
+    expected = [
+        (o["id"], o.get("modified", o.get("created", "")) if o["type"] not in SCO_TYPES else "",
+         o["type"], orjson.dumps(o).decode())
+        for o in objects
+    ]
+    for _ in range(2):  # the second call runs on the cached templates
+        assert draft_to_stix_rows(draft, agency="MY-NSRC", agency_country="MY") == expected
