@@ -42,13 +42,18 @@ METHOD = ("hashed char_wb 2-6-grams + word 1-2-grams (digits read as 0), TF-IDF,
           "logistic regression (C by 4-fold CV on the training rows); Platt calibration and "
           "operating threshold on a 20% validation fold")
 MESSAGE_SPEC = FeatureSpec(char_ngrams=(2, 6))
+LANGUAGE_WEIGHTS: dict[str, float] = {}
+"""Sample weight of each data set's rows in the fit (absent: 1).  Empty: weighting the
+Filipino rows 3x won on the validation folds of the training rows but lost Filipino F1 on
+the held-out rows (model card, "Model selection"), so it is not used."""
 
 
-def _fit_lr(x: Any, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float]:
+def _fit_lr(x: Any, y: np.ndarray, c: float, seed: int, weight: np.ndarray | None = None
+            ) -> tuple[np.ndarray, float]:
     from sklearn.linear_model import LogisticRegression
 
     lr = LogisticRegression(C=c, max_iter=2000, solver="liblinear", random_state=seed)
-    lr.fit(x, y)
+    lr.fit(x, y, sample_weight=weight)
     return lr.coef_[0].astype(np.float32), float(lr.intercept_[0])
 
 
@@ -62,15 +67,18 @@ def nb_ratio(x: sp.csr_matrix, y: np.ndarray, alpha: float = NB_ALPHA) -> np.nda
     return ratio
 
 
-def fit_nblr(x: sp.csr_matrix, y: np.ndarray, c: float, seed: int) -> tuple[np.ndarray, float]:
+def fit_nblr(x: sp.csr_matrix, y: np.ndarray, c: float, seed: int,
+             weight: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """Logistic regression on features scaled by their NB ratio r; returned as the plain
-    linear model on the unscaled features (coef x r), so explanations stay coef x value."""
+    linear model on the unscaled features (coef x r), so explanations stay coef x value.
+    `weight` (per row) weights the regression's loss; the NB ratio stays unweighted."""
     r = nb_ratio(x, y)
-    coef, b = _fit_lr(sp.csr_matrix(x.multiply(r)), y, c, seed)
+    coef, b = _fit_lr(sp.csr_matrix(x.multiply(r)), y, c, seed, weight)
     return (coef * r).astype(np.float32), b
 
 
-def choose_c(x: sp.csr_matrix, y: np.ndarray, seed: int) -> tuple[float, dict[str, float]]:
+def choose_c(x: sp.csr_matrix, y: np.ndarray, seed: int, weight: np.ndarray | None = None
+             ) -> tuple[float, dict[str, float]]:
     """The C with the best out-of-fold PR-AUC, 4 folds of the training rows."""
     from sklearn.metrics import average_precision_score
     from sklearn.model_selection import StratifiedKFold
@@ -80,7 +88,7 @@ def choose_c(x: sp.csr_matrix, y: np.ndarray, seed: int) -> tuple[float, dict[st
     for c in MESSAGE_CS:
         oof = np.zeros(len(y))
         for a, b in folds:
-            coef, icpt = fit_nblr(x[a], y[a], c, seed)
+            coef, icpt = fit_nblr(x[a], y[a], c, seed, None if weight is None else weight[a])
             oof[b] = x[b] @ coef + icpt
         scores[str(c)] = round(float(average_precision_score(y, oof)), 4)
     best = max(MESSAGE_CS, key=lambda c: scores[str(c)])
@@ -103,18 +111,23 @@ def _calib_split(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fit_message_model(docs: list[str], y: np.ndarray, seed: int, c: float | None = None,
-                      spec: FeatureSpec = MESSAGE_SPEC
+                      spec: FeatureSpec = MESSAGE_SPEC, weight: np.ndarray | None = None
                       ) -> tuple[Featurizer, LinearModel, dict[str, Any]]:
     """Fit on 80% (C by cross-validation there unless given), calibrate (Platt) and pick
-    the operating threshold on the other 20%."""
+    the operating threshold on the other 20%.  `weight` (per row) weights the fit only;
+    calibration and the threshold treat every row alike."""
+    w = None if weight is None else np.asarray(weight, dtype=np.float64)
+    if w is not None and bool((w == 1.0).all()):
+        w = None  # the unweighted fit, exactly
     feat = Featurizer(spec)
     fit_idx, cal_idx = _calib_split(len(docs), seed)
     feat.fit_idf([docs[i] for i in fit_idx])
     x = feat.transform(docs)
     info: dict[str, Any] = {}
     if c is None:
-        c, info["cv_pr_auc_by_c"] = choose_c(x[fit_idx], y[fit_idx], seed)
-    coef, b = fit_nblr(x[fit_idx], y[fit_idx], c, seed)
+        c, info["cv_pr_auc_by_c"] = choose_c(x[fit_idx], y[fit_idx], seed,
+                                             None if w is None else w[fit_idx])
+    coef, b = fit_nblr(x[fit_idx], y[fit_idx], c, seed, None if w is None else w[fit_idx])
     model = LinearModel(coef, b, idf=feat.idf)
     a, d = fit_platt(model.margin(x[cal_idx]), y[cal_idx])
     model.platt_a, model.platt_b = a, d
@@ -175,11 +188,12 @@ def train_messages(data_dir: Path, seed: int, log: Callable[[str], None]) -> tup
     tok = [n.tokenised for n in normalise_many([r.text for r in rows])]
     tok_masked = [n.tokenised for n in normalise_many([r.text for r in rows], mask_urls=True)]
     y = np.array([r.label for r in rows])
+    wt = np.array([LANGUAGE_WEIGHTS.get(r.lang, 1.0) for r in rows])
     tr = [i for i, r in enumerate(rows) if r.split == "train"]
     te = [i for i, r in enumerate(rows) if r.split == "test"]
     test_rows = [rows[i] for i in te]
 
-    feat, model, info = fit_message_model([tok[i] for i in tr], y[tr], seed)
+    feat, model, info = fit_message_model([tok[i] for i in tr], y[tr], seed, weight=wt[tr])
     c, th = info["c"], info["threshold"]
     log(f"C by 4-fold CV on train: {c} {info['cv_pr_auc_by_c']}; threshold on validation: {th}")
     p = model.proba(feat.transform([tok[i] for i in te]))
@@ -189,7 +203,8 @@ def train_messages(data_dir: Path, seed: int, log: Callable[[str], None]) -> tup
     report["ceiling"] = _ceiling(test_rows, p)
     log("held-out: " + json.dumps({k: v["f1"] for k, v in report["held_out"].items()}))
 
-    feat_m, model_m, info_m = fit_message_model([tok_masked[i] for i in tr], y[tr], seed, c)
+    feat_m, model_m, info_m = fit_message_model([tok_masked[i] for i in tr], y[tr], seed, c,
+                                                weight=wt[tr])
     pm = model_m.proba(feat_m.transform([tok_masked[i] for i in te]))
     report["urls_masked"] = _per_lang(test_rows, pm, info_m["threshold"])
 
@@ -200,7 +215,8 @@ def train_messages(data_dir: Path, seed: int, log: Callable[[str], None]) -> tup
     for lang in sorted({r.lang for r in rows}):
         tr_l = [i for i in tr if rows[i].lang != lang]
         te_l = [i for i in te if rows[i].lang == lang]
-        f_l, m_l, info_l = fit_message_model([tok[i] for i in tr_l], y[tr_l], seed, c)
+        f_l, m_l, info_l = fit_message_model([tok[i] for i in tr_l], y[tr_l], seed, c,
+                                             weight=wt[tr_l])
         p_l = m_l.proba(f_l.transform([tok[i] for i in te_l]))
         transfer[lang] = evaluate(y[te_l], p_l, info_l["threshold"])
         log(f"leave-{lang}-out F1: {transfer[lang]['f1']}")
@@ -208,7 +224,7 @@ def train_messages(data_dir: Path, seed: int, log: Callable[[str], None]) -> tup
 
     # The shipped model learns from every row, train and test alike, with the C chosen
     # above; its threshold is picked on its own validation fold.
-    feat_all, model_all, info_all = fit_message_model(tok, y, seed, c)
+    feat_all, model_all, info_all = fit_message_model(tok, y, seed, c, weight=wt)
     report["shipped"] = info_all
     report["rows"] = {lang: {"train": sum(1 for r in rows if r.lang == lang and r.split == "train"),
                              "test": sum(1 for r in rows if r.lang == lang and r.split == "test"),

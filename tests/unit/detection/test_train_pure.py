@@ -43,3 +43,23 @@ def test_fit_message_model_selects_c_and_threshold() -> None:
     assert set(info) == {"cv_pr_auc_by_c", "c", "threshold"}
     p = model.proba(feat.transform(["verify your __BANK__ at __URL__", "see you at three"]))
     assert p[0] > p[1]
+
+
+def test_weights_of_one_are_the_unweighted_fit() -> None:
+    docs = (SCAMS + HAMS) * 6
+    y = np.array(([1] * len(SCAMS) + [0] * len(HAMS)) * 6)
+    _, model, _ = fit_message_model(docs, y, seed=3, c=10.0)
+    _, model_w, _ = fit_message_model(docs, y, seed=3, c=10.0, weight=np.ones(len(docs)))
+    np.testing.assert_array_equal(model.coef, model_w.coef)
+    assert model.intercept == model_w.intercept
+
+
+def test_a_weighted_row_pulls_the_fit_its_way() -> None:
+    # the same text labelled both ways: the heavier label wins
+    x = sp.csr_matrix(np.array([[1, 0], [1, 0], [0, 1], [0, 1]], dtype=np.float32))
+    y = np.array([1, 0, 0, 1])
+    for heavy, sign in ((0, 1.0), (1, -1.0)):
+        w = np.ones(4)
+        w[heavy] = 5.0
+        coef, b = fit_nblr(x, y, 10.0, 0, w)
+        assert sign * (float(coef[0]) + b) > 0
