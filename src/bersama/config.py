@@ -46,6 +46,8 @@ class Settings(BaseSettings):
     check_rate_per_minute: int = 600
     public_check_enabled: bool = False
     public_check_rate_per_minute: int = 30
+    # Refused API tokens audited per client address and minute; beyond it, 429.
+    auth_failures_per_minute: int = 30
     cors_origins: list[str] = Field(default_factory=list)
 
     # federation

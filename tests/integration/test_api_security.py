@@ -130,6 +130,28 @@ def test_check_rate_limit_per_token(make_node: Make) -> None:
     assert client.get("/api/v1/status", headers=h).status_code == 200
 
 
+def test_refused_tokens_are_audited_then_throttled(make_node: Make) -> None:
+    from sqlalchemy import select
+
+    from bersama.store.tables.trust import audit_log
+
+    client, tokens = make_node(auth_failures_per_minute=3)
+    real = tokens["ana@my"]
+    forged = real[: len("bsm_") + 13] + "x" * 43  # the right id, a wrong secret
+    codes = [client.get("/api/v1/status", headers=bearer(forged)).status_code for _ in range(4)]
+    assert codes == [401, 401, 401, 429]
+    assert client.get("/api/v1/status", headers=bearer("garbage")).status_code == 429
+    engine: Any = client.app.state.engine  # type: ignore[attr-defined]
+    with engine.connect() as c:
+        rows = c.execute(select(audit_log).where(audit_log.c.action == "token.refused")).all()
+    assert len(rows) == 3
+    assert {r.target for r in rows} == {f"token:{ids.token_id_of(forged)}"}
+    dumped = " ".join(str(tuple(r)) for r in rows)
+    assert "x" * 43 not in dumped  # the presented secret is never recorded
+    # only refusals are charged to the address: a valid token is still served from it
+    assert client.get("/api/v1/status", headers=bearer(tokens["adm@my"])).status_code == 200
+
+
 def test_public_check_disabled_and_rate_limited(make_node: Make) -> None:
     client, _ = make_node()
     assert client.get("/api/v1/public/check", params={"value": "+60123456789"}).status_code == 404

@@ -29,7 +29,7 @@ from bersama.config import Settings
 from bersama.errors import RateLimited, Unauthenticated
 from bersama.markings import Reader
 from bersama.store import audit
-from bersama.store.identities import authenticate, token_id_of
+from bersama.store.identities import Authenticated, authenticate, token_id_of
 
 log = logging.getLogger("bersama.api.security")
 
@@ -159,19 +159,42 @@ def current_reader(request: Request) -> Reader:
         raise Unauthenticated("this endpoint needs an API token (Authorization: Bearer ...)")
     engine: Engine = request.app.state.engine
     settings: Settings = request.app.state.settings
-    with engine.begin() as conn:
-        auth = authenticate(conn, token, request_time(request))
-        if auth.touched:
-            audit.record(
-                conn, reader=auth.reader, action="token.use", target=f"token:{auth.token_id}",
-                address=client_address(request), detail={"path": request.url.path},
-                now=request_time(request),
-            )
+    try:
+        with engine.begin() as conn:
+            auth = _authenticate_and_record(conn, request, token)
+    except Unauthenticated:
+        _record_refusal(request, engine, settings, token)
+        raise
     request.state.reader = auth.reader
     request.state.token_id = auth.token_id
     if request.url.path.startswith(CHECK_PATHS):
         limiter_of(request).hit(f"check:{auth.token_id}", settings.check_rate_per_minute)
     return auth.reader
+
+
+def _authenticate_and_record(conn: Any, request: Request, token: str) -> Authenticated:
+    auth = authenticate(conn, token, request_time(request))
+    if auth.touched:
+            audit.record(
+                conn, reader=auth.reader, action="token.use", target=f"token:{auth.token_id}",
+                address=client_address(request), detail={"path": request.url.path},
+                now=request_time(request),
+            )
+    return auth
+
+
+def _record_refusal(request: Request, engine: Engine, settings: Settings, token: str) -> None:
+    """Audit a refused token (its id only, never the secret), then charge the address:
+    past `auth_failures_per_minute` an address is answered 429 and audited no more, so
+    a flood of bad tokens can neither guess nor fill the audit log."""
+    address = client_address(request)
+    limiter_of(request).hit(f"auth-failure:{address}", settings.auth_failures_per_minute)
+    with engine.begin() as conn:
+        audit.record(
+            conn, reader=Reader.public(), action="token.refused",
+            target=f"token:{token_id_of(token) or 'malformed'}", address=address,
+            detail={"path": request.url.path}, now=request_time(request),
+        )
 
 
 # ---------------------------------------------------------------- middleware
