@@ -1,6 +1,8 @@
 """TAXII throughput: pagination from a node, node-to-node sync, and medallion for comparison.
 
     .venv/bin/python benchmarks/bench_taxii.py --reports 34000 --medallion-objects 5000
+    .venv/bin/python benchmarks/bench_taxii.py --reports 10000 --medallion-objects 0 \
+        --profile /tmp/sync.prof --tracemalloc     # profile B, find what holds its memory
 
 Builds node A (SQLite in a temp dir) with GREEN reports (3 STIX objects each:
 identity version, report, phone SCO), serves it with uvicorn in a subprocess,
@@ -8,15 +10,17 @@ then measures in this process:
   1. TAXII pagination: every page of A's `shared` collection (limit 1000) read
      by a peer token, objects/s (signatures computed by A at serve time);
   2. end to end: node B syncs from A (verify every signature, ingest, correlate),
-     objects/s, B's peak RSS;
+     objects/s, wall and CPU time of both processes, B's peak RSS *during the sync*
+     (the kernel's high-water mark is reset after node A is built in this process);
   3. medallion's memory backend serving the first N of the same objects,
      paged with its maximum page size, objects/s.
-Prints figures; asserts nothing.
+Prints figures; asserts nothing.  `--medallion-objects 0` skips step 3.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
 import resource
@@ -25,11 +29,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import tracemalloc
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from sqlalchemy import event, func, select
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -44,6 +50,7 @@ from bersama.markings import TLP, Marking, Reader, Role  # noqa: E402
 from bersama.observables import phone  # noqa: E402
 from bersama.store import identities  # noqa: E402
 from bersama.store.db import open_engine  # noqa: E402
+from bersama.store.tables.core import ingest_batches  # noqa: E402
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)
 SERVE = """
@@ -74,6 +81,35 @@ def peak_rss_mb(pid: int | None = None) -> float:
     if pid is None:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mb(pid: int | None = None) -> float:
+    for line in Path(f"/proc/{pid or 'self'}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's VmHWM (Linux >= 4.0: write 5 to clear_refs)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def cpu_seconds(pid: int) -> float:
+    """user + system CPU time of another process, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb_now() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -135,9 +171,14 @@ def bench_signing(n: int = 10_000) -> None:
           "(RFC 8785 + Ed25519, one core)")
 
 
-def bench_end_to_end(base: str, token: str, key: str, data: Path) -> None:
+def bench_end_to_end(base: str, token: str, key: str, data: Path, *, server_pid: int,
+                     profile: str | None, trace: bool, batch_objects: int | None,
+                     sqlite_cache_kib: int | None = None) -> None:
     settings = Settings(data_dir=data, environment="test")
     engine = open_engine(settings)
+    if sqlite_cache_kib is not None:  # after store.db's own pragmas (listeners run in order)
+        event.listen(engine, "connect", lambda dbapi, _rec: dbapi.execute(
+            f"PRAGMA cache_size=-{int(sqlite_cache_kib)}"))
     with engine.begin() as conn:
         identities.add_agency(conn, code="MY-PDRM", name="PDRM", country="MY", type="police",
                               now=NOW, is_peer=True)
@@ -147,12 +188,46 @@ def bench_end_to_end(base: str, token: str, key: str, data: Path) -> None:
                  key=key, agency="MY-PDRM", push_collection=None, client=client, now=NOW)
     with engine.connect() as conn:
         peer = get_peers(conn, "a")[0]
-    t0 = time.perf_counter()
-    r = sync_peer(engine, settings, peer, client=client)
-    dt = time.perf_counter() - t0
-    print(f"2. end to end A->B: {r.received} objects ({r.accepted} reports new, "
-          f"{r.refused_signature} refused, error={r.error}) in {dt:.1f}s = "
-          f"{r.received / dt:,.0f} obj/s; B peak RSS {peak_rss_mb():.0f} MB")
+    before_rss = rss_mb()
+    reset = reset_peak_rss()
+    if trace:
+        tracemalloc.start(25)
+    prof = cProfile.Profile() if profile else None
+    a_cpu0 = cpu_seconds(server_pid)
+    kids0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    c0, t0 = time.process_time(), time.perf_counter()
+    if prof:
+        prof.enable()
+    extra = {"batch_objects": batch_objects} if batch_objects else {}
+    r = sync_peer(engine, settings, peer, client=client, **extra)
+    if prof:
+        prof.disable()
+        prof.dump_stats(profile)
+    dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+    a_cpu = cpu_seconds(server_pid) - a_cpu0
+    kids1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    helper = (kids1.ru_utime + kids1.ru_stime) - (kids0.ru_utime + kids0.ru_stime)
+    print(f"2. end to end A->B: {r.received} objects in {r.pages} pages ({r.accepted} reports "
+          f"new, {r.refused_signature} refused, error={r.error}) in {dt:.1f}s wall = "
+          f"{r.received / dt:,.0f} obj/s; CPU B {cpu:.1f}s ({r.received / cpu:,.0f} obj/CPU-s),"
+          f" B's helper processes {helper:.1f}s, A {a_cpu:.1f}s; "
+          f"load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with engine.connect() as conn:
+        batches = conn.execute(select(func.count()).select_from(ingest_batches)).scalar()
+    print(f"   {batches} pipeline batches (transactions) for {r.pages} pages")
+    print(f"   B RSS before sync {before_rss:.0f} MB, peak during sync "
+          f"{peak_rss_mb_now() if reset else float('nan'):.0f} MB, after {rss_mb():.0f} MB; "
+          f"B process lifetime peak (incl. building A) {peak_rss_mb():.0f} MB")
+    if trace:
+        cur, peak = tracemalloc.get_traced_memory()
+        snap = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        print(f"   tracemalloc: Python heap during sync peak {peak / 2**20:.0f} MB, "
+              f"held after {cur / 2**20:.0f} MB; largest holders after the sync:")
+        for stat in snap.statistics("traceback")[:8]:
+            frames = [f"{f.filename.rsplit('/', 2)[-1]}:{f.lineno}" for f in stat.traceback
+                      if "bersama" in f.filename or "sqlalchemy" in f.filename][-3:]
+            print(f"     {stat.size / 2**20:7.1f} MB {stat.count:8d} blocks  {' <- '.join(frames)}")
     client.close()
     engine.dispose()
 
@@ -217,7 +292,16 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--reports", type=int, default=50_000,
                     help="2 STIX objects each (report, SCO) plus one identity")
-    ap.add_argument("--medallion-objects", type=int, default=5_000)
+    ap.add_argument("--medallion-objects", type=int, default=5_000, help="0: skip step 3")
+    ap.add_argument("--syncs", type=int, default=1,
+                    help="repeat step 2 this many times, each into a fresh node B")
+    ap.add_argument("--batch-objects", type=int, default=None,
+                    help="objects per sync transaction (sync_peer's batch_objects)")
+    ap.add_argument("--sqlite-cache-kib", type=int, default=None,
+                    help="node B's SQLite page cache per connection (store.db sets 200,000)")
+    ap.add_argument("--profile", metavar="FILE", help="cProfile the sync (B) into FILE")
+    ap.add_argument("--tracemalloc", action="store_true",
+                    help="trace B's Python allocations during the sync (slows it down)")
     args = ap.parse_args()
     print(f"machine: {os.cpu_count()} CPUs; load average at start "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -234,9 +318,14 @@ def main() -> None:
             wait_up(base + "/taxii2/")
             bench_pagination(base, token)
             print(f"   load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-            bench_end_to_end(base, token, key, tmp / "b")
+            for i in range(args.syncs):
+                bench_end_to_end(base, token, key, tmp / f"b{i}", server_pid=proc.pid,
+                                 profile=args.profile, trace=args.tracemalloc,
+                                 batch_objects=args.batch_objects,
+                                 sqlite_cache_kib=args.sqlite_cache_kib)
             print(f"   node A (server) peak RSS {peak_rss_mb(proc.pid):.0f} MB")
-            bench_medallion(base, token, args.medallion_objects, tmp)
+            if args.medallion_objects:
+                bench_medallion(base, token, args.medallion_objects, tmp)
         finally:
             proc.terminate()
             proc.wait()

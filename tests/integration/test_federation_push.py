@@ -113,3 +113,22 @@ def test_misbehaving_peer_leaves_the_cursor_and_counts(node: Node,
         count = conn.execute(select(sync_failures.c.count).where(
             sync_failures.c.kind == "push")).scalar()
     assert count == 1
+
+
+def test_objects_held_by_the_peer_for_reassembly_count_as_accepted(node: Node) -> None:
+    from bersama.federation.status import status_body
+
+    polls: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        if req.method == "GET":
+            polls.append(req.url.path)
+        objs = orjson.loads(req.content)["objects"] if req.method == "POST" else []
+        held = {o["id"] for o in objs if o["type"] != "report"}  # e.g. observables kept back
+        body = {"id": "s2", **status_body(objs, failures={}, pending=held)}
+        return httpx.Response(202, json=body, headers={"Content-Type": TAXII_21})
+
+    result = push(node, handler)
+    assert result.error is None
+    assert polls == []  # waiting would not settle a hold: no polling
+    assert cursor(node).added_after is not None

@@ -57,6 +57,9 @@ _WELL_FORMED = re.compile(
     r"[a-z0-9-]+--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 
 
+ORPHAN = "an observable no report named within the hold time: dropped"
+
+
 def _type(ref: str) -> str:
     return ref.split("--", 1)[0]
 
@@ -85,6 +88,13 @@ class Assembled:
     """Containers released incomplete (time or size bound)."""
     refused: list[tuple[dict[str, Any], str]] = field(default_factory=list)
     orphans: int = 0
+    pending: set[str] = field(default_factory=set)
+    """Ids held after this pass (a pushed object among them is *pending* in its status)."""
+    settled: set[str] = field(default_factory=set)
+    """Ids held before this pass and no longer held: ingested now, already known, or
+    dropped (then also in `dropped`)."""
+    dropped: dict[str, str] = field(default_factory=dict)
+    """Id -> why it will never be ingested (refused for its marking, orphan observable)."""
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -129,8 +139,6 @@ def _reach(roots: Iterable[str], need: dict[str, list[str]]) -> set[str]:
         seen.add(ref)
         stack.extend(need.get(ref, ()))
     return seen
-
-
 
 
 def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step as documented
@@ -205,6 +213,7 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
                 hold[oid] = obj
             else:
                 out.orphans += 1
+                out.dropped[oid] = ORPHAN
         elif oid in was_held:
             continue  # a held marking definition nobody waits for any more: done
         elif otype not in CONTAINERS:
@@ -212,6 +221,9 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
         if oid in for_held and oid not in known:
             hold[oid] = obj
     out.held = len(hold)
+    out.pending = set(hold)
+    out.settled = was_held - out.pending
+    out.dropped.update((str(c["id"]), reason) for c, reason in out.refused)
     _store(conn, peer, pool_held=hold, was_held=was_held, since=since, now=now)
     return out
 

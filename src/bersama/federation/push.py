@@ -13,8 +13,11 @@ whose collection id is ``push:<collection>`` — the local `date_added` up to
 which everything was accepted by the peer.  It moves after the peer's status
 resource says `complete` (polled while `pending`, a bounded number of times),
 so a push interrupted at any point re-sends at most one page, and the peer's
-idempotent receipt makes the re-send harmless.  Objects the peer refuses in a
-complete status are counted (`sync_failures`, kind ``push``) and not re-sent.
+idempotent receipt makes the re-send harmless.  A status that stays pending only
+because the peer holds objects for reassembly (`federation.status.held_by_peer`)
+counts as accepted at once: the peer has them, waiting would not settle them and
+re-sending would change nothing.  Objects the peer refuses in a complete status
+are counted (`sync_failures`, kind ``push``) and not re-sent.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from bersama.federation.outbound import signed_envelope
 from bersama.federation.protocol import Filters
 from bersama.federation.receive import count_failure
 from bersama.federation.signing import NodeKey
+from bersama.federation.status import held_by_peer
 from bersama.markings import Reader, Role
 from bersama.store import audit
 from bersama.store import taxii as q
@@ -99,12 +103,12 @@ def _save(conn: Connection, peer: str, collection: str, *, cursor: datetime | No
 def _await_complete(client: TaxiiClient, api_root: str, status: dict[str, Any], *,
                     sleep: Callable[[float], None]) -> dict[str, Any]:
     for _ in range(POLL_ATTEMPTS):
-        if status.get("status") == "complete":
+        if status.get("status") == "complete" or held_by_peer(status):
             return status
         sleep(POLL_INTERVAL_SECONDS)
         status = client.status(api_root, str(status["id"]))
-    if status.get("status") == "complete":
-        return status
+    if status.get("status") == "complete" or held_by_peer(status):
+        return status  # (held for reassembly: durably accepted, settled by the peer later)
     raise PeerError(f"peer status {status.get('id')} still pending after {POLL_ATTEMPTS} polls; "
                     "the page will be pushed again next time", value=str(status.get("id")))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -25,9 +25,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput
-from bersama.federation.assemble import assemble
+from bersama.federation.assemble import Assembled, assemble
 from bersama.federation.protocol import SIGNATURES, object_version, signature_key
-from bersama.federation.signing import INLINE_SIGNATURE, jws_kid, parse_public_key, verify
+from bersama.federation.signing import jws_kid, parse_public_key, public_key_text
+from bersama.federation.status import settle, status_body
+from bersama.federation.verifier import VALID, Checked, checked, signature_statuses
 from bersama.ingest.pipeline import IngestResult, ingest, load_agency
 from bersama.ingest.stix import parse_stix_objects
 from bersama.markings import Reader
@@ -36,34 +38,10 @@ from bersama.store.tables.federation import peers, received_objects, sync_failur
 
 log = logging.getLogger("bersama.federation")
 
-VALID = "valid"
-UNSIGNED = "unsigned"
-INVALID = "invalid"
-
-
-@dataclass
-class Checked:
-    accepted: list[dict[str, Any]] = field(default_factory=list)
-    rejected: list[tuple[dict[str, Any], str]] = field(default_factory=list)
-    """(object, signature status)"""
-
-
 def check_signatures(
     objects: Sequence[dict[str, Any]], signatures: Mapping[str, str], pinned: Ed25519PublicKey,
 ) -> Checked:
-    out = Checked()
-    for obj in objects:
-        jws = signatures.get(signature_key(str(obj.get("id")), object_version(obj)))
-        if jws is None:  # the in-object carrier, for servers that only store objects
-            inline = obj.get(INLINE_SIGNATURE)
-            jws = inline if isinstance(inline, str) else None
-        if jws is None:
-            out.rejected.append((obj, UNSIGNED))
-        elif verify(obj, jws, pinned):
-            out.accepted.append(obj)
-        else:
-            out.rejected.append((obj, INVALID))
-    return out
+    return checked(objects, signature_statuses(objects, signatures, pinned))
 
 
 def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -74,13 +52,18 @@ def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> 
 
 
 def record_provenance(
-    conn: Connection, peer: str, items: Iterable[tuple[dict[str, Any], str]],
-    signatures: Mapping[str, str], now: datetime,
+    conn: Connection, peer: str, checked: Checked, signatures: Mapping[str, str],
+    now: datetime, *, pinned_kid: str,
 ) -> None:
-    """One row per (peer, object, version); the first receipt is kept."""
-    rows = []
+    """One row per (peer, object, version); the first receipt is kept.
+
+    An accepted object's key id is the pinned key (its JWS verified against it, `kid`
+    included), so only refused objects' headers are parsed."""
+    rows: list[tuple[Any, ...]] = [
+        (peer, str(obj.get("id"))[:100], object_version(obj)[:32], now, VALID, pinned_kid)
+        for obj in checked.accepted]
     kids: dict[str, str | None] = {}  # one protected header per signer: parse it once
-    for obj, status in items:
+    for obj, status in checked.rejected:
         oid, version = str(obj.get("id"))[:100], object_version(obj)[:32]
         jws = signatures.get(signature_key(oid, version))
         kid = None
@@ -120,13 +103,26 @@ def ingest_objects(
                   source=source, actor=actor, origin_peer=origin_peer)
 
 
+@dataclass
+class Accepted:
+    """What became of one batch of a peer's objects (one transaction)."""
+
+    checked: Checked
+    ingested: IngestResult | None
+    assembled: Assembled
+    failures: dict[str, str] = field(default_factory=dict)
+    """Object id -> why it is not ingested (refused by the pipeline, dropped as an
+    orphan, refused for its marking); signature refusals are in `checked`."""
+
+
 def accept_page(
     conn: Connection, settings: Settings, *, peer: str, agency: str, pinned: Ed25519PublicKey,
     objects: Sequence[dict[str, Any]], signatures: Mapping[str, str], now: datetime,
     source: str, checked: Checked | None = None,
-) -> tuple[Checked, IngestResult | None]:
+) -> Accepted:
     """Verify a peer's objects (unless `checked` already holds the verdicts), record
-    provenance, assemble split reports, ingest."""
+    provenance, assemble split reports, ingest, and settle the pushed statuses of
+    objects held earlier.  `objects` may be several pages: one pipeline batch."""
     if checked is None:
         checked = check_signatures(objects, signatures, pinned)
     if checked.rejected:
@@ -135,8 +131,7 @@ def accept_page(
                     peer, len(bad), bad[0][0].get("id"), bad[0][1])
         count_failure(conn, peer, "signature", detail=f"{bad[0][0].get('id')}: {bad[0][1]}",
                       now=now, n=len(bad))
-    record_provenance(conn, peer, [(o, VALID) for o in checked.accepted] + checked.rejected,
-                      signatures, now)
+    record_provenance(conn, peer, checked, signatures, now, pinned_kid=public_key_text(pinned))
     parts = assemble(conn, peer=peer, objects=checked.accepted, now=now,
                      hold_seconds=settings.peer_hold_seconds,
                      hold_max=settings.peer_hold_max_objects)
@@ -150,11 +145,15 @@ def accept_page(
         count_failure(conn, peer, "orphan", now=now, n=parts.orphans,
                       detail="observables no report named within the hold time were dropped")
     result = None
+    failures = dict(parts.dropped)
     if parts.ready:
         actor = Reader(agency=agency, is_peer=True)
         result = ingest_objects(conn, settings, agency=agency, actor=actor,
                                 objects=parts.ready, source=source, origin_peer=peer)
-    return checked, result
+        failures.update((str(r.record), r.reason) for r in result.rejections)
+    if parts.settled:
+        settle(conn, agency, {oid: failures.get(oid) for oid in parts.settled})
+    return Accepted(checked, result, parts, failures)
 
 
 def peer_for_agency(conn: Connection, agency: str) -> Any:
@@ -179,38 +178,20 @@ def receive_objects(
             raise InvalidInput(f"objects[{i}] is not a STIX object with an id and a type",
                                field=f"objects[{i}]")
     assert reader.agency is not None  # noqa: S101 - the router refuses anonymous readers
-    failures: list[dict[str, Any]] = []
     if reader.is_peer:
         peer = peer_for_agency(conn, reader.agency)
         if peer is None:
             raise Forbidden(f"agency {reader.agency} has no peer with a pinned key here; "
                             "its objects cannot be verified", field="agency",
                             value=reader.agency)
-        checked, result = accept_page(
+        got = accept_page(
             conn, settings, peer=peer.name, agency=reader.agency,
             pinned=parse_public_key(peer.public_key), objects=objects, signatures=sigs,
             now=now, source=f"taxii-push:{peer.name}")
-        failures += [{"id": o.get("id"), "version": object_version(o),
-                      "message": f"signature {status}"} for o, status in checked.rejected]
-        accepted = checked.accepted
-    else:
-        accepted = objects
-        result = ingest_objects(conn, settings, agency=reader.agency, actor=reader,
-                                objects=objects, source="taxii", origin_peer=None)
-    rejected_ids = {r.record: r.reason for r in (result.rejections if result else [])}
-    successes = []
-    for o in accepted:
-        if o.get("id") in rejected_ids:
-            failures.append({"id": o.get("id"), "version": object_version(o),
-                             "message": rejected_ids[o.get("id")]})
-        else:
-            successes.append({"id": o.get("id"), "version": object_version(o)})
-    return {
-        "status": "complete",
-        "total_count": len(objects),
-        "success_count": len(successes),
-        "successes": successes,
-        "failure_count": len(failures),
-        "failures": failures,
-        "pending_count": 0,
-    }
+        failures = {str(o.get("id")): f"signature {status}" for o, status in got.checked.rejected}
+        failures.update(got.failures)
+        return status_body(objects, failures=failures, pending=got.assembled.pending)
+    result = ingest_objects(conn, settings, agency=reader.agency, actor=reader,
+                            objects=objects, source="taxii", origin_peer=None)
+    return status_body(objects, failures={str(r.record): r.reason for r in result.rejections},
+                       pending=set())

@@ -108,7 +108,8 @@ def _orjson_is_jcs(value: Any) -> bool:
 
 def canonical_bytes(obj: Mapping[str, Any]) -> bytes:
     """RFC 8785 canonical JSON of the object minus any signature property."""
-    body = {k: v for k, v in obj.items() if k not in SIGNATURE_FIELDS}
+    body = ({k: v for k, v in obj.items() if k not in SIGNATURE_FIELDS}
+            if INLINE_SIGNATURE in obj or not isinstance(obj, dict) else obj)
     if _orjson_is_jcs(body):
         try:
             return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
@@ -213,14 +214,29 @@ def verify_canonical(payload: bytes, jws: str, pinned: Ed25519PublicKey) -> bool
         sig = _unb64u(sig_text, field="signature")
     except InvalidInput:
         return False
-    raw = pinned.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    kid = KEY_PREFIX + _b64u(raw)
+    raw, kid = _raw_and_kid(pinned)
     if protected != _protected_header(kid) and not _header_ok(protected, kid):
         return False
     message = protected.encode("ascii") + b"." + payload
     if len(sig) != 64:
         return False
     return _ed25519_verify(raw, sig, message)
+
+
+_RAW_KIDS: dict[int, tuple[Ed25519PublicKey, bytes, str]] = {}
+
+
+def _raw_and_kid(pinned: Ed25519PublicKey) -> tuple[bytes, str]:
+    """The raw bytes and key id of a pinned key, computed once per key object (a sync
+    verifies every object of a page against the same one).  The key object is kept in
+    the entry, so its id() is not reused while the entry lives."""
+    got = _RAW_KIDS.get(id(pinned))
+    if got is None or got[0] is not pinned:
+        raw = pinned.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        if len(_RAW_KIDS) > 256:
+            _RAW_KIDS.clear()
+        got = _RAW_KIDS[id(pinned)] = (pinned, raw, KEY_PREFIX + _b64u(raw))
+    return got[1], got[2]
 
 
 def _ed25519_verify(public: bytes, sig: bytes, message: bytes) -> bool:

@@ -1,13 +1,16 @@
 """Peers and sync: register a peer, pull its collection page by page, push, loop.
 
-Why each page is its own transaction, cursor included: a node killed in the
-middle of a sync restarts from its last committed page, and the pipeline's
-idempotent receipt (same version twice, or an older version after a newer one,
-changes nothing) makes re-reading a page harmless.  The cursor saved after a
-page that is not the last one is X-TAXII-Date-Added-Last minus one
-microsecond, because objects added in the same instant may straddle the page
-boundary (a whole ingest batch shares one date_added); after the last page it
-is the header itself.
+Why each batch of pages is one transaction, cursor included: a node killed in
+the middle of a sync restarts from its last committed batch, and the
+pipeline's idempotent receipt (same version twice, or an older version after a
+newer one, changes nothing) makes re-reading it harmless.  A batch is the
+pages already fetched and verified when the previous batch is committed (one
+page when the peer is the slower side, up to `BATCH_OBJECTS` objects when
+ingest is), so the fixed costs of a pipeline batch and a commit are paid once
+for several pages.  The cursor saved after a page that is not the last one is
+X-TAXII-Date-Added-Last minus one microsecond, because objects added in the
+same instant may straddle the page boundary (a whole ingest batch shares one
+date_added); after the last page it is the header itself.
 """
 
 from __future__ import annotations
@@ -29,12 +32,13 @@ from bersama.errors import BersamaError, Conflict, InvalidInput, NotFound, PeerE
 from bersama.federation.client import ClientLimits, TaxiiClient
 from bersama.federation.protocol import Page, parse_timestamp
 from bersama.federation.push import PushResult, push_key, push_peer
-from bersama.federation.receive import Checked, accept_page, check_signatures, count_failure
+from bersama.federation.receive import accept_page, count_failure
 from bersama.federation.signing import (
     load_or_create_node_key,
     parse_public_key,
     public_key_text,
 )
+from bersama.federation.verifier import Checked, Verdicts, Verifier
 from bersama.store.tables.core import agencies
 from bersama.store.tables.federation import peer_cursors, peers, sync_failures
 from bersama.store.values import aware, utcnow
@@ -185,21 +189,52 @@ def _save_cursor(conn: Connection, peer: Peer, *, added_after: datetime | None,
             objects_received=peer_cursors.c.objects_received + received, **values))
 
 
-PREFETCH_PAGES = 2
+PREFETCH_PAGES = 8
+"""Pages fetched and verified ahead of the ingest, at most (memory bound: ~8 pages)."""
+BATCH_OBJECTS = 5000
+"""At most this many objects (whole pages, at least one) per transaction and pipeline
+batch; a batch takes only pages already fetched and verified, so it never waits."""
 _END = object()
 
 
-def prefetch(client: TaxiiClient, peer: Peer, pinned: Ed25519PublicKey,
-             cursor: datetime | None) -> Iterator[tuple[Page, Checked]]:
-    """The peer's pages with their signatures verified, fetched and verified in a
-    worker thread while the caller ingests the previous page.
+@dataclass
+class Batch:
+    """Consecutive verified pages ingested in one transaction."""
 
-    Why: fetching waits on the peer and libsodium verification releases the GIL,
-    so both overlap with ingest on another core.  At most `PREFETCH_PAGES` pages
-    wait in memory; the caller still commits page by page, so the cursor never
-    runs ahead of what is ingested.  Errors of the walk are re-raised here.
+    pages: list[Page] = field(default_factory=list)
+    checked: Checked = field(default_factory=Checked)
+    objects: list[dict[str, Any]] = field(default_factory=list)
+    signatures: dict[str, str] = field(default_factory=dict)
+
+    def add(self, page: Page, verdicts: Verdicts) -> None:
+        self.pages.append(page)
+        self.objects += page.objects
+        self.signatures.update(page.signatures)
+        done = verdicts.result()
+        self.checked.accepted += done.accepted
+        self.checked.rejected += done.rejected
+
+
+def prefetch(client: TaxiiClient, peer: Peer, pinned: Ed25519PublicKey,
+             cursor: datetime | None, *, batch_objects: int = BATCH_OBJECTS,
+             depth: int = PREFETCH_PAGES, verifier: Verifier | None = None,
+             ) -> Iterator[Batch]:
+    """The peer's pages with their signatures verified, fetched by a worker thread
+    and verified by `verifier` (a helper process for large syncs) while the caller
+    ingests, handed over in batches of the pages that are fetched and verified
+    (up to `batch_objects` objects, at least one page).
+
+    Why: fetching waits on the peer and verification runs on another core, so both
+    overlap with ingest; and when ingest is the slower side, pages queue up and
+    are ingested several per transaction, which saves the pipeline's and the
+    transaction's fixed costs per page.  At most `depth` pages wait in memory; the
+    caller commits batch by batch, so the cursor never runs ahead of what is
+    ingested.  Errors of the walk are re-raised after the pages before them are
+    handed over.
     """
-    box: queue.Queue[Any] = queue.Queue(maxsize=PREFETCH_PAGES)
+    own = verifier is None
+    check = verifier or Verifier(pinned)
+    box: queue.Queue[Any] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
     def put(item: Any) -> bool:
@@ -215,8 +250,7 @@ def prefetch(client: TaxiiClient, peer: Peer, pinned: Ed25519PublicKey,
         try:
             for page in client.iter_pages(peer.api_root, peer.collection_id,
                                           added_after=cursor):
-                verdicts = check_signatures(page.objects, page.signatures, pinned)
-                if not put((page, verdicts)):
+                if not put((page, check.submit(page.objects, page.signatures))):
                     return
             put(_END)
         except Exception as exc:  # handed to the consumer, which raises it
@@ -225,21 +259,51 @@ def prefetch(client: TaxiiClient, peer: Peer, pinned: Ed25519PublicKey,
     worker = threading.Thread(target=produce, name=f"bersama-fetch-{peer.name}", daemon=True)
     worker.start()
     try:
+        item = box.get()
         while True:
-            item = box.get()
             if item is _END:
                 return
             if isinstance(item, Exception):
                 raise item
-            yield item
+            batch = Batch()
+            batch.add(*item)
+            item = None
+            while len(batch.objects) < batch_objects:
+                try:
+                    item = box.get_nowait()
+                except queue.Empty:
+                    break
+                if item is _END or isinstance(item, Exception):
+                    break
+                page, verdicts = item
+                if (len(batch.objects) + len(page.objects) > batch_objects
+                        or not verdicts.ready()):
+                    break  # (a page still being verified waits for the next batch)
+                batch.add(page, verdicts)
+                item = None
+            yield batch
+            if item is None:
+                item = box.get()
     finally:
         stop.set()
         worker.join(client.limits.timeout_seconds + 1)
+        if own:
+            check.close()
+
+
+def _advance(cursor: datetime | None, page: Page) -> datetime | None:
+    if not page.last_added:
+        return cursor
+    last = parse_timestamp(page.last_added, field="X-TAXII-Date-Added-Last")
+    if page.more:
+        last -= timedelta(microseconds=1)
+    return last if cursor is None or last > cursor else cursor
 
 
 def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiClient,
-              clock: Clock = utcnow) -> SyncResult:
-    """Pull every new object of the peer's collection; one transaction per page."""
+              clock: Clock = utcnow, batch_objects: int = BATCH_OBJECTS) -> SyncResult:
+    """Pull every new object of the peer's collection; one transaction per batch of
+    pages, the cursor saved in it."""
     result = SyncResult(peer.name)
     pinned = parse_public_key(peer.public_key)
     with engine.connect() as conn:
@@ -248,24 +312,24 @@ def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiCl
             peer_cursors.c.collection_id == peer.collection_id)).first()
     cursor = _aware(row.added_after) if row else None
     try:
-        for page, verdicts in prefetch(client, peer, pinned, cursor):
+        for batch in prefetch(client, peer, pinned, cursor, batch_objects=batch_objects):
             now = clock()
+            moved = cursor
+            for page in batch.pages:
+                moved = _advance(moved, page)
             with engine.begin() as conn:
-                checked, ingested = accept_page(
+                got = accept_page(
                     conn, settings, peer=peer.name, agency=peer.agency, pinned=pinned,
-                    objects=page.objects, signatures=page.signatures, now=now,
-                    source=f"peer:{peer.name}", checked=verdicts)
-                if page.last_added:
-                    last = parse_timestamp(page.last_added, field="X-TAXII-Date-Added-Last")
-                    if page.more:
-                        last -= timedelta(microseconds=1)
-                    if cursor is None or last > cursor:
-                        cursor = last
-                _save_cursor(conn, peer, added_after=cursor, now=now,
-                             received=len(page.objects), error=None, success=not page.more)
-            result.pages += 1
-            result.received += len(page.objects)
-            result.refused_signature += len(checked.rejected)
+                    objects=batch.objects, signatures=batch.signatures, now=now,
+                    source=f"peer:{peer.name}", checked=batch.checked)
+                _save_cursor(conn, peer, added_after=moved, now=now,
+                             received=len(batch.objects), error=None,
+                             success=not batch.pages[-1].more)
+            cursor = moved
+            result.pages += len(batch.pages)
+            result.received += len(batch.objects)
+            result.refused_signature += len(got.checked.rejected)
+            ingested = got.ingested
             if ingested is not None:
                 result.accepted += ingested.accepted
                 result.updated += ingested.updated

@@ -1,0 +1,104 @@
+"""A pushed object held for reassembly is pending in its TAXII status until settled.
+
+Before: held objects were counted as successes at once, although they might
+later be dropped as orphans or refused for their marking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from sqlalchemy import insert, select
+from tests.integration.test_federation_assemble import KEY, FakePeer, stix_of
+from tests.integration.test_taxii_server import NOW, Node
+
+from bersama.federation.client import ClientLimits, TaxiiClient
+from bersama.federation.protocol import SIGNATURES, TAXII_21, signature_key
+from bersama.federation.status import HELD_MESSAGE
+from bersama.federation.sync import get_peers, sync_peer
+from bersama.markings import TLP, Marking
+from bersama.store.tables.core import reports
+from bersama.store.tables.federation import peers
+
+OBJECTS = "/taxii2/api/collections/shared/objects/"
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[Node]:
+    n = Node(tmp_path)
+    with n.engine.begin() as conn:  # TH-AOC pushes to us, signed with KEY
+        conn.execute(insert(peers).values(
+            name="th", url="http://th/taxii2/", api_root="http://th/api/",
+            collection_id="c", token=None, public_key=KEY.kid, agency="TH-AOC",
+            push_collection=None, created_at=NOW))
+    yield n
+    n.engine.dispose()
+
+
+def post(node: Node, objs: list[dict[str, Any]]) -> dict[str, Any]:
+    sigs = {signature_key(o["id"], o.get("modified") or o.get("created") or ""): KEY.sign(o)
+            for o in objs}
+    resp = node.client.post(OBJECTS, content=orjson.dumps({"objects": objs, SIGNATURES: sigs}),
+                            headers={"Accept": TAXII_21, "Content-Type": TAXII_21,
+                                     "Authorization": f"Bearer {node.th}"})
+    assert resp.status_code == 202, resp.text
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+def status(node: Node, sid: str) -> dict[str, Any]:
+    resp = node.client.get(f"/taxii2/api/status/{sid}/",
+                           headers={"Accept": TAXII_21, "Authorization": f"Bearer {node.th}"})
+    assert resp.status_code == 200, resp.text
+    body: dict[str, Any] = resp.json()
+    return body
+
+
+def counts(body: dict[str, Any]) -> tuple[str, int, int, int]:
+    return (body["status"], body["success_count"], body["failure_count"],
+            body["pending_count"])
+
+
+def test_held_report_is_pending_until_the_rest_arrives(node: Node) -> None:
+    one = stix_of(1, ["+66812345671", "+66812345672"], Marking(TLP.GREEN))
+    report = next(iter(one["report"].values()))
+    sco_a, sco_b = one["x-bersama-phone-number"].values()
+    first = post(node, [report, sco_a])  # sco_b is missing: the report is held
+    assert counts(first) == ("pending", 0, 0, 2)
+    assert {p["id"] for p in first["pendings"]} == {report["id"], sco_a["id"]}
+    assert all(p["message"] == HELD_MESSAGE for p in first["pendings"])
+    assert counts(status(node, first["id"])) == ("pending", 0, 0, 2)
+    second = post(node, [sco_b])  # completes the report
+    assert counts(second) == ("complete", 1, 0, 0)
+    done = status(node, first["id"])
+    assert counts(done) == ("complete", 2, 0, 0)
+    assert {s["id"] for s in done["successes"]} == {report["id"], sco_a["id"]}
+    with node.engine.connect() as conn:
+        assert conn.execute(select(reports.c.agency).where(
+            reports.c.stix_id == report["id"])).scalar() == "TH-AOC"
+
+
+def test_orphan_observable_becomes_a_failure_when_dropped(node: Node) -> None:
+    two = stix_of(2, ["+66812345673"], Marking(TLP.GREEN))
+    sco = next(iter(two["x-bersama-phone-number"].values()))
+    pushed = post(node, [sco])  # no report names it (yet)
+    assert counts(pushed) == ("pending", 0, 0, 1)
+    # the hold time passes; the next receipt from the same peer (here a pull) drops it
+    client = TaxiiClient(None, transport=httpx.MockTransport(FakePeer([[]]).handle),
+                         limits=ClientLimits(retries=0))
+    later = datetime.now(UTC) + timedelta(seconds=node.settings.peer_hold_seconds + 1)
+    with node.engine.connect() as conn:
+        peer = get_peers(conn, "th")[0]
+    result = sync_peer(node.engine, node.settings, peer, client=client, clock=lambda: later)
+    client.close()
+    assert result.error is None
+    dropped = status(node, pushed["id"])
+    assert counts(dropped) == ("complete", 0, 1, 0)
+    assert "dropped" in dropped["failures"][0]["message"]
+
