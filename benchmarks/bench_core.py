@@ -205,34 +205,37 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(p * len(values)))]
 
 
-def check_latency(
+def paired_latency(
     engine: Engine,
     settings: Settings,
-    reader: Reader,
+    readers: tuple[Reader, Reader],
     sample: list[Observable],
     *,
     cold: bool = True,
-) -> tuple[float, float]:
-    """p50/p99 of single checks, each in a fresh `Reads` (as one API request).
+) -> list[tuple[float, float]]:
+    """p50/p99 of single checks for two readers, each check in a fresh `Reads` (as one
+    API request), interleaved value by value with the order alternating, so neither
+    reader runs on a database page cache the other one warmed.
 
-    `cold` empties the process-wide cluster snapshot cache first, so a policy run
-    and an allow-all run start equal; a warm pass over the same values shows a
-    long-running node's steady state.
+    `cold` empties the process-wide snapshot and summary caches before every check
+    (the first touch of each cluster); warm first reads every value once for both
+    readers (a long-running node's steady state).
     """
-    if cold:
-        SNAPSHOTS.clear()
-        SUMMARIES.clear()
-    lat: list[float] = []
+    lat: tuple[list[float], list[float]] = ([], [])
     with engine.connect() as c:
-        reads = Reads(c, reader, settings)
-        for obs in sample[:50]:  # warm statement caches
-            reads.check(obs)
-        for obs in sample:
-            reads = Reads(c, reader, settings)
-            t = time.perf_counter()
-            reads.check(obs)
-            lat.append((time.perf_counter() - t) * 1000)
-    return pct(lat, 0.5), pct(lat, 0.99)
+        for who in readers:
+            for obs in sample[: 50 if cold else len(sample)]:  # statement and view caches
+                Reads(c, who, settings).check(obs)
+        for i, obs in enumerate(sample):
+            for k in (0, 1) if i % 2 == 0 else (1, 0):
+                if cold:
+                    SNAPSHOTS.clear()
+                    SUMMARIES.clear()
+                reads = Reads(c, readers[k], settings)
+                t = time.perf_counter()
+                reads.check(obs)
+                lat[k].append((time.perf_counter() - t) * 1000)
+    return [(pct(x, 0.5), pct(x, 0.99)) for x in lat]
 
 
 def bulk_rate(
@@ -508,8 +511,9 @@ def measure_reads(
     system = Reader.system()
     for state in ("cold", "warm"):
         cold = state == "cold"
-        p50, p99 = check_latency(engine, settings, reader, sample[:5000], cold=cold)
-        s50, s99 = check_latency(engine, settings, system, sample[:5000], cold=cold)
+        (p50, p99), (s50, s99) = paired_latency(
+            engine, settings, (reader, system), sample[:5000], cold=cold
+        )
         print(f"check in-process with policy ({state}): p50 {p50:.3f} ms, p99 {p99:.3f} ms")
         print(
             f"check in-process allow-all ({state}):   p50 {s50:.3f} ms, p99 {s99:.3f} ms "
@@ -518,8 +522,13 @@ def measure_reads(
         )
     for state in ("cold", "warm"):
         cold = state == "cold"
-        b = bulk_rate(engine, settings, reader, sample, cold=cold)
-        bs = bulk_rate(engine, settings, system, sample, cold=cold)
+        # A B B A: each reader once first, once after the other (page cache fairness).
+        b1 = bulk_rate(engine, settings, reader, sample, cold=cold)
+        bs = (
+            bulk_rate(engine, settings, system, sample, cold=cold)
+            + bulk_rate(engine, settings, system, sample, cold=cold)
+        ) / 2
+        b = (b1 + bulk_rate(engine, settings, reader, sample, cold=cold)) / 2
         print(
             f"bulk check in-process ({state}) with policy: {b:,.0f} values/s; "
             f"allow-all {bs:,.0f} values/s (overhead {100 * (bs / b - 1):+.0f}%)"

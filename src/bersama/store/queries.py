@@ -179,7 +179,7 @@ class Reads:
         top_n = self.settings.cluster_top_observables
         stored = SUMMARIES.load(self.conn, self._engine_key, todo, top_n)
         for cid, summary in stored.items():
-            if all(self._may_read(aud) for aud in summary.audiences):
+            if summary.usable_by(self._tokens, self._may_read):
                 self._stored[cid] = summary
                 del todo[cid]
         if todo:

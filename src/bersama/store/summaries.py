@@ -26,8 +26,8 @@ import logging
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -41,6 +41,7 @@ from bersama.store.values import chunks
 log = logging.getLogger(__name__)
 
 CHUNK = 2000
+MAX_READERS = 256
 COLUMNS = ("cluster_id", "stamp", "top_n", "audiences", "view", "sensitive")
 
 _FRESH = select(
@@ -65,6 +66,18 @@ class Stored:
     audiences: tuple[frozenset[str], ...]
     view: dict[str, Any]
     sensitive: tuple[str, ...]
+    # Reader audience tokens -> whether they may read every audience.  `may_read`
+    # depends on the reader only through its tokens, so this is exact; it spares a
+    # check the `may_read` of every audience of a large cluster.
+    readable_by: dict[frozenset[str], bool] = field(default_factory=dict)
+
+    def usable_by(self, tokens: frozenset[str], may: Callable[[frozenset[str]], bool]) -> bool:
+        ok = self.readable_by.get(tokens)
+        if ok is None:
+            if len(self.readable_by) >= MAX_READERS:
+                self.readable_by.clear()
+            ok = self.readable_by[tokens] = all(may(aud) for aud in self.audiences)
+        return ok
 
 
 def summarise(snap: Snapshot, top_n: int) -> tuple[str, str, str] | None:
