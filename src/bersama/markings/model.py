@@ -114,5 +114,10 @@ def reader_tokens(reader: Reader) -> frozenset[str]:
 
 def may_read(reader: Reader, tokens: frozenset[str]) -> bool:
     """The one read decision, given an object's audience tokens."""
-    held = reader_tokens(reader)
+    return may_read_tokens(reader_tokens(reader), tokens)
+
+
+def may_read_tokens(held: frozenset[str], tokens: frozenset[str]) -> bool:
+    """`may_read` for a reader known only by its `reader_tokens` (the decision depends
+    on the reader through them alone, so caches keyed by them are exact)."""
     return ALL in held or not held.isdisjoint(tokens)

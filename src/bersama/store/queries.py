@@ -35,7 +35,7 @@ from bersama.store.clusterviews import (
     iso,
     money,
 )
-from bersama.store.summaries import SUMMARIES, Stored, offer
+from bersama.store.summaries import ALL_READABLE, SUMMARIES, Audiences, View, offer
 from bersama.store.tables.core import (
     agencies,
     clusters,
@@ -135,7 +135,7 @@ class Reads:
         self._params: dict[str, Any] = {} if self._all else {"tokens": sorted(tokens)}
         self._engine_key = conn.engine.url.render_as_string(hide_password=True)
         self._snaps: dict[int, Snapshot] = {}
-        self._stored: dict[int, Stored] = {}
+        self._stored: dict[int, View] = {}
         self._visible: dict[int, Visible] = {}
         self._may: dict[frozenset[str], bool] = {}
         self.sensitive_reads: set[str] = set()
@@ -171,20 +171,42 @@ class Reads:
         return [self._result(o, found.get(o.ref)) for o in items]
 
     def _load(self, wanted: dict[int, int]) -> None:
-        """Stored summaries where this reader may read every member; whole snapshots
-        (offered to the summary writer) for the rest."""
+        """Stored views where there is one for this reader's signature (store/summaries.py);
+        whole snapshots for the rest, offered to the summary writer."""
         todo = {c: s for c, s in wanted.items() if c not in self._snaps and c not in self._stored}
         if not todo:
             return
         top_n = self.settings.cluster_top_observables
-        stored = SUMMARIES.load(self.conn, self._engine_key, todo, top_n)
-        for cid, summary in stored.items():
-            if summary.usable_by(self._tokens, self._may_read):
-                self._stored[cid] = summary
-                del todo[cid]
+        known: set[int] = set()  # a row says these take the per-reader path
+        base = SUMMARIES.load(
+            self.conn, self._engine_key, {c: (s, ALL_READABLE) for c, s in todo.items()}, top_n
+        )
+        need: dict[int, tuple[int, str]] = {}
+        for cid, row in base.items():
+            if not isinstance(row, Audiences):  # "" rows always parse as Audiences
+                continue
+            key = row.key_for(self._tokens, self._may_read)
+            if key != ALL_READABLE:
+                need[cid] = (todo[cid], key)
+            elif row.everyone.view is not None:
+                self._stored[cid] = row.everyone
+            else:
+                known.add(cid)
+        for cid, got in SUMMARIES.load(self.conn, self._engine_key, need, top_n).items():
+            if not isinstance(got, View):  # signature rows always parse as View
+                continue
+            if got.view is not None:
+                self._stored[cid] = got
+            else:
+                known.add(cid)
+        for cid in self._stored:
+            todo.pop(cid, None)
         if todo:
             self._snaps.update(SNAPSHOTS.load(self.conn, self._engine_key, todo.items()))
-            offer(self._engine_key, [(c, s) for c, s in todo.items() if c not in stored])
+            offer(
+                self._engine_key,
+                [(c, s, self._tokens) for c, s in todo.items() if c not in known],
+            )
 
     def _result(self, obs: Observable, rows: list[Any] | None) -> dict[str, Any]:
         base: dict[str, Any] = {
@@ -234,8 +256,9 @@ class Reads:
                 base["cluster"] = self.cluster_view(cid, seed, exclude_ref=row[REF])
         return base
 
-    def _stored_view(self, stored: Stored, exclude_ref: str) -> dict[str, Any]:
-        """The stored view of a cluster whose every member this reader may read."""
+    def _stored_view(self, stored: View, exclude_ref: str) -> dict[str, Any]:
+        """The stored view of a cluster for this reader's signature."""
+        assert stored.view is not None  # noqa: S101 - only views with one component are kept
         self.sensitive_reads.update(stored.sensitive)
         view = dict(stored.view)
         view["observables"] = [o for o in view["observables"] if o["ref"] != exclude_ref]
@@ -348,7 +371,9 @@ class Reads:
         ids = sorted(r for r, c in comp.items() if c == cluster_id)
         view["reports"] = [
             self._report_summary(r)
-            for r in self._q(select(reports).where(reports.c.id.in_(ids[:500])))
+            for r in self._q(
+                select(reports).where(reports.c.id.in_(ids[:500])).order_by(reports.c.id)
+            )
         ]
         return view
 

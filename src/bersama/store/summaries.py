@@ -1,4 +1,4 @@
-"""Stored cluster views: a check reads one row per cluster instead of the cluster.
+"""Stored cluster views: a check reads a row per cluster instead of the cluster.
 
 WHY: a check answers with the value's cluster as the reader may see it
 (`clusterviews.py`).  Deriving that view needs every member of the cluster and
@@ -6,33 +6,45 @@ every observable of every member -- about a hundred rows for an ordinary
 campaign -- and a bulk check of 10,000 random values touches thousands of
 clusters, so fetching them was nearly all of its cost, on every cold start.
 
-Most readers may read every member of most clusters (GREEN, community AMBER).
-For all of them the view is the same: the one `Snapshot.view` computes for the
-all-readable signature.  That view is computed once per cluster `stamp` and
-stored with the cluster's distinct audiences.  A reader uses it only when
-`may_read` (the one read decision) allows *every* one of those audiences;
-otherwise the per-reader path in `clusterviews.py` answers, exactly as before.
-So the policy is unchanged: the stored row is a cache of what that path would
-compute for such a reader, keyed by the stamp that changes with the cluster.
+A reader's view of a cluster depends only on which of the cluster's distinct
+audiences that reader may read (its *signature*; `may_read` depends on the
+reader through its audience tokens alone).  So views are stored per cluster,
+`stamp` and signature:
+
+- the "" row holds the cluster's audiences and the view of readers who may
+  read every member (most readers of most GREEN and community-AMBER clusters);
+- other rows hold the view of one signature, keyed by a hash of the audiences
+  it may read, written once a reader with that signature has checked the
+  cluster -- every reader with the same rights then shares it.
+
+A reader's signature is computed with `may_read` on the stored audiences, so
+the policy decision is the same one the per-reader path makes; a view whose
+readers' visible members do not form one component is stored as NULL and
+answered by the per-reader path.  A row whose stamp is not its cluster's is
+never used.
 
 Rows are written behind the reads (`SummaryWriter`, a daemon thread of
-`bersama serve`) and by `bersama correlate --summaries`; ingest never waits for
-them, so its cost still grows with what is new, not with cluster sizes.
+`bersama serve`) and by `bersama correlate --summaries` ("" rows); ingest never
+waits for them, so its cost still grows with what is new, not with cluster
+sizes.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, select
 
+from bersama.markings.model import may_read_tokens
 from bersama.store import bulk
 from bersama.store.clusterviews import SNAPSHOTS, Snapshot
 from bersama.store.tables.core import cluster_summaries, clusters
@@ -42,63 +54,100 @@ log = logging.getLogger(__name__)
 
 CHUNK = 2000
 MAX_READERS = 256
-COLUMNS = ("cluster_id", "stamp", "top_n", "audiences", "view", "sensitive")
+ALL_READABLE = ""
+COLUMNS = ("cluster_id", "signature", "stamp", "top_n", "audiences", "view", "sensitive")
 
-_FRESH = select(
-    cluster_summaries.c.cluster_id,
-    cluster_summaries.c.stamp,
-    cluster_summaries.c.audiences,
-    cluster_summaries.c.view,
-    cluster_summaries.c.sensitive,
+_cs = cluster_summaries
+_ROWS = select(
+    _cs.c.cluster_id, _cs.c.signature, _cs.c.stamp, _cs.c.audiences, _cs.c.view, _cs.c.sensitive
 ).where(
-    cluster_summaries.c.cluster_id.in_(bindparam("cids", expanding=True)),
-    cluster_summaries.c.top_n == bindparam("top_n"),
+    _cs.c.cluster_id.in_(bindparam("cids", expanding=True)),
+    _cs.c.signature.in_(bindparam("sigs", expanding=True)),
+    _cs.c.top_n == bindparam("top_n"),
 )
+_EXISTING = select(_cs.c.cluster_id, _cs.c.signature, _cs.c.stamp).where(
+    _cs.c.cluster_id.in_(bindparam("cids", expanding=True))
+)
+_DELETE = delete(_cs).where(_cs.c.cluster_id == bindparam("c"), _cs.c.signature == bindparam("s"))
 _STAMPS = select(clusters.c.id, clusters.c.stamp).where(
     clusters.c.id.in_(bindparam("cids", expanding=True))
 )
 
+Readable = Callable[[frozenset[str]], bool]
+
+
+def signature_key(readable: Iterable[frozenset[str]], every: bool) -> str:
+    """The row key of readers who may read exactly the audiences `readable`."""
+    if every:
+        return ALL_READABLE
+    canon = sorted(sorted(a) for a in readable)
+    return hashlib.sha256(orjson.dumps(canon)).hexdigest()[:32]
+
 
 @dataclass(frozen=True, slots=True)
-class Stored:
-    """A cluster's view for readers who may read all of `audiences`."""
+class View:
+    """A stored view and its AMBER+ report ids; `view` None: not one component."""
+
+    view: dict[str, Any] | None
+    sensitive: tuple[str, ...]
+
+
+@dataclass(slots=True)
+class Audiences:
+    """A "" row: the cluster's audiences and the view of readers who may read all."""
 
     audiences: tuple[frozenset[str], ...]
-    view: dict[str, Any]
-    sensitive: tuple[str, ...]
-    # Reader audience tokens -> whether they may read every audience.  `may_read`
-    # depends on the reader only through its tokens, so this is exact; it spares a
-    # check the `may_read` of every audience of a large cluster.
-    readable_by: dict[frozenset[str], bool] = field(default_factory=dict)
+    everyone: View
+    # Reader audience tokens -> their signature key (exact: see the module docstring).
+    keys: dict[frozenset[str], str] = field(default_factory=dict)
 
-    def usable_by(self, tokens: frozenset[str], may: Callable[[frozenset[str]], bool]) -> bool:
-        ok = self.readable_by.get(tokens)
-        if ok is None:
-            if len(self.readable_by) >= MAX_READERS:
-                self.readable_by.clear()
-            ok = self.readable_by[tokens] = all(may(aud) for aud in self.audiences)
-        return ok
+    def key_for(self, tokens: frozenset[str], may: Readable) -> str:
+        key = self.keys.get(tokens)
+        if key is None:
+            ok = [a for a in self.audiences if may(a)]
+            key = signature_key(ok, len(ok) == len(self.audiences))
+            if len(self.keys) >= MAX_READERS:
+                self.keys.clear()
+            self.keys[tokens] = key
+        return key
 
 
-def summarise(snap: Snapshot, top_n: int) -> tuple[str, str, str] | None:
-    """The row values for a snapshot, or None when its members do not form one
-    component (then every reader takes the per-reader path)."""
-    vis = snap.view_for(tuple(True for _ in snap.audiences))
+def _view_of(snap: Snapshot, may: Readable, top_n: int) -> tuple[str, str | None, str]:
+    """(signature key, view JSON or None, sensitive JSON) for the readers `may` describes."""
+    sig = tuple(may(a) for a in snap.audiences)
+    key = signature_key([a for a, ok in zip(snap.audiences, sig, strict=True) if ok], all(sig))
+    vis = snap.view_for(sig)
     roots = set(vis.comp.values())
-    if len(roots) != 1 or len(vis.comp) != len(snap.members):
-        return None
+    if len(roots) != 1:
+        return key, None, "[]"
     view, sensitive = snap.view(vis, roots.pop(), top_n)
-    audiences = sorted(sorted(a) for a in snap.audiences)
-    return (
-        orjson.dumps(audiences).decode(),
-        orjson.dumps(view).decode(),
-        orjson.dumps(sorted(sensitive)).decode(),
-    )
+    return key, orjson.dumps(view).decode(), orjson.dumps(sorted(sensitive)).decode()
 
 
-def write(conn: Connection, snaps: dict[int, tuple[int, Snapshot]], top_n: int) -> int:
-    """Store the summaries of (cluster id -> (stamp, snapshot)) whose cluster still has
-    that stamp; return how many were written."""
+def _rows_for(
+    cid: int, stamp: int, snap: Snapshot, readers: set[frozenset[str]], top_n: int
+) -> list[tuple[object, ...]]:
+    """The "" row of a cluster and the rows of the readers' (token sets') signatures."""
+    audiences = orjson.dumps(sorted(sorted(a) for a in snap.audiences)).decode()
+    key, view, sensitive = _view_of(snap, lambda _a: True, top_n)
+    rows: list[tuple[object, ...]] = [(cid, key, stamp, top_n, audiences, view, sensitive)]
+    seen = {key}
+    for tokens in readers:
+        key, view, sensitive = _view_of(snap, partial(may_read_tokens, tokens), top_n)
+        if key not in seen:
+            seen.add(key)
+            rows.append((cid, key, stamp, top_n, "[]", view, sensitive))
+    return rows
+
+
+def write(
+    conn: Connection,
+    snaps: dict[int, tuple[int, Snapshot]],
+    top_n: int,
+    readers: dict[int, set[frozenset[str]]] | None = None,
+) -> int:
+    """Store the "" rows of (cluster id -> (stamp, snapshot)) whose cluster still has that
+    stamp, and the rows of the given readers' signatures; return the rows written."""
     written = 0
     for part in chunks(sorted(snaps), CHUNK):
         current = dict(conn.execute(_STAMPS, {"cids": part}).all())
@@ -107,10 +156,15 @@ def write(conn: Connection, snaps: dict[int, tuple[int, Snapshot]], top_n: int) 
             stamp, snap = snaps[cid]
             if current.get(cid) != stamp:
                 continue  # changed since it was read: its next read will offer it again
-            values = summarise(snap, top_n)
-            if values is not None:
-                rows.append((cid, stamp, top_n, *values))
-        conn.execute(delete(cluster_summaries).where(cluster_summaries.c.cluster_id.in_(part)))
+            rows.extend(_rows_for(cid, stamp, snap, (readers or {}).get(cid, set()), top_n))
+        fresh = {(r[0], r[1]) for r in rows}
+        drop = [
+            {"c": c, "s": s}
+            for c, s, st in conn.execute(_EXISTING, {"cids": part})
+            if (c, s) in fresh or st != current.get(c)
+        ]
+        if drop:
+            conn.execute(_DELETE, drop)
         if rows:
             bulk.insert_rows(conn, cluster_summaries, COLUMNS, rows)
         written += len(rows)
@@ -118,17 +172,19 @@ def write(conn: Connection, snaps: dict[int, tuple[int, Snapshot]], top_n: int) 
 
 
 def _missing(conn: Connection, top_n: int, after: int, limit: int) -> list[tuple[int, int]]:
-    """Clusters after id `after` without a summary of their current stamp."""
-    s = cluster_summaries
+    """Clusters after id `after` without a current "" row."""
     stmt = (
         select(clusters.c.id, clusters.c.stamp)
         .outerjoin(
-            s,
+            _cs,
             and_(
-                s.c.cluster_id == clusters.c.id, s.c.stamp == clusters.c.stamp, s.c.top_n == top_n
+                _cs.c.cluster_id == clusters.c.id,
+                _cs.c.signature == ALL_READABLE,
+                _cs.c.stamp == clusters.c.stamp,
+                _cs.c.top_n == top_n,
             ),
         )
-        .where(clusters.c.id > after, s.c.cluster_id.is_(None))
+        .where(clusters.c.id > after, _cs.c.cluster_id.is_(None))
         .order_by(clusters.c.id)
         .limit(limit)
     )
@@ -136,30 +192,29 @@ def _missing(conn: Connection, top_n: int, after: int, limit: int) -> list[tuple
 
 
 def summarise_all(engine: Engine, top_n: int, batch: int = CHUNK) -> Iterator[int]:
-    """Summarise every cluster that lacks a current summary, one transaction per batch;
-    yields the number written per batch.  Drops the rows of clusters that are gone."""
+    """Store the "" row of every cluster that lacks a current one, one transaction per
+    batch; yields the rows written per batch.  Drops the rows of clusters that are gone."""
     after = 0
     while True:
         with engine.begin() as conn:
             todo = _missing(conn, top_n, after, batch)
             if not todo:
-                conn.execute(
-                    delete(cluster_summaries).where(
-                        cluster_summaries.c.cluster_id.not_in(select(clusters.c.id))
-                    )
-                )
+                conn.execute(delete(_cs).where(_cs.c.cluster_id.not_in(select(clusters.c.id))))
                 return
             after = todo[-1][0]
             fetched = SNAPSHOTS.fetch(conn, [c for c, _ in todo])
             yield write(conn, {c: (st, fetched[c]) for c, st in todo}, top_n)
 
 
-class SummaryCache:
-    """Process-wide LRU of parsed summaries, keyed by engine, cluster, stamp and top N."""
+Row = Audiences | View
 
-    def __init__(self, max_entries: int = 50_000) -> None:
+
+class SummaryCache:
+    """Process-wide LRU of parsed rows, keyed by engine, cluster, signature, stamp, top N."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
         self.max_entries = max_entries
-        self._data: OrderedDict[tuple[str, int, int, int], Stored] = OrderedDict()
+        self._data: OrderedDict[tuple[str, int, str, int, int], Row] = OrderedDict()
         self._lock = threading.Lock()
         self._intern: dict[frozenset[str], frozenset[str]] = {}
 
@@ -168,42 +223,50 @@ class SummaryCache:
             self._data.clear()
 
     def load(
-        self, conn: Connection, engine_key: str, wanted: dict[int, int], top_n: int
-    ) -> dict[int, Stored]:
-        """The current summaries of (cluster id -> stamp); absent or stale ones are left out."""
-        out: dict[int, Stored] = {}
+        self, conn: Connection, engine_key: str, wanted: dict[int, tuple[int, str]], top_n: int
+    ) -> dict[int, Row]:
+        """The current rows of (cluster id -> (stamp, signature)); absent or stale ones are
+        left out.  "" rows come back as `Audiences`, the others as `View`."""
+        out: dict[int, Row] = {}
         missing: list[int] = []
         with self._lock:
-            for cid, stamp in wanted.items():
-                got = self._data.get((engine_key, cid, stamp, top_n))
+            for cid, (stamp, sig) in wanted.items():
+                key = (engine_key, cid, sig, stamp, top_n)
+                got = self._data.get(key)
                 if got is None:
                     missing.append(cid)
                 else:
-                    self._data.move_to_end((engine_key, cid, stamp, top_n))
+                    self._data.move_to_end(key)
                     out[cid] = got
-        fresh: list[tuple[tuple[str, int, int, int], Stored]] = []
+        if not missing:
+            return out
+        sigs = sorted({wanted[c][1] for c in missing})
+        fresh: list[tuple[tuple[str, int, str, int, int], Row]] = []
         for part in chunks(sorted(missing), CHUNK):
-            for cid, stamp, audiences, view, sensitive in conn.execute(
-                _FRESH, {"cids": part, "top_n": top_n}
-            ):
-                if wanted[cid] != stamp:
+            params = {"cids": part, "sigs": sigs, "top_n": top_n}
+            for cid, sig, stamp, audiences, view, sensitive in conn.execute(_ROWS, params):
+                if wanted[cid] != (stamp, sig):
                     continue
-                stored = Stored(
-                    audiences=self._audiences(orjson.loads(audiences)),
-                    view=orjson.loads(view),
+                stored = View(
+                    view=orjson.loads(view) if view is not None else None,
                     sensitive=tuple(orjson.loads(sensitive)),
                 )
-                out[cid] = stored
-                fresh.append(((engine_key, cid, stamp, top_n), stored))
+                row: Row = (
+                    Audiences(self._audiences(orjson.loads(audiences)), stored)
+                    if sig == ALL_READABLE
+                    else stored
+                )
+                out[cid] = row
+                fresh.append(((engine_key, cid, sig, stamp, top_n), row))
         if fresh:
             with self._lock:
-                for key, stored in fresh:
-                    self._data[key] = stored
+                for key, row in fresh:
+                    self._data[key] = row
                 while len(self._data) > self.max_entries:
                     self._data.popitem(last=False)
         return out
 
-    def _audiences(self, raw: Iterable[Sequence[str]]) -> tuple[frozenset[str], ...]:
+    def _audiences(self, raw: Iterable[list[str]]) -> tuple[frozenset[str], ...]:
         out = []
         with self._lock:
             if len(self._intern) > 100_000:
@@ -218,29 +281,30 @@ SUMMARIES = SummaryCache()
 
 
 class SummaryWriter:
-    """A daemon thread that stores the summaries of clusters reads had to fetch whole.
+    """A daemon thread that stores the views of clusters reads had to fetch whole.
 
-    Reads `offer` (cluster id, stamp) pairs; the thread writes them in batches in its
-    own transactions.  A full queue drops offers: a later read offers them again.
+    Reads `offer` (cluster id, stamp, reader tokens) triples; the thread writes the
+    cluster's "" row and the row of that reader's signature, in batches, in its own
+    transactions.  A full queue drops offers: a later read offers them again.
     """
 
     def __init__(self, engine: Engine, top_n: int, *, max_queued: int = 100_000) -> None:
         self.engine = engine
         self.top_n = top_n
-        self._queue: queue.Queue[tuple[int, int]] = queue.Queue(max_queued)
+        self._queue: queue.Queue[tuple[int, int, frozenset[str]]] = queue.Queue(max_queued)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    def offer(self, pairs: Iterable[tuple[int, int]]) -> None:
-        for pair in pairs:
-            try:
-                self._queue.put_nowait(pair)
-            except queue.Full:
-                return
 
     @property
     def engine_key(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
+
+    def offer(self, items: Iterable[tuple[int, int, frozenset[str]]]) -> None:
+        for item in items:
+            try:
+                self._queue.put_nowait(item)
+            except queue.Full:
+                return
 
     def start(self) -> SummaryWriter:
         if self._thread is None:
@@ -258,19 +322,21 @@ class SummaryWriter:
             self._thread = None
 
     def drain(self) -> int:
-        """Write everything offered so far (the thread's loop body; tests call it)."""
-        todo: dict[int, int] = {}
-        while len(todo) < CHUNK:
+        """Write what was offered so far, up to a batch (the thread's loop body)."""
+        stamps: dict[int, int] = {}
+        readers: dict[int, set[frozenset[str]]] = {}
+        while len(stamps) < CHUNK:
             try:
-                cid, stamp = self._queue.get_nowait()
+                cid, stamp, tokens = self._queue.get_nowait()
             except queue.Empty:
                 break
-            todo[cid] = stamp
-        if not todo:
+            stamps[cid] = stamp
+            readers.setdefault(cid, set()).add(tokens)
+        if not stamps:
             return 0
         with self.engine.begin() as conn:
-            snaps = SNAPSHOTS.load(conn, self.engine_key, todo.items())
-            return write(conn, {c: (st, snaps[c]) for c, st in todo.items()}, self.top_n)
+            snaps = SNAPSHOTS.load(conn, self.engine_key, stamps.items())
+            return write(conn, {c: (st, snaps[c]) for c, st in stamps.items()}, self.top_n, readers)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -285,20 +351,22 @@ class SummaryWriter:
 _WRITERS: dict[str, SummaryWriter] = {}
 
 
-def offer(engine_key: str, pairs: Iterable[tuple[int, int]]) -> None:
-    """Hand (cluster id, stamp) pairs to the running writer of that database, if any."""
+def offer(engine_key: str, items: Iterable[tuple[int, int, frozenset[str]]]) -> None:
+    """Hand (cluster id, stamp, reader tokens) to the running writer of that database."""
     writer = _WRITERS.get(engine_key)
     if writer is not None:
-        writer.offer(pairs)
+        writer.offer(items)
 
 
 __all__ = [
+    "ALL_READABLE",
     "SUMMARIES",
-    "Stored",
+    "Audiences",
     "SummaryCache",
     "SummaryWriter",
+    "View",
     "offer",
-    "summarise",
+    "signature_key",
     "summarise_all",
     "write",
 ]

@@ -173,11 +173,15 @@ cluster_summaries = Table(
     "cluster_summaries",
     metadata,
     Column("cluster_id", IdType, primary_key=True, autoincrement=False),
+    # Which readers the view is for: "" for those who may read every member, else a
+    # hash of the audiences they may read (store/summaries.py `signature_key`).
+    Column("signature", String(32), primary_key=True),
     Column("stamp", BigInteger, nullable=False),
     Column("top_n", Integer, nullable=False),
-    # The distinct audience token sets of the members (orjson list of sorted lists).
+    # On "" rows: the distinct audience token sets of the members (orjson list of lists).
     Column("audiences", Text, nullable=False),
-    # The view as `clusterviews.Snapshot.view` computes it, and its AMBER+ report ids.
-    Column("view", Text, nullable=False),
+    # The view as `clusterviews.Snapshot.view` computes it, and its AMBER+ report ids;
+    # NULL when those readers' visible members are not one component.
+    Column("view", Text, nullable=True),
     Column("sensitive", Text, nullable=False),
 )

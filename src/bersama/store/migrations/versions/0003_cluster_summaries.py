@@ -1,4 +1,4 @@
-"""Stored cluster views for readers who may read every member (store/summaries.py).
+"""Stored cluster views per reader signature (store/summaries.py).
 
 Revision ID: 0003
 Revises: 0002
@@ -23,10 +23,11 @@ def upgrade() -> None:
     op.create_table(
         "cluster_summaries",
         sa.Column("cluster_id", _ID, primary_key=True, autoincrement=False),
+        sa.Column("signature", sa.String(32), primary_key=True),
         sa.Column("stamp", sa.BigInteger(), nullable=False),
         sa.Column("top_n", sa.Integer(), nullable=False),
         sa.Column("audiences", sa.Text(), nullable=False),
-        sa.Column("view", sa.Text(), nullable=False),
+        sa.Column("view", sa.Text(), nullable=True),
         sa.Column("sensitive", sa.Text(), nullable=False),
     )
 
