@@ -121,15 +121,17 @@ def test_a_reader_never_uses_a_view_with_members_it_may_not_read(
     with engine.begin() as c:
         for code, cc in (("MY-PDRM", "MY"), ("TH-TCSD", "TH")):
             add_agency(c, code=code, name=code, country=cc, type="police", now=NOW)
-    shared = Observable(Kind.PHONE, "+60123000001")
-    for agency, tlp, extra in (
-        ("MY-PDRM", TLP.GREEN, "+60123000002"),
-        ("TH-TCSD", TLP.RED, "+66812345678"),
+    p1, p2 = Observable(Kind.PHONE, "+60123000001"), Observable(Kind.PHONE, "+60123000002")
+    # A (GREEN, MY) -p1- B (RED, TH) -p2- C (GREEN, MY): for MY, B is a hidden bridge.
+    for agency, tlp, obs in (
+        ("MY-PDRM", TLP.GREEN, (p1,)),
+        ("TH-TCSD", TLP.RED, (p1, p2, Observable(Kind.PHONE, "+66812345678"))),
+        ("MY-PDRM", TLP.GREEN, (p2,)),
     ):
         draft = ReportDraft(
             source_id=f"report--{uuid.uuid4()}",
             modified=NOW,
-            observables=(shared, Observable(Kind.PHONE, extra)),
+            observables=obs,
             marking=Marking(tlp),
         )
         with engine.begin() as c:
@@ -144,14 +146,27 @@ def test_a_reader_never_uses_a_view_with_members_it_may_not_read(
             )
     assert sum(summarise_all(engine, settings.cluster_top_observables)) == 1
     my = Reader(agency="MY-PDRM", user="a@my", role=Role.ANALYST)
-    _, _, used = _answers(engine, settings, my, [shared])
-    assert used == 0
-    got, _, _ = _answers(engine, settings, my, [shared])
-    assert got[0]["cluster"]["size"] == 1
-    assert all(o["key"] != "+66812345678" for o in got[0]["cluster"]["observables"])
-    got, _, used = _answers(engine, settings, Reader.system(), [shared])
+    expected, audit, used = _answers(engine, settings, my, [p1, p2])
+    assert used == 0  # the stored view is the everyone-row: MY may not use it
+    assert [a["cluster"]["size"] for a in expected[:2]] == [1, 1]
+    assert expected[0]["cluster"]["id"] != expected[1]["cluster"]["id"]
+    assert all(
+        o["key"] != "+66812345678" for a in expected[:2] for o in a["cluster"]["observables"]
+    )
+    got, _, used = _answers(engine, settings, Reader.system(), [p1])
     assert used == 1
-    assert got[0]["cluster"]["size"] == 2
+    assert got[0]["cluster"]["size"] == 3
+
+    # MY's own signature row keeps both visible components, each with its members.
+    writer = SummaryWriter(engine, settings.cluster_top_observables)
+    with engine.connect() as c:
+        cid, stamp = c.execute(select(clusters.c.id, clusters.c.stamp)).one()
+    writer.offer([(cid, stamp, reader_tokens(my))])
+    assert writer.drain() == 2
+    again, again_audit, used = _answers(engine, settings, my, [p1, p2])
+    assert used == 1
+    assert again == expected
+    assert again_audit == audit
 
 
 def test_a_changed_cluster_is_read_again_and_the_writer_stores_it(

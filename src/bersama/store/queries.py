@@ -177,7 +177,6 @@ class Reads:
         if not todo:
             return
         top_n = self.settings.cluster_top_observables
-        known: set[int] = set()  # a row says these take the per-reader path
         base = SUMMARIES.load(
             self.conn, self._engine_key, {c: (s, ALL_READABLE) for c, s in todo.items()}, top_n
         )
@@ -188,25 +187,16 @@ class Reads:
             key = row.key_for(self._tokens, self._may_read)
             if key != ALL_READABLE:
                 need[cid] = (todo[cid], key)
-            elif row.everyone.view is not None:
+            else:
                 self._stored[cid] = row.everyone
-            else:
-                known.add(cid)
         for cid, got in SUMMARIES.load(self.conn, self._engine_key, need, top_n).items():
-            if not isinstance(got, View):  # signature rows always parse as View
-                continue
-            if got.view is not None:
+            if isinstance(got, View):  # signature rows always parse as View
                 self._stored[cid] = got
-            else:
-                known.add(cid)
         for cid in self._stored:
             todo.pop(cid, None)
         if todo:
             self._snaps.update(SNAPSHOTS.load(self.conn, self._engine_key, todo.items()))
-            offer(
-                self._engine_key,
-                [(c, s, self._tokens) for c, s in todo.items() if c not in known],
-            )
+            offer(self._engine_key, [(c, s, self._tokens) for c, s in todo.items()])
 
     def _result(self, obs: Observable, rows: list[Any] | None) -> dict[str, Any]:
         base: dict[str, Any] = {
@@ -250,17 +240,20 @@ class Reads:
         if not is_hub and row[WARN] is None:
             cid = visible[0][CID]
             stored = self._stored.get(cid)
-            if stored is not None and any(r[RID] == seed and r[CID] == cid for r in visible):
-                base["cluster"] = self._stored_view(stored, row[REF])
+            part = stored.for_seed(seed) if stored is not None else None
+            if part is not None and any(r[RID] == seed and r[CID] == cid for r in visible):
+                base["cluster"] = self._stored_view(part, row[REF])
             elif cid is not None:
                 base["cluster"] = self.cluster_view(cid, seed, exclude_ref=row[REF])
         return base
 
-    def _stored_view(self, stored: View, exclude_ref: str) -> dict[str, Any]:
-        """The stored view of a cluster for this reader's signature."""
-        assert stored.view is not None  # noqa: S101 - only views with one component are kept
-        self.sensitive_reads.update(stored.sensitive)
-        view = dict(stored.view)
+    def _stored_view(
+        self, part: tuple[dict[str, Any], tuple[str, ...]], exclude_ref: str
+    ) -> dict[str, Any]:
+        """A stored view of the seed's component for this reader's signature."""
+        shared, sensitive = part
+        self.sensitive_reads.update(sensitive)
+        view = dict(shared)
         view["observables"] = [o for o in view["observables"] if o["ref"] != exclude_ref]
         return view
 

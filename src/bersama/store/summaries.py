@@ -18,10 +18,10 @@ reader through its audience tokens alone).  So views are stored per cluster,
   cluster -- every reader with the same rights then shares it.
 
 A reader's signature is computed with `may_read` on the stored audiences, so
-the policy decision is the same one the per-reader path makes; a view whose
-readers' visible members do not form one component is stored as NULL and
-answered by the per-reader path.  A row whose stamp is not its cluster's is
-never used.
+the policy decision is the same one the per-reader path makes.  When hidden
+reports split a reader's visible members into several components, the row keeps
+each component with its members, and a check answers with its seed's.
+A row whose stamp is not its cluster's is never used.
 
 Rows are written behind the reads (`SummaryWriter`, a daemon thread of
 `bersama serve`) and by `bersama correlate --summaries` ("" rows); ingest never
@@ -55,12 +55,10 @@ log = logging.getLogger(__name__)
 CHUNK = 2000
 MAX_READERS = 256
 ALL_READABLE = ""
-COLUMNS = ("cluster_id", "signature", "stamp", "top_n", "audiences", "view", "sensitive")
+COLUMNS = ("cluster_id", "signature", "stamp", "top_n", "audiences", "view")
 
 _cs = cluster_summaries
-_ROWS = select(
-    _cs.c.cluster_id, _cs.c.signature, _cs.c.stamp, _cs.c.audiences, _cs.c.view, _cs.c.sensitive
-).where(
+_ROWS = select(_cs.c.cluster_id, _cs.c.signature, _cs.c.stamp, _cs.c.audiences, _cs.c.view).where(
     _cs.c.cluster_id.in_(bindparam("cids", expanding=True)),
     _cs.c.signature.in_(bindparam("sigs", expanding=True)),
     _cs.c.top_n == bindparam("top_n"),
@@ -86,10 +84,26 @@ def signature_key(readable: Iterable[frozenset[str]], every: bool) -> str:
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """A stored view and its AMBER+ report ids; `view` None: not one component."""
+    """The stored view of one signature: its visible components, each with its AMBER+
+    report ids; `member_of` maps members to components when there are several."""
 
-    view: dict[str, Any] | None
-    sensitive: tuple[str, ...]
+    components: tuple[tuple[dict[str, Any], tuple[str, ...]], ...]
+    member_of: dict[int, int] | None
+
+    def for_seed(self, seed: int) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+        """The component of the visible report `seed`."""
+        if self.member_of is None:
+            return self.components[0] if self.components else None
+        i = self.member_of.get(seed)
+        return None if i is None else self.components[i]
+
+    @classmethod
+    def parse(cls, raw: str) -> View:
+        parts = orjson.loads(raw)
+        comps = tuple((view, tuple(sensitive)) for view, sensitive, _ in parts)
+        if len(parts) == 1:
+            return cls(comps, None)
+        return cls(comps, {rid: i for i, (_, _, members) in enumerate(parts) for rid in members})
 
 
 @dataclass(slots=True)
@@ -112,16 +126,21 @@ class Audiences:
         return key
 
 
-def _view_of(snap: Snapshot, may: Readable, top_n: int) -> tuple[str, str | None, str]:
-    """(signature key, view JSON or None, sensitive JSON) for the readers `may` describes."""
+def _view_of(snap: Snapshot, may: Readable, top_n: int) -> tuple[str, str]:
+    """(signature key, components JSON) for the readers `may` describes: per visible
+    component its view, its AMBER+ report ids and (when there are several) its members."""
     sig = tuple(may(a) for a in snap.audiences)
     key = signature_key([a for a, ok in zip(snap.audiences, sig, strict=True) if ok], all(sig))
     vis = snap.view_for(sig)
-    roots = set(vis.comp.values())
-    if len(roots) != 1:
-        return key, None, "[]"
-    view, sensitive = snap.view(vis, roots.pop(), top_n)
-    return key, orjson.dumps(view).decode(), orjson.dumps(sorted(sensitive)).decode()
+    groups: dict[int, list[int]] = {}
+    for rid, root in vis.comp.items():
+        groups.setdefault(root, []).append(rid)
+    parts = []
+    for root in sorted(groups):
+        view, sensitive = snap.view(vis, root, top_n)
+        members = sorted(groups[root]) if len(groups) > 1 else []
+        parts.append((view, sorted(sensitive), members))
+    return key, orjson.dumps(parts).decode()
 
 
 def _rows_for(
@@ -129,14 +148,14 @@ def _rows_for(
 ) -> list[tuple[object, ...]]:
     """The "" row of a cluster and the rows of the readers' (token sets') signatures."""
     audiences = orjson.dumps(sorted(sorted(a) for a in snap.audiences)).decode()
-    key, view, sensitive = _view_of(snap, lambda _a: True, top_n)
-    rows: list[tuple[object, ...]] = [(cid, key, stamp, top_n, audiences, view, sensitive)]
+    key, view = _view_of(snap, lambda _a: True, top_n)
+    rows: list[tuple[object, ...]] = [(cid, key, stamp, top_n, audiences, view)]
     seen = {key}
     for tokens in readers:
-        key, view, sensitive = _view_of(snap, partial(may_read_tokens, tokens), top_n)
+        key, view = _view_of(snap, partial(may_read_tokens, tokens), top_n)
         if key not in seen:
             seen.add(key)
-            rows.append((cid, key, stamp, top_n, "[]", view, sensitive))
+            rows.append((cid, key, stamp, top_n, "[]", view))
     return rows
 
 
@@ -244,13 +263,10 @@ class SummaryCache:
         fresh: list[tuple[tuple[str, int, str, int, int], Row]] = []
         for part in chunks(sorted(missing), CHUNK):
             params = {"cids": part, "sigs": sigs, "top_n": top_n}
-            for cid, sig, stamp, audiences, view, sensitive in conn.execute(_ROWS, params):
+            for cid, sig, stamp, audiences, view in conn.execute(_ROWS, params):
                 if wanted[cid] != (stamp, sig):
                     continue
-                stored = View(
-                    view=orjson.loads(view) if view is not None else None,
-                    sensitive=tuple(orjson.loads(sensitive)),
-                )
+                stored = View.parse(view)
                 row: Row = (
                     Audiences(self._audiences(orjson.loads(audiences)), stored)
                     if sig == ALL_READABLE

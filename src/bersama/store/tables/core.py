@@ -180,8 +180,7 @@ cluster_summaries = Table(
     Column("top_n", Integer, nullable=False),
     # On "" rows: the distinct audience token sets of the members (orjson list of lists).
     Column("audiences", Text, nullable=False),
-    # The view as `clusterviews.Snapshot.view` computes it, and its AMBER+ report ids;
-    # NULL when those readers' visible members are not one component.
-    Column("view", Text, nullable=True),
-    Column("sensitive", Text, nullable=False),
+    # Per visible component: [view as `clusterviews.Snapshot.view` computes it, its
+    # AMBER+ report ids, its members (only when there are several components)].
+    Column("view", Text, nullable=False),
 )

@@ -27,8 +27,7 @@ def upgrade() -> None:
         sa.Column("stamp", sa.BigInteger(), nullable=False),
         sa.Column("top_n", sa.Integer(), nullable=False),
         sa.Column("audiences", sa.Text(), nullable=False),
-        sa.Column("view", sa.Text(), nullable=True),
-        sa.Column("sensitive", sa.Text(), nullable=False),
+        sa.Column("view", sa.Text(), nullable=False),
     )
 
 
