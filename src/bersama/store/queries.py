@@ -35,7 +35,7 @@ from bersama.store.clusterviews import (
     iso,
     money,
 )
-from bersama.store.summaries import ALL_READABLE, SUMMARIES, Audiences, View, offer
+from bersama.store.summaries import SUMMARIES, View, offer
 from bersama.store.tables.core import (
     agencies,
     clusters,
@@ -176,22 +176,16 @@ class Reads:
         todo = {c: s for c, s in wanted.items() if c not in self._snaps and c not in self._stored}
         if not todo:
             return
-        top_n = self.settings.cluster_top_observables
-        base = SUMMARIES.load(
-            self.conn, self._engine_key, {c: (s, ALL_READABLE) for c, s in todo.items()}, top_n
+        self._stored.update(
+            SUMMARIES.views(
+                self.conn,
+                self._engine_key,
+                todo,
+                self.settings.cluster_top_observables,
+                self._tokens,
+                self._may_read,
+            )
         )
-        need: dict[int, tuple[int, str]] = {}
-        for cid, row in base.items():
-            if not isinstance(row, Audiences):  # "" rows always parse as Audiences
-                continue
-            key = row.key_for(self._tokens, self._may_read)
-            if key != ALL_READABLE:
-                need[cid] = (todo[cid], key)
-            else:
-                self._stored[cid] = row.everyone
-        for cid, got in SUMMARIES.load(self.conn, self._engine_key, need, top_n).items():
-            if isinstance(got, View):  # signature rows always parse as View
-                self._stored[cid] = got
         for cid in self._stored:
             todo.pop(cid, None)
         if todo:

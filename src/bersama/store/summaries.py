@@ -60,7 +60,6 @@ COLUMNS = ("cluster_id", "signature", "stamp", "top_n", "audiences", "view")
 _cs = cluster_summaries
 _ROWS = select(_cs.c.cluster_id, _cs.c.signature, _cs.c.stamp, _cs.c.audiences, _cs.c.view).where(
     _cs.c.cluster_id.in_(bindparam("cids", expanding=True)),
-    _cs.c.signature.in_(bindparam("sigs", expanding=True)),
     _cs.c.top_n == bindparam("top_n"),
 )
 _EXISTING = select(_cs.c.cluster_id, _cs.c.signature, _cs.c.stamp).where(
@@ -241,46 +240,85 @@ class SummaryCache:
         with self._lock:
             self._data.clear()
 
-    def load(
-        self, conn: Connection, engine_key: str, wanted: dict[int, tuple[int, str]], top_n: int
-    ) -> dict[int, Row]:
-        """The current rows of (cluster id -> (stamp, signature)); absent or stale ones are
-        left out.  "" rows come back as `Audiences`, the others as `View`."""
-        out: dict[int, Row] = {}
-        missing: list[int] = []
-        with self._lock:
-            for cid, (stamp, sig) in wanted.items():
-                key = (engine_key, cid, sig, stamp, top_n)
-                got = self._data.get(key)
-                if got is None:
-                    missing.append(cid)
-                else:
-                    self._data.move_to_end(key)
-                    out[cid] = got
-        if not missing:
-            return out
-        sigs = sorted({wanted[c][1] for c in missing})
-        fresh: list[tuple[tuple[str, int, str, int, int], Row]] = []
-        for part in chunks(sorted(missing), CHUNK):
-            params = {"cids": part, "sigs": sigs, "top_n": top_n}
-            for cid, sig, stamp, audiences, view in conn.execute(_ROWS, params):
-                if wanted[cid] != (stamp, sig):
-                    continue
-                stored = View.parse(view)
-                row: Row = (
-                    Audiences(self._audiences(orjson.loads(audiences)), stored)
-                    if sig == ALL_READABLE
-                    else stored
-                )
-                out[cid] = row
-                fresh.append(((engine_key, cid, sig, stamp, top_n), row))
+    def views(
+        self,
+        conn: Connection,
+        engine_key: str,
+        wanted: dict[int, int],
+        top_n: int,
+        tokens: frozenset[str],
+        may: Readable,
+    ) -> dict[int, View]:
+        """The stored views of (cluster id -> stamp) for the reader holding `tokens`, whose
+        read decision is `may`; clusters without a current row for its signature are left
+        out.  One statement per chunk of clusters, whatever their signatures."""
+        out: dict[int, View] = {}
+        todo: list[int] = []
+        for cid, stamp in wanted.items():
+            base = self._get((engine_key, cid, ALL_READABLE, stamp, top_n))
+            if not isinstance(base, Audiences):
+                todo.append(cid)
+                continue
+            key = base.key_for(tokens, may)
+            got = (
+                base.everyone
+                if key == ALL_READABLE
+                else self._get((engine_key, cid, key, stamp, top_n))
+            )
+            if isinstance(got, View):
+                out[cid] = got
+            else:
+                todo.append(cid)
+        fresh = self._fetch(conn, engine_key, wanted, sorted(todo), top_n, tokens, may, out)
         if fresh:
             with self._lock:
-                for key, row in fresh:
-                    self._data[key] = row
+                for k, row in fresh:
+                    self._data[k] = row
                 while len(self._data) > self.max_entries:
                     self._data.popitem(last=False)
         return out
+
+    def _fetch(
+        self,
+        conn: Connection,
+        engine_key: str,
+        wanted: dict[int, int],
+        todo: list[int],
+        top_n: int,
+        tokens: frozenset[str],
+        may: Readable,
+        out: dict[int, View],
+    ) -> list[tuple[tuple[str, int, str, int, int], Row]]:
+        """Read and parse the rows `views` needs from the database into `out`; return the
+        parsed rows for the cache."""
+        fresh: list[tuple[tuple[str, int, str, int, int], Row]] = []
+        for part in chunks(todo, CHUNK):
+            found: dict[int, dict[str, tuple[str, str]]] = {}
+            for cid, sig, stamp, audiences, view in conn.execute(
+                _ROWS, {"cids": part, "top_n": top_n}
+            ):
+                if stamp == wanted[cid]:
+                    found.setdefault(cid, {})[sig] = (audiences, view)
+            for cid, rows in found.items():
+                raw = rows.get(ALL_READABLE)
+                if raw is None:
+                    continue
+                base = Audiences(self._audiences(orjson.loads(raw[0])), View.parse(raw[1]))
+                fresh.append(((engine_key, cid, ALL_READABLE, wanted[cid], top_n), base))
+                key = base.key_for(tokens, may)
+                if key == ALL_READABLE:
+                    out[cid] = base.everyone
+                elif key in rows:
+                    out[cid] = View.parse(rows[key][1])
+                    fresh.append(((engine_key, cid, key, wanted[cid], top_n), out[cid]))
+        return fresh
+
+    def _get(self, key: tuple[str, int, str, int, int]) -> Row | None:
+        with self._lock:
+            got = self._data.get(key)
+            if got is not None:
+                self._data.move_to_end(key)
+            return got
 
     def _audiences(self, raw: Iterable[list[str]]) -> tuple[frozenset[str], ...]:
         out = []
