@@ -230,7 +230,9 @@ Row = Audiences | View
 class SummaryCache:
     """Process-wide LRU of parsed rows, keyed by engine, cluster, signature, stamp, top N."""
 
-    def __init__(self, max_entries: int = 100_000) -> None:
+    # Bounded for the API's memory budget: a parsed view is a few kB; rows cost one
+    # indexed read when evicted.
+    def __init__(self, max_entries: int = 30_000) -> None:
         self.max_entries = max_entries
         self._data: OrderedDict[tuple[str, int, str, int, int], Row] = OrderedDict()
         self._lock = threading.Lock()
