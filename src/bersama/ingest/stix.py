@@ -127,6 +127,7 @@ class _Bundle:
         self.markings: dict[str, StixMarkingInfo] = {}
         self.invalid: dict[str, str] = {}
         self.incident_links: list[tuple[str, str]] = []
+        self.sightings = 0  # valid sightings, not read: one Rejection says how many
         self.marking_of: dict[tuple[str, ...], Marking | None] = {}
         """from_stix_refs per set of refs, filled by `finish` once every marking is read."""
 
@@ -177,6 +178,8 @@ class _Bundle:
             return rejections
         if otype == "relationship":
             self._relationship(obj)
+        elif otype == "sighting":
+            self.sightings += 1
         elif otype == "marking-definition":
             info = stix_marking_info(obj)
             if info is not None:
@@ -239,6 +242,11 @@ class _Bundle:
             yield Rejection(
                 f"{bare} observable(s) not referenced by any report, incident, indicator or "
                 "observed-data were not ingested: wrap them in a report", record=self.source_ref)
+        if self.sightings:
+            yield Rejection(
+                f"{self.sightings} sighting(s) were not read: this node does not take sightings "
+                "as reports; send what was sighted in a report", field="type", value="sighting",
+                record=self.source_ref)
 
     def _observables_of(self, c: _Container, out: dict[str, Observable],
                         rejections: list[Rejection], depth: int = 0) -> None:

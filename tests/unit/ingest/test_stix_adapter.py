@@ -160,3 +160,24 @@ def test_same_input_twice_gives_same_drafts() -> None:
     first = list(parse_stix(fixture("bundle_scam.json"), agency_country="MY"))
     second = list(parse_stix(fixture("bundle_scam.json"), agency_country="MY"))
     assert first == second
+
+
+def test_sightings_are_counted_as_not_read_never_dropped_silently() -> None:
+    indicator = {
+        "type": "indicator", "spec_version": "2.1",
+        "id": "indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0071",
+        "created": "2026-11-01T00:00:00Z", "modified": "2026-11-01T00:00:00Z",
+        "pattern": "[url:value = 'http://scam-pay.com.my/pay']", "pattern_type": "stix",
+        "valid_from": "2026-11-01T00:00:00Z",
+    }
+    sightings = [{
+        "type": "sighting", "spec_version": "2.1",
+        "id": f"sighting--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a007{n}",
+        "created": "2026-11-02T00:00:00Z", "modified": "2026-11-02T00:00:00Z",
+        "sighting_of_ref": indicator["id"], "count": 3,
+    } for n in (2, 3)]
+    drafts, rejections = _parse(_bundle(indicator, *sightings))
+    assert [d.source_id for d in drafts] == [indicator["id"]]
+    assert len(rejections) == 1
+    assert rejections[0].value == "sighting"
+    assert rejections[0].reason.startswith("2 sighting(s) were not read")
