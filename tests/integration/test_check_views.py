@@ -8,40 +8,19 @@ fetched again (its stamp changed).
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
+from tests.integration.reports import add_report
 
 from bersama.config import Settings
-from bersama.ingest.model import ReportDraft
-from bersama.ingest.pipeline import ingest
-from bersama.markings import TLP, Marking, Reader, Role
+from bersama.markings import TLP, Reader, Role
 from bersama.observables import Observable, phone
 from bersama.store.identities import add_agency
 from bersama.store.queries import Reads
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 P1, P2, P3 = (phone(n, "MY") for n in ("0123000001", "0123000002", "0123000003"))
-
-
-def _add(engine: Engine, settings: Settings, agency: str, obs: list[Observable], tlp: TLP) -> None:
-    draft = ReportDraft(
-        source_id=f"report--{uuid.uuid4()}",
-        modified=NOW,
-        observables=tuple(obs),
-        marking=Marking(tlp),
-    )
-    with engine.begin() as c:
-        ingest(
-            c,
-            settings,
-            agency=agency,
-            items=[draft],
-            source_format="test",
-            source="test",
-            actor=Reader(agency=agency, user=f"u@{agency}", role=Role.ANALYST),
-        )
 
 
 def _size(engine: Engine, settings: Settings, reader: Reader, obs: Observable) -> int | None:
@@ -57,9 +36,9 @@ def test_views_follow_each_readers_rights_and_cluster_changes(
         for code, cc in (("MY-PDRM", "MY"), ("TH-TCSD", "TH"), ("JP-NPA", "JP")):
             add_agency(c, code=code, name=code, country=cc, type="police", now=NOW)
     # A (GREEN) -P1- B (RED, TH) -P2- C (GREEN): B is the only bridge.
-    _add(engine, settings, "MY-PDRM", [P1], TLP.GREEN)
-    _add(engine, settings, "TH-TCSD", [P1, P2], TLP.RED)
-    _add(engine, settings, "JP-NPA", [P2], TLP.GREEN)
+    add_report(engine, settings, "MY-PDRM", [P1], TLP.GREEN)
+    add_report(engine, settings, "TH-TCSD", [P1, P2], TLP.RED)
+    add_report(engine, settings, "JP-NPA", [P2], TLP.GREEN)
     system = Reader.system()
     creator = Reader(agency="TH-TCSD", user="u@TH-TCSD", role=Role.ANALYST)
     outsider = Reader(agency="JP-NPA", user="u@JP-NPA", role=Role.ANALYST)
@@ -72,7 +51,7 @@ def test_views_follow_each_readers_rights_and_cluster_changes(
     assert _size(engine, settings, peer, P2) == 1  # peers never hold user tokens
     assert _size(engine, settings, Reader.public(), P1) is None  # GREEN is not public
     # C gains a second report through P3: the cluster's stamp changes, views follow
-    _add(engine, settings, "JP-NPA", [P2, P3], TLP.GREEN)
+    add_report(engine, settings, "JP-NPA", [P2, P3], TLP.GREEN)
     assert _size(engine, settings, outsider, P2) == 2
     assert _size(engine, settings, system, P1) == 4
     assert _size(engine, settings, outsider, P1) == 1

@@ -10,18 +10,16 @@ from the database again.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
+from tests.integration.reports import add_report
 
 from bersama.config import Settings
-from bersama.ingest.model import ReportDraft
-from bersama.ingest.pipeline import ingest
-from bersama.markings import TLP, Marking, Reader, Role, reader_tokens
+from bersama.markings import TLP, Reader, Role, reader_tokens
 from bersama.observables import Kind, Observable
 from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.identities import groups_of
@@ -128,22 +126,7 @@ def test_a_reader_never_uses_a_view_with_members_it_may_not_read(
         ("TH-TCSD", TLP.RED, (p1, p2, Observable(Kind.PHONE, "+66812345678"))),
         ("MY-PDRM", TLP.GREEN, (p2,)),
     ):
-        draft = ReportDraft(
-            source_id=f"report--{uuid.uuid4()}",
-            modified=NOW,
-            observables=obs,
-            marking=Marking(tlp),
-        )
-        with engine.begin() as c:
-            ingest(
-                c,
-                settings,
-                agency=agency,
-                items=[draft],
-                source_format="test",
-                source="test",
-                actor=Reader(agency=agency, user="u@x", role=Role.ANALYST),
-            )
+        add_report(engine, settings, agency, obs, tlp)
     assert sum(summarise_all(engine, settings.cluster_top_observables)) == 1
     my = Reader(agency="MY-PDRM", user="a@my", role=Role.ANALYST)
     expected, audit, used = _answers(engine, settings, my, [p1, p2])
@@ -182,22 +165,7 @@ def test_a_changed_cluster_is_read_again_and_the_writer_stores_it(
     with engine.connect() as c:
         agency = c.execute(select(agencies.c.code)).scalars().first()
     assert agency is not None
-    draft = ReportDraft(
-        source_id=f"report--{uuid.uuid4()}",
-        modified=NOW,
-        observables=(value,),
-        marking=Marking(TLP.GREEN),
-    )
-    with engine.begin() as c:
-        ingest(
-            c,
-            settings,
-            agency=agency,
-            items=[draft],
-            source_format="test",
-            source="test",
-            actor=Reader(agency=agency, user="u@x", role=Role.ANALYST),
-        )
+    add_report(engine, settings, agency, [value], TLP.GREEN)
     got, _, used = _answers(engine, settings, system, [value])
     assert used == 0  # stale summary ignored
     fresh = got[0]["cluster"]

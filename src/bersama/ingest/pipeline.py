@@ -398,26 +398,6 @@ def _with_marking(draft: ReportDraft, marking: Marking) -> ReportDraft:
     return draft if draft.marking == marking else replace(draft, marking=marking)
 
 
-def ingest(
-    conn: Connection,
-    settings: Settings,
-    *,
-    agency: str,
-    items: Iterable[ReportDraft | Rejection],
-    source_format: str,
-    source: str,
-    actor: Reader,
-    batch_marking: Marking | None = None,
-    origin_peer: str | None = None,
-    clock: Clock = utcnow,
-) -> IngestResult:
-    """Ingest one batch inside the caller's transaction (see the failure policy above)."""
-    with collection_paused():
-        return _ingest(conn, settings, agency=agency, items=items, source_format=source_format,
-                       source=source, actor=actor, batch_marking=batch_marking,
-                       origin_peer=origin_peer, clock=clock)
-
-
 _pause_lock = threading.Lock()
 _pauses = 0
 _was_enabled = False
@@ -444,7 +424,8 @@ def collection_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def _ingest(
+@collection_paused()
+def ingest(
     conn: Connection,
     settings: Settings,
     *,
@@ -453,10 +434,11 @@ def _ingest(
     source_format: str,
     source: str,
     actor: Reader,
-    batch_marking: Marking | None,
-    origin_peer: str | None,
-    clock: Clock,
+    batch_marking: Marking | None = None,
+    origin_peer: str | None = None,
+    clock: Clock = utcnow,
 ) -> IngestResult:
+    """Ingest one batch inside the caller's transaction (see the failure policy above)."""
     ag = load_agency(conn, agency)
     batch = _Batch(conn, settings, ag, actor, batch_marking, source_format, origin_peer, clock)
     batch_id = conn.execute(
