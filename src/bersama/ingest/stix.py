@@ -127,7 +127,7 @@ class _Bundle:
         self.markings: dict[str, StixMarkingInfo] = {}
         self.invalid: dict[str, str] = {}
         self.incident_links: list[tuple[str, str]] = []
-        self.sightings = 0  # valid sightings, not read: one Rejection says how many
+
         self.marking_of: dict[tuple[str, ...], Marking | None] = {}
         """from_stix_refs per set of refs, filled by `finish` once every marking is read."""
 
@@ -178,8 +178,6 @@ class _Bundle:
             return rejections
         if otype == "relationship":
             self._relationship(obj)
-        elif otype == "sighting":
-            self.sightings += 1
         elif otype == "marking-definition":
             info = stix_marking_info(obj)
             if info is not None:
@@ -232,21 +230,33 @@ class _Bundle:
         for c in self.containers.values():
             if c.id.startswith("observed-data--"):
                 consumed.update(c.refs)
+            elif c.id.startswith("sighting--"):
+                consumed.update(c.refs[1:])  # its observed-data is its evidence
         reports = [c for c in self.containers.values() if c.id.startswith("report--")]
         standalone = [c for c in self.containers.values()
                       if not c.id.startswith("report--") and c.id not in consumed]
+        unresolved = 0
         for c in reports + standalone:
+            if c.id.startswith("sighting--") and not self._resolves(c):
+                unresolved += 1
+                continue
             yield from self._draft(c)
         bare = sum(1 for sid in self.scos if sid not in consumed)
         if bare:
             yield Rejection(
                 f"{bare} observable(s) not referenced by any report, incident, indicator or "
                 "observed-data were not ingested: wrap them in a report", record=self.source_ref)
-        if self.sightings:
+        if unresolved:
             yield Rejection(
-                f"{self.sightings} sighting(s) were not read: this node does not take sightings "
-                "as reports; send what was sighted in a report", field="type", value="sighting",
+                f"{unresolved} sighting(s) of objects not in this bundle were not read: send "
+                "the sighted indicator or observed-data with them", field="sighting_of_ref",
                 record=self.source_ref)
+
+    def _resolves(self, c: _Container) -> bool:
+        """Whether a sighting names something in this bundle that holds observables."""
+        found: dict[str, Observable] = {}
+        self._observables_of(c, found, [])
+        return bool(found)
 
     def _observables_of(self, c: _Container, out: dict[str, Observable],
                         rejections: list[Rejection], depth: int = 0) -> None:
@@ -471,12 +481,29 @@ def _observed_data(bundle: _Bundle, obj: dict[str, Any], modified: datetime) -> 
     return c, rejections
 
 
+def _sighting(bundle: _Bundle, obj: dict[str, Any], modified: datetime) -> _Reduced:
+    """A sighting is its agency reporting the sighted indicator's (or observed-data's)
+    identifiers again: a report of its own, so it corroborates them in correlation."""
+    rejections: list[Rejection] = []
+    c = _base(obj, modified)
+    c.occurred_at = _time(obj, "first_seen", rejections)
+    of = obj.get("sighting_of_ref")
+    if not isinstance(of, str):
+        rejections.append(Rejection("sighting needs a 'sighting_of_ref'",
+                                    field="sighting_of_ref", record=c.id))
+        of = ""
+    c.refs = (of, *_str_list(obj.get("observed_data_refs")))
+    c.title = c.title or f"Sighting of {of}"[:500]
+    c.context = _context(obj, rejections)
+    return c, rejections
+
+
 _HANDLERS = {
     "report": _report, "incident": _incident, "indicator": _indicator,
-    "observed-data": _observed_data,
+    "observed-data": _observed_data, "sighting": _sighting,
 }
 _HANDLED = frozenset({*SUPPORTED_SCO_TYPES, *_HANDLERS, "marking-definition"})
-_KNOWN = frozenset({*_HANDLED, *STIX21_SCO_TYPES, "relationship", "sighting", "identity",
+_KNOWN = frozenset({*_HANDLED, *STIX21_SCO_TYPES, "relationship", "identity",
                     "note", "opinion", "grouping", "extension-definition", "language-content",
                     "campaign", "malware", "threat-actor", "intrusion-set", "attack-pattern",
                     "tool", "vulnerability", "infrastructure", "location", "course-of-action",

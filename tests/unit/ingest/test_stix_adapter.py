@@ -162,7 +162,7 @@ def test_same_input_twice_gives_same_drafts() -> None:
     assert first == second
 
 
-def test_sightings_are_counted_as_not_read_never_dropped_silently() -> None:
+def test_a_sighting_is_a_report_of_what_it_sighted() -> None:
     indicator = {
         "type": "indicator", "spec_version": "2.1",
         "id": "indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0071",
@@ -170,14 +170,20 @@ def test_sightings_are_counted_as_not_read_never_dropped_silently() -> None:
         "pattern": "[url:value = 'http://scam-pay.com.my/pay']", "pattern_type": "stix",
         "valid_from": "2026-11-01T00:00:00Z",
     }
-    sightings = [{
+    here, elsewhere = ({
         "type": "sighting", "spec_version": "2.1",
         "id": f"sighting--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a007{n}",
         "created": "2026-11-02T00:00:00Z", "modified": "2026-11-02T00:00:00Z",
-        "sighting_of_ref": indicator["id"], "count": 3,
-    } for n in (2, 3)]
-    drafts, rejections = _parse(_bundle(indicator, *sightings))
-    assert [d.source_id for d in drafts] == [indicator["id"]]
-    assert len(rejections) == 1
-    assert rejections[0].value == "sighting"
-    assert rejections[0].reason.startswith("2 sighting(s) were not read")
+        "first_seen": "2026-11-02T08:00:00Z", "sighting_of_ref": of, "count": 3,
+    } for n, of in ((2, indicator["id"]),
+                    (3, "indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0099")))
+    drafts, rejections = _parse(_bundle(indicator, here, elsewhere))
+    by_id = {d.source_id: d for d in drafts}
+    assert set(by_id) == {indicator["id"], here["id"]}  # the indicator stays a report too
+    sighting = by_id[here["id"]]
+    assert [o.ref for o in sighting.observables] == ["url:http://scam-pay.com.my/pay"]
+    assert sighting.occurred_at is not None
+    assert sighting.occurred_at.isoformat() == "2026-11-02T08:00:00+00:00"
+    assert len(rejections) == 1  # the sighting of an object this bundle does not hold
+    assert rejections[0].field == "sighting_of_ref"
+    assert rejections[0].reason.startswith("1 sighting(s) of objects not in this bundle")
