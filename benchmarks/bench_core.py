@@ -113,7 +113,7 @@ def ingest_direct(
         with engine.connect() as c:
             stored = c.execute(select(func.max(observables.c.id))).scalar() or 0
         print(
-            f"[grow] {n:,} reports, {stored:,} observables stored, "
+            f"[grow] {n:,} reports generated, {stored:,} observables stored, "
             f"{time.perf_counter() - t:,.0f} s; this batch {len(drafts):,} reports in "
             f"{secs:.1f} s = {secs / len(drafts) * 10_000:.2f} s per 10k reports",
             flush=True,
