@@ -64,14 +64,21 @@ class FakePeer:
             "X-TAXII-Date-Added-Last": stamp})
 
 
-@pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
+def node_with_peer(tmp_path: Path, *, name: str = "fx", host: str = "fake",
+                   agency: str = "MY-PDRM") -> Node:
+    """A node that pins KEY for peer `name` of `agency`, served at http://`host`/."""
     n = Node(tmp_path)
     with n.engine.begin() as conn:
         conn.execute(insert(peers).values(
-            name="fx", url="http://fake/taxii2/", api_root="http://fake/api/",
-            collection_id="c", token=None, public_key=KEY.kid, agency="MY-PDRM",
+            name=name, url=f"http://{host}/taxii2/", api_root=f"http://{host}/api/",
+            collection_id="c", token=None, public_key=KEY.kid, agency=agency,
             push_collection=None, created_at=NOW))
+    return n
+
+
+@pytest.fixture
+def node(tmp_path: Path) -> Iterator[Node]:
+    n = node_with_peer(tmp_path)
     yield n
     n.engine.dispose()
 

@@ -14,9 +14,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from sqlalchemy import insert, select
-from tests.integration.test_federation_assemble import KEY, FakePeer, stix_of
-from tests.integration.test_taxii_server import NOW, Node
+from sqlalchemy import select
+from tests.integration.test_federation_assemble import KEY, FakePeer, node_with_peer, stix_of
+from tests.integration.test_taxii_server import Node
 
 from bersama.federation.client import ClientLimits, TaxiiClient
 from bersama.federation.protocol import SIGNATURES, TAXII_21, signature_key
@@ -24,19 +24,13 @@ from bersama.federation.status import HELD_MESSAGE
 from bersama.federation.sync import get_peers, sync_peer
 from bersama.markings import TLP, Marking
 from bersama.store.tables.core import reports
-from bersama.store.tables.federation import peers
 
 OBJECTS = "/taxii2/api/collections/shared/objects/"
 
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[Node]:
-    n = Node(tmp_path)
-    with n.engine.begin() as conn:  # TH-AOC pushes to us, signed with KEY
-        conn.execute(insert(peers).values(
-            name="th", url="http://th/taxii2/", api_root="http://th/api/",
-            collection_id="c", token=None, public_key=KEY.kid, agency="TH-AOC",
-            push_collection=None, created_at=NOW))
+    n = node_with_peer(tmp_path, name="th", host="th", agency="TH-AOC")  # TH-AOC pushes to us
     yield n
     n.engine.dispose()
 

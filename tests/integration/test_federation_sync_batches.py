@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, insert, select
-from tests.integration.test_federation_assemble import KEY, FakePeer, stix_of
+from sqlalchemy import func, select
+from tests.integration.test_federation_assemble import KEY, FakePeer, node_with_peer, stix_of
 from tests.integration.test_taxii_server import NOW, Node
 
 from bersama.federation.client import ClientLimits, TaxiiClient
@@ -19,7 +19,7 @@ from bersama.federation.signing import parse_public_key
 from bersama.federation.sync import get_peers, prefetch, sync_peer
 from bersama.markings import TLP, Marking
 from bersama.store.tables.core import ingest_batches, reports
-from bersama.store.tables.federation import peer_cursors, peers, received_objects
+from bersama.store.tables.federation import peer_cursors, received_objects
 from bersama.store.values import aware
 
 PAGES = 5
@@ -27,12 +27,7 @@ PAGES = 5
 
 @pytest.fixture
 def node(tmp_path: Path) -> Iterator[Node]:
-    n = Node(tmp_path)
-    with n.engine.begin() as conn:
-        conn.execute(insert(peers).values(
-            name="fx", url="http://fake/taxii2/", api_root="http://fake/api/",
-            collection_id="c", token=None, public_key=KEY.kid, agency="MY-PDRM",
-            push_collection=None, created_at=NOW))
+    n = node_with_peer(tmp_path)
     yield n
     n.engine.dispose()
 
