@@ -21,7 +21,6 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput
@@ -44,11 +43,9 @@ def check_signatures(
     return checked(objects, signature_statuses(objects, signatures, pinned))
 
 
-def _insert_ignore(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    ins = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    conn.execute(ins(table).on_conflict_do_nothing(), rows)
+PROVENANCE_COLUMNS = ("peer", "object_id", "modified", "received_at", "signature_status",
+                      "key_id")
+FAILURE_COLUMNS = ("peer", "kind", "count", "last_at", "last_detail")
 
 
 def record_provenance(
@@ -74,18 +71,14 @@ def record_provenance(
     insert_rows(conn, received_objects, PROVENANCE_COLUMNS, rows, ignore_conflicts=True)
 
 
-PROVENANCE_COLUMNS = ("peer", "object_id", "modified", "received_at", "signature_status",
-                      "key_id")
-
-
 def count_failure(conn: Connection, peer: str, kind: str, *, detail: str, now: datetime,
                   n: int = 1) -> None:
     """Add `n` to a peer's failure counter of one kind (signature, transport, ingest...)."""
     row = conn.execute(select(sync_failures.c.count).where(
         sync_failures.c.peer == peer, sync_failures.c.kind == kind)).first()
     if row is None:
-        _insert_ignore(conn, sync_failures, [{"peer": peer, "kind": kind, "count": 0,
-                                              "last_at": now, "last_detail": ""}])
+        insert_rows(conn, sync_failures, FAILURE_COLUMNS, [(peer, kind, 0, now, "")],
+                    ignore_conflicts=True)
     conn.execute(update(sync_failures).where(
         sync_failures.c.peer == peer, sync_failures.c.kind == kind,
     ).values(count=sync_failures.c.count + n, last_at=now, last_detail=detail[:1000]))
