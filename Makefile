@@ -22,7 +22,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy
-	BERSAMA_TEST_PG_URL=$$(scripts/pg-test-server.sh) $(BIN)/pytest -q
+	# The server must start: a missing PostgreSQL fails the run instead of skipping its tests.
+	url=$$(scripts/pg-test-server.sh) && BERSAMA_TEST_PG_URL=$$url $(BIN)/pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

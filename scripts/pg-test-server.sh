@@ -3,11 +3,18 @@
 #
 # Installs PostgreSQL from Debian's packages when no server binaries are found.
 # The server runs as an unprivileged user (PostgreSQL refuses root), listens on
-# loopback only, and keeps its data under .pg/ in the project (git-ignored).
+# loopback only, and keeps its data under .pg/ in the project (git-ignored), or in /tmp
+# when the checkout is not reachable by the server's user.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 port=${BERSAMA_TEST_PG_PORT:-55432}
 dir="$root/.pg"
+# As root, the server runs as `postgres`, which must be able to reach the data directory;
+# a checkout under a private directory (mktemp -d is 0700) keeps it in /tmp instead.
+if [ "$(id -u)" = "0" ] && id -u postgres >/dev/null 2>&1 \
+    && ! runuser -u postgres -- test -x "$root"; then
+  dir="${TMPDIR:-/tmp}/bersama-test-pg-$(printf '%s' "$root" | md5sum | cut -c1-12)"
+fi
 
 find_bin() {
   for d in /usr/lib/postgresql/*/bin /usr/local/pgsql/bin /usr/local/bin /usr/bin; do
@@ -28,7 +35,7 @@ run_as() {
   if [ "$(id -u)" = "0" ]; then
     id -u postgres >/dev/null 2>&1 || useradd --system --home-dir "$dir" postgres
     chown -R postgres "$dir"
-    runuser -u postgres -- "$@"
+    (cd / && runuser -u postgres -- "$@")  # from a directory the server's user may enter
   else
     "$@"
   fi
