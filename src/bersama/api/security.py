@@ -145,6 +145,17 @@ def presented_token(request: Request) -> str | None:
     raise Unauthenticated("unsupported Authorization scheme; use Bearer or Basic")
 
 
+async def credentials_presented(request: Request) -> None:
+    """401 before parameter validation when no credentials came at all.
+
+    For handlers that call `current_reader` inside their own thread-pool hop
+    instead of as a dependency (a second hop costs more than the check); being an
+    async dependency it runs on the event loop and never touches the database.
+    """
+    if presented_token(request) is None:
+        raise Unauthenticated("this endpoint needs an API token (Authorization: Bearer ...)")
+
+
 def current_reader(request: Request) -> Reader:
     """The authenticated reader of this request, or `Unauthenticated` (401).
 

@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import rfc8785
-from sqlalchemy import Connection, insert, select, text, update
+from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from bersama.errors import InvalidInput
 from bersama.markings.model import Reader
@@ -68,6 +68,25 @@ def _actor(reader: Reader) -> tuple[str | None, str | None]:
     return reader.user, reader.agency
 
 
+# Built once: a statement built per call pays SQLAlchemy's cache-key walk over its
+# values on every audited request, which cost more than the read being audited.
+_INSERT_ROW = insert(audit_log)
+_MOVE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == _HEAD_ID)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+)
+# A no-op UPDATE is the portable "lock this row": PostgreSQL row lock until commit,
+# SQLite's database write lock from this statement on; RETURNING reads the head it
+# locked in the same statement (SQLite >= 3.35, PostgreSQL).
+_LOCK_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == _HEAD_ID)
+    .values(seq=audit_head.c.seq)
+    .returning(audit_head.c.seq, audit_head.c.hash)
+)
+
+
 def record(
     conn: Connection,
     *,
@@ -85,13 +104,6 @@ def record(
     """
     if not action or len(action) > 64:
         raise InvalidInput("audit action must be 1-64 characters", field="action", value=action)
-    if detail is not None:
-        try:
-            rfc8785.dumps(detail)
-        except (TypeError, ValueError, rfc8785.CanonicalizationError) as exc:
-            raise InvalidInput(
-                f"audit detail is not JSON data: {exc}", field="detail", value=repr(detail)
-            ) from None
     at = (now or datetime.now(UTC)).astimezone(UTC)
     seq, prev = _lock_head(conn)
     user, agency = _actor(reader)
@@ -106,30 +118,25 @@ def record(
         "detail": detail,
         "prev_hash": prev,
     }
-    row["hash"] = row_hash(row)
-    conn.execute(insert(audit_log).values(**row))
-    conn.execute(
-        update(audit_head)
-        .where(audit_head.c.id == _HEAD_ID)
-        .values(seq=row["seq"], hash=row["hash"])
-    )
+    try:
+        row["hash"] = row_hash(row)
+    except (TypeError, ValueError, rfc8785.CanonicalizationError) as exc:
+        raise InvalidInput(
+            f"audit detail is not JSON data: {exc}", field="detail", value=repr(detail)
+        ) from None
+    conn.execute(_INSERT_ROW, row)
+    conn.execute(_MOVE_HEAD, {"new_seq": row["seq"], "new_hash": row["hash"]})
     return int(row["seq"])
 
 
 def _lock_head(conn: Connection) -> tuple[int, str]:
     """Take the chain lock and return the head (seq, hash)."""
-    # A no-op UPDATE is the portable "lock this row": PostgreSQL row lock until commit,
-    # SQLite's database write lock from this statement on.
-    locked = conn.execute(
-        update(audit_head).where(audit_head.c.id == _HEAD_ID).values(seq=audit_head.c.seq)
-    )
-    if locked.rowcount == 0:
+    head = conn.execute(_LOCK_HEAD).first()
+    if head is None:
         # First row ever: the head row is created in the same transaction; a concurrent
         # first writer fails on the primary key instead of forking the chain.
         conn.execute(insert(audit_head).values(id=_HEAD_ID, seq=0, hash=GENESIS))
-    head = conn.execute(
-        select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == _HEAD_ID)
-    ).one()
+        return 0, GENESIS
     return int(head.seq), str(head.hash)
 
 
@@ -160,9 +167,9 @@ class VerifyResult:
 
 def _rows(conn: Connection) -> Generator[dict[str, Any], None, None]:
     # Per statement: Connection.execution_options would change the caller's connection.
-    result = conn.execute(select(audit_log).order_by(audit_log.c.seq).execution_options(
-        yield_per=5000
-    ))
+    result = conn.execute(
+        select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=5000)
+    )
     with result:  # closes the server-side cursor when a caller stops early
         for row in result.mappings():
             yield dict(row)
@@ -202,8 +209,13 @@ def verify(conn: Connection, *, anchor: tuple[int, str] | None = None) -> Verify
             problem = _check_row(row, expected, prev_hash, anchor)
             if problem is not None:
                 return VerifyResult(
-                    False, expected - 1, expected - 1, prev_hash, problem[0],
-                    int(row["seq"]), problem[1],
+                    False,
+                    expected - 1,
+                    expected - 1,
+                    prev_hash,
+                    problem[0],
+                    int(row["seq"]),
+                    problem[1],
                 )
             prev_hash, expected = row["hash"], expected + 1
     count = expected - 1
@@ -213,12 +225,22 @@ def verify(conn: Connection, *, anchor: tuple[int, str] | None = None) -> Verify
     head_seq, head_hash = (int(head.seq), str(head.hash)) if head else (0, GENESIS)
     if (head_seq, head_hash) != (count, prev_hash):
         return VerifyResult(
-            False, count, count, prev_hash, "head-mismatch", head_seq or None,
+            False,
+            count,
+            count,
+            prev_hash,
+            "head-mismatch",
+            head_seq or None,
             f"the log ends at row {count} but its recorded head is row {head_seq}",
         )
     if anchor is not None and anchor[0] > count:
         return VerifyResult(
-            False, count, count, prev_hash, "anchor-mismatch", anchor[0],
+            False,
+            count,
+            count,
+            prev_hash,
+            "anchor-mismatch",
+            anchor[0],
             f"the anchored row {anchor[0]} is no longer in the log",
         )
     return VerifyResult(True, count, count, prev_hash, None, None, "chain intact")

@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import phonenumbers
-from sqlalchemy import Connection, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bersama.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -222,11 +222,13 @@ def list_groups(conn: Connection) -> dict[str, list[str]]:
     return out
 
 
+# Built once: `authenticate` runs on every API request, and a statement built per
+# call costs SQLAlchemy more Python than the query costs the database.
+_GROUPS_OF = select(group_members.c.group_name).where(group_members.c.agency == bindparam("agency"))
+
+
 def groups_of(conn: Connection, agency: str) -> frozenset[str]:
-    rows = conn.execute(
-        select(group_members.c.group_name).where(group_members.c.agency == agency)
-    )
-    return frozenset(r[0] for r in rows)
+    return frozenset(r[0] for r in conn.execute(_GROUPS_OF, {"agency": agency}))
 
 
 def _require_group(conn: Connection, name: str) -> None:
@@ -486,6 +488,18 @@ class Authenticated:
     of use rather than a write per API call."""
 
 
+_TOKEN_AND_USER = (
+    select(
+        api_tokens,
+        users.c.agency.label("user_agency"),
+        users.c.role.label("user_role"),
+        users.c.disabled.label("user_disabled"),
+    )
+    .select_from(api_tokens.outerjoin(users, users.c.email == api_tokens.c.user_email))
+    .where(api_tokens.c.id == bindparam("token_id"))
+)
+
+
 def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
     """Resolve a presented token to its reader, or raise `Unauthenticated`.
 
@@ -497,7 +511,7 @@ def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
     if match is None:
         raise refused
     token_id, secret = match.groups()
-    row = conn.execute(select(api_tokens).where(api_tokens.c.id == token_id)).mappings().first()
+    row = conn.execute(_TOKEN_AND_USER, {"token_id": token_id}).mappings().first()
     if row is None:
         digest(secret)  # same work as a known id, so timing says nothing either
         raise refused
@@ -507,10 +521,14 @@ def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
     if info.status(now) != "active":
         raise refused
     if info.user is not None:
-        user = get_user(conn, info.user)
-        if user.disabled:
+        if row["user_agency"] is None or row["user_disabled"]:
             raise refused
-        reader = reader_for_user(conn, user)
+        reader = Reader(
+            agency=row["user_agency"],
+            user=info.user,
+            role=Role(row["user_role"]),
+            groups=groups_of(conn, row["user_agency"]),
+        )
     else:
         assert info.peer_agency is not None  # noqa: S101 - the schema's either/or invariant
         reader = Reader(

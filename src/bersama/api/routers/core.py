@@ -6,12 +6,17 @@ import tempfile
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from bersama.api.deps import EngineDep, ReadConn, ReaderDep, SettingsDep
-from bersama.api.security import charge_checks, client_address
+from bersama.api.security import (
+    charge_checks,
+    client_address,
+    credentials_presented,
+    current_reader,
+)
 from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput, PayloadTooLarge
 from bersama.ingest.options import batch_marking
@@ -101,18 +106,23 @@ async def ingest_endpoint(
     return result.as_dict()
 
 
-@router.get("/check", summary="Check one identifier", response_class=FastJSONResponse)
+@router.get(
+    "/check",
+    summary="Check one identifier",
+    response_class=FastJSONResponse,
+    dependencies=[Depends(credentials_presented)],
+)
 def check_one(
     request: Request,
-    reader: ReaderDep,
     value: Annotated[str, Query(min_length=1, max_length=4096)],
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
 ) -> Response:
-    # Settings, engine and connection are taken here rather than as dependencies:
-    # FastAPI runs each sync dependency in the thread pool, and on a loaded machine
-    # every hop there and back costs more than the check itself.  The connection
+    # The reader, settings, engine and connection are taken here rather than as
+    # dependencies: FastAPI runs each sync dependency in the thread pool, and every
+    # hop there and back costs more than the check itself.  The connection
     # commits (the audit row of the read) only when the check succeeded, as
     # `read_conn` does.
+    reader = current_reader(request)
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
