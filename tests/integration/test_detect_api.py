@@ -11,6 +11,7 @@ from tests.integration.conftest import Node
 
 from bersama.api.routers import detect, review
 from bersama.store.tables.core import reports
+from bersama.store.tables.trust import audit_log
 
 SCAM = ("URGENT: your Maybank account is suspended. Verify at http://maybank2u-secure.xyz/login "
         "or call +60 12-345 6789 and pay RM 3,000")
@@ -85,3 +86,68 @@ def test_queue_confirm_reject_export(api: Node) -> None:
     lines = api.client.get("/api/v1/review/export", headers=api.auth("ana@my")).text
     rows = [json.loads(x) for x in lines.splitlines()]
     assert [(x["id"], x["label"]) for x in rows] == [(ids[0], 1), (ids[1], 0)]
+    with api.engine.connect() as conn:
+        logged = conn.execute(select(audit_log.c.action, audit_log.c.target,
+                                     audit_log.c.actor_user)
+                              .where(audit_log.c.action.like("review.%"))
+                              .order_by(audit_log.c.seq)).all()
+    assert [tuple(x) for x in logged] == [("review.confirm", f"review:{ids[0]}", "ana@my"),
+                                          ("review.reject", f"review:{ids[1]}", "ana@my")]
+
+
+def test_lone_surrogate_is_422_not_500(api: Node) -> None:
+    for ep in ("message", "url"):
+        r = api.client.post(f"/api/v1/detect/{ep}",
+                            headers={**api.auth("ana@my"), "content-type": "application/json"},
+                            content=b'{"items": ["ok", "http://\\ud800.com/x"]}')
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "items[1]"
+
+
+def test_phone_numbers_take_the_callers_country(api: Node) -> None:
+    text = "Your Maybank account is blocked, call 012-345 6789 now"
+    r = api.client.post("/api/v1/detect/message", headers=api.auth("ana@my"),
+                        json={"items": [text]})
+    assert {"kind": "phone", "key": "+60123456789"}.items() <= next(
+        e for e in r.json()["results"][0]["entities"] if e["kind"] == "phone").items()
+    r = api.client.post("/api/v1/detect/message", headers=api.auth("ana@my"),
+                        json={"items": ["call 09171234567 now"], "country": "PH"})
+    assert [e["key"] for e in r.json()["results"][0]["entities"]] == ["+639171234567"]
+    r = api.client.post("/api/v1/detect/message", headers=api.auth("ana@my"),
+                        json={"items": ["call 09171234567 now"], "country": "ZZ"})
+    assert r.status_code == 422
+    assert r.json()["field"] == "country"
+
+
+def test_confirmed_reports_carry_observables_marking_and_correlate(api: Node) -> None:
+    texts = ["URGENT: your Maybank account is suspended, verify at http://mbb-login.xyz/a "
+             "or call 012-345 6789",
+             "Tahniah! Anda menang hadiah RM5,000. Tuntut sekarang, hubungi 012-345 6789 "
+             "atau http://hadiah-menang.top/claim"]
+    r = api.client.post("/api/v1/detect/message", headers=api.auth("ana@my"),
+                        json={"items": texts, "queue": True})
+    ids = [x["review_id"] for x in r.json()["results"]]
+    assert all(ids), r.json()
+    done = [api.client.post(f"/api/v1/review/{i}/confirm", headers=api.auth("ana@my"),
+                            json={"tlp": "amber", "group": "MY-TH"}).json() for i in ids]
+    rep = [api.client.get(f"/api/v1/reports/{d['report']}", headers=api.auth("ana@my")).json()
+           for d in done]
+    for d, x in zip(done, rep, strict=True):
+        assert d["decided_by"] == "ana@my"
+        assert (x["tlp"], x["sharing_group"]) == ("amber", "MY-TH")
+        assert "+60123456789" in {o["key"] for o in x["observables"]}
+    assert rep[0]["cluster"] == rep[1]["cluster"]  # the shared phone correlates them
+    # the group's other member sees the report; an agency outside it does not
+    assert api.client.get(f"/api/v1/reports/{done[0]['report']}",
+                          headers=api.auth("ana@th")).status_code == 200
+    assert api.client.get(f"/api/v1/reports/{done[0]['report']}",
+                          headers=api.auth("ana@jp")).status_code == 404
+
+
+def test_queueing_needs_an_analyst(api: Node) -> None:
+    r = api.client.post("/api/v1/detect/message", headers=api.auth("rea@my"),
+                        json={"items": [SCAM], "queue": True})
+    assert r.status_code == 403
+    assert r.json()["field"] == "queue"
+    assert api.client.post("/api/v1/detect/message", headers=api.auth("rea@my"),
+                           json={"items": [SCAM]}).status_code == 200

@@ -56,3 +56,34 @@ def test_review_cli(node: list[int], tmp_path: Path) -> None:
     lines = out.read_text("utf-8").splitlines()
     assert lines[0].startswith("id,text,label")
     assert len(lines) == 3
+    assert lines[1].endswith("+00:00")  # decided_at keeps its offset, also on SQLite
+
+
+def test_detect_queue_from_a_file(node: list[int], tmp_path: Path) -> None:
+    """`bersama detect message --file F --queue AGENCY`: likely/review lines are queued,
+    with phone numbers normalised by the agency's country (MY)."""
+    from bersama.cli.detect import app as detect_app
+
+    f = tmp_path / "forwarded.txt"
+    f.write_text("see you at lunch tomorrow\n"
+                 "URGENT: your Maybank account is suspended, call 012-345 6789 or verify at "
+                 "http://mbb-login.xyz/a\n\n", "utf-8")
+    runner = CliRunner()
+    res = runner.invoke(detect_app, ["message", "--file", str(f), "--json", "--queue",
+                                     "MY-PDRM", "--source", "hotline"])
+    assert res.exit_code == 0, res.output
+    out = [json.loads(x) for x in res.stdout.splitlines()]
+    assert len(out) == 3
+    assert out[0]["review_id"] is None
+    assert "error" in out[2]
+    new_id = out[1]["review_id"]
+    assert new_id is not None
+    assert new_id not in node
+    listed = json.loads(runner.invoke(app, ["list", "--json"]).output)
+    item = next(i for i in listed if i["id"] == new_id)
+    assert item["source"] == "hotline"
+    assert {"kind": "phone", "key": "+60123456789",
+            "display": "+60 12-345 6789"} in item["entities"]
+    res = runner.invoke(detect_app, ["message", "--file", str(f), "--queue", "XX-NONE"])
+    assert res.exit_code != 0
+    assert "not registered" in str(res.exception)

@@ -62,6 +62,14 @@ def ingest(
     user: Annotated[str | None, typer.Option(help="analyst e-mail recorded as creator")] = None,
     mapping: Annotated[Path | None, typer.Option(help="CSV column mapping file")] = None,
     encoding: Annotated[str | None, typer.Option(help="CSV/text encoding if not UTF-8")] = None,
+    review: Annotated[
+        bool,
+        typer.Option(
+            "--review",
+            help="csv/text: also queue the reports whose text scores likely or review "
+            "for an analyst's decision (bersama review)",
+        ),
+    ] = False,
     json_out: Json = False,
 ) -> None:
     """Ingest a STIX 2.1 bundle, MISP event, hotline CSV or text file as one atomic batch."""
@@ -101,6 +109,7 @@ def ingest(
             source=str(path),
             batch_marking=marking,
             tick=lambda _n: progress.update(task, completed=raw.tell()),
+            review=review,
             **options,
         )
     if json_out:
@@ -110,6 +119,11 @@ def ingest(
         f"batch {result.batch_id}: {result.accepted} new, {result.updated} updated, "
         f"{result.withdrawn} withdrawn, {result.unchanged} unchanged, "
         f"{result.rejected} rejected, {result.observables} observable links"
+        + (
+            f", {result.queued_for_review} queued for review"
+            if result.queued_for_review is not None
+            else ""
+        )
     )
     for r in result.rejections[:50]:
         where = ", ".join(f"{k} {v}" for k, v in r.as_dict().items() if k != "reason")

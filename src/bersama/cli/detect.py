@@ -5,6 +5,11 @@ one item a line, or a CSV with a `text` (or `message`) / `url` column, and
 with `--json` prints one JSON result per input item, in input order, so the
 output can be joined back line by line.  A bad item gives an `error` object
 on its line instead of stopping the run.
+
+`--queue AGENCY` puts the messages scored likely or review into that agency's
+review queue (the CLI's way in for files of forwarded messages, as the API's
+is `"queue": true`); phone numbers written without a country code are read
+as numbers of `--country`, or of the queueing agency's country.
 """
 
 from __future__ import annotations
@@ -26,26 +31,39 @@ BATCH = 500
 
 
 def _read_items(path: Path, columns: tuple[str, ...]) -> list[str]:
+    """The items of a file: one a line (split on newlines only, so a line is a line as
+    `wc -l` counts it), or the rows of a CSV.  Undecodable bytes do not stop the run:
+    they make their own line an error (`check_text` refuses the surrogates that
+    `surrogateescape` leaves), so the output stays one result per input line."""
     try:
         raw = path.read_bytes()
     except OSError as e:
         raise InvalidInput(f"cannot read {path}: {e.strerror}", field="file",
                            value=str(path)) from e
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise InvalidInput(f"{path} is not valid UTF-8 (byte {e.start})", field="file",
-                           value=str(path)) from e
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InvalidInput(f"{path} is not valid UTF-8 (it starts with a UTF-16 byte-order "
+                           "mark): convert it to UTF-8", field="file", value=str(path))
+    if raw[:8192].count(b"\x00") > 1:  # one NUL is one bad line, reported on its line
+        raise InvalidInput(f"{path} looks like a binary file (NUL bytes), not text or CSV",
+                           field="file", value=str(path))
+    text = raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text))
+        reader = csv.DictReader(io.StringIO(text, newline=""))
         fields = [f.strip().lower() for f in reader.fieldnames or []]
         col = next((c for c in columns if c in fields), None)
         if col is None:
             raise InvalidInput(f"{path}: CSV needs a column named one of {', '.join(columns)}",
                                field="file", value=",".join(fields))
         name = (reader.fieldnames or [])[fields.index(col)]
-        return [row.get(name) or "" for row in reader]
-    return text.splitlines()
+        try:
+            return [row.get(name) or "" for row in reader]
+        except csv.Error as e:
+            raise InvalidInput(f"{path}: bad CSV at line {reader.line_num}: {e}",
+                               field="file", value=str(path)) from e
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    return [ln.removesuffix("\r") for ln in lines]
 
 
 def _detector() -> Any:
@@ -59,24 +77,52 @@ def _detector() -> Any:
     return det
 
 
-def _score(kind: str, items: list[str]) -> list[dict[str, Any]]:
+def _score(kind: str, items: list[str], country: str | None = None,
+           single: bool = False) -> list[dict[str, Any]]:
     det = _detector()
-    fn = det.messages if kind == "message" else det.urls
+
+    def fn(chunk: list[str]) -> list[Any]:
+        if kind == "message":
+            return list(det.messages(chunk, country=country))
+        return list(det.urls(chunk))
+
     out: list[dict[str, Any]] = []
     for start in range(0, len(items), BATCH):
         chunk = items[start:start + BATCH]
         try:
             out += [r.as_dict() for r in fn(chunk)]
-        except BersamaError:
+        except BersamaError as e:
+            if e.field == "country":
+                raise
             for j, item in enumerate(chunk):  # score one by one to isolate the bad line
                 try:
                     out.append(fn([item])[0].as_dict())
-                except BersamaError as e:
-                    err = e.as_dict()
+                except BersamaError as e1:
+                    err = e1.as_dict()
                     err["line"] = start + j + 1
+                    where = kind if single else f"line {err['line']}"
+                    err["detail"] = err["detail"].replace("items[0]", where)
                     err.pop("field", None)
                     out.append({"error": err})
     return out
+
+
+def _queue(items: list[str], results: list[dict[str, Any]], agency: str, source: str) -> int:
+    """Queue the likely/review results for `agency`; sets `review_id` on each result."""
+    from bersama.cli import context
+    from bersama.ingest.pipeline import load_agency
+    from bersama.store import review
+
+    queued = 0
+    with context.engine().begin() as conn:
+        load_agency(conn, agency)  # a clear error for an unregistered agency
+        for text, r in zip(items, results, strict=True):
+            if "error" in r:
+                continue
+            r["review_id"] = review.enqueue(conn, agency=agency, text=text, result=r,
+                                            source=source)
+            queued += r["review_id"] is not None
+    return queued
 
 
 def _human(r: dict[str, Any]) -> str:
@@ -96,16 +142,21 @@ def _human(r: dict[str, Any]) -> str:
 
 
 def _run(kind: str, value: str | None, file: Path | None, as_json: bool,
-         columns: tuple[str, ...]) -> None:
+         columns: tuple[str, ...], country: str | None = None, queue_for: str | None = None,
+         source: str | None = None) -> None:
     if (value is None) == (file is None):
         raise InvalidInput(f"give either a {kind} or --file, not both or neither", field=kind)
     items = _read_items(file, columns) if file is not None else [value or ""]
-    results = _score(kind, items)
+    results = _score(kind, items, country, single=file is None)
     if file is None and "error" in results[0]:
-        e = results[0]["error"]
-        raise InvalidInput(e["detail"], field=kind)
+        raise InvalidInput(results[0]["error"]["detail"], field=kind)
+    queued = None
+    if queue_for is not None:
+        queued = _queue(items, results, queue_for, source or (f"cli:{file}" if file else "cli"))
     for r in results:
         typer.echo(json.dumps(r, ensure_ascii=False) if as_json else _human(r))
+    if queued is not None:
+        typer.echo(f"queued {queued} of {len(items)} for review by {queue_for}", err=True)
 
 
 @app.command("message")
@@ -114,9 +165,24 @@ def message(
     file: Annotated[Path | None, typer.Option("--file", "-f", help="one message a line, "
                                               "or a CSV with a text column")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="one JSON result a line")] = False,
+    country: Annotated[str | None, typer.Option(
+        "--country", help="country (ISO 3166-1 alpha-2) of phone numbers written without "
+        "a country code; default: the --queue agency's")] = None,
+    queue: Annotated[str | None, typer.Option(
+        "--queue", metavar="AGENCY", help="queue likely/review messages for review by "
+        "this registered agency (`bersama review list`)")] = None,
+    source: Annotated[str | None, typer.Option(
+        "--source", help="where the messages came from, kept with queued items")] = None,
 ) -> None:
     """Is this message a scam? Probability, band, types, language, evidence."""
-    _run("message", text, file, as_json, ("text", "message", "body", "sms"))
+    if queue is not None and country is None:
+        from bersama.cli import context
+        from bersama.store.identities import agency_country
+
+        with context.engine().connect() as conn:
+            country = agency_country(conn, queue)
+    _run("message", text, file, as_json, ("text", "message", "body", "sms"), country, queue,
+         source)
 
 
 @app.command("url")

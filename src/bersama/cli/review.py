@@ -67,7 +67,8 @@ def confirm(
         reader = context.reader_for(conn, as_agency, as_user)
         item = do_confirm(conn, context.settings(), item_id, actor=reader,
                           marking=batch_marking(tlp, group, None))
-    typer.echo(f"confirmed #{item_id}: report {item['report_id']}")
+    typer.echo(f"confirmed #{item_id}: report {item['report']} (row {item['report_id']}), "
+               f"decided by {item['decided_by']}")
 
 
 @app.command("reject")

@@ -185,6 +185,36 @@ def _table(rows: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _preparation(card: dict[str, Any]) -> list[str]:
+    """Deduplication, splits and what the shipped artefact was fitted on (the train
+    and test row counts come from the training run)."""
+    msg, url = card["message_metrics"], card["url_metrics"]
+    rows = msg.get("rows", {})
+    counts = "; ".join(f"{lang} {r['train']} / {r['test']} / {r['positives']}"
+                       for lang, r in sorted(rows.items()))
+    shipped = msg.get("shipped", {})
+    out = ["## Data preparation and splits", "",
+           "Each message set is deduplicated before it is split (one row per distinct "
+           "whitespace-collapsed, lower-cased text; a text labelled both ways counts as "
+           "positive), so no text is in both the training and the test rows; URLs are "
+           "deduplicated by exact string. Splits: en and my at random (20% test, seeded), "
+           "th by source (the December 2022 collection held out), tl by time (messages "
+           "from April 2024 on held out), URLs at random (20%)."]
+    if counts:
+        out += ["", f"Message rows after deduplication (train / test / positives): {counts}."]
+    if url.get("rows"):
+        r = url["rows"]
+        out += ["", f"URL rows after deduplication: {r['train']} train, {r['test']} test, "
+                f"{r['positives']} positive."]
+    if shipped:
+        out += ["", "The held-out figures below are for models fitted on the training rows "
+                "only. The shipped artefact is then refitted on all rows, training and test, "
+                f"with the same C = {shipped.get('c')}; its operating threshold "
+                f"{shipped.get('threshold')} was picked on its own validation fold, so its "
+                "held-out performance is estimated by, not measured on, the figures below."]
+    return [*out, ""]
+
+
 def render_markdown(card: dict[str, Any]) -> str:
     msg, url = card["message_metrics"], card["url_metrics"]
     lines = [f"# Model card: {card['model']}", "", f"Created {card['created']}, seed "
@@ -201,7 +231,9 @@ def render_markdown(card: dict[str, Any]) -> str:
               f"Operating threshold of this artefact {card['operating_threshold']} (chosen on "
               "its validation fold); bands: likely >= "
               f"{card['bands']['likely']}, review >= {card['bands']['review']}, else unlikely.",
-              "", "## Message classifier: held out (split by time for th and tl)", ""]
+              ""]
+    lines += _preparation(card)
+    lines += ["## Message classifier: held out (split by time for th and tl)", ""]
     sel = msg.get("selection", {})
     if sel:
         lines += [f"Model evaluated here: C = {sel['c']} (4-fold CV PR-AUC on the training rows: "

@@ -43,7 +43,12 @@ def check_text(text: object, field: str = "text") -> str:
         raise InvalidInput(f"{field} must be a string", field=field, value=repr(text)[:100])
     if "\x00" in text:
         raise InvalidInput(f"{field} contains NUL bytes (binary data?)", field=field)
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_TEXT_BYTES:
+    try:
+        size = len(text.encode("utf-8"))
+    except UnicodeEncodeError as e:  # a lone surrogate: JSON "\ud800", or undecodable argv
+        raise InvalidInput(f"{field} is not valid UTF-8 (unpaired surrogate or undecodable "
+                           f"byte at character {e.start})", field=field) from e
+    if size > MAX_TEXT_BYTES:
         raise PayloadTooLarge(f"{field} is over {MAX_TEXT_BYTES} bytes", field=field)
     if not text.strip():
         raise InvalidInput(f"{field} is empty", field=field)
@@ -99,12 +104,14 @@ _TOKEN_RE = re.compile(r"__[A-Z]+__")
 _MAY_HOLD_ENTITY = re.compile(r"[\d@.:\uff1a]|dot|\(at\)|\[at\]", re.IGNORECASE)
 
 
-def _entities(text: str) -> list[Entity]:
-    """Normalised observables, from the shared extractor of `bersama.observables`."""
+def _entities(text: str, country: str | None = None) -> list[Entity]:
+    """Normalised observables, from the shared extractor of `bersama.observables`;
+    `country` lets national-format phone numbers become E.164 (without it only
+    numbers written with their country code are found)."""
     from bersama.observables.extract import extract_entities
 
     return [Entity(o.kind.value, o.key, o.display or o.key)
-            for o in extract_entities(text, country=None)]
+            for o in extract_entities(text, country=country)]
 
 
 def _amounts(text: str) -> list[tuple[str, str]]:
@@ -143,23 +150,36 @@ class Detector:
         self.allow |= allow
         self.block |= block
 
-    def messages(self, texts: list[str], *, entities: bool = True) -> list[Result]:
+    def messages(self, texts: list[str], *, entities: bool = True,
+                 country: str | None = None) -> list[Result]:
         """Score a batch of texts; results do not depend on the rest of the batch.
+
+        `country` (ISO 3166-1 alpha-2, e.g. the caller's agency's) is the default
+        country for phone numbers written without a country code.
 
         Long batches are cut into pieces of at most `CHUNK_CHARS` characters, which
         bounds the memory of the vectorised steps (1,000 texts of 64 KB would
         otherwise make arrays of hundreds of MB)."""
         checked = [check_text(t, f"items[{i}]") for i, t in enumerate(texts)]
+        if country is not None:
+            import phonenumbers
+
+            country = country.strip().upper()
+            if country not in phonenumbers.SUPPORTED_REGIONS:
+                raise InvalidInput(f"unknown country code {country!r}", field="country",
+                                   value=country)
         out: list[Result] = []
         start, size = 0, 0
         for i, t in enumerate(checked):
             size += min(len(t), MAX_CHARS)
             if size > CHUNK_CHARS and i > start:
-                out += self._messages(checked[start:i], entities)
+                out += self._messages(checked[start:i], entities, country)
                 start, size = i, min(len(t), MAX_CHARS)
-        return out + self._messages(checked[start:], entities) if start < len(checked) else out
+        if start < len(checked):
+            out += self._messages(checked[start:], entities, country)
+        return out
 
-    def _messages(self, texts: list[str], entities: bool) -> list[Result]:
+    def _messages(self, texts: list[str], entities: bool, country: str | None) -> list[Result]:
         """Score one batch: every step below runs once for the whole batch, not per text."""
         norms = normalise_many(texts)
         batch = self.featurizer.analyse([n.tokenised for n in norms])
@@ -189,7 +209,7 @@ class Detector:
             may = entities and _MAY_HOLD_ENTITY.search(n.cleaned) is not None
             out.append(Result(
                 "message", "scam" if p >= self.threshold else "not-scam", p, b, lang, feats,
-                _entities(n.cleaned) if may else [], self.version, types,
+                _entities(n.cleaned, country) if may else [], self.version, types,
                 sorted({s.token for s in n.spans}), notes,
                 _amounts(n.cleaned) if may else []))
         return out

@@ -89,9 +89,10 @@ class IngestResult:
     rejected: int = 0
     rejections: list[Rejection] = field(default_factory=list)
     report_ids: list[int] = field(default_factory=list)
+    queued_for_review: int | None = None  # with `--review` (ingest/triage.py), else None
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "batch_id": self.batch_id,
             "accepted": self.accepted,
             "updated": self.updated,
@@ -101,6 +102,9 @@ class IngestResult:
             "rejected": self.rejected,
             "rejections": [r.as_dict() for r in self.rejections],
         }
+        if self.queued_for_review is not None:
+            out["queued_for_review"] = self.queued_for_review
+        return out
 
 
 @dataclass(frozen=True)

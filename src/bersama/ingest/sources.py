@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from bersama.config import Settings
 from bersama.ingest.model import Rejection, ReportDraft
 from bersama.ingest.pipeline import IngestResult, counting, ingest, load_agency, require_format
+from bersama.ingest.triage import Triage, require_reviewable
 from bersama.markings import Marking, Reader
 from bersama.store import audit
 
@@ -52,24 +53,34 @@ def ingest_stream(
     origin_peer: str | None = None,
     tick: Callable[[int], None] | None = None,
     address: str | None = None,
+    review: bool = False,
     **adapter_options: object,
 ) -> IngestResult:
-    """Parse and ingest one input as one atomic batch."""
+    """Parse and ingest one input as one atomic batch; with `review`, also queue the
+    reports whose message text the detector scores likely or review (ingest/triage.py)."""
     parse = parser_for(fmt)
+    if review:
+        require_reviewable(fmt)
     with engine.begin() as conn:
         ag = load_agency(conn, agency)
         items = parse(stream, agency_country=ag.country, source_name=source, **adapter_options)
         if tick is not None:
             items = counting(items, tick)
+        triage = Triage(settings, ag.country) if review else None
+        if triage is not None:
+            items = triage.scan(items)
         result = ingest(
             conn, settings, agency=agency, items=items, source_format=fmt, source=source,
             actor=actor, batch_marking=batch_marking, origin_peer=origin_peer,
         )
+        if triage is not None:
+            result.queued_for_review = triage.enqueue(conn, agency, source)
         audit.record(
             conn, reader=actor, action="ingest", target=f"batch:{result.batch_id}",
             address=address,
             detail={"format": fmt, "agency": agency, "accepted": result.accepted,
                     "updated": result.updated, "withdrawn": result.withdrawn,
-                    "rejected": result.rejected, "origin_peer": origin_peer},
+                    "rejected": result.rejected, "origin_peer": origin_peer,
+                    "queued_for_review": result.queued_for_review},
         )
         return result

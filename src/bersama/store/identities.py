@@ -149,6 +149,18 @@ def get_agency(conn: Connection, code: str) -> Agency:
     return _agency(row)
 
 
+_COUNTRY_OF = select(agencies.c.country).where(agencies.c.code == bindparam("code"))
+
+
+def agency_country(conn: Connection, code: str | None) -> str | None:
+    """An agency's country: the default country of the national-format phone numbers
+    in what it reports and checks; None for no agency or an unknown one."""
+    if code is None:
+        return None
+    country: str | None = conn.execute(_COUNTRY_OF, {"code": code}).scalar()
+    return country
+
+
 def list_agencies(conn: Connection) -> list[Agency]:
     rows = conn.execute(select(agencies).order_by(agencies.c.code)).mappings()
     return [_agency(r) for r in rows]

@@ -5,8 +5,11 @@ this module is the one place that turns a model's verdict into a row, and a
 human's verdict into a report.  Confirming goes through the ingest pipeline
 (`bersama.ingest.pipeline.ingest`), so a confirmed scam is marked, stored and
 correlated exactly like any other report; the observables are re-extracted
-from the text by the same extractor the detector used.  Each function takes
-the caller's `Connection` and runs inside the caller's transaction.
+from the text by the same extractor the detector used, with the agency's
+country as the default for national-format phone numbers.  Each function takes
+the caller's `Connection` and runs inside the caller's transaction; a
+decision also appends a row to the tamper-evident audit log
+(`review.confirm` / `review.reject`, with the actor), next to `decided_by`.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ from sqlalchemy import Connection, insert, select, update
 from bersama.config import Settings
 from bersama.errors import Conflict, InvalidInput, NotFound
 from bersama.markings import Marking, Reader
+from bersama.store import audit
+from bersama.store.identities import agency_country
+from bersama.store.tables.core import reports
 from bersama.store.tables.detection import review_items
 
 QUEUE_BANDS = ("likely", "review")
@@ -32,8 +38,12 @@ def _now() -> datetime:
 
 
 def enqueue(conn: Connection, *, agency: str, text: str, result: dict[str, Any], source: str,
-            now: datetime | None = None) -> int | None:
-    """Queue one scored message if its band is likely or review; returns the item id."""
+            now: datetime | None = None, report_id: int | None = None) -> int | None:
+    """Queue one scored message if its band is likely or review; returns the item id.
+
+    `report_id` links an item to the report it was stored as (triage at ingest,
+    `bersama.ingest.triage`): confirming it then records the decision on that
+    report instead of creating a second one."""
     if result.get("band") not in QUEUE_BANDS:
         return None
     row = {
@@ -41,17 +51,23 @@ def enqueue(conn: Connection, *, agency: str, text: str, result: dict[str, Any],
         "probability": float(result["probability"]), "band": result["band"],
         "scam_types": result.get("scam_types", []), "entities": result.get("entities", []),
         "model_version": result["model_version"], "source": source[:200],
-        "status": "queued", "created_at": now or _now(),
+        "status": "queued", "created_at": now or _now(), "report_id": report_id,
     }
     pk = conn.execute(insert(review_items).values(**row)).inserted_primary_key
     return int(pk[0]) if pk else None
 
 
+def _iso(when: datetime | None) -> str | None:
+    """ISO 8601 with its offset: SQLite hands back naive datetimes, stored as UTC."""
+    if when is None:
+        return None
+    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).isoformat()
+
+
 def _as_dict(row: Any) -> dict[str, Any]:
     d = dict(row._mapping)
     for k in ("decided_at", "created_at"):
-        if d.get(k) is not None:
-            d[k] = d[k].isoformat()
+        d[k] = _iso(d.get(k))
     return d
 
 
@@ -89,6 +105,8 @@ def _decide(conn: Connection, item_id: int, status: str, actor: Reader, now: dat
             report_id: int | None) -> dict[str, Any]:
     agency = None if actor.is_system else actor.agency
     item = get_item(conn, item_id, agency=agency)
+    if report_id is None:  # a rejected item stored at ingest stays linked to its report
+        report_id = item["report_id"]
     if item["status"] != "queued":
         raise Conflict(f"review item {item_id} was already {item['status']} by "
                        f"{item['decided_by']}", field="id", value=str(item_id))
@@ -100,6 +118,11 @@ def _decide(conn: Connection, item_id: int, status: str, actor: Reader, now: dat
     if done.rowcount != 1:
         raise Conflict(f"review item {item_id} was decided meanwhile", field="id",
                        value=str(item_id))
+    audit.record(conn, reader=actor, action=f"review.{status.removesuffix('ed')}",
+                 target=f"review:{item_id}", address=None, now=now,
+                 detail={"agency": item["agency"], "report_id": report_id,
+                         "model_version": item["model_version"],
+                         "probability": item["probability"]})
     return get_item(conn, item_id, agency=None)
 
 
@@ -118,14 +141,21 @@ def confirm(conn: Connection, settings: Settings, item_id: int, *, actor: Reader
     if item["status"] != "queued":
         raise Conflict(f"review item {item_id} was already {item['status']}", field="id",
                        value=str(item_id))
+    if item["report_id"] is not None:  # stored at ingest (triage): no second report
+        out = _decide(conn, item_id, "confirmed", actor, when, report_id=item["report_id"])
+        out["report"] = conn.execute(
+            select(reports.c.stix_id).where(reports.c.id == item["report_id"])
+        ).scalar_one()
+        return out
     amounts = extract_amounts(item["text"])
+    country = agency_country(conn, item["agency"])
     types = tuple(ScamType(t["type"]) for t in item["scam_types"]
                   if t.get("type") in ScamType.__members__.values())
     key = f"{item['agency']}:review:{item_id}"
     draft = ReportDraft(
         source_id=f"report--{uuid.uuid5(NAMESPACE, key)}",
         modified=when,
-        observables=tuple(extract_entities(item["text"], country=None)),
+        observables=tuple(extract_entities(item["text"], country=country)),
         title=f"Confirmed scam message (review item {item_id})",
         scam_types=types,
         loss_amount=amounts[0][0] if amounts else None,
@@ -140,7 +170,9 @@ def confirm(conn: Connection, settings: Settings, item_id: int, *, actor: Reader
                     source_format="detection-review", source=f"review:{item_id}", actor=actor,
                     clock=lambda: when)
     report_id = result.report_ids[0] if result.report_ids else None
-    return _decide(conn, item_id, "confirmed", actor, when, report_id=report_id)
+    out = _decide(conn, item_id, "confirmed", actor, when, report_id=report_id)
+    out["report"] = draft.source_id  # the id that `GET /api/v1/reports/{id}` takes
+    return out
 
 
 def export(conn: Connection, *, agency: str | None) -> Iterator[dict[str, Any]]:
@@ -154,4 +186,4 @@ def export(conn: Connection, *, agency: str | None) -> Iterator[dict[str, Any]]:
                "scam_types": [t["type"] for t in r.scam_types],
                "model_probability": r.probability, "model_version": r.model_version,
                "decided_by": r.decided_by,
-               "decided_at": r.decided_at.isoformat() if r.decided_at else None}
+               "decided_at": _iso(r.decided_at)}

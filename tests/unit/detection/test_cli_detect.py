@@ -54,3 +54,39 @@ def test_invalid_utf8_file(tmp_path: Path) -> None:
     res = runner.invoke(app, ["message", "--file", str(f)])
     assert res.exit_code != 0
     assert "UTF-8" in str(res.exception)
+
+
+def test_undecodable_line_is_an_error_on_its_line(tmp_path: Path) -> None:
+    f = tmp_path / "msgs.txt"
+    f.write_bytes(b"hello mum\r\nbad \xff byte\r\nsplit\xe2\x80\xa8not here\nWIN cash now "
+                  b"call 09061701461\n")
+    res = runner.invoke(app, ["message", "--file", str(f), "--json"])
+    assert res.exit_code == 0, res.output
+    out = [json.loads(x) for x in res.output.splitlines()]
+    assert len(out) == 4  # one per \n-terminated line; U+2028 does not split a line
+    assert out[1]["error"]["line"] == 2
+    assert "line 2 is not valid UTF-8" in out[1]["error"]["detail"]
+    assert out[2]["kind"] == "message"
+    assert out[3]["label"] == "scam"
+
+
+def test_binary_file_refused_whole(tmp_path: Path) -> None:
+    f = tmp_path / "x.bin"
+    f.write_bytes(b"MZ\x00\x00\x90\x00\x03")
+    res = runner.invoke(app, ["message", "--file", str(f)])
+    assert res.exit_code != 0
+    assert "binary" in str(res.exception)
+
+
+def test_undecodable_argument_is_a_clear_error() -> None:
+    res = runner.invoke(app, ["message", "bad \udcff utf8"])
+    assert res.exit_code != 0
+    assert "message is not valid UTF-8" in str(res.exception)
+
+
+def test_country_option() -> None:
+    res = runner.invoke(app, ["message", "call 09171234567 to claim", "--country", "PH",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    assert {"kind": "phone", "key": "+639171234567",
+            "display": "+63 917 123 4567"} in json.loads(res.output)["entities"]

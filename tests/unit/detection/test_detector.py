@@ -59,7 +59,8 @@ def test_bands() -> None:
 @pytest.mark.parametrize(
     ("value", "exc"),
     [("", InvalidInput), ("   \n", InvalidInput), ("a\x00b", InvalidInput),
-     (b"\xff\xfe", InvalidInput), ("x" * (64 * 1024 + 1), PayloadTooLarge), (12, InvalidInput)],
+     (b"\xff\xfe", InvalidInput), ("x" * (64 * 1024 + 1), PayloadTooLarge), (12, InvalidInput),
+     ("abc \ud800 def", InvalidInput), ("bad \udcff byte", InvalidInput)],
 )
 def test_bad_text(value: object, exc: type[Exception]) -> None:
     with pytest.raises(exc) as info:
@@ -72,6 +73,28 @@ def test_bad_text(value: object, exc: type[Exception]) -> None:
 def test_odd_text_answers(text: str) -> None:
     r = load_detector().messages([text])[0]
     assert 0.0 <= r.probability <= 1.0
+
+
+@pytest.mark.parametrize("kind", ["message", "url"])
+def test_lone_surrogate_is_a_clear_error_not_a_crash(kind: str) -> None:
+    """JSON allows "\\ud800", and argv holds undecodable bytes as surrogates."""
+    det = load_detector()
+    fn = det.messages if kind == "message" else det.urls
+    with pytest.raises(InvalidInput, match="not valid UTF-8") as info:
+        fn(["ok", "http://\ud800.com/x"])
+    assert info.value.field == "items[1]"
+
+
+def test_country_normalises_national_phone_numbers() -> None:
+    text = "Your GCash is locked, call 09171234567 to verify"
+    det = load_detector()
+    plain = det.messages([text])[0].entities
+    ph = det.messages([text], country="ph")[0].entities
+    assert not any(e.kind == "phone" for e in plain)
+    assert ("phone", "+639171234567") in {(e.kind, e.key) for e in ph}
+    with pytest.raises(InvalidInput) as info:
+        det.messages([text], country="ZZ")
+    assert info.value.field == "country"
 
 
 def test_urls() -> None:

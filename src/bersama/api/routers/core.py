@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import tempfile
+from functools import partial
 from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
@@ -24,6 +26,7 @@ from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader, Role
 from bersama.observables import guess
 from bersama.store import audit
+from bersama.store.identities import agency_country
 from bersama.store.queries import Reads
 
 router = APIRouter(prefix="/api/v1", tags=["core"])
@@ -76,6 +79,10 @@ async def ingest_endpoint(
     tlp: str | None = None,
     group: str | None = None,
     recipients: str | None = None,
+    review: Annotated[
+        bool,
+        Query(description="csv/text: also queue the reports whose text scores likely or review"),
+    ] = False,
 ) -> dict[str, Any]:
     require_writer(reader)
     assert reader.agency is not None  # noqa: S101 - require_writer checked it
@@ -92,16 +99,21 @@ async def ingest_endpoint(
         if size == 0:
             raise InvalidInput("request body is empty", field="body")
         spool.seek(0)
-        result = ingest_stream(
-            engine,
-            settings,
-            spool,  # type: ignore[arg-type]  # SpooledTemporaryFile is a binary stream
-            fmt=format,
-            agency=reader.agency,
-            actor=reader,
-            source=f"api:{format}",
-            batch_marking=marking,
-            address=client_address(request),
+        # In the thread pool: a batch takes seconds, and the event loop serves everyone.
+        result = await run_in_threadpool(
+            partial(
+                ingest_stream,
+                engine,
+                settings,
+                spool,  # type: ignore[arg-type]  # SpooledTemporaryFile is a binary stream
+                fmt=format,
+                agency=reader.agency,
+                actor=reader,
+                source=f"api:{format}",
+                batch_marking=marking,
+                address=client_address(request),
+                review=review,
+            )
         )
     return result.as_dict()
 
@@ -126,7 +138,8 @@ def check_one(
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
-        obs = guess(value, country=country.upper() if country else _home(reader, conn))
+        home = country.upper() if country else agency_country(conn, reader.agency)
+        obs = guess(value, country=home)
         reads = Reads(conn, reader, settings)
         result = reads.check(obs)
         result["value"] = value
@@ -151,7 +164,7 @@ def check_bulk(request: Request, body: BulkCheck, reader: ReaderDep) -> Response
     charge_checks(request, len(body.values) - 1)
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:  # as in `check_one`
-        country = body.country.upper() if body.country else _home(reader, conn)
+        country = body.country.upper() if body.country else agency_country(conn, reader.agency)
         out = {"results": bulk(conn, reader, settings, body.values, country, request)}
         conn.commit()
     return FastJSONResponse(out)
@@ -186,18 +199,6 @@ def bulk(
     if request is not None:
         audit_reads(conn, reads, request, "check-bulk", f"values:{len(values)}")
     return out
-
-
-def _home(reader: Reader, conn: Any) -> str | None:
-    if reader.agency is None:
-        return None
-    from sqlalchemy import select
-
-    from bersama.store.tables.core import agencies
-
-    return conn.execute(  # type: ignore[no-any-return]
-        select(agencies.c.country).where(agencies.c.code == reader.agency)
-    ).scalar()
 
 
 @router.get("/clusters", summary="Clusters of reports visible to you, largest first")

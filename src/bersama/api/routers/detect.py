@@ -6,6 +6,9 @@ and vectorising many items at once is much faster than one by one; more than
 A bad item (empty, over 64 KB, NUL bytes, a URL over 8,192 characters) fails
 the request with a problem naming `items[i]`, so nothing is half-answered.
 Scoring is CPU-bound, so it runs in the thread pool, off the event loop.
+Phone numbers written without a country code are read as numbers of the
+caller's agency's country (or the request's `country`), so they come back
+normalised to E.164 like every other observable.
 With `"queue": true`, messages in the likely or review band are queued for a
 human decision (`bersama.store.review`); the result then carries `review_id`.
 """
@@ -23,6 +26,7 @@ from bersama.detection.detector import Detector, load_detector, read_list
 from bersama.errors import Forbidden
 from bersama.markings import Role
 from bersama.store import review
+from bersama.store.identities import agency_country
 
 router = APIRouter(prefix="/api/v1/detect", tags=["detection"])
 
@@ -38,6 +42,10 @@ class MessageRequest(DetectRequest):
     queue: bool = Field(default=False, description="queue likely/review messages for review "
                         "by the caller's agency (analysts only)")
     source: str = Field(default="api", max_length=200)
+    country: str | None = Field(default=None, min_length=2, max_length=2,
+                                description="default country (ISO 3166-1 alpha-2) of phone "
+                                "numbers written without a country code; default: the "
+                                "caller's agency's")
 
 
 class DetectResponse(BaseModel):
@@ -57,15 +65,24 @@ DetectorDep = Annotated[Detector, Depends(detector_of)]
 @router.post("/message", response_model=DetectResponse)
 async def detect_message(body: MessageRequest, reader: ReaderDep, det: DetectorDep,
                          engine: EngineDep) -> DetectResponse:
-    results = [r.as_dict() for r in await run_in_threadpool(det.messages, body.items)]
+    if body.queue and (reader.agency is None or reader.is_peer
+                       or reader.role not in (Role.ADMIN, Role.ANALYST)):
+        raise Forbidden("only analysts and admins of an agency may queue messages",
+                        field="queue")
+
+    def score() -> list[Any]:  # in the thread pool: the country lookup is a query
+        country = body.country
+        if country is None and reader.agency is not None:
+            with engine.connect() as conn:
+                country = agency_country(conn, reader.agency)
+        return det.messages(body.items, country=country)
+
+    scored = await run_in_threadpool(score)
+    results = [r.as_dict() for r in scored]
     if body.queue:
-        if reader.agency is None or reader.is_peer or reader.role not in (Role.ADMIN,
-                                                                          Role.ANALYST):
-            raise Forbidden("only analysts and admins of an agency may queue messages",
-                            field="queue")
         with engine.begin() as conn:
             for text, r in zip(body.items, results, strict=True):
-                r["review_id"] = review.enqueue(conn, agency=reader.agency, text=text,
+                r["review_id"] = review.enqueue(conn, agency=str(reader.agency), text=text,
                                                 result=r, source=body.source)
     return DetectResponse(model_version=det.version, results=results)
 
