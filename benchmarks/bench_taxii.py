@@ -14,6 +14,8 @@ then measures in this process:
      (the kernel's high-water mark is reset after node A is built in this process);
   3. medallion's memory backend serving the first N of the same objects,
      paged with its maximum page size, objects/s.
+  4. (`--plain-ingest`) the same objects through the ingest pipeline alone, to
+     separate what federation adds from what ingest costs.
 Prints figures; asserts nothing.  `--medallion-objects 0` skips step 3.
 """
 
@@ -42,6 +44,7 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from bersama.config import Settings  # noqa: E402
 from bersama.federation.client import ClientLimits, TaxiiClient  # noqa: E402
+from bersama.federation.receive import ingest_objects  # noqa: E402
 from bersama.federation.signing import NodeKey, load_or_create_node_key, verify  # noqa: E402
 from bersama.federation.sync import add_peer, get_peers, sync_peer  # noqa: E402
 from bersama.ingest.model import ReportDraft  # noqa: E402
@@ -232,6 +235,47 @@ def bench_end_to_end(base: str, token: str, key: str, data: Path, *, server_pid:
     engine.dispose()
 
 
+def bench_plain_ingest(base: str, token: str, data: Path, batch_objects: int) -> None:
+    """The same objects through the plain ingest pipeline (`receive.ingest_objects`, what
+    a sync calls after verification), into a fresh node, in batches of the sync's size,
+    timing only the ingest: the sync's main-process CPU minus this is what federation adds
+    (fetch and JSON parse, provenance, reassembly, cursor)."""
+    settings = Settings(data_dir=data, environment="test")
+    engine = open_engine(settings)
+    with engine.begin() as conn:
+        identities.add_agency(conn, code="MY-PDRM", name="PDRM", country="MY", type="police",
+                              now=NOW, is_peer=True)
+    client = TaxiiClient(token, limits=ClientLimits(page_limit=1000))
+    actor = Reader(agency="MY-PDRM", is_peer=True)
+    cpu = wall = 0.0
+    n = 0
+    pending: list[dict[str, object]] = []
+
+    def flush() -> None:
+        nonlocal cpu, wall, n
+        c0, t0 = time.process_time(), time.perf_counter()
+        with engine.begin() as conn:
+            ingest_objects(conn, settings, agency="MY-PDRM", actor=actor, objects=pending,
+                           source="bench", origin_peer=None)
+        cpu += time.process_time() - c0
+        wall += time.perf_counter() - t0
+        n += len(pending)
+        pending.clear()
+
+    for page in client.iter_pages(base + "/taxii2/api/", "shared"):
+        if pending and len(pending) + len(page.objects) > batch_objects:
+            flush()
+        pending.extend(page.objects)
+    if pending:
+        flush()
+    client.close()
+    engine.dispose()
+    print(f"4. plain ingest of the same {n} objects (ingest_objects, batches of "
+          f"{batch_objects}, no fetch/verify/provenance): CPU {cpu:.1f}s = "
+          f"{cpu / n * 1e6:.0f} us/object, wall {wall:.1f}s; load "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
 def bench_medallion(base: str, token: str, n: int, tmp: Path) -> None:
     with httpx.Client(headers={"Authorization": f"Bearer {token}",
                                "Accept": "application/taxii+json;version=2.1"}) as http:
@@ -299,6 +343,8 @@ def main() -> None:
                     help="objects per sync transaction (sync_peer's batch_objects)")
     ap.add_argument("--sqlite-cache-kib", type=int, default=None,
                     help="node B's SQLite page cache per connection (store.db sets 200,000)")
+    ap.add_argument("--plain-ingest", action="store_true",
+                    help="step 4: the same objects through the ingest pipeline alone")
     ap.add_argument("--profile", metavar="FILE", help="cProfile the sync (B) into FILE")
     ap.add_argument("--tracemalloc", action="store_true",
                     help="trace B's Python allocations during the sync (slows it down)")
@@ -324,6 +370,8 @@ def main() -> None:
                                  batch_objects=args.batch_objects,
                                  sqlite_cache_kib=args.sqlite_cache_kib)
             print(f"   node A (server) peak RSS {peak_rss_mb(proc.pid):.0f} MB")
+            if args.plain_ingest:
+                bench_plain_ingest(base, token, tmp / "c", args.batch_objects or 5000)
             if args.medallion_objects:
                 bench_medallion(base, token, args.medallion_objects, tmp)
         finally:
