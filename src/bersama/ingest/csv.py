@@ -83,7 +83,14 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "no_telefon",
         "caller_number",
     ),
-    "bank": ("bank_name", "bank_code"),
+    "bank": ("bank_name", "bank_code", "swift", "bic", "swift_code", "swift_bic"),
+    "bank_country": (
+        "account_country",
+        "bank_country_code",
+        "country_of_bank",
+        "negara_bank",
+        "negara_akaun",
+    ),
     "account_number": ("account_no", "acct_no", "bank_account", "no_akaun"),
     "ewallet_provider": ("wallet_provider", "ewallet", "e_wallet", "e_wallet_provider"),
     "ewallet_account": ("wallet_account", "ewallet_id", "wallet_id", "e_wallet_account"),
@@ -405,6 +412,37 @@ def _row(
     )
 
 
+def _accounts(
+    values: Callable[[str], list[str]],
+    paired: Callable[[str, str], list[tuple[str, str]]],
+    reject: Callable[..., Rejection],
+    rejections: list[Rejection],
+) -> list[tuple[str, str, str | None]]:
+    """(bank, number, stated country or None) of each account in a row.
+
+    `bank_country` holds one country for all accounts or one per account; an
+    account without one is placed by `bersama.observables.accounts.resolve_bank`
+    (the bank's own country when the alias table knows it, else the row's).
+    """
+    pairs = paired("account_number", "bank")
+    countries = values("bank_country")
+    if not pairs or not countries:
+        return [(bank, number, None) for bank, number in pairs]
+    if len(countries) == 1:
+        countries = countries * len(pairs)
+    if len(countries) != len(pairs):
+        rejections.append(reject(f"{len(pairs)} account_number value(s) but {len(countries)} "
+                                 "bank_country value(s)", "bank_country", ";".join(countries)))
+        return []
+    out: list[tuple[str, str, str | None]] = []
+    for (bank, number), cc in zip(pairs, countries, strict=True):
+        try:
+            out.append((bank, number, fields.country(cc)))
+        except ValueError as exc:
+            rejections.append(reject(f"{exc}; account {number} not ingested", "bank_country", cc))
+    return out
+
+
 def _observables(
     cell: Callable[[str], str],
     split: re.Pattern[str],
@@ -449,8 +487,20 @@ def _observables(
     for name, kind in simple.items():
         for v in values(name):
             add(name, v, partial(ob.normalise, kind, v, country=country))
-    for bank, number in paired("account_number", "bank"):
-        add("account_number", number, partial(ob.bank_account, country, bank, number))
+    for bank, number, bank_cc in _accounts(values, paired, reject, rejections):
+        build = partial(ob.bank_account, bank_cc, bank, number, default_country=country)
+        try:
+            obs = build()
+        except InvalidObservable as exc:
+            # name the cell that is wrong: the stated country, the bank, or the number
+            if exc.field == "country" and bank_cc:
+                rejections.append(reject(exc.detail, "bank_country", bank_cc))
+            elif exc.field in ("country", "bank"):
+                rejections.append(reject(exc.detail, "bank", bank))
+            else:
+                rejections.append(reject(exc.detail, "account_number", number))
+            continue
+        out.setdefault(obs.ref, obs)
     for name, partner, kind, fn in (
         ("ewallet_account", "ewallet_provider", Kind.EWALLET, ob.ewallet),
         ("handle", "handle_platform", Kind.HANDLE, ob.handle),

@@ -11,6 +11,14 @@ uuid, and so is an attribute type MISP does not define.  Attribute types MISP
 defines that name no identifier (comment, text, datetime, ...) are context and
 skipped; so are attributes with `disable_correlation` (MISP's own switch for
 values that must not correlate) and deleted ones.
+
+Banks and e-wallets, where MISP's model is thinnest: a `bank-account` object's
+SWIFT/BIC is resolved to the same bank key a CSV bank name gets (so partners'
+events meet hotline reports), and MISP has no e-wallet type, so e-wallets are
+read only where the event says so explicitly: a `bank-account` object of a
+non-banking institution (or whose institution is a known e-wallet provider and
+no bank), a custom e-wallet object, or a phone number whose own comment names
+the provider.  docs/ingest-formats.md has the rules.
 """
 
 from __future__ import annotations
@@ -28,6 +36,15 @@ from bersama.ingest import fields
 from bersama.ingest.jsonstream import open_document, stream_items
 from bersama.ingest.markings_map import from_misp
 from bersama.ingest.model import Rejection, ReportDraft
+from bersama.observables._common import collapse
+from bersama.observables.accounts import (
+    BANK_ALIASES,
+    BANK_COUNTRIES,
+    BICS,
+    WALLET_ALIASES,
+    bic_parts,
+)
+from bersama.observables.extract import wallet_providers
 from bersama.observables.model import Kind, Observable
 from bersama.taxonomy import CrimeType, ScamType
 
@@ -255,6 +272,10 @@ def _attribute(attr: Any, country: str, out: dict[str, Observable], to_ids: list
         return
     _add(lambda: mapper(value, country), atype, value, auuid, out=out, to_ids=to_ids,
          flag=_true(attr.get("to_ids")), rejections=rejections)
+    if atype == "phone-number":
+        _add(lambda: _commented_wallet(attr, value, country, rejections), "ewallet", value,
+             auuid, out=out, to_ids=to_ids, flag=_true(attr.get("to_ids")),
+             rejections=rejections)
 
 
 def _add(build: Callable[[], list[Observable]], atype: str, value: str, auuid: str, *,
@@ -274,28 +295,18 @@ def _add(build: Callable[[], list[Observable]], atype: str, value: str, auuid: s
 
 def _object(obj: dict[str, Any], country: str, out: dict[str, Observable], to_ids: list[str],
             rejections: list[Rejection]) -> None:
-    name = obj.get("name")
+    name = str(obj.get("name"))
     attrs = [a for a in _list(obj.get("Attribute"))
              if isinstance(a, dict) and not _true(a.get("deleted"))]
     by_rel = {str(a.get("object_relation")): a for a in attrs}
     handled: set[int] = set()
+    sink = _Sink(country, out, to_ids, rejections)
     if name == "bank-account" and "account" in by_rel:
-        account = by_rel["account"]
-        bank = next((str(by_rel[f]["value"]) for f in ("swift", "institution-code",
-                                                        "institution-name") if f in by_rel), "")
-        swift = str(by_rel["swift"]["value"]) if "swift" in by_rel else ""
-        cc = swift[4:6].upper() if len(swift) in (8, 11) else country
-        value = str(account.get("value"))
-        handled.add(id(account))
-        if not bank:
-            rejections.append(Rejection("bank-account object needs swift, institution-code or "
-                                        "institution-name", field="account", value=value,
-                                        record=f"attribute {account.get('uuid')}"))
-        else:
-            _add(lambda: [ob.bank_account(cc, bank, value)], "bank-account", value,
-                 str(account.get("uuid")), out=out, to_ids=to_ids,
-                 flag=_true(account.get("to_ids")), rejections=rejections)
-    platform = _ACCOUNT_OBJECTS.get(str(name))
+        handled.add(id(by_rel["account"]))
+        _bank_object(by_rel, sink)
+    elif name in WALLET_OBJECTS or _named_wallet(name) is not None:
+        _wallet_object(name, by_rel, sink, handled)
+    platform = _ACCOUNT_OBJECTS.get(name)
     if platform is not None:
         for rel, a in by_rel.items():
             if rel in _HANDLE_RELATIONS and isinstance(a.get("value"), str):
@@ -308,6 +319,143 @@ def _object(obj: dict[str, Any], country: str, out: dict[str, Observable], to_id
     for a in attrs:
         if id(a) not in handled and a.get("type") not in ("bank-account-nr",):
             _attribute(a, country, out, to_ids, rejections)
+
+
+class _Sink:
+    """Where an object's observables and rejections go (the event's collections)."""
+
+    def __init__(self, country: str, out: dict[str, Observable], to_ids: list[str],
+                 rejections: list[Rejection]) -> None:
+        self.country, self.out, self.to_ids, self.rejections = country, out, to_ids, rejections
+
+    def add(self, build: Callable[[], list[Observable]], field: str,
+            attr: dict[str, Any]) -> None:
+        _add(build, field, str(attr.get("value")), str(attr.get("uuid")), out=self.out,
+             to_ids=self.to_ids, flag=_true(attr.get("to_ids")), rejections=self.rejections)
+
+    def reject(self, reason: str, field: str, attr: dict[str, Any]) -> None:
+        self.rejections.append(Rejection(reason, field=field, value=str(attr.get("value")),
+                                         record=f"attribute {attr.get('uuid')}"))
+
+
+def _text(by_rel: dict[str, dict[str, Any]], rel: str) -> str:
+    value = by_rel.get(rel, {}).get("value")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _bank_object(by_rel: dict[str, dict[str, Any]], sink: _Sink) -> None:
+    """A `bank-account` object: a bank account, or an e-wallet at a non-bank.
+
+    The bank is the SWIFT/BIC when there is one (its country is the account's),
+    else institution-code or institution-name (the first the alias table knows),
+    placed like a CSV bank name.  MISP's own `non-banking-institution` flag, or
+    an institution that is an e-wallet provider and no bank, makes it an e-wallet.
+    """
+    account = by_rel["account"]
+    value = str(account.get("value"))
+    names = [n for n in (_text(by_rel, "institution-code"), _text(by_rel, "institution-name"))
+             if n]
+    swift = _text(by_rel, "swift")
+    parts = bic_parts(swift) if swift else None
+    if swift and parts is None:
+        sink.reject("not a SWIFT/BIC (ISO 9362: 4-letter bank code, 2-letter country, "
+                    "2-character location, optional 3-character branch); the bank is taken "
+                    "from institution-code or institution-name", "swift", by_rel["swift"])
+    if parts is None:
+        flag = by_rel.get("non-banking-institution", {}).get("value")
+        provider = next((WALLET_ALIASES[collapse(n)] for n in names
+                         if collapse(n) in WALLET_ALIASES), None)
+        is_bank = any(collapse(n) in BANK_COUNTRIES for n in names)
+        if _true(flag) or (flag is None and provider is not None and not is_bank):
+            if not names:
+                sink.reject("bank-account object of a non-banking institution needs "
+                            "institution-name (the e-wallet provider)", "account", account)
+                return
+            wallet = provider or names[0]
+            sink.add(lambda: [ob.ewallet(wallet, value, sink.country)], "bank-account", account)
+            return
+    if parts is not None:
+        bic, cc = parts
+        bank = swift
+        if bic[:8] not in BICS:  # an unknown BIC: a name the table knows meets more reports
+            bank = next((n for n in names if collapse(n) in BANK_ALIASES.get(cc, {})), swift)
+        sink.add(lambda: [ob.bank_account(cc, bank, value)], "bank-account", account)
+    elif names:
+        bank = next((n for n in names if collapse(n) in BANK_COUNTRIES), names[0])
+        sink.add(lambda: [ob.bank_account(None, bank, value, default_country=sink.country)],
+                 "bank-account", account)
+    else:
+        sink.reject("bank-account object needs swift, institution-code or institution-name",
+                    "account", account)
+
+
+WALLET_OBJECTS = frozenset({"e-wallet", "ewallet", "e-wallet-account", "ewallet-account",
+                            "mobile-wallet", "mobile-money", "mobile-money-account",
+                            "digital-wallet"})
+"""Custom object names (MISP defines no e-wallet object) read as one e-wallet account."""
+_WALLET_PROVIDER_RELATIONS = ("provider", "wallet-provider", "service", "institution-name",
+                              "institution-code", "platform")
+_WALLET_ACCOUNT_RELATIONS = ("account", "account-id", "account-number", "wallet-id",
+                             "phone-number", "phone", "mobile-number", "msisdn", "email",
+                             "username", "user-id", "id")
+
+
+def _named_wallet(name: str) -> str | None:
+    """`gcash-account`, `truemoney-wallet`: an object named after a known provider."""
+    for suffix in ("-account", "-wallet"):
+        if name.endswith(suffix):
+            provider = WALLET_ALIASES.get(collapse(name[: -len(suffix)]))
+            if provider is not None and name not in _ACCOUNT_OBJECTS:
+                return provider
+    return None
+
+
+def _wallet_object(name: str, by_rel: dict[str, dict[str, Any]], sink: _Sink,
+                   handled: set[int]) -> None:
+    account = next((by_rel[r] for r in _WALLET_ACCOUNT_RELATIONS if _text(by_rel, r)), None)
+    provider = _named_wallet(name) or next(
+        (_text(by_rel, r) for r in _WALLET_PROVIDER_RELATIONS if _text(by_rel, r)), None)
+    if account is None:
+        sink.rejections.append(Rejection(
+            f"e-wallet object {name!r} has no account ({', '.join(_WALLET_ACCOUNT_RELATIONS)})",
+            field=name, record=f"object {name}"))
+        return
+    if provider is None:
+        sink.reject(f"e-wallet object {name!r} names no provider "
+                    f"({', '.join(_WALLET_PROVIDER_RELATIONS)})", name, account)
+        return
+    if account.get("type") not in ATTRIBUTE_MAP:  # a phone-number account is also a phone
+        handled.add(id(account))
+    value = str(account.get("value"))
+    sink.add(lambda: [ob.ewallet(provider, value, sink.country)], name, account)
+
+
+_WALLET_WORDS = re.compile(r"wallet|account|acct|akaun|akun|rekening|tài khoản|บัญชี|e-?money"
+                           r"|mobile money", re.IGNORECASE)
+
+
+def _commented_wallet(attr: dict[str, Any], value: str, country: str,
+                      rejections: list[Rejection]) -> list[Observable]:
+    """The e-wallet a phone-number attribute's own comment names ("GCash account").
+
+    Only when the comment names exactly one provider and either says it is an
+    account/wallet or the attribute's category is "Financial fraud"; a phone
+    number in "fake GCash support line" under another category stays a phone.
+    """
+    comment = attr.get("comment")
+    if not isinstance(comment, str) or not comment.strip():
+        return []
+    providers = wallet_providers(comment)
+    if not providers or not (_WALLET_WORDS.search(comment)
+                             or attr.get("category") == "Financial fraud"):
+        return []
+    if len(providers) > 1:
+        rejections.append(Rejection(
+            f"comment names several e-wallet providers ({', '.join(providers)}): no e-wallet "
+            "recorded for this number (the phone number is)", field="comment", value=comment,
+            record=f"attribute {attr.get('uuid') or '?'}"))
+        return []
+    return [ob.ewallet(providers[0], value, country)]
 
 
 def _tag_context(tags: list[str], record: str, rejections: list[Rejection],

@@ -6,6 +6,18 @@ code (an alias table for the major ASEAN and partner banks maps "Maybank",
 collapsed upper-case alphanumerics, so spacing and case still meet), and the
 account number as digits only (spaces, dashes and dots removed), 6-20 long.
 
+Which bank and which country (`resolve_bank`), so that every source meets on
+one key: MISP names banks by SWIFT/BIC, CSV and text by name, often without a
+country.  A BIC we know (`bics.json`: MBBEMYKL, MBBEMYKLXXX or any branch)
+resolves to its bank and the BIC's country, and contradicts an explicitly given
+country loudly (InvalidObservable) rather than one of them winning silently.
+An unknown BIC-shaped value in its own country is keyed by the BIC (BIC8 when
+the branch is `XXX`).  When no country is given, a bank name the table knows
+in exactly one country puts the account there ("Kasikornbank" from a Malaysian
+agency is Thai); names of banking groups present in several countries
+(`bank_groups.json`: HSBC, Maybank, Citibank...) and unknown names stay in the
+default (reporting) country, as before.
+
 E-wallet key: `provider:account` — the provider as a lower-case code from an
 alias table ("Touch 'n Go", "TNG" -> `tng`), the account as E.164 when the
 provider's accounts are mobile numbers, resolved with the provider's country
@@ -20,7 +32,7 @@ import json
 import re
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, NoReturn
 
 import phonenumbers
 
@@ -55,6 +67,43 @@ def _bank_tables() -> tuple[dict[str, dict[str, str]], dict[tuple[str, str], str
     return aliases, names
 
 
+def _bank_countries() -> dict[str, dict[str, str]]:
+    """Collapsed alias -> {country: code}, over every country."""
+    out: dict[str, dict[str, str]] = {}
+    for country, table in BANK_ALIASES.items():
+        for alias, code in table.items():
+            out.setdefault(alias, {})[country] = code
+    return out
+
+
+_BIC = re.compile(r"\A[A-Z]{4}([A-Z]{2})[A-Z0-9]{2}(?:[A-Z0-9]{3})?\Z")
+
+
+def _bic_table() -> dict[str, tuple[str, str]]:
+    """BIC8 -> (country, our bank code); the data file is checked against banks.json."""
+    out: dict[str, tuple[str, str]] = {}
+    for country, banks in load_data("bics.json").items():
+        for code, bics in banks.items():
+            for bic in bics:
+                m = _BIC.match(bic)
+                if m is None or len(bic) != 8 or m.group(1) != country or (
+                        country, code) not in BANK_NAMES:
+                    raise ValueError(f"bics.json: bad entry {country}/{code}/{bic}")
+                out[bic] = (country, code)
+    return out
+
+
+def _group_members() -> frozenset[tuple[str, str]]:
+    members: set[tuple[str, str]] = set()
+    for group, entries in load_data("bank_groups.json").items():
+        for entry in entries:
+            country, _, code = entry.partition(":")
+            if (country, code) not in BANK_NAMES:
+                raise ValueError(f"bank_groups.json: {group}: unknown bank {entry}")
+            members.add((country, code))
+    return frozenset(members)
+
+
 def _wallet_tables() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
     aliases: dict[str, str] = {}
     specs: dict[str, dict[str, Any]] = {}
@@ -67,6 +116,9 @@ def _wallet_tables() -> tuple[dict[str, str], dict[str, dict[str, Any]]]:
 
 BANK_ALIASES, BANK_NAMES = _bank_tables()
 WALLET_ALIASES, WALLET_SPECS = _wallet_tables()
+BANK_COUNTRIES = _bank_countries()
+BICS = _bic_table()
+CROSS_BORDER_BANKS = _group_members()
 
 
 def country_code(country: str, field: str = "country") -> str:
@@ -79,17 +131,95 @@ def country_code(country: str, field: str = "country") -> str:
 
 def bank_code(country: str, bank: str) -> str:
     """Upper-case code of a bank name or alias within a country (collapsed name when unknown)."""
+    return resolve_bank(bank, country)[1]
+
+
+def bic_parts(value: str) -> tuple[str, str] | None:
+    """(BIC key, country) when `value` has the shape of a SWIFT/BIC, else None.
+
+    The key is the BIC8 when the branch is absent or `XXX` (the primary office,
+    the same bank), else the whole BIC11.
+    """
+    c = collapse(value)
+    m = _BIC.match(c)
+    if m is None or m.group(1) not in phonenumbers.SUPPORTED_REGIONS:
+        return None
+    return (c[:8] if c[8:] in ("", "XXX") else c), m.group(1)
+
+
+def _known_bic(c: str) -> tuple[str, str] | None:
+    return BICS.get(c[:8]) if _BIC.match(c) else None
+
+
+def resolve_bank(bank: str, country: str | None = None, *,
+                 default_country: str | None = None) -> tuple[str, str]:
+    """(country, bank code) of a bank name, alias or BIC; see the module docstring.
+
+    `country` is a country the source states for the account (checked against
+    a known BIC); `default_country` (the reporting agency's) is only assumed
+    when neither the bank's name nor its BIC says where the bank is.
+    """
     c = collapse(bank)
     if not 2 <= len(c) <= 40:
         invalid("bank name must have 2-40 letters or digits", field="bank", value=bank)
-    return BANK_ALIASES.get(country, {}).get(c, c)
+    if country:
+        return _in_stated_country(c, country)
+    code = BANK_ALIASES.get(default_country, {}).get(c) if default_country else None
+    if default_country and code is not None:
+        return default_country, code
+    known = _known_bic(c)
+    if known is not None:
+        return known
+    candidates = BANK_COUNTRIES.get(c, {})
+    if len(candidates) == 1 and not any(e in CROSS_BORDER_BANKS for e in candidates.items()):
+        ((cc, code),) = candidates.items()
+        return cc, code
+    if not default_country:
+        _no_country(bank, candidates)
+    return default_country, _unknown_code(c, default_country)
+
+
+def _in_stated_country(c: str, country: str) -> tuple[str, str]:
+    code = BANK_ALIASES.get(country, {}).get(c)
+    if code is not None:
+        return country, code
+    known = _known_bic(c)
+    if known is not None and known[0] != country:
+        invalid(f"country {country} conflicts with BIC {c} (a {BANK_NAMES[known]} BIC in "
+                f"{known[0]}): give one of them, or make them agree", field="country",
+                value=country)
+    return known or (country, _unknown_code(c, country))
+
+
+def _unknown_code(c: str, country: str) -> str:
+    """An unknown bank's code: its BIC key when it is a BIC of `country`, else the name."""
+    parts = bic_parts(c)
+    return parts[0] if parts is not None and parts[1] == country else c
+
+
+def _no_country(bank: str, candidates: dict[str, str]) -> NoReturn:
+    if len(candidates) > 1:
+        why = (f"bank {bank!r} is ambiguous without a country (banks of that name in "
+               f"{', '.join(sorted(candidates))})")
+    elif candidates:
+        why = f"bank {bank!r} belongs to a banking group present in several countries"
+    else:
+        why = f"bank {bank!r} is unknown and no country is given"
+    invalid(f"{why}: give the account's country", field="country", value="")
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def bank_account(country: str, bank: str, number: str) -> Observable:
-    """Normalise (country, bank, account number) to `CC:BANK:DIGITS`."""
-    cc = country_code(clean(country, "country"))
-    code = bank_code(cc, clean(bank, "bank"))
+def bank_account(country: str | None, bank: str, number: str, *,
+                 default_country: str | None = None) -> Observable:
+    """Normalise (country, bank, account number) to `CC:BANK:DIGITS`.
+
+    `country` is the account's country as the source states it (None or "" when
+    it does not); `default_country` is assumed when neither it nor the bank
+    names one (see `resolve_bank`).
+    """
+    cc = country_code(clean(country, "country")) if country else None
+    default = country_code(default_country, "default_country") if default_country else None
+    cc, code = resolve_bank(clean(bank, "bank"), cc, default_country=default)
     raw = clean(number, "account_number")
     digits = _ACCOUNT_SEP.sub("", raw)
     if not digits.isdigit() or not digits.isascii():

@@ -37,6 +37,7 @@ from bersama.observables.accounts import (
     bank_account,
     ewallet,
     load_data,
+    resolve_bank,
 )
 from bersama.observables.crypto import PATTERN_TEXT, crypto
 from bersama.observables.handles import handle
@@ -159,23 +160,19 @@ def _alias_regex(aliases: list[str], *, case_sensitive: bool) -> re.Pattern[str]
     return re.compile("|".join(parts), 0 if case_sensitive else re.IGNORECASE)
 
 
-def _bank_index() -> tuple[dict[str, dict[str, str]], list[re.Pattern[str]]]:
-    """Collapsed form -> {country: code}, and the regexes that find the surface forms."""
-    raw = load_data("banks.json")
-    forms: dict[str, dict[str, str]] = {}
+def _bank_patterns() -> list[re.Pattern[str]]:
+    """The regexes that find the surface forms of bank names."""
     surface: set[str] = set()
-    for country, banks in raw.items():
+    for banks in load_data("banks.json").values():
         for code, spellings in banks.items():
-            for form in (code, *spellings):
-                surface.add(form)
-                forms.setdefault(collapse(form), {})[country] = code
+            surface.update((code, *spellings))
     short = [f for f in surface if len(f) <= 3 and f.isascii()]
     long_ = [f for f in surface if f not in short]
     pats = [p for p in (
         _alias_regex([f.upper() for f in short], case_sensitive=True),
         _alias_regex(long_, case_sensitive=False),
     ) if p is not None]
-    return forms, pats
+    return pats
 
 
 def _wallet_pattern() -> re.Pattern[str] | None:
@@ -183,7 +180,7 @@ def _wallet_pattern() -> re.Pattern[str] | None:
     return _alias_regex(forms, case_sensitive=False)
 
 
-_BANK_FORMS, _BANK_PATTERNS = _bank_index()
+_BANK_PATTERNS = _bank_patterns()
 _WALLET_PATTERN = _wallet_pattern()
 # Names that are everyday words (Malay/Indonesian "dana" = funds) must match in brand case.
 _WORD_BRANDS = {"dana": "DANA", "wave": "Wave", "wing": "Wing", "boost": "Boost", "maya": "Maya"}
@@ -261,16 +258,6 @@ def _pass_simple(scan: _Scan) -> None:
             scan.claimed.append((m.start(), m.end()))
 
 
-def _bank_for(form: str, country: str | None) -> tuple[str, str] | None:
-    by_country = _BANK_FORMS.get(collapse(form), {})
-    if country and country in by_country:
-        return country, by_country[country]
-    if len(by_country) == 1:
-        ((c, code),) = by_country.items()
-        return c, code
-    return None
-
-
 def _service_number(digits: str, bank: tuple[str, str] | None) -> bool:
     """A toll-free / shared-cost / premium number of the bank's country: a hotline."""
     if bank is None:
@@ -282,12 +269,41 @@ def _service_number(digits: str, bank: tuple[str, str] | None) -> bool:
     return typ not in ("mobile", "fixed_line", "fixed_line_or_mobile")
 
 
+def _wallet_mentions(text: str) -> Iterator[tuple[re.Match[str], str]]:
+    """Each e-wallet provider name in `text`, with its provider code."""
+    if _WALLET_PATTERN is None:
+        return
+    for m in _WALLET_PATTERN.finditer(text):
+        word = m.group()
+        brand = _WORD_BRANDS.get(word.lower())
+        if brand is not None and word != brand and word != brand.upper():
+            continue
+        provider = WALLET_ALIASES.get(collapse(word))
+        if provider is not None:
+            yield m, provider
+
+
+def wallet_providers(text: str) -> list[str]:
+    """Codes of the e-wallet providers `text` names ("paid to GCash" -> ["gcash"]), in order.
+
+    The same matching as extraction: whole words, and names that are everyday
+    words ("dana", "boost", "wave") only in their brand's case.
+    """
+    return list(dict.fromkeys(p for _, p in _wallet_mentions(text[:MAX_TEXT])))
+
+
 def _pass_accounts(scan: _Scan) -> None:
     text = scan.text
     mentions = sorted((m for pat in _BANK_PATTERNS for m in pat.finditer(text)),
                       key=lambda m: m.start())
     for i, m in enumerate(mentions):
-        bank = _bank_for(m.group(), scan.country)
+        # The same rule as every other source (accounts.resolve_bank): the agency's country
+        # when the bank is there, else the one country the name belongs to.
+        try:
+            bank: tuple[str, str] | None = resolve_bank(m.group(), default_country=scan.country)
+            why = ""
+        except InvalidObservable as exc:
+            bank, why = None, exc.detail
         # The number belongs to the nearest bank name before it.
         window_end = m.end() + _BANK_WINDOW
         if i + 1 < len(mentions):
@@ -301,22 +317,12 @@ def _pass_accounts(scan: _Scan) -> None:
         if _CALL_WORDS.search(text, m.end(), d.start()) or _service_number(d.group(), bank):
             continue  # "Maybank hotline 1300 88 6688": the bank's number, not an account
         if bank is None:
-            scan.rejected.append(Rejected(d.group(), f"bank {m.group()!r} is ambiguous "
-                                          "without a country", Kind.BANK_ACCOUNT, d.start()))
+            scan.rejected.append(Rejected(d.group(), why, Kind.BANK_ACCOUNT, d.start()))
             continue
         cc, code = bank
         scan.add(d.start(), d.end(), Kind.BANK_ACCOUNT, d.group(),
                  partial(bank_account, cc, code, d.group()))
-    if _WALLET_PATTERN is None:
-        return
-    for m in _WALLET_PATTERN.finditer(text):
-        word = m.group()
-        brand = _WORD_BRANDS.get(word.lower())
-        if brand is not None and word != brand and word != brand.upper():
-            continue
-        provider = WALLET_ALIASES.get(collapse(word))
-        if provider is None:
-            continue
+    for m, provider in _wallet_mentions(text):
         d = _DIGITS.search(text, m.end(), m.end() + _WALLET_WINDOW + 40)
         if d is None or d.start() >= m.end() + _WALLET_WINDOW or not scan.free(d.start(), d.end()):
             continue
@@ -403,4 +409,5 @@ def extract_entities(text: str, *, country: str | None = None) -> list[Observabl
     return extract_entities_with_rejections(text, country=country)[0]
 
 
-__all__ = ["Rejected", "extract_entities", "extract_entities_with_rejections", "refang"]
+__all__ = ["Rejected", "extract_entities", "extract_entities_with_rejections", "refang",
+           "wallet_providers"]

@@ -9,6 +9,7 @@ import pytest
 
 from bersama.errors import InvalidInput
 from bersama.ingest.fields import NARRATIVE_LIMIT
+from bersama.ingest.model import ReportDraft
 from bersama.ingest.text import parse_text
 
 from .conftest import fixture, split
@@ -50,3 +51,17 @@ def test_same_text_same_id_and_long_text_is_cut() -> None:
 def test_bad_text(data: bytes, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         list(parse_text(io.BytesIO(data), agency_country="MY"))
+
+
+def test_bank_accounts_in_text_meet_csv_rows() -> None:
+    from bersama.ingest.csv import parse_csv
+
+    text = (b"Victim paid into Kasikornbank 123-4-56789-0 and Maybank 5123 4567 8901.\n")
+    (draft,) = [d for d in parse_text(io.BytesIO(text), agency_country="MY")
+                if isinstance(d, ReportDraft)]
+    csv = (b"date,bank,account_number\n"
+           b"2026-03-01,Kasikornbank;Maybank,123-4-56789-0;5123 4567 8901\n")
+    (row,) = [d for d in parse_csv(io.BytesIO(csv), agency_country="MY")
+              if isinstance(d, ReportDraft)]
+    expected = {"bank-account:TH:KBANK:1234567890", "bank-account:MY:MBB:512345678901"}
+    assert {o.ref for o in draft.observables} == {o.ref for o in row.observables} == expected

@@ -172,3 +172,27 @@ def test_degenerate_input(text: str) -> None:
 def test_url_ends_at_cjk_sentence_punctuation() -> None:
     refs = [o.ref for o in extract_entities("请访问 https://example-scam.com/login。然后输入验证码")]
     assert refs == ["url:https://example-scam.com/login"]
+
+
+@pytest.mark.parametrize(("text", "country", "ref"), [
+    ("Maybank 5123 4567 8901", "MY", "bank-account:MY:MBB:512345678901"),
+    ("Maybank 5123 4567 8901", "SG", "bank-account:SG:MBB:512345678901"),
+    # the same rule as a CSV bank column: several countries and none is the agency's
+    ("Maybank 5123 4567 8901", "TH", "bank-account:TH:MAYBANK:512345678901"),
+    ("Kasikornbank 123-4-56789-0", "MY", "bank-account:TH:KBANK:1234567890"),
+    ("HSBC Bank 1234567890", "SG", "bank-account:SG:HSBCBANK:1234567890"),
+])
+def test_bank_mentions_are_placed_like_csv_bank_names(text: str, country: str, ref: str) -> None:
+    from bersama.observables import bank_account
+
+    assert refs(text, country) == [ref]
+    bank, _, number = text.rpartition(" ") if text.startswith("HSBC") else text.partition(" ")
+    assert f"bank-account:{bank_account(None, bank, number, default_country=country).key}" == ref
+
+
+def test_wallet_providers_named_in_text() -> None:
+    from bersama.observables.extract import wallet_providers
+
+    assert wallet_providers("paid to my GCash account") == ["gcash"]
+    assert wallet_providers("Touch n Go or DANA, not dana") == ["tng", "dana"]
+    assert wallet_providers("dana and boost") == []
