@@ -398,6 +398,11 @@ def main() -> None:
         help="with --measure-only: only the checks over HTTP",
     )
     ap.add_argument(
+        "--add-only",
+        action="store_true",
+        help="with --measure-only: only the cost of adding a fresh scenario's reports",
+    )
+    ap.add_argument(
         "--measure-only",
         action="store_true",
         help="measure checks on the store already in --workdir (no build)",
@@ -492,6 +497,9 @@ def measure_existing(work: Path, args: argparse.Namespace) -> None:
             )
         }
     print(f"# bench_core --measure-only: {n_obs:,} observables in {work / 'bench.db'}")
+    if args.add_only:
+        add_more(engine, settings, agencies, args, work, n_obs)
+        return
     if args.http_only:
         report_http(
             http_figures(
@@ -607,13 +615,17 @@ def add_more(
     with engine.connect() as c:
         before = c.execute(select(func.count()).select_from(reports)).scalar_one()
     t = time.perf_counter()
+    cpu0 = time.process_time()
     ingest_all(engine, settings, more)
     add_s = time.perf_counter() - t
+    add_cpu = time.process_time() - cpu0
     with engine.connect() as c:
         added = c.execute(select(func.count()).select_from(reports)).scalar_one() - before
+    per = 10_000 / max(added, 1)
     print(
         f"adding {added:,} reports to a store of {n_obs:,} observables: {add_s:.2f} s "
-        f"({add_s / max(added, 1) * 10_000:.2f} s per 10k reports)"
+        f"({add_s * per:.2f} s per 10k reports; CPU {add_cpu * per:.2f} s per 10k; "
+        f"load {os.getloadavg()[0]:.1f})"
     )
 
 

@@ -14,8 +14,12 @@ reader through its audience tokens alone).  So views are stored per cluster,
 - the "" row holds the cluster's audiences and the view of readers who may
   read every member (most readers of most GREEN and community-AMBER clusters);
 - other rows hold the view of one signature, keyed by a hash of the audiences
-  it may read, written once a reader with that signature has checked the
-  cluster -- every reader with the same rights then shares it.
+  it may read -- every reader with the same rights shares it.  They are written
+  with the "" row for the signature of every registered agency (its readers'
+  tokens without a user's own RED tokens: what almost every check comes with),
+  so an agency's first bulk check finds its rows instead of fetching whole
+  clusters; other signatures (a user named on a RED report) get theirs once a
+  reader with that signature has checked the cluster.
 
 A reader's signature is computed with `may_read` on the stored audiences, so
 the policy decision is the same one the per-reader path makes.  When hidden
@@ -44,10 +48,11 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, select
 
-from bersama.markings.model import may_read_tokens
+from bersama.markings.model import Reader, may_read_tokens, reader_tokens
 from bersama.store import bulk
 from bersama.store.clusterviews import SNAPSHOTS, Snapshot
-from bersama.store.tables.core import cluster_summaries, clusters
+from bersama.store.tables.core import agencies, cluster_summaries, clusters
+from bersama.store.tables.trust import group_members
 from bersama.store.values import chunks
 
 log = logging.getLogger(__name__)
@@ -143,7 +148,7 @@ def _view_of(snap: Snapshot, may: Readable, top_n: int) -> tuple[str, str]:
 
 
 def _rows_for(
-    cid: int, stamp: int, snap: Snapshot, readers: set[frozenset[str]], top_n: int
+    cid: int, stamp: int, snap: Snapshot, readers: Iterable[frozenset[str]], top_n: int
 ) -> list[tuple[object, ...]]:
     """The "" row of a cluster and the rows of the readers' (token sets') signatures."""
     audiences = orjson.dumps(sorted(sorted(a) for a in snap.audiences)).decode()
@@ -151,11 +156,26 @@ def _rows_for(
     rows: list[tuple[object, ...]] = [(cid, key, stamp, top_n, audiences, view)]
     seen = {key}
     for tokens in readers:
-        key, view = _view_of(snap, partial(may_read_tokens, tokens), top_n)
-        if key not in seen:
-            seen.add(key)
-            rows.append((cid, key, stamp, top_n, "[]", view))
+        may = partial(may_read_tokens, tokens)
+        ok = [a for a in snap.audiences if may(a)]
+        if signature_key(ok, len(ok) == len(snap.audiences)) in seen:
+            continue  # the key alone is cheap; the view is built once per signature
+        key, view = _view_of(snap, may, top_n)
+        seen.add(key)
+        rows.append((cid, key, stamp, top_n, "[]", view))
     return rows
+
+
+def agency_tokens(conn: Connection) -> list[frozenset[str]]:
+    """The audience tokens of each registered agency's readers, without a user's own
+    (RED) tokens: the signatures whose rows are written ahead of the first check."""
+    groups: dict[str, set[str]] = {}
+    for agency, group in conn.execute(select(group_members.c.agency, group_members.c.group_name)):
+        groups.setdefault(agency, set()).add(group)
+    return [
+        reader_tokens(Reader(agency=code, groups=frozenset(groups.get(code, ()))))
+        for code in conn.execute(select(agencies.c.code).order_by(agencies.c.code)).scalars()
+    ]
 
 
 def write(
@@ -165,8 +185,10 @@ def write(
     readers: dict[int, set[frozenset[str]]] | None = None,
 ) -> int:
     """Store the "" rows of (cluster id -> (stamp, snapshot)) whose cluster still has that
-    stamp, and the rows of the given readers' signatures; return the rows written."""
+    stamp, and the rows of every agency's and the given readers' signatures; return the
+    rows written."""
     written = 0
+    every_agency = agency_tokens(conn)
     for part in chunks(sorted(snaps), CHUNK):
         current = dict(conn.execute(_STAMPS, {"cids": part}).all())
         rows: list[tuple[object, ...]] = []
@@ -174,7 +196,8 @@ def write(
             stamp, snap = snaps[cid]
             if current.get(cid) != stamp:
                 continue  # changed since it was read: its next read will offer it again
-            rows.extend(_rows_for(cid, stamp, snap, (readers or {}).get(cid, set()), top_n))
+            wanted = [*every_agency, *(readers or {}).get(cid, set())]
+            rows.extend(_rows_for(cid, stamp, snap, wanted, top_n))
         fresh = {(r[0], r[1]) for r in rows}
         drop = [
             {"c": c, "s": s}
@@ -210,8 +233,9 @@ def _missing(conn: Connection, top_n: int, after: int, limit: int) -> list[tuple
 
 
 def summarise_all(engine: Engine, top_n: int, batch: int = CHUNK) -> Iterator[int]:
-    """Store the "" row of every cluster that lacks a current one, one transaction per
-    batch; yields the rows written per batch.  Drops the rows of clusters that are gone."""
+    """Store the "" row (and every agency's, `write`) of every cluster that lacks a current
+    "" row, one transaction per batch; yields the rows written per batch.  Drops the rows
+    of clusters that are gone."""
     after = 0
     while True:
         with engine.begin() as conn:
@@ -340,8 +364,8 @@ class SummaryWriter:
     """A daemon thread that stores the views of clusters reads had to fetch whole.
 
     Reads `offer` (cluster id, stamp, reader tokens) triples; the thread writes the
-    cluster's "" row and the row of that reader's signature, in batches, in its own
-    transactions.  A full queue drops offers: a later read offers them again.
+    cluster's "" row, every agency's row and the row of that reader's signature, in
+    batches, in its own transactions.  A full queue drops offers: a later read offers them again.
     """
 
     def __init__(self, engine: Engine, top_n: int, *, max_queued: int = 100_000) -> None:
