@@ -52,27 +52,29 @@ def test_ingest_queues_the_likely_reports_and_stores_every_one(node: Node) -> No
         assert c.execute(select(func.count()).select_from(review_items)).scalar_one() == 1
 
 
-def test_confirming_an_ingested_item_creates_no_second_report(node: Node) -> None:
+def _decide(node: Node, decision: str) -> tuple[dict[str, object], int, str]:
+    """Ingest TEXT with review, decide its one queued item; (answer, report id, STIX id)."""
     _ingest(node, TEXT)
     with node.engine.connect() as c:
         item_id, report_id = c.execute(select(review_items.c.id, review_items.c.report_id)).one()
         stix_id = c.execute(select(reports.c.stix_id).where(reports.c.id == report_id)).scalar()
-    r = node.client.post(f"/api/v1/review/{item_id}/confirm", headers=node.auth("ana@my"))
+    r = node.client.post(f"/api/v1/review/{item_id}/{decision}", headers=node.auth("ana@my"))
     assert r.status_code == 200, r.text
-    assert r.json()["report"] == stix_id
-    assert r.json()["report_id"] == report_id
+    return r.json(), report_id, stix_id
+
+
+def test_confirming_an_ingested_item_creates_no_second_report(node: Node) -> None:
+    answer, report_id, stix_id = _decide(node, "confirm")
+    assert answer["report"] == stix_id
+    assert answer["report_id"] == report_id
     with node.engine.connect() as c:
         assert c.execute(select(func.count()).select_from(reports)).scalar_one() == 2
 
 
 def test_rejecting_keeps_the_link_to_the_report(node: Node) -> None:
-    _ingest(node, TEXT)
-    with node.engine.connect() as c:
-        item_id, report_id = c.execute(select(review_items.c.id, review_items.c.report_id)).one()
-    r = node.client.post(f"/api/v1/review/{item_id}/reject", headers=node.auth("ana@my"))
-    assert r.status_code == 200, r.text
-    assert r.json()["status"] == "rejected"
-    assert r.json()["report_id"] == report_id
+    answer, report_id, _ = _decide(node, "reject")
+    assert answer["status"] == "rejected"
+    assert answer["report_id"] == report_id
 
 
 def test_without_review_nothing_is_scored(node: Node) -> None:
