@@ -327,7 +327,9 @@ def http_figures(
             deadline = time.monotonic() + 600  # a large store on a busy machine starts slowly
             while True:
                 try:
-                    cl.get("/api/v1/status")
+                    # Discovery, not /api/v1/status: that counts the whole store (minutes
+                    # at 10M), and a probe retried on timeout piles those scans up.
+                    cl.get("/taxii2/", headers={"Accept": "application/taxii+json;version=2.1"})
                     break
                 except httpx.TransportError:
                     if proc.poll() is not None or time.monotonic() > deadline:
