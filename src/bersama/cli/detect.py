@@ -68,13 +68,9 @@ def _read_items(path: Path, columns: tuple[str, ...]) -> list[str]:
 
 def _detector() -> Any:
     from bersama.config import Settings
-    from bersama.detection.detector import load_detector, read_list
+    from bersama.detection.detector import configured_detector
 
-    settings = Settings()
-    det = load_detector(settings.model_dir)
-    det.add_lists(read_list(settings.detection_allowlist),
-                  read_list(settings.detection_blocklist))
-    return det
+    return configured_detector(Settings())
 
 
 def _score(kind: str, items: list[str], country: str | None = None,

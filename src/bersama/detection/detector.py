@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from bersama.detection.features import HASHER, MAX_CHARS, FeatureSpec, Featurizer
 from bersama.detection.language import detect_languages
@@ -25,6 +25,9 @@ from bersama.detection.linear import REVIEW, THRESHOLD, LinearModel, band
 from bersama.detection.normalise import normalise_many
 from bersama.detection.url import UrlFeaturizer, brand_domains, lookalike
 from bersama.errors import ConfigurationError, InvalidInput, PayloadTooLarge
+
+if TYPE_CHECKING:
+    from bersama.config import Settings
 
 MAX_TEXT_BYTES = 64 * 1024
 MAX_URL_CHARS = 8192
@@ -267,6 +270,13 @@ def default_dir() -> Path:
 def load_detector(directory: Path | None = None) -> Detector:
     """The detector for `directory` (default: the shipped artefact), loaded once."""
     return Detector(directory or default_dir())
+
+
+def configured_detector(settings: Settings) -> Detector:
+    """The node's detector: its model directory and its local URL allow and block lists."""
+    det = load_detector(settings.model_dir)
+    det.add_lists(read_list(settings.detection_allowlist), read_list(settings.detection_blocklist))
+    return det
 
 
 def read_list(path: Path | None) -> set[str]:

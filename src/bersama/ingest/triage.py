@@ -41,14 +41,10 @@ class Triage:
     """Scores the drafts that pass through `scan`; `enqueue` queues the likely ones."""
 
     def __init__(self, settings: Settings, country: str) -> None:
-        from bersama.detection.detector import load_detector, read_list
+        from bersama.detection.detector import configured_detector
 
-        self.detector = load_detector(settings.model_dir)
-        self.detector.add_lists(
-            read_list(settings.detection_allowlist), read_list(settings.detection_blocklist)
-        )
+        self.detector = configured_detector(settings)
         self.country = country
-        self.scored = 0
         self.pending: list[tuple[str, str, dict[str, Any]]] = []  # (stix id, text, result)
 
     def scan(self, items: Iterable[ReportDraft | Rejection]) -> Iterator[ReportDraft | Rejection]:
@@ -65,7 +61,6 @@ class Triage:
         if drafts:
             texts = [d.narrative for d in drafts]
             results = self.detector.messages(texts, country=self.country)
-            self.scored += len(drafts)
             for draft, result in zip(drafts, results, strict=True):
                 r = result.as_dict()
                 if r["band"] in review.QUEUE_BANDS:

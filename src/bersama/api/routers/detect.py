@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bersama.api.deps import EngineDep, ReaderDep, SettingsDep
-from bersama.detection.detector import Detector, load_detector, read_list
+from bersama.detection.detector import Detector, configured_detector
 from bersama.errors import Forbidden
 from bersama.markings import Role
 from bersama.store import review
@@ -54,9 +54,7 @@ class DetectResponse(BaseModel):
 
 
 def detector_of(settings: SettingsDep) -> Detector:
-    det = load_detector(settings.model_dir)
-    det.add_lists(read_list(settings.detection_allowlist), read_list(settings.detection_blocklist))
-    return det
+    return configured_detector(settings)
 
 
 DetectorDep = Annotated[Detector, Depends(detector_of)]
