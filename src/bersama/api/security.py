@@ -26,8 +26,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 
 from bersama.config import Settings
-from bersama.errors import RateLimited, Unauthenticated
-from bersama.markings import Reader
+from bersama.errors import Forbidden, RateLimited, Unauthenticated
+from bersama.markings import Reader, Role
 from bersama.store import audit
 from bersama.store.identities import Authenticated, authenticate, token_id_of
 
@@ -143,6 +143,14 @@ def presented_token(request: Request) -> str | None:
             raise Unauthenticated("Basic user name must be the token id, password the token")
         return password
     raise Unauthenticated("unsupported Authorization scheme; use Bearer or Basic")
+
+
+def require_agency_analyst(reader: Reader, may: str, field: str | None = None) -> str:
+    """The reader's agency, or `Forbidden` unless an analyst or admin of an agency (not a
+    peer): who may write reports and decide or queue them for review."""
+    if reader.agency is None or reader.is_peer or reader.role not in (Role.ADMIN, Role.ANALYST):
+        raise Forbidden(f"only analysts and admins of an agency may {may}", field=field)
+    return reader.agency
 
 
 async def credentials_presented(request: Request) -> None:

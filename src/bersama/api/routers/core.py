@@ -18,12 +18,13 @@ from bersama.api.security import (
     client_address,
     credentials_presented,
     current_reader,
+    require_agency_analyst,
 )
 from bersama.config import Settings
-from bersama.errors import Forbidden, InvalidInput, PayloadTooLarge
+from bersama.errors import InvalidInput, PayloadTooLarge
 from bersama.ingest.options import batch_marking
 from bersama.ingest.sources import ingest_stream
-from bersama.markings import Reader, Role
+from bersama.markings import Reader
 from bersama.observables import guess
 from bersama.store import audit
 from bersama.store.identities import agency_country
@@ -64,11 +65,6 @@ def audit_reads(conn: Any, reads: Reads, request: Request, action: str, target: 
         )
 
 
-def require_writer(reader: Reader) -> None:
-    if reader.agency is None or reader.is_peer or reader.role not in (Role.ADMIN, Role.ANALYST):
-        raise Forbidden("only analysts and admins of an agency may ingest reports")
-
-
 @router.post("/ingest", summary="Ingest a STIX bundle, MISP event, hotline CSV or text")
 async def ingest_endpoint(
     request: Request,
@@ -84,8 +80,7 @@ async def ingest_endpoint(
         Query(description="csv/text: also queue the reports whose text scores likely or review"),
     ] = False,
 ) -> dict[str, Any]:
-    require_writer(reader)
-    assert reader.agency is not None  # noqa: S101 - require_writer checked it
+    agency = require_agency_analyst(reader, "ingest reports")
     marking = batch_marking(tlp, group, recipients)
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         size = 0
@@ -107,7 +102,7 @@ async def ingest_endpoint(
                 settings,
                 spool,  # type: ignore[arg-type]  # SpooledTemporaryFile is a binary stream
                 fmt=format,
-                agency=reader.agency,
+                agency=agency,
                 actor=reader,
                 source=f"api:{format}",
                 batch_marking=marking,

@@ -22,9 +22,8 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bersama.api.deps import EngineDep, ReaderDep, SettingsDep
+from bersama.api.security import require_agency_analyst
 from bersama.detection.detector import Detector, configured_detector
-from bersama.errors import Forbidden
-from bersama.markings import Role
 from bersama.store import review
 from bersama.store.identities import agency_country
 
@@ -63,10 +62,8 @@ DetectorDep = Annotated[Detector, Depends(detector_of)]
 @router.post("/message", response_model=DetectResponse)
 async def detect_message(body: MessageRequest, reader: ReaderDep, det: DetectorDep,
                          engine: EngineDep) -> DetectResponse:
-    if body.queue and (reader.agency is None or reader.is_peer
-                       or reader.role not in (Role.ADMIN, Role.ANALYST)):
-        raise Forbidden("only analysts and admins of an agency may queue messages",
-                        field="queue")
+    if body.queue:
+        require_agency_analyst(reader, "queue messages", field="queue")
 
     def score() -> list[Any]:  # in the thread pool: the country lookup is a query
         country = body.country

@@ -15,8 +15,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from bersama.api.deps import ReadConn, ReaderDep, SettingsDep, WriteConn
-from bersama.errors import Forbidden
-from bersama.markings import Reader, Role
+from bersama.api.security import require_agency_analyst
+from bersama.markings import Reader
 from bersama.store import review
 
 router = APIRouter(prefix="/api/v1/review", tags=["detection"])
@@ -28,9 +28,7 @@ class Decision(BaseModel):
 
 
 def _analyst(reader: Reader) -> str:
-    if reader.agency is None or reader.is_peer or reader.role not in (Role.ADMIN, Role.ANALYST):
-        raise Forbidden("only analysts and admins of an agency may use the review queue")
-    return reader.agency
+    return require_agency_analyst(reader, "use the review queue")
 
 
 @router.get("")
