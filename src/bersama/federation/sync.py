@@ -41,17 +41,11 @@ from bersama.federation.signing import (
 from bersama.federation.verifier import Checked, Verdicts, Verifier
 from bersama.store.tables.core import agencies
 from bersama.store.tables.federation import peer_cursors, peers, sync_failures
-from bersama.store.values import aware, utcnow
+from bersama.store.values import aware, iso_utc, utcnow
 
 log = logging.getLogger("bersama.federation")
 Clock = Callable[[], datetime]
 ClientFactory = Callable[[str | None], TaxiiClient]
-
-
-def _aware(ts: datetime | None) -> datetime | None:
-    if ts is None:
-        return None
-    return aware(ts)
 
 
 @dataclass(frozen=True)
@@ -134,22 +128,17 @@ def describe_peers(conn: Connection) -> list[dict[str, Any]]:
             "name": p.name, "url": p.url, "api_root": p.api_root,
             "collection": p.collection_id, "agency": p.agency, "public_key": p.public_key,
             "has_token": bool(p.token),
-            "added_after": _iso(cur.added_after) if cur else None,
-            "last_success_at": _iso(cur.last_success_at) if cur else None,
+            "added_after": iso_utc(cur.added_after) if cur else None,
+            "last_success_at": iso_utc(cur.last_success_at) if cur else None,
             "last_error": cur.last_error if cur else None,
             "objects_received": cur.objects_received if cur else 0,
             "push_collection": p.push_collection,
-            "pushed_until": _iso(pushed.added_after) if pushed else None,
+            "pushed_until": iso_utc(pushed.added_after) if pushed else None,
             "objects_pushed": pushed.objects_received if pushed else 0,
             "last_push_error": pushed.last_error if pushed else None,
             "failures": fails,
         })
     return out
-
-
-def _iso(ts: datetime | None) -> str | None:
-    aware = _aware(ts)
-    return aware.isoformat() if aware else None
 
 
 @dataclass
@@ -310,7 +299,7 @@ def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiCl
         row = conn.execute(select(peer_cursors.c.added_after).where(
             peer_cursors.c.peer == peer.name,
             peer_cursors.c.collection_id == peer.collection_id)).first()
-    cursor = _aware(row.added_after) if row else None
+    cursor = aware(row.added_after) if row and row.added_after else None
     try:
         for batch in prefetch(client, peer, pinned, cursor, batch_objects=batch_objects):
             now = clock()

@@ -39,6 +39,7 @@ from bersama.store import audit
 from bersama.store import psi as store_psi
 from bersama.store.identities import groups_of
 from bersama.store.tables.federation import peers
+from bersama.store.values import iso_utc
 
 DISCLOSE_PATH = "/api/v1/psi/disclose"
 STATUS_PATH = "/api/v1/psi/disclosure-status"
@@ -69,14 +70,12 @@ def view(row: Mapping[str, Any]) -> dict[str, Any]:
         "remote_id": row["remote_id"], "agency": row["agency"], "value_ref": row["value_ref"],
         "reason": row["reason"], "status": row["status"], "requested_by": row["requested_by"],
         "decided_by": row["decided_by"],
-        "created_at": _iso(row["created_at"]), "decided_at": _iso(row["decided_at"]),
-        "answered_at": _iso(row["answered_at"]),
+        "created_at": iso_utc(row["created_at"]), "decided_at": iso_utc(row["decided_at"]),
+        "answered_at": iso_utc(row["answered_at"]),
         "objects": result.get("objects", []), "withheld": result.get("withheld", 0),
     }
 
 
-def _iso(ts: datetime | None) -> str | None:
-    return ts.isoformat() if ts is not None else None
 
 
 # ---------------------------------------------------------------- asking side

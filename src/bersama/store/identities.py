@@ -19,7 +19,7 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import phonenumbers
@@ -31,6 +31,7 @@ from bersama.markings.model import TLP, Reader, Role
 from bersama.markings.policy import parse_hint
 from bersama.store.tables.core import agencies
 from bersama.store.tables.trust import api_tokens, group_members, sharing_groups, users
+from bersama.store.values import as_utc, iso_utc
 
 AGENCY_TYPES: tuple[str, ...] = (
     "police",
@@ -51,11 +52,6 @@ _EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,189}$")  # intranet domains may 
 _TOKEN_RE = re.compile(r"^bsm_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 _EXPIRY_RE = re.compile(r"^(\d{1,5})([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def as_utc(value: datetime) -> datetime:
-    """Rows come back naive from SQLite and aware from PostgreSQL; compare in UTC."""
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 # ---------------------------------------------------------------- agencies
@@ -369,18 +365,15 @@ class TokenInfo:
         return "active"
 
     def as_dict(self, now: datetime) -> dict[str, Any]:
-        def iso(v: datetime | None) -> str | None:
-            return as_utc(v).isoformat() if v is not None else None
-
         return {
             "id": self.id,
             "user": self.user,
             "peer_agency": self.peer_agency,
             "note": self.note,
-            "created_at": iso(self.created_at),
-            "expires_at": iso(self.expires_at),
-            "revoked_at": iso(self.revoked_at),
-            "last_used_at": iso(self.last_used_at),
+            "created_at": iso_utc(self.created_at),
+            "expires_at": iso_utc(self.expires_at),
+            "revoked_at": iso_utc(self.revoked_at),
+            "last_used_at": iso_utc(self.last_used_at),
             "status": self.status(now),
         }
 

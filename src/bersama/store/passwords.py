@@ -17,8 +17,9 @@ from sqlalchemy import Connection, Engine, select, update
 from bersama.errors import InvalidInput, Unauthenticated
 from bersama.markings.model import Reader
 from bersama.store import audit
-from bersama.store.identities import as_utc, get_user, reader_for_user, user_from_row
+from bersama.store.identities import get_user, reader_for_user, user_from_row
 from bersama.store.tables.trust import users
+from bersama.store.values import as_utc
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)

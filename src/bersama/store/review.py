@@ -28,6 +28,7 @@ from bersama.store import audit
 from bersama.store.identities import agency_country
 from bersama.store.tables.core import reports
 from bersama.store.tables.detection import review_items
+from bersama.store.values import iso_utc
 
 QUEUE_BANDS = ("likely", "review")
 NAMESPACE = uuid.UUID("6f1c1d55-3a53-4b8e-9c1e-2f0d7c0b6a11")
@@ -57,17 +58,10 @@ def enqueue(conn: Connection, *, agency: str, text: str, result: dict[str, Any],
     return int(pk[0]) if pk else None
 
 
-def _iso(when: datetime | None) -> str | None:
-    """ISO 8601 with its offset: SQLite hands back naive datetimes, stored as UTC."""
-    if when is None:
-        return None
-    return (when if when.tzinfo is not None else when.replace(tzinfo=UTC)).isoformat()
-
-
 def _as_dict(row: Any) -> dict[str, Any]:
     d = dict(row._mapping)
     for k in ("decided_at", "created_at"):
-        d[k] = _iso(d.get(k))
+        d[k] = iso_utc(d.get(k))
     return d
 
 
@@ -186,4 +180,4 @@ def export(conn: Connection, *, agency: str | None) -> Iterator[dict[str, Any]]:
                "scam_types": [t["type"] for t in r.scam_types],
                "model_probability": r.probability, "model_version": r.model_version,
                "decided_by": r.decided_by,
-               "decided_at": _iso(r.decided_at)}
+               "decided_at": iso_utc(r.decided_at)}

@@ -24,6 +24,16 @@ def aware(ts: datetime) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
+def as_utc(ts: datetime) -> datetime:
+    """Rows come back naive from SQLite and aware from PostgreSQL; compare in UTC."""
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
+
+
+def iso_utc(ts: datetime | None) -> str | None:
+    """A stored time as ISO 8601 in UTC with its offset, the same from either backend."""
+    return None if ts is None else as_utc(ts).isoformat()
+
+
 def chunks(items: Sequence[T], size: int) -> Iterable[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
