@@ -39,7 +39,8 @@ from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.db import make_engine, migrate
 from bersama.store.identities import add_agency, add_user, create_token, groups_of
 from bersama.store.queries import Reads
-from bersama.store.summaries import SUMMARIES, SummaryWriter, summarise_all
+from bersama.store.summaries import SUMMARIES, summarise_all
+from bersama.store.summary_writer import SummaryWriter
 from bersama.store.tables.core import (
     cluster_summaries,
     clusters,

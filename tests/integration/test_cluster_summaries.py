@@ -24,7 +24,8 @@ from bersama.observables import Kind, Observable
 from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.identities import groups_of
 from bersama.store.queries import Reads
-from bersama.store.summaries import ALL_READABLE, SUMMARIES, SummaryWriter, summarise_all
+from bersama.store.summaries import ALL_READABLE, SUMMARIES, summarise_all
+from bersama.store.summary_writer import SummaryWriter
 from bersama.store.tables.core import agencies, cluster_summaries, clusters, observables
 from bersama.synth import generate, write
 from bersama.synth.load import load

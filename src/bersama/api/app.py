@@ -18,7 +18,7 @@ from bersama.markings import Reader
 from bersama.psi.warm import Warmer
 from bersama.store.db import open_engine
 from bersama.store.queries import Reads
-from bersama.store.summaries import SummaryWriter
+from bersama.store.summary_writer import SummaryWriter
 
 
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
@@ -28,8 +28,8 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         warmer = Warmer(engine, settings.psi_warm_interval, settings.psi_workers)  # docs/psi.md
         warmer.start()
-        # Stores the views of clusters that reads had to fetch whole (store/summaries.py).
-        summaries = SummaryWriter(engine, settings.cluster_top_observables).start()
+        # Stores the views of clusters that reads had to fetch whole (store/summary_writer.py).
+        summaries = SummaryWriter(engine, settings.cluster_top_observables, process=True).start()
         yield
         summaries.stop()
         warmer.stop()

@@ -8,11 +8,8 @@ the fetch thread fell behind the ingest and the two ran in lockstep, one page
 at a time.  A helper process verifies at full speed on another core while the
 main thread ingests, and the fetch thread only fetches.
 
-Why a plain child process (`python -m bersama.federation.verifier`, frames
-over its stdin/stdout) rather than `multiprocessing`: a spawned
-multiprocessing worker re-imports the parent's `__main__` (the whole CLI and
-web stack under `bersama serve`), which cost more CPU than it saved; this
-child imports only the signing code.
+The child is `python -m bersama.federation.verifier` with frames over its
+stdin/stdout (`bersama.childproc`); it imports only the signing code.
 
 Small syncs (pages under `PROCESS_MIN_OBJECTS` objects) verify in the calling
 thread: starting a process costs a few tenths of a second.  If the helper
@@ -25,22 +22,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import queue
-import struct
 import subprocess
 import sys
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from bersama.childproc import read_frame, spawn, write_frame
 from bersama.federation.protocol import object_version, signature_key
 from bersama.federation.signing import INLINE_SIGNATURE, verify
 
@@ -92,48 +87,29 @@ def checked(objects: Sequence[dict[str, Any]], statuses: Sequence[str]) -> Check
     return out
 
 
-_HEADER = struct.Struct(">I")
 _CODES = {VALID: "v", UNSIGNED: "u", INVALID: "i"}
 _STATUSES = {v: k for k, v in _CODES.items()}
-
-
-def _read_frame(stream: IO[bytes]) -> bytes | None:
-    head = stream.read(_HEADER.size)
-    if len(head) < _HEADER.size:
-        return None
-    (size,) = _HEADER.unpack(head)
-    body = stream.read(size)
-    return body if len(body) == size else None
-
-
-def _write_frame(stream: IO[bytes], body: bytes) -> None:
-    stream.write(_HEADER.pack(len(body)) + body)
-    stream.flush()
 
 
 def serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
     """The helper's loop: a first frame with the raw pinned key, then one frame of
     JSON ``[objects, signatures]`` per page, answered by one frame of status codes."""
-    raw = _read_frame(stdin)
+    raw = read_frame(stdin)
     if raw is None:
         return
     pinned = Ed25519PublicKey.from_public_bytes(raw)
-    while (frame := _read_frame(stdin)) is not None:
+    while (frame := read_frame(stdin)) is not None:
         objects, signatures = orjson.loads(frame)
         codes = "".join(_CODES[s] for s in signature_statuses(objects, signatures, pinned))
-        _write_frame(stdout, codes.encode("ascii"))
+        write_frame(stdout, codes.encode("ascii"))
 
 
 class _Helper:
     """One child process; pages go out in order and verdicts come back in order."""
 
     def __init__(self, raw_key: bytes) -> None:
-        src = str(Path(__file__).resolve().parents[2])  # so `-m` finds this package
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            p for p in (src, os.environ.get("PYTHONPATH")) if p)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bersama.federation.verifier"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
+        self.proc = spawn("bersama.federation.verifier", stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL)
         self.dead = False
         self._out: queue.Queue[tuple[bytes, Future[list[str]]] | None] = queue.Queue()
         self._waiting: queue.Queue[Future[list[str]]] = queue.Queue()
@@ -155,11 +131,11 @@ class _Helper:
         stdin = self.proc.stdin
         assert stdin is not None  # noqa: S101 - opened with PIPE
         try:
-            _write_frame(stdin, raw_key)
+            write_frame(stdin, raw_key)
             while (item := self._out.get()) is not None:
                 blob, fut = item
                 self._waiting.put(fut)  # before the write: the answer may come at once
-                _write_frame(stdin, blob)
+                write_frame(stdin, blob)
         except OSError as exc:  # the child died: the reader fails what is waiting
             log.warning("signature helper process stopped reading: %s", exc)
         finally:
@@ -174,7 +150,7 @@ class _Helper:
     def _read(self) -> None:
         stdout = self.proc.stdout
         assert stdout is not None  # noqa: S101 - opened with PIPE
-        while (frame := _read_frame(stdout)) is not None:
+        while (frame := read_frame(stdout)) is not None:
             fut = self._waiting.get()
             fut.set_result([_STATUSES.get(c, INVALID) for c in frame.decode("ascii")])
         self.dead = True

@@ -35,7 +35,8 @@ from bersama.store.clusterviews import (
     iso,
     money,
 )
-from bersama.store.summaries import SUMMARIES, View, offer
+from bersama.store.summaries import SUMMARIES, View
+from bersama.store.summary_writer import offer
 from bersama.store.tables.core import (
     agencies,
     clusters,

@@ -27,8 +27,8 @@ reports split a reader's visible members into several components, the row keeps
 each component with its members, and a check answers with its seed's.
 A row whose stamp is not its cluster's is never used.
 
-Rows are written behind the reads (`SummaryWriter`, a daemon thread of
-`bersama serve`) and by `bersama correlate --summaries` ("" rows); ingest never
+Rows are written behind the reads (`summary_writer.SummaryWriter`, a helper
+process of `bersama serve`) and by `bersama correlate --summaries` ("" rows); ingest never
 waits for them, so its cost still grows with what is new, not with cluster
 sizes.
 """
@@ -36,8 +36,6 @@ sizes.
 from __future__ import annotations
 
 import hashlib
-import logging
-import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
@@ -54,8 +52,6 @@ from bersama.store.clusterviews import SNAPSHOTS, Snapshot
 from bersama.store.tables.core import agencies, cluster_summaries, clusters
 from bersama.store.tables.trust import group_members
 from bersama.store.values import chunks
-
-log = logging.getLogger(__name__)
 
 CHUNK = 2000
 MAX_READERS = 256
@@ -360,92 +356,12 @@ class SummaryCache:
 SUMMARIES = SummaryCache()
 
 
-class SummaryWriter:
-    """A daemon thread that stores the views of clusters reads had to fetch whole.
-
-    Reads `offer` (cluster id, stamp, reader tokens) triples; the thread writes the
-    cluster's "" row, every agency's row and the row of that reader's signature, in
-    batches, in its own transactions.  A full queue drops offers: a later read offers them again.
-    """
-
-    def __init__(self, engine: Engine, top_n: int, *, max_queued: int = 100_000) -> None:
-        self.engine = engine
-        self.top_n = top_n
-        self._queue: queue.Queue[tuple[int, int, frozenset[str]]] = queue.Queue(max_queued)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def engine_key(self) -> str:
-        return self.engine.url.render_as_string(hide_password=True)
-
-    def offer(self, items: Iterable[tuple[int, int, frozenset[str]]]) -> None:
-        for item in items:
-            try:
-                self._queue.put_nowait(item)
-            except queue.Full:
-                return
-
-    def start(self) -> SummaryWriter:
-        if self._thread is None:
-            _WRITERS[self.engine_key] = self
-            self._thread = threading.Thread(target=self._run, name="cluster-summaries", daemon=True)
-            self._thread.start()
-        return self
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if _WRITERS.get(self.engine_key) is self:
-            del _WRITERS[self.engine_key]
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def drain(self) -> int:
-        """Write what was offered so far, up to a batch (the thread's loop body)."""
-        stamps: dict[int, int] = {}
-        readers: dict[int, set[frozenset[str]]] = {}
-        while len(stamps) < CHUNK:
-            try:
-                cid, stamp, tokens = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            stamps[cid] = stamp
-            readers.setdefault(cid, set()).add(tokens)
-        if not stamps:
-            return 0
-        with self.engine.begin() as conn:
-            snaps = SNAPSHOTS.load(conn, self.engine_key, stamps.items())
-            return write(conn, {c: (st, snaps[c]) for c, st in stamps.items()}, self.top_n, readers)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self.drain():
-                    self._stop.wait(1.0)
-            except Exception:  # a background cache must never take the server down
-                log.exception("writing cluster summaries failed; retrying later")
-                self._stop.wait(5.0)
-
-
-_WRITERS: dict[str, SummaryWriter] = {}
-
-
-def offer(engine_key: str, items: Iterable[tuple[int, int, frozenset[str]]]) -> None:
-    """Hand (cluster id, stamp, reader tokens) to the running writer of that database."""
-    writer = _WRITERS.get(engine_key)
-    if writer is not None:
-        writer.offer(items)
-
-
 __all__ = [
     "ALL_READABLE",
     "SUMMARIES",
     "Audiences",
     "SummaryCache",
-    "SummaryWriter",
     "View",
-    "offer",
     "signature_key",
     "summarise_all",
     "write",
