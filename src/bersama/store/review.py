@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
@@ -28,14 +28,10 @@ from bersama.store import audit
 from bersama.store.identities import agency_country
 from bersama.store.tables.core import reports
 from bersama.store.tables.detection import review_items
-from bersama.store.values import iso_utc
+from bersama.store.values import iso_utc, utcnow
 
 QUEUE_BANDS = ("likely", "review")
 NAMESPACE = uuid.UUID("6f1c1d55-3a53-4b8e-9c1e-2f0d7c0b6a11")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def enqueue(conn: Connection, *, agency: str, text: str, result: dict[str, Any], source: str,
@@ -52,7 +48,7 @@ def enqueue(conn: Connection, *, agency: str, text: str, result: dict[str, Any],
         "probability": float(result["probability"]), "band": result["band"],
         "scam_types": result.get("scam_types", []), "entities": result.get("entities", []),
         "model_version": result["model_version"], "source": source[:200],
-        "status": "queued", "created_at": now or _now(), "report_id": report_id,
+        "status": "queued", "created_at": now or utcnow(), "report_id": report_id,
     }
     pk = conn.execute(insert(review_items).values(**row)).inserted_primary_key
     return int(pk[0]) if pk else None
@@ -92,7 +88,7 @@ def _who(actor: Reader) -> str:
 
 def reject(conn: Connection, item_id: int, *, actor: Reader,
            now: datetime | None = None) -> dict[str, Any]:
-    return _decide(conn, item_id, "rejected", actor, now or _now(), report_id=None)
+    return _decide(conn, item_id, "rejected", actor, now or utcnow(), report_id=None)
 
 
 def _decide(conn: Connection, item_id: int, status: str, actor: Reader, now: datetime, *,
@@ -129,7 +125,7 @@ def confirm(conn: Connection, settings: Settings, item_id: int, *, actor: Reader
     from bersama.observables.extract import extract_entities
     from bersama.taxonomy import ScamType
 
-    when = now or _now()
+    when = now or utcnow()
     agency = None if actor.is_system else actor.agency
     item = get_item(conn, item_id, agency=agency)
     if item["status"] != "queued":
