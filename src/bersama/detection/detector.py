@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -107,20 +108,25 @@ _TOKEN_RE = re.compile(r"__[A-Z]+__")
 _MAY_HOLD_ENTITY = re.compile(r"[\d@.:\uff1a]|dot|\(at\)|\[at\]", re.IGNORECASE)
 
 
-def _entities(text: str, country: str | None = None) -> list[Entity]:
-    """Normalised observables, from the shared extractor of `bersama.observables`;
-    `country` lets national-format phone numbers become E.164 (without it only
-    numbers written with their country code are found)."""
+_Observables = Callable[[str], tuple[list[Entity], list[tuple[str, str]]]]
+
+
+def _observables(country: str | None) -> _Observables:
+    """Text -> (normalised observables, money amounts), from the shared extractors of
+    `bersama.observables` (imported on first use); `country` lets national-format phone
+    numbers become E.164 (without it only numbers written with their country code are
+    found)."""
+    from bersama.observables.amounts import extract_amounts
     from bersama.observables.extract import extract_entities
 
-    return [Entity(o.kind.value, o.key, o.display or o.key)
-            for o in extract_entities(text, country=country)]
+    def found(text: str) -> tuple[list[Entity], list[tuple[str, str]]]:
+        if _MAY_HOLD_ENTITY.search(text) is None:
+            return [], []
+        return ([Entity(o.kind.value, o.key, o.display or o.key)
+                 for o in extract_entities(text, country=country)],
+                [(str(a), c) for a, c in extract_amounts(text)])
 
-
-def _amounts(text: str) -> list[tuple[str, str]]:
-    from bersama.observables.amounts import extract_amounts
-
-    return [(str(a), c) for a, c in extract_amounts(text)]
+    return found
 
 
 class Detector:
@@ -197,6 +203,7 @@ class Detector:
         typed = [i for i, p in enumerate(probs) if p >= REVIEW]
         types_of = dict(zip(typed, score_types_many([norms[i].tokenised for i in typed]),
                             strict=True))
+        observables = _observables(country) if entities else None
         out = []
         for i, n in enumerate(norms):
             p = probs[i]
@@ -208,13 +215,12 @@ class Detector:
                 notes.append(f"no training data for language {lang!r}: band capped")
             types = [{"type": t.scam_type.value, "probability": t.probability,
                       "source": t.source, "cues": list(t.cues)} for t in types_of.get(i, ())]
-            feats = [Feature(names[i].get(j, f"#{j}"), w) for j, w in tops[i]]
-            may = entities and _MAY_HOLD_ENTITY.search(n.cleaned) is not None
+            named = names[i]
+            feats = [Feature(named.get(j) or f"#{j}", w) for j, w in tops[i]]
+            ents, amounts = observables(n.cleaned) if observables else ([], [])
             out.append(Result(
                 "message", "scam" if p >= self.threshold else "not-scam", p, b, lang, feats,
-                _entities(n.cleaned, country) if may else [], self.version, types,
-                sorted({s.token for s in n.spans}), notes,
-                _amounts(n.cleaned) if may else []))
+                ents, self.version, types, sorted({s.token for s in n.spans}), notes, amounts))
         return out
 
     def urls(self, urls: list[str]) -> list[Result]:

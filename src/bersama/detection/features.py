@@ -40,7 +40,6 @@ MAX_CHARS = 4096
 _TOKEN_CHAR = {tok: chr(0xE000 + i) for i, tok in enumerate(TOKENS)}
 _CHAR_TOKEN = {c: f"<{tok.strip('_')}>" for tok, c in _TOKEN_CHAR.items()}
 _TOKEN_RE = re.compile("|".join(re.escape(t) for t in TOKENS))
-_WS_RE = re.compile(r"\s+")
 _SEP = "\x00"
 CHUNK = 1000
 # Digits are read as 0 (in `analyse`): "call 09090900040" and "call 08707808226"
@@ -60,6 +59,13 @@ _BIGRAM_SALT = _U(0x14057B7EF767814F)
 _READABLE = {ord(c): name for c, name in _CHAR_TOKEN.items()}
 _SHOWN = {**_READABLE, **{ord(d): "0" for d in "123456789"},
           **{0xE50 + i: "\u0e50" for i in range(1, 10)}}
+
+
+@lru_cache(maxsize=1 << 16)
+def _shown(gram: str, char: bool) -> str:
+    """How an n-gram is named in explanations (the same n-grams recur across messages)."""
+    shown = gram.translate(_SHOWN)
+    return f"char:'{shown}'" if char else f"word:{shown}"
 
 
 def readable(gram: str) -> str:
@@ -133,7 +139,8 @@ def stream(docs: Sequence[str]) -> str:
     joined = (" " + _SEP + " ").join(d[:MAX_CHARS] for d in docs)
     if "__" in joined:
         joined = _TOKEN_RE.sub(lambda m: _TOKEN_CHAR[m.group()], joined)
-    return _WS_RE.sub(" ", " " + joined + " " + _SEP)
+    # str.split() and re's \s know the same white space; splitting is 5x faster than \s+
+    return " " + " ".join((joined + " " + _SEP).split())
 
 
 class Featurizer:
@@ -165,13 +172,13 @@ class Featurizer:
             h = h[:m] * _P + c64[k - 1:]
             if k < lo:
                 continue
-            i = np.arange(m)
-            ok = (csep[i + k] == csep[i]) & (cspace[i + k - 1] == cspace[i + 1])
-            i = i[ok]
+            # n-gram i..i+k: inside one document, no space except at its two ends
+            ok = (csep[k:] == csep[:m]) & (cspace[k - 1:k - 1 + m] == cspace[1:1 + m])
+            i = np.flatnonzero(ok)
             rows.append(csep[i])
             starts.append(i)
             ends.append(i + k)
-            cols.append((_mix(h[:m][ok] + _U(k)) >> shift).astype(np.int64))
+            cols.append((_mix(h[ok] + _U(k)) >> shift).astype(np.int64))
         self._words(codes, c64, csep, rows, starts, ends, cols)
         return Batch(text, len(docs), _cat(rows), _cat(starts), _cat(ends), _cat(cols))
 
@@ -266,15 +273,15 @@ class Featurizer:
         wanted_col[want % nf] = True
         near = np.flatnonzero(wanted_col[batch.col])
         keys = batch.row[near] * nf + batch.col[near]
-        hit = near[np.isin(keys, want)]
+        wants = np.sort(want)
+        hit = near[wants[np.minimum(np.searchsorted(wants, keys), len(wants) - 1)] == keys]
         keys = batch.row[hit] * nf + batch.col[hit]
         uniq, first = np.unique(keys, return_index=True)
         at = hit[first]
         text, n_char = batch.text, self.spec.n_char
         for row, col, a, b in zip((uniq // nf).tolist(), (uniq % nf).tolist(),
                                   batch.start[at].tolist(), batch.end[at].tolist(), strict=True):
-            gram = text[a:b].translate(_SHOWN)
-            out[row][col] = f"char:'{gram}'" if col < n_char else f"word:{gram}"
+            out[row][col] = _shown(text[a:b], col < n_char)
         return out
 
     def named_columns(self, doc: str) -> dict[int, str]:

@@ -17,6 +17,13 @@ and the phone.  Results are de-duplicated and ordered by first appearance.
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
 appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
 and a capitalised TLD (`done.Next`) is taken for a missing space.
+
+Speed (the detector extracts from every message it scores): a pass first runs
+a cheap test of the whole text that every match of its patterns passes (an `@`
+for e-mails, `://` for URLs, six digits for account numbers...) and is skipped
+when it fails, so the results are those of the full scan; and the phone
+matcher's parse and validation of a candidate (~50 us) is cached per
+candidate, region and neighbouring characters, all it depends on.
 """
 
 from __future__ import annotations
@@ -24,13 +31,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import lru_cache, partial
 
 import phonenumbers
-from phonenumbers import Leniency, PhoneNumberMatcher
+from phonenumbers import Leniency, PhoneNumber, PhoneNumberMatch, PhoneNumberMatcher
 
 from bersama.errors import InvalidObservable
-from bersama.observables._common import collapse, refang
+from bersama.observables._common import PHONE_CACHE_SIZE, collapse, refang
 from bersama.observables.accounts import (
     WALLET_ALIASES,
     WALLET_SPECS,
@@ -66,6 +73,8 @@ _DEFANG_TEXT = re.compile(
     r"|\bh[xX]{2}p(?=s?(?:://|\[))|\bfxp(?=://)",
     re.IGNORECASE,
 )
+_BRACKETED = re.compile(r"[\[({][.:@da]", re.IGNORECASE)
+_XP_SCHEME = re.compile("xp[s\u017f]?(?::/|\\[)")
 _DEFANG_MAP = {"[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".", "{dot}": ".",
                "[:]": ":", "[://]": "://", "[@]": "@", "[at]": "@", "(at)": "@",
                "hxxp": "http", "fxp": "ftp"}
@@ -185,6 +194,37 @@ _WALLET_PATTERN = _wallet_pattern()
 # Names that are everyday words (Malay/Indonesian "dana" = funds) must match in brand case.
 _WORD_BRANDS = {"dana": "DANA", "wave": "Wave", "wing": "Wing", "boost": "Boost", "maya": "Maya"}
 
+# Cheap tests of a whole text, each a necessary condition of a pass's patterns: a text
+# that fails one cannot match them, so the pass is skipped (most messages have no
+# e-mail, link or long number, and each full scan costs a few microseconds).
+_ANY_DIGIT = re.compile(r"\d")
+_SIX_DIGITS = re.compile(r"\d(?:[ -]?\d){5}")  # within every _DIGITS match
+_ME_SLASH = re.compile(r"\.me/", re.IGNORECASE)  # within every _MSG_LINK match
+_ALNUM_RUN = re.compile(r"[0-9A-Za-z]{14}")  # within every _CRYPTO and _HASH match
+_DOTTED_DIGITS = re.compile(r"\d\.\d")  # within every _IPV4 match
+_TWO_COLONS = re.compile(r":[0-9A-Fa-f]{0,4}:")  # within every _IPV6 match
+_DOT_LETTER = re.compile(r"\.[A-Za-z\u00a1-\uffff]")  # before every _HOST's last label
+_HANDLE_VALUE = re.compile(r"[\d@:\uff1a]")  # every _HANDLE value needs one of these
+# Every platform name of _HANDLE holds one of these, lower-cased
+_PLATFORM_HINT = re.compile(_trie([
+    "tele", "tg", "line", "ig", "insta", "tiktok", "twitter", "wechat", "weixin", "whatsapp",
+    "wa", "zalo", "viber", "facebook", "fb", "kakao", "ไลน์", "เทเลแกรม", "วอทส์แอป", "เฟซบุ๊ก"]))
+# the only characters that match a Latin letter under IGNORECASE and do not lower to it
+_CASE_ODDITIES = re.compile("[\u0130\u0131\u017f]")
+
+
+def _may_be_defanged(text: str) -> bool:
+    """False when `text` holds no defanged form: every one is a bracket before ".", ":",
+    "@", "dot" or "at", or a scheme whose "xp" is followed by "://" or "["."""
+    return bool(_BRACKETED.search(text) or (("://" in text or "[" in text)
+                                            and _XP_SCHEME.search(text.lower())))
+
+
+def _may_name_platform(text: str) -> bool:
+    """False when `text` names no messenger platform of `_HANDLE`; sought in the lower-cased
+    text, as a case-sensitive pattern is scanned several times faster than IGNORECASE."""
+    return bool(_PLATFORM_HINT.search(text.lower()) or _CASE_ODDITIES.search(text))
+
 
 class _Scan:
     """Collects observables and rejections, and the spans already claimed."""
@@ -227,9 +267,30 @@ def _unclaimed(scan: _Scan, pattern: re.Pattern[str]) -> Iterator[re.Match[str]]
 
 
 def _pass_simple(scan: _Scan) -> None:
-    for m in _unclaimed(scan, _EMAIL):
-        v = _trim(m.group())
-        scan.add(m.start(), m.start() + len(v), Kind.EMAIL, v, partial(email, v))
+    text = scan.text
+    if "@" in text:
+        for m in _unclaimed(scan, _EMAIL):
+            v = _trim(m.group())
+            scan.add(m.start(), m.start() + len(v), Kind.EMAIL, v, partial(email, v))
+    if _ME_SLASH.search(text):
+        _pass_messenger_links(scan)
+    if "://" in text:
+        for m in _unclaimed(scan, _URL):
+            v = _trim(m.group())
+            scan.add(m.start(), m.start() + len(v), Kind.URL, v, partial(url, v))
+    if _ALNUM_RUN.search(text):
+        for m in _unclaimed(scan, _CRYPTO):
+            scan.add(m.start(), m.end(), Kind.CRYPTO, m.group(), partial(crypto, m.group()))
+        for m in _unclaimed(scan, _HASH):
+            scan.add(m.start(), m.end(), None, m.group(), partial(file_hash, m.group()))
+    if _DOTTED_DIGITS.search(text):
+        for m in _unclaimed(scan, _IPV4):
+            scan.add(m.start(), m.end(), Kind.IPV4, m.group(), partial(ip, m.group()))
+    if _TWO_COLONS.search(text):
+        _pass_ipv6(scan)
+
+
+def _pass_messenger_links(scan: _Scan) -> None:
     for m in _unclaimed(scan, _MSG_LINK):
         if m.group(1):
             plat, name = "telegram", m.group(2)
@@ -239,15 +300,9 @@ def _pass_simple(scan: _Scan) -> None:
             plat, name = "line", m.group(6)
         scan.add(m.start(), m.end(), Kind.HANDLE, m.group(),
                  partial(handle, plat, name, scan.country))
-    for m in _unclaimed(scan, _URL):
-        v = _trim(m.group())
-        scan.add(m.start(), m.start() + len(v), Kind.URL, v, partial(url, v))
-    for m in _unclaimed(scan, _CRYPTO):
-        scan.add(m.start(), m.end(), Kind.CRYPTO, m.group(), partial(crypto, m.group()))
-    for m in _unclaimed(scan, _HASH):
-        scan.add(m.start(), m.end(), None, m.group(), partial(file_hash, m.group()))
-    for m in _unclaimed(scan, _IPV4):
-        scan.add(m.start(), m.end(), Kind.IPV4, m.group(), partial(ip, m.group()))
+
+
+def _pass_ipv6(scan: _Scan) -> None:
     for m in _unclaimed(scan, _IPV6):
         if m.group().count(":") >= 2 and any(c.isalnum() for c in m.group()):
             try:
@@ -294,6 +349,8 @@ def wallet_providers(text: str) -> list[str]:
 
 def _pass_accounts(scan: _Scan) -> None:
     text = scan.text
+    if not _SIX_DIGITS.search(text):
+        return  # no account or e-wallet number to attach to a name
     mentions = sorted((m for pat in _BANK_PATTERNS for m in pat.finditer(text)),
                       key=lambda m: m.start())
     for i, m in enumerate(mentions):
@@ -332,6 +389,8 @@ def _pass_accounts(scan: _Scan) -> None:
 
 
 def _pass_handles(scan: _Scan) -> None:
+    if not _HANDLE_VALUE.search(scan.text) or not _may_name_platform(scan.text):
+        return
     for m in _unclaimed(scan, _HANDLE):
         plat = m.group(1).lower().replace(" ", "")
         plat = _LOCAL_PLATFORMS.get(plat, "line" if plat.startswith("line") else plat)
@@ -344,9 +403,34 @@ def _pass_handles(scan: _Scan) -> None:
                  partial(handle, plat, val, scan.country), claim=not is_number)
 
 
+@lru_cache(maxsize=PHONE_CACHE_SIZE)
+def _verified(candidate: str, region: str, before: str, after: str) -> PhoneNumber | None:
+    """`PhoneNumberMatcher`'s parse-and-verify step for one candidate, memoised: besides
+    the candidate and the region it reads only the character either side of it."""
+    matcher = PhoneNumberMatcher(before + candidate + after, region, leniency=Leniency.VALID)
+    found = matcher._parse_and_verify(candidate, len(before))
+    return None if found is None else found.number
+
+
+class _Matcher(PhoneNumberMatcher):
+    """The library's matcher with its costly step (`phonenumbers.parse` and validation of
+    each candidate, ~50 us) cached: the same numbers, codes and dates recur across
+    messages forwarded in bulk."""
+
+    def _parse_and_verify(self, candidate: str, offset: int) -> PhoneNumberMatch | None:
+        end = offset + len(candidate)
+        number = _verified(candidate, self.preferred_region,
+                           self.text[offset - 1:offset] if offset else "", self.text[end:end + 1])
+        return None if number is None else PhoneNumberMatch(offset, candidate, number)
+
+
 def _pass_phones(scan: _Scan) -> None:
-    region = scan.country or "ZZ"
-    for pm in PhoneNumberMatcher(scan.text, region, leniency=Leniency.VALID):
+    text = scan.text
+    # Without a default country only numbers written with + can parse; none without a digit.
+    if not (("+" in text or "\uff0b" in text) if scan.country is None
+            else _ANY_DIGIT.search(text)):
+        return
+    for pm in _Matcher(text, scan.country or "ZZ", leniency=Leniency.VALID):
         if not scan.free(pm.start, pm.end):
             continue
         e164 = phonenumbers.format_number(pm.number, phonenumbers.PhoneNumberFormat.E164)
@@ -354,6 +438,8 @@ def _pass_phones(scan: _Scan) -> None:
 
 
 def _pass_domains(scan: _Scan) -> None:
+    if not _DOT_LETTER.search(scan.text):
+        return
     for m in _unclaimed(scan, _HOST):
         host, path = m.group(1), m.group(2)
         raw_tld = host.rsplit(".", 1)[-1]
@@ -376,6 +462,8 @@ def _pass_domains(scan: _Scan) -> None:
 
 
 def _refang_text(text: str) -> str:
+    if not _may_be_defanged(text):
+        return text
     return _DEFANG_TEXT.sub(lambda m: _DEFANG_MAP.get(m.group().lower(), m.group()), text)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from bersama.detection.features import FeatureSpec, Featurizer
+from bersama.detection.features import FeatureSpec, Featurizer, stream
 from bersama.detection.linear import LinearModel
 from bersama.detection.metrics import ece, evaluate
 
@@ -37,6 +37,11 @@ def test_char_ngrams_stay_inside_words_and_documents() -> None:
     assert grams == {(0, " a"), (0, "ab"), (0, "b "), (0, " ab"), (0, "ab "),
                      (0, " c"), (0, "cd"), (0, "d "), (0, " cd"), (0, "cd "),
                      (1, " e"), (1, "ef"), (1, "f "), (1, " ef"), (1, "ef ")}
+
+
+def test_stream_makes_every_run_of_white_space_one_space() -> None:
+    docs = ["a\u00a0 b\tc", "", "  d\n\x1f e  ", "__URL__  f"]
+    assert stream(docs) == " a b c \x00 \x00 d e \x00 \ue000 f \x00"
 
 
 def test_hashing_is_stable_and_batch_independent() -> None:
