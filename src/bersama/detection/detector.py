@@ -5,7 +5,10 @@ cached (`default_detector`), because a CLI call or an API request must not pay
 the load again; scoring works on batches, since vectorising many texts at once
 is several times faster than one by one.  Results are plain dataclasses with
 `as_dict()` so the CLI `--json` output and the API share one shape
-(documented in docs/detection.md).
+(documented in docs/detection.md).  The cyclic garbage collector is paused
+while a batch is scored (`bersama.gcpause`): a batch allocates some hundred
+thousand short-lived objects but no cycles to speak of, and the collector's
+passes over them cost ~7% of a batch with entities.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from bersama.detection.linear import REVIEW, THRESHOLD, LinearModel, band
 from bersama.detection.normalise import normalise_many
 from bersama.detection.url import UrlFeaturizer, brand_domains, lookalike
 from bersama.errors import ConfigurationError, InvalidInput, PayloadTooLarge
+from bersama.gcpause import collection_paused
 
 if TYPE_CHECKING:
     from bersama.config import Settings
@@ -159,6 +163,7 @@ class Detector:
         self.allow |= allow
         self.block |= block
 
+    @collection_paused()
     def messages(self, texts: list[str], *, entities: bool = True,
                  country: str | None = None) -> list[Result]:
         """Score a batch of texts; results do not depend on the rest of the batch.
@@ -223,6 +228,7 @@ class Detector:
                 ents, self.version, types, sorted({s.token for s in n.spans}), notes, amounts))
         return out
 
+    @collection_paused()
     def urls(self, urls: list[str]) -> list[Result]:
         checked = []
         for i, raw in enumerate(urls):

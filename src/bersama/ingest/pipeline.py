@@ -27,11 +27,8 @@ measures it.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -41,6 +38,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 
 from bersama.config import Settings
 from bersama.errors import InvalidInput, NotFound
+from bersama.gcpause import collection_paused
 from bersama.ingest.model import Rejection, ReportDraft
 from bersama.markings import TLP, Marking, Reader, audience
 from bersama.observables.model import Observable
@@ -400,32 +398,6 @@ def _with_marking(draft: ReportDraft, marking: Marking) -> ReportDraft:
     from dataclasses import replace
 
     return draft if draft.marking == marking else replace(draft, marking=marking)
-
-
-_pause_lock = threading.Lock()
-_pauses = 0
-_was_enabled = False
-
-
-@contextmanager
-def collection_paused() -> Iterator[None]:
-    """Pause automatic cyclic garbage collection while a batch runs; the collector is on
-    again once the last concurrent batch ends, if it was on before the first began.
-    Memory stays bounded: reference counting frees everything an ingest drops except
-    the few cycles it makes, and those per batch, not per record."""
-    global _pauses, _was_enabled  # noqa: PLW0603 - one process-wide collector
-    with _pause_lock:
-        if _pauses == 0:
-            _was_enabled = gc.isenabled()
-            gc.disable()
-        _pauses += 1
-    try:
-        yield
-    finally:
-        with _pause_lock:
-            _pauses -= 1
-            if _pauses == 0 and _was_enabled:
-                gc.enable()
 
 
 @collection_paused()

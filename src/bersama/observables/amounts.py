@@ -8,12 +8,22 @@ minor unit in everyday use (IDR, VND, KRW, JPY, LAK, KHR, MMK), otherwise a
 decimal mark.  Multipliers in the languages of the region are understood
 (k, m, juta/jt, ribu/rb, triệu/tr, nghìn/ngàn, tỷ, bn, mil, million).  A bare
 `$` is read as USD; `¥` as JPY (write CNY, RMB or 元 for the yuan).
+
+Speed (the detector reads amounts in every message it scores): the currency and
+multiplier words are matched as prefix tries (`trie_regex`), not flat
+alternations, which `re` would try word by word at every position under
+IGNORECASE.  The matches are the same: both try a longer word before any word
+that is a prefix of it, and two words can only both match at one position when
+one is a prefix of the other.
 """
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
+
+from bersama.observables._common import trie_regex
 
 _CURRENCIES: dict[str, str] = {
     "rm": "MYR", "myr": "MYR", "ringgit": "MYR",
@@ -35,6 +45,7 @@ _CURRENCIES: dict[str, str] = {
     "hk$": "HKD", "hkd": "HKD", "nz$": "NZD", "nzd": "NZD",
 }
 _ONE = Decimal(1)
+T = TypeVar("T")
 _NO_MINOR = frozenset({"IDR", "VND", "KRW", "JPY", "LAK", "KHR", "MMK"})
 _MULT: dict[str, Decimal] = {
     "k": Decimal(1000), "rb": Decimal(1000), "ribu": Decimal(1000), "nghìn": Decimal(1000),
@@ -47,13 +58,8 @@ _MULT: dict[str, Decimal] = {
     "tỷ": Decimal(10**9), "ty": Decimal(10**9), "miliar": Decimal(10**9),
 }
 
-
-def _alt(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-_CUR = _alt(list(_CURRENCIES))
-_MUL = _alt(list(_MULT))
+_CUR = trie_regex(list(_CURRENCIES))
+_MUL = trie_regex(list(_MULT))
 _NUM = r"\d{1,3}(?:[.,\u00a0 ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d+)?"
 _AMOUNT = re.compile(
     rf"(?<![\w$])(?P<pre>{_CUR})\s?(?P<n1>{_NUM})(?:\s?(?P<m1>{_MUL})(?!\w))?"
@@ -84,19 +90,30 @@ def _number(text: str, currency: str) -> Decimal | None:
         return None
 
 
+def _lookup(table: dict[str, T], word: str) -> T:
+    """`table`'s entry for a word its IGNORECASE pattern matched.  Lower-casing finds
+    almost all; a few letters match case-insensitively without lowering to the table's
+    (dotted and dotless i, long s, the Kelvin sign), so those are matched as `re` did."""
+    hit = table.get(word.lower())
+    if hit is None:
+        hit = next(v for k, v in table.items()
+                   if re.fullmatch(re.escape(k), word, re.IGNORECASE))
+    return hit
+
+
 def extract_amounts(text: str) -> list[tuple[Decimal, str]]:
     """Money amounts with their ISO 4217 currency, in order of appearance."""
     out: list[tuple[Decimal, str]] = []
     for m in _AMOUNT.finditer(text):
         cur_word = m.group("pre") or m.group("post")
-        currency = _CURRENCIES[cur_word.lower()]
+        currency = _lookup(_CURRENCIES, cur_word)
         raw = m.group("n1") or m.group("n2")
         mult = m.group("m1") or m.group("m2")
         value = _number(raw, currency)
         if value is None:
             continue
         if mult:
-            value *= _MULT[mult.lower()]
+            value *= _lookup(_MULT, mult)
         value = value.normalize()
         if value == value.to_integral_value():
             value = value.quantize(_ONE)

@@ -37,7 +37,7 @@ import phonenumbers
 from phonenumbers import Leniency, PhoneNumber, PhoneNumberMatch, PhoneNumberMatcher
 
 from bersama.errors import InvalidObservable
-from bersama.observables._common import PHONE_CACHE_SIZE, collapse, refang
+from bersama.observables._common import PHONE_CACHE_SIZE, collapse, refang, trie_regex
 from bersama.observables.accounts import (
     WALLET_ALIASES,
     WALLET_SPECS,
@@ -126,35 +126,6 @@ _CALL_WORDS = re.compile(
 _WALLET_WINDOW = 40
 
 
-def _trie(words: list[str]) -> str:
-    """One regex for many literal names, shaped as a prefix trie.
-
-    Python's `re` tries every branch of a flat alternation at every position;
-    a trie lets it reject a position on its first character, which makes the
-    bank-name scan some twenty times faster.  A space in a name matches any run
-    of spaces or dashes.  Optional tails are greedy, so the longest name wins.
-    """
-    root: dict[str, dict[str, object]] = {}
-    for w in words:
-        node: dict[str, object] = root  # type: ignore[assignment]
-        for ch in " ".join(w.split()):
-            node = node.setdefault(ch, {})  # type: ignore[assignment]
-        node[""] = {}
-
-    def emit(node: dict[str, object]) -> str:
-        alts = [
-            (r"[\s\-]*" if ch == " " else re.escape(ch)) + emit(child)  # type: ignore[arg-type]
-            for ch, child in sorted(node.items())
-            if ch
-        ]
-        if not alts:
-            return ""
-        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-        return f"(?:{body})?" if "" in node else body
-
-    return emit(root)  # type: ignore[arg-type]
-
-
 def _alias_regex(aliases: list[str], *, case_sensitive: bool) -> re.Pattern[str] | None:
     if not aliases:
         return None
@@ -163,9 +134,9 @@ def _alias_regex(aliases: list[str], *, case_sensitive: bool) -> re.Pattern[str]
     other = sorted({fold(a) for a in aliases if not a.isascii()})
     parts = []
     if ascii_:
-        parts.append(rf"(?<!\w){_trie(ascii_)}(?!\w)")
+        parts.append(rf"(?<!\w){trie_regex(ascii_)}(?!\w)")
     if other:  # Thai and other scripts written without spaces: no word boundaries
-        parts.append(_trie(other))
+        parts.append(trie_regex(other))
     return re.compile("|".join(parts), 0 if case_sensitive else re.IGNORECASE)
 
 
@@ -206,7 +177,7 @@ _TWO_COLONS = re.compile(r":[0-9A-Fa-f]{0,4}:")  # within every _IPV6 match
 _DOT_LETTER = re.compile(r"\.[A-Za-z\u00a1-\uffff]")  # before every _HOST's last label
 _HANDLE_VALUE = re.compile(r"[\d@:\uff1a]")  # every _HANDLE value needs one of these
 # Every platform name of _HANDLE holds one of these, lower-cased
-_PLATFORM_HINT = re.compile(_trie([
+_PLATFORM_HINT = re.compile(trie_regex([
     "tele", "tg", "line", "ig", "insta", "tiktok", "twitter", "wechat", "weixin", "whatsapp",
     "wa", "zalo", "viber", "facebook", "fb", "kakao", "ไลน์", "เทเลแกรม", "วอทส์แอป", "เฟซบุ๊ก"]))
 # the only characters that match a Latin letter under IGNORECASE and do not lower to it

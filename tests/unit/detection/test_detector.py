@@ -69,7 +69,7 @@ def test_bad_text(value: object, exc: type[Exception]) -> None:
 
 
 @pytest.mark.parametrize("text", ["😀🎉🔥", "Hello สวัสดี 你好 привет مرحبا", "\u200b\u200bhi",
-                                  "€" * 1000])
+                                  "€" * 1000, "pay \u0130DR 500 now", "\u0131dr 5 juta"])
 def test_odd_text_answers(text: str) -> None:
     r = load_detector().messages([text])[0]
     assert 0.0 <= r.probability <= 1.0
@@ -155,6 +155,31 @@ def test_long_batches_are_cut_without_changing_results(monkeypatch: pytest.Monke
     monkeypatch.setattr(detector, "CHUNK_CHARS", 100)
     assert [r.as_dict() for r in det.messages(texts)] == whole
     assert det.messages([]) == []
+
+
+def test_collector_is_paused_while_a_batch_is_scored(monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    from bersama.detection import detector
+
+    seen: list[bool] = []
+    real = detector.check_text
+
+    def spy(text: object, field: str = "text") -> str:
+        seen.append(gc.isenabled())
+        return real(text, field)
+
+    monkeypatch.setattr(detector, "check_text", spy)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        load_detector().messages([SCAM])
+        load_detector().urls(["https://example.org/"])
+        assert seen == [False, False]
+        assert gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()
 
 
 def test_artefact_of_another_hasher_is_refused(tmp_path: Path) -> None:

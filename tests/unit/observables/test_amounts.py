@@ -29,3 +29,19 @@ from bersama.observables import extract_amounts
 )
 def test_amounts(text: str, expected: list[tuple[str, str]]) -> None:
     assert extract_amounts(text) == [(Decimal(a), c) for a, c in expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("\u0130DR 5", [("5", "IDR")]),  # dotted capital I
+        ("\u0131dr 5 juta", [("5000000", "IDR")]),  # dotless i
+        ("\u017fgd 5", [("5", "SGD")]),  # long s
+        ("USD 5\u212a", [("5000", "USD")]),  # Kelvin sign
+    ],
+)
+def test_letters_that_match_only_case_insensitively_read_as_their_word(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    """Such letters once raised KeyError (and a detect request answered 500)."""
+    assert extract_amounts(text) == [(Decimal(a), c) for a, c in expected]

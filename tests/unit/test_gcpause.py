@@ -1,4 +1,4 @@
-"""collection_paused: the cyclic collector is off during batches and restored after."""
+"""gcpause.collection_paused: the cyclic collector is off during batches and restored after."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bersama.ingest.pipeline import collection_paused
+from bersama.gcpause import collection_paused
 
 
 @pytest.fixture(autouse=True)
