@@ -1,7 +1,8 @@
 """One contract suite over every store: SQLite and PostgreSQL.
 
 Ingest idempotence and versions, withdrawal, hubs and warninglists, the read
-policy in checks, and incremental correlation agreeing exactly with a rebuild.
+policy in checks and statistics, and incremental correlation and holdings
+counters agreeing exactly with a rebuild.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, select
+from tests.contract.holdings import holdings_snapshot
 
 from bersama.config import Settings
 from bersama.ingest.model import ReportDraft
@@ -273,10 +275,79 @@ def test_visible_cluster_never_bridged_by_hidden_report(engine: Engine, settings
 
 
 def _assert_rebuild_agrees(engine: Engine, settings: Settings) -> None:
-    incremental = _snapshot(engine)
+    incremental = _snapshot(engine), holdings_snapshot(engine)
     with engine.begin() as c:
         correlate.rebuild(c, settings.hub_threshold)
-    assert _snapshot(engine) == incremental
+    assert (_snapshot(engine), holdings_snapshot(engine)) == incremental
+
+
+def _statuses(engine: Engine, settings: Settings, readers: dict[str, Reader]) -> dict[str, object]:
+    with engine.connect() as c:
+        return {name: Reads(c, r, settings).status() for name, r in readers.items()}
+
+
+def _held(reports_by_country: dict[str, int], n_obs: int) -> dict[str, object]:
+    return {
+        "reports": sum(reports_by_country.values()),
+        "observables": n_obs,
+        "reports_by_country": reports_by_country,
+    }
+
+
+def test_status_counts_what_each_reader_may_read(engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    a, b, c, d, e = (phone(f"01234567{i}0", "MY") for i in range(5))
+    r6 = _draft([c])
+    r2 = _draft([a, b])
+    _ingest(
+        engine,
+        settings,
+        "MY-PDRM",
+        [
+            _draft([a], marking=Marking(TLP.CLEAR)),
+            r2,
+            _draft([c], marking=Marking(TLP.AMBER, group="MY-TH")),
+            _draft(
+                [d], marking=Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"JP-NPA"}))
+            ),
+            _draft([b, d], marking=Marking(TLP.RED, recipient_users=frozenset({"x@th-tcsd"}))),
+        ],
+    )
+    _ingest(engine, settings, "TH-TCSD", [r6])
+    readers = {
+        "public": Reader.public(),
+        "agency analyst": _reader("JP-NPA"),  # AMBER+STRICT recipient
+        "group member": Reader(
+            agency="TH-TCSD", user="x@th-tcsd", role=Role.ANALYST, groups=frozenset({"MY-TH"})
+        ),
+        "outside the group": Reader(agency="TH-TCSD", user="y@th-tcsd", role=Role.ANALYST),
+        "system": Reader.system(),
+    }
+    # one cluster joins the MY reports through a, b and d; c joins the group's report
+    # and TH's: cross-border
+    assert _statuses(engine, settings, readers) == {
+        "public": _held({"MY": 1}, 1),
+        "agency analyst": _held({"MY": 3, "TH": 1}, 4),
+        "group member": _held({"MY": 4, "TH": 1}, 4),
+        "outside the group": _held({"MY": 2, "TH": 1}, 3),
+        "system": {**_held({"MY": 5, "TH": 1}, 4), "cross_border_clusters": 1},
+    }
+    # TH's new version names e instead of c: no longer cross-border
+    _ingest(engine, settings, "TH-TCSD", [replace(r6, modified=NOW + timedelta(hours=1),
+                                                  observables=(e,))])
+    # MY withdraws the GREEN report: a stays public, b only the RED report's
+    _ingest(engine, settings, "MY-PDRM", [replace(r2, modified=NOW + timedelta(hours=1),
+                                                  revoked=True)])
+    expected = {
+        "public": _held({"MY": 1}, 1),
+        "agency analyst": _held({"MY": 2, "TH": 1}, 3),  # a, d, e
+        "group member": _held({"MY": 3, "TH": 1}, 5),
+        "outside the group": _held({"MY": 1, "TH": 1}, 2),  # a, e
+        "system": {**_held({"MY": 4, "TH": 1}, 5), "cross_border_clusters": 0},
+    }
+    assert _statuses(engine, settings, readers) == expected
+    _assert_rebuild_agrees(engine, settings)
+    assert _statuses(engine, settings, readers) == expected
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -287,11 +358,24 @@ def test_incremental_equals_rebuild_on_random_history(
     rng = random.Random(seed)  # noqa: S311 - a reproducible test history, not a secret
     s = settings.model_copy(update={"hub_threshold": 6})
     pool = [phone(f"012{n:07d}", "MY") for n in range(60)]
+    markings = [
+        Marking(TLP.CLEAR),
+        Marking(TLP.GREEN),
+        Marking(TLP.AMBER, group="MY-TH"),
+        Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset({"JP-NPA"})),
+        Marking(TLP.RED),
+    ]
     made: list[ReportDraft] = []
     for step in range(12):
         batch = []
         for _ in range(rng.randint(1, 8)):
-            batch.append(_draft(rng.sample(pool, rng.randint(1, 3))))
+            batch.append(
+                _draft(
+                    rng.sample(pool, rng.randint(1, 3)),
+                    marking=rng.choice(markings),
+                    country=rng.choice([None, "SG"]),
+                )
+            )
         if made and rng.random() < 0.5:
             old = rng.choice(made)
             batch.append(
@@ -300,6 +384,7 @@ def test_incremental_equals_rebuild_on_random_history(
                     modified=old.modified + timedelta(minutes=step + 1),
                     revoked=rng.random() < 0.5,
                     observables=tuple(rng.sample(pool, 2)),
+                    marking=rng.choice(markings),
                 )
             )
         made.extend(b for b in batch if not b.revoked)

@@ -44,7 +44,7 @@ from bersama.markings import TLP, Marking, Reader, audience
 from bersama.observables.model import Observable
 from bersama.observables.warninglists import is_warninglisted
 from bersama.stix.export import draft_to_stix_rows
-from bersama.store import bulk, correlate
+from bersama.store import bulk, correlate, holdings
 from bersama.store.tables.core import (
     agencies,
     ingest_batches,
@@ -63,6 +63,7 @@ REPORT_COLUMNS = (
     "loss_amount", "loss_currency", "occurred_at", "modified", "ingested_at", "language",
     "narrative", "tlp", "sharing_group", "recipient_agencies", "recipient_users", "labels",
     "revoked", "source_format", "source_ref", "content_hash", "origin_peer", "cluster_id",
+    "audience",
 )
 STIX_COLUMNS = (
     "object_id", "modified", "type", "spec_version", "report_id", "date_added", "body",
@@ -178,6 +179,9 @@ class _Batch:
         self.result = IngestResult()
         self._recipient_lists: dict[Marking, tuple[list[str], list[str]]] = {}
         self._lists: dict[tuple[str, ...], list[str]] = {}
+        self._creator = None if actor.is_peer else actor.user
+        self._audiences: dict[Marking, tuple[list[str], int]] = {}
+        self.tally = holdings.Tally(conn)
 
     def reject(self, rejection: Rejection) -> None:
         self.result.rejected += 1
@@ -198,6 +202,7 @@ class _Batch:
                 pending.clear()
         if pending:
             self.apply(list(pending.values()))
+        self.tally.write()
 
     def apply(self, drafts: list[ReportDraft]) -> None:
         conn = self.conn
@@ -239,12 +244,16 @@ class _Batch:
         touched: set[int] = set()
         split: set[int] = set()
         if replace:
-            old_clusters, old_obs = correlate.detach(conn, [r[0] for r in replace])
+            replaced = [r[0] for r in replace]
+            old_clusters, old_obs = correlate.detach(conn, replaced)
+            self.tally.withdraw(replaced, old_obs)
             split |= old_clusters
             touched |= old_obs
-            replaced = [r[0] for r in replace]
             for table in (report_observables, report_audience):
                 conn.execute(table.delete().where(table.c.report_id.in_(replaced)))
+        self._name_audiences(
+            [m for _, m, _ in new] + [m for _, _, m, _ in replace]
+        )
         obs_ids = self._observable_ids(
             [o for d, _, _ in new for o in d.observables]
             + [o for _, d, _, _ in replace for o in d.observables]
@@ -272,12 +281,15 @@ class _Batch:
                 else:
                     self.result.updated += 1
         added = self._attach(written, obs_ids, touched)
-        correlate.maintain(
-            conn,
-            added=added,
-            split_clusters=split,
-            touched_observables=touched,
-            hub_threshold=self.settings.hub_threshold,
+        self.tally.flush()
+        self.tally.cross_border(
+            correlate.maintain(
+                conn,
+                added=added,
+                split_clusters=split,
+                touched_observables=touched,
+                hub_threshold=self.settings.hub_threshold,
+            )
         )
 
     def _recipients(self, marking: Marking) -> tuple[list[str], list[str]]:
@@ -294,13 +306,27 @@ class _Batch:
             got = self._lists[values] = list(values)
         return got
 
+    def _name_audiences(self, markings: Iterable[Marking]) -> None:
+        """Audience tokens and canonical audience id (store/holdings.py) of each marking
+        not yet seen in this batch, the ids in one lookup."""
+        todo = {
+            m: sorted(audience(m, self.agency.code, self._creator))
+            for m in set(markings) - self._audiences.keys()
+        }
+        ids = self.tally.audiences_of(list(todo.values()))
+        for (marking, tokens), aid in zip(todo.items(), ids, strict=True):
+            self._audiences[marking] = (tokens, aid)
+
+    def _country(self, draft: ReportDraft) -> str:
+        return (draft.country or self.agency.country).upper()
+
     def _row(self, draft: ReportDraft, marking: Marking, digest: str) -> tuple[Any, ...]:
         """The report's row, in REPORT_COLUMNS order."""
         return (
             draft.source_id,
             self.agency.code,
-            (draft.country or self.agency.country).upper(),
-            None if self.actor.is_peer else self.actor.user,
+            self._country(draft),
+            self._creator,
             draft.title,
             draft.crime_type.value,
             ",".join(s.value for s in draft.scam_types),
@@ -321,6 +347,7 @@ class _Batch:
             digest,
             self.origin_peer,
             None,
+            self._audiences[marking][1],
         )
 
     def _attach(
@@ -330,18 +357,15 @@ class _Batch:
         touched: set[int],
     ) -> list[int]:
         """Audience, links, counts and STIX of written report versions, in bulk."""
-        creator = None if self.actor.is_peer else self.actor.user
         audience_rows: list[tuple[int, str]] = []
         link_rows: list[tuple[int, int]] = []
         stix_rows: list[tuple[Any, ...]] = []
         deltas: dict[int, int] = {}
         added: list[int] = []
-        audiences: dict[Marking, list[str]] = {}
+        tally = self.tally
         for rid, draft, marking in written:
             self.result.report_ids.append(rid)
-            tokens = audiences.get(marking)
-            if tokens is None:
-                tokens = audiences[marking] = sorted(audience(marking, self.agency.code, creator))
+            tokens, audience_id = self._audiences[marking]
             audience_rows.extend((rid, t) for t in tokens)
             links = sorted({obs_ids[o.ref] for o in draft.observables})
             link_rows.extend((rid, oid) for oid in links)
@@ -351,6 +375,7 @@ class _Batch:
                 for oid in links:
                     deltas[oid] = deltas.get(oid, 0) + 1
                 added.append(rid)
+                tally.add(audience_id, self._country(draft), links)
         conn = self.conn
         bulk.insert_rows(conn, report_audience, ("report_id", "token"), audience_rows)
         bulk.insert_rows(conn, report_observables, ("report_id", "observable_id"), link_rows)

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, select, update
 
 from bersama.correlation.unionfind import UnionFind, components
-from bersama.store import bulk
+from bersama.store import bulk, holdings
 from bersama.store.tables.core import clusters, observables, report_observables, reports
 from bersama.store.values import chunks
 
@@ -82,10 +82,16 @@ def clusters_of_observables(conn: Connection, observable_ids: Sequence[int]) -> 
 
 
 def split(conn: Connection, cluster_ids: Iterable[int]) -> None:
-    """Recompute the given clusters from their current members (after removals or new hubs)."""
+    """Recompute the given clusters from their current members (after a value is listed)."""
+    holdings.add_cross_border(conn, _split(conn, cluster_ids))
+
+
+def _split(conn: Connection, cluster_ids: Iterable[int]) -> int:
+    """Recompute the given clusters from their current members (after removals or new
+    hubs); return the change in cross-border clusters (store/holdings.py counts them)."""
     targets = sorted(set(cluster_ids))
     if not targets:
-        return
+        return 0
     members: dict[int, str] = {}
     edges: list[tuple[int, int]] = []
     for part in chunks(targets, CHUNK):
@@ -108,12 +114,25 @@ def split(conn: Connection, cluster_ids: Iterable[int]) -> None:
             first = by_obs.setdefault(oid, rid)
             if first != rid:
                 edges.append((first, rid))
-    for part in chunks(targets, CHUNK):
-        conn.execute(delete(clusters).where(clusters.c.id.in_(_IDS)), {"ids": part})
-    _write_components(conn, components(edges, members), members)
+    gone = _delete_clusters(conn, targets)
+    return _write_components(conn, components(edges, members), members) - gone
 
 
-def _write_components(conn: Connection, comp: dict[int, int], countries: dict[int, str]) -> None:
+def _delete_clusters(conn: Connection, ids: Sequence[int]) -> int:
+    """Delete clusters; return how many were cross-border."""
+    gone = 0
+    for part in chunks(ids, CHUNK):
+        gone += sum(
+            conn.execute(
+                delete(clusters).where(clusters.c.id.in_(_IDS)).returning(clusters.c.cross_border),
+                {"ids": part},
+            ).scalars()
+        )
+    return gone
+
+
+def _write_components(conn: Connection, comp: dict[int, int], countries: dict[int, str]) -> int:
+    """Write the components' clusters; return how many are cross-border."""
     sizes: dict[int, int] = {}
     cc: dict[int, set[str]] = {}
     for rid, root in comp.items():
@@ -128,10 +147,12 @@ def _write_components(conn: Connection, comp: dict[int, int], countries: dict[in
     ]
     for i in range(0, len(rows), CHUNK):
         bulk.insert_rows(conn, clusters, CLUSTER_COLUMNS, rows[i : i + CHUNK])
+    return sum(1 for row in rows if row[3])
 
 
-def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> None:
-    """Union newly added reports (cluster_id NULL) and former hubs into the clusters they reach.
+def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> int:
+    """Union newly added reports (cluster_id NULL) and former hubs into the clusters they
+    reach; return the change in cross-border clusters.
 
     Union-find nodes are ints, 3*id + 0 for a report, 1 for an observable, 2 for a
     cluster: hashing and comparing ints is several times cheaper than ("r", id) tuples."""
@@ -169,10 +190,10 @@ def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> Non
             {"ids": part},
         ).all():
             uf.union(oid * 3 + 1, cid * 3 + 2)
-    _merge(conn, uf, new_country)
+    return _merge(conn, uf, new_country)
 
 
-def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None:
+def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> int:
     """Apply the union's components in bulk: one target id per component (its minimum)."""
     comps: list[tuple[list[int], list[int]]] = []
     for group in uf.groups().values():
@@ -203,9 +224,9 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> None
         rows.append((target, size, sorted(countries), len(countries) > 1, time.time_ns()))
     bulk.update_many(conn, reports, "cluster_id", "cluster_id", relabel)
     bulk.update_many(conn, reports, "cluster_id", "id", assign)
-    for part in chunks(all_old, CHUNK):
-        conn.execute(delete(clusters).where(clusters.c.id.in_(_IDS)), {"ids": part})
+    gone = _delete_clusters(conn, all_old)
     bulk.insert_rows(conn, clusters, CLUSTER_COLUMNS, rows)
+    return sum(1 for row in rows if row[3]) - gone
 
 
 def detach(conn: Connection, report_ids: Sequence[int]) -> tuple[set[int], set[int]]:
@@ -270,18 +291,19 @@ def maintain(
     split_clusters: set[int],
     touched_observables: set[int],
     hub_threshold: int,
-) -> None:
-    """Bring clusters up to date after a batch of additions and detachments."""
+) -> int:
+    """Bring clusters up to date after a batch of additions and detachments; return the
+    change in cross-border clusters, for the batch to count (store/holdings.py)."""
     new_hubs, unhubbed = refresh_hubs(conn, touched_observables, hub_threshold)
     to_split = set(split_clusters)
     if new_hubs:
         to_split |= clusters_of_observables(conn, new_hubs)
-    split(conn, to_split)
-    join(conn, added, unhubbed)
+    return _split(conn, to_split) + join(conn, added, unhubbed)
 
 
 def rebuild(conn: Connection, hub_threshold: int) -> None:
-    """Recompute hub flags, clusters and counts from the stored reports alone."""
+    """Recompute hub flags, clusters and counts, and the holdings counters
+    (store/holdings.py), from the stored reports alone."""
     conn.execute(update(observables).values(report_count=0, is_hub=False))
     counts = (
         select(report_observables.c.observable_id, func.count().label("n"))
@@ -314,3 +336,4 @@ def rebuild(conn: Connection, hub_threshold: int) -> None:
         else:
             edges.append((first, rid))
     _write_components(conn, components(edges, members), members)
+    holdings.rebuild(conn)

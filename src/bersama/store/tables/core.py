@@ -4,7 +4,8 @@ Reports keep their audience tokens (see `bersama.markings.model`) in
 `report_audience`, so every bulk read filters with one indexed EXISTS instead
 of re-implementing the policy in SQL.  Observables keep only node-wide facts
 (hub flag, total report count) that decide correlation; everything a reader
-sees is computed per reader from the links at query time.
+sees is computed per reader from the links at query time, except the node's
+statistics, which come from counters per audience (`tables/holdings.py`).
 """
 
 from __future__ import annotations
@@ -86,6 +87,9 @@ reports = Table(
     Column("content_hash", String(64), nullable=False),
     Column("origin_peer", String(100), nullable=True),
     Column("cluster_id", IdType, nullable=True),
+    # The canonical audience of its tokens (store/holdings.py); no foreign key, so that
+    # adding the column to a large SQLite store does not rebuild the table.
+    Column("audience", IdType, nullable=True),
     Index("ix_reports_cluster", "cluster_id"),
     Index("ix_reports_agency_ingested", "agency", "ingested_at"),
 )
@@ -109,6 +113,9 @@ observables = Table(
     Column("report_count", Integer, nullable=False, server_default="0"),
     Column("is_hub", Boolean, nullable=False, server_default="0"),
     Column("warninglist", String(100), nullable=True),
+    # The canonical audience of its active reports together, NULL when it has none
+    # (store/holdings.py); no foreign key, as for reports.audience.
+    Column("audience", IdType, nullable=True),
 )
 
 report_observables = Table(
