@@ -11,6 +11,11 @@ for several pages.  The cursor saved after a page that is not the last one is
 X-TAXII-Date-Added-Last minus one microsecond, because objects added in the
 same instant may straddle the page boundary (a whole ingest batch shares one
 date_added); after the last page it is the header itself.
+
+The cyclic collector is paused for each batch, commit included (`bersama.gcpause`):
+provenance, assembly and ingest allocate a few hundred thousand containers per batch
+and make almost no cycles, and in a node holding a large heap the full collections
+those allocations triggered cost ~9% of the receiving node's CPU (benchmarks/RESULTS.md).
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ from bersama.federation.signing import (
     public_key_text,
 )
 from bersama.federation.verifier import Checked, Verdicts, Verifier
+from bersama.gcpause import collection_paused
 from bersama.store.tables.core import agencies
 from bersama.store.tables.federation import peer_cursors, peers, sync_failures
 from bersama.store.values import aware, iso_utc, utcnow
@@ -306,7 +312,7 @@ def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiCl
             moved = cursor
             for page in batch.pages:
                 moved = _advance(moved, page)
-            with engine.begin() as conn:
+            with collection_paused(), engine.begin() as conn:
                 got = accept_page(
                     conn, settings, peer=peer.name, agency=peer.agency, pinned=pinned,
                     objects=batch.objects, signatures=batch.signatures, now=now,
