@@ -12,6 +12,7 @@ the ids against `stix2`'s own.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import uuid
 from functools import lru_cache
@@ -46,5 +47,20 @@ def sco_id(sco_type: str, contributing: dict[str, Any]) -> str:
 
 @lru_cache(maxsize=32_768)
 def _sco_id(sco_type: str, data: bytes) -> str:
-    """uuid5 is ~10 µs; exports name the same values over and over."""
-    return f"{sco_type}--{uuid.uuid5(SCO_NAMESPACE, data.decode('utf-8'))}"
+    """Cached: exports name the same values over and over."""
+    return f"{sco_type}--{uuid5(data)}"
+
+
+_NAMESPACE_BYTES = SCO_NAMESPACE.bytes
+
+
+def uuid5(name: bytes) -> str:
+    """`str(uuid.uuid5(SCO_NAMESPACE, name))` from the digest directly (RFC 9562 5.5: the
+    first 16 bytes of SHA-1(namespace + name), version and variant bits set), without
+    building a UUID object: 1.0 instead of 2.3 us, and a new observable's id is
+    computed on every ingest of it (a unit test compares the two)."""
+    b = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    b[6] = (b[6] & 0x0F) | 0x50
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
