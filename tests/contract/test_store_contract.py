@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select
 from tests.contract.holdings import holdings_snapshot
 
 from bersama.config import Settings
+from bersama.ingest import pipeline
 from bersama.ingest.model import ReportDraft
 from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role
@@ -72,9 +73,9 @@ def _snapshot(engine: Engine) -> Snapshot:
         cls = [
             tuple(r)
             for r in c.execute(
-                select(clusters.c.id, clusters.c.size, clusters.c.cross_border).order_by(
-                    clusters.c.id
-                )
+                select(
+                    clusters.c.id, clusters.c.size, clusters.c.countries, clusters.c.cross_border
+                ).order_by(clusters.c.id)
             )
         ]
         obs = [
@@ -350,10 +351,13 @@ def test_status_counts_what_each_reader_may_read(engine: Engine, settings: Setti
     assert _statuses(engine, settings, readers) == expected
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize(("seed", "chunk"), [(1, 1000), (2, 1000), (3, 1000), (4, 2)])
 def test_incremental_equals_rebuild_on_random_history(
-    engine: Engine, settings: Settings, seed: int
+    engine: Engine, settings: Settings, seed: int, chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`chunk` 2: a batch is applied two reports at a time, so values stored by one chunk
+    are linked again by the next (correlation's `fresh` values are per chunk)."""
+    monkeypatch.setattr(pipeline, "CHUNK", chunk)
     _setup(engine)
     rng = random.Random(seed)  # noqa: S311 - a reproducible test history, not a secret
     s = settings.model_copy(update={"hub_threshold": 6})

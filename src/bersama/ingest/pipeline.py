@@ -72,6 +72,7 @@ STIX_COLUMNS = (
 OBSERVABLE_COLUMNS = (
     "ref", "kind", "display", "attrs", "report_count", "is_hub", "warninglist",
 )
+_DATE_ADDED = frozenset({"date_added"})
 _EXISTING_COLUMNS = ("id", "stix_id", "agency", "modified", "content_hash", "revoked")
 MAX_REJECTIONS_KEPT = 1000
 Clock = Callable[[], datetime]
@@ -133,11 +134,16 @@ def resolve_marking(draft: ReportDraft, batch_default: Marking | None, agency: A
 
 
 def content_hash(draft: ReportDraft, marking: Marking) -> str:
+    """SHA-256 of what a report version says, to tell a changed version from a repeated one.
+
+    Stored: its bytes must never change.  orjson writes enums (`StrEnum`) as their values
+    and tuples as arrays, the same text as `.value` and `list(...)`, without the enum
+    property lookups (tests/unit/ingest/test_content_hash.py pins the digests)."""
     payload = (
         sorted(o.ref for o in draft.observables),
         draft.title,
-        draft.crime_type.value,
-        [s.value for s in draft.scam_types],
+        draft.crime_type,
+        draft.scam_types,
         str(draft.loss_amount) if draft.loss_amount is not None else None,
         draft.loss_currency,
         draft.occurred_at.isoformat() if draft.occurred_at else None,
@@ -145,11 +151,11 @@ def content_hash(draft: ReportDraft, marking: Marking) -> str:
         draft.narrative,
         draft.country,
         draft.revoked,
-        marking.tlp.value,
+        marking.tlp,
         marking.group,
         sorted(marking.recipient_agencies),
         sorted(marking.recipient_users),
-        list(draft.labels),
+        draft.labels,
     )
     return hashlib.sha256(orjson.dumps(payload)).hexdigest()
 
@@ -179,9 +185,11 @@ class _Batch:
         self.result = IngestResult()
         self._recipient_lists: dict[Marking, tuple[list[str], list[str]]] = {}
         self._lists: dict[tuple[str, ...], list[str]] = {}
+        self._attrs: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
         self._creator = None if actor.is_peer else actor.user
         self._audiences: dict[Marking, tuple[list[str], int]] = {}
         self.tally = holdings.Tally(conn)
+        self._date_added = bulk.bind_value(conn, stix_objects, "date_added", self.now)
 
     def reject(self, rejection: Rejection) -> None:
         self.result.rejected += 1
@@ -254,7 +262,7 @@ class _Batch:
         self._name_audiences(
             [m for _, m, _ in new] + [m for _, _, m, _ in replace]
         )
-        obs_ids = self._observable_ids(
+        obs_ids, fresh = self._observable_ids(
             [o for d, _, _ in new for o in d.observables]
             + [o for _, d, _, _ in replace for o in d.observables]
         )
@@ -289,6 +297,7 @@ class _Batch:
                 split_clusters=split,
                 touched_observables=touched,
                 hub_threshold=self.settings.hub_threshold,
+                fresh_observables=fresh,
             )
         )
 
@@ -304,6 +313,14 @@ class _Batch:
         got = self._lists.get(values)
         if got is None:
             got = self._lists[values] = list(values)
+        return got
+
+    def _attrs_dict(self, attrs: tuple[tuple[str, str], ...]) -> dict[str, str]:
+        """One dict object per distinct attrs (most values share a few, e.g. a phone's
+        country and line type), so the bulk insert serialises each to JSON once."""
+        got = self._attrs.get(attrs)
+        if got is None:
+            got = self._attrs[attrs] = dict(attrs)
         return got
 
     def _name_audiences(self, markings: Iterable[Marking]) -> None:
@@ -355,13 +372,14 @@ class _Batch:
         written: list[tuple[int, ReportDraft, Marking]],
         obs_ids: dict[str, int],
         touched: set[int],
-    ) -> list[int]:
-        """Audience, links, counts and STIX of written report versions, in bulk."""
+    ) -> dict[int, tuple[str, list[int]]]:
+        """Audience, links, counts and STIX of written report versions, in bulk; return the
+        active ones for correlation (`correlate.Added`: country and links as written)."""
         audience_rows: list[tuple[int, str]] = []
         link_rows: list[tuple[int, int]] = []
         stix_rows: list[tuple[Any, ...]] = []
         deltas: dict[int, int] = {}
-        added: list[int] = []
+        added: dict[int, tuple[str, list[int]]] = {}
         tally = self.tally
         for rid, draft, marking in written:
             self.result.report_ids.append(rid)
@@ -374,20 +392,22 @@ class _Batch:
             if not draft.revoked:
                 for oid in links:
                     deltas[oid] = deltas.get(oid, 0) + 1
-                added.append(rid)
-                tally.add(audience_id, self._country(draft), links)
+                country = self._country(draft)
+                added[rid] = (country, links)
+                tally.add(audience_id, country, links)
         conn = self.conn
         bulk.insert_rows(conn, report_audience, ("report_id", "token"), audience_rows)
         bulk.insert_rows(conn, report_observables, ("report_id", "observable_id"), link_rows)
-        bulk.insert_rows(conn, stix_objects, STIX_COLUMNS, stix_rows)
+        bulk.insert_rows(conn, stix_objects, STIX_COLUMNS, stix_rows, bound=_DATE_ADDED)
         correlate.add_counts(conn, deltas)
         touched.update(deltas)
         return added
 
     def _stix_rows(self, rid: int, draft: ReportDraft, marking: Marking) -> list[tuple[Any, ...]]:
         """The STIX form of this report version (`draft_to_stix`), kept for TAXII and
-        exports, as rows in STIX_COLUMNS order (every object we produce is STIX 2.1)."""
-        now, peer = self.now, self.origin_peer
+        exports, as rows in STIX_COLUMNS order (every object we produce is STIX 2.1), with
+        `date_added` already bound: then no column of these rows needs converting."""
+        now, peer = self._date_added, self.origin_peer
         return [
             (oid, modified, otype, "2.1", rid, now, body, peer)
             for oid, modified, otype, body in draft_to_stix_rows(
@@ -397,26 +417,33 @@ class _Batch:
             )
         ]
 
-    def _observable_ids(self, items: list[Observable]) -> dict[str, int]:
+    def _observable_ids(self, items: list[Observable]) -> tuple[dict[str, int], set[int]]:
+        """Ids of the observables by ref, storing those not yet stored; and the ids this
+        call stored (`correlate.join`'s `fresh`), when it stored every missing one itself
+        (a concurrent batch may have stored some first: then none is claimed fresh)."""
         conn = self.conn
         by_ref = {o.ref: o for o in items}
         if not by_ref:
-            return {}
+            return {}, set()
         refs = list(by_ref)
         ids: dict[str, int] = bulk.lookup(conn, observables, "ref", "id", refs)
         missing = [r for r in refs if r not in ids]
+        fresh: set[int] = set()
         if missing:
             listed = bulk.lookup(conn, warninglist, "ref", "agency", missing)
             rows = []
             for ref in missing:
                 obs = by_ref[ref]
                 wl = is_warninglisted(obs) or (f"agency:{listed[ref]}" if ref in listed else None)
-                rows.append(
-                    (ref, obs.kind.value, obs.display or obs.key, dict(obs.attrs), 0, False, wl)
-                )
-            bulk.insert_rows(conn, observables, OBSERVABLE_COLUMNS, rows, ignore_conflicts=True)
-            ids.update(bulk.lookup(conn, observables, "ref", "id", missing))
-        return ids
+                rows.append((ref, obs.kind.value, obs.display or obs.key,
+                             self._attrs_dict(obs.attrs), 0, False, wl))
+            stored = bulk.insert_rows(
+                conn, observables, OBSERVABLE_COLUMNS, rows, ignore_conflicts=True)
+            got = bulk.lookup(conn, observables, "ref", "id", missing)
+            ids.update(got)
+            if stored == len(missing):
+                fresh.update(got.values())
+        return ids, fresh
 
 
 def _with_marking(draft: ReportDraft, marking: Marking) -> ReportDraft:

@@ -193,7 +193,14 @@ def _report_object(
     draft: ReportDraft, agency_country: str, identity_id: str, sco_ids: list[str],
     modified: str, marking_refs: list[str] | None,
 ) -> dict[str, Any]:
-    occurred = None if draft.occurred_at is None else timestamp(draft.occurred_at)
+    occurred_at = draft.occurred_at
+    occurred = (
+        None if occurred_at is None
+        # equal instants have one text; our exports publish a report without an occurrence
+        # time at its `modified`, which comes back as `occurred_at`
+        else modified if occurred_at == draft.modified
+        else timestamp(occurred_at)
+    )
     report: dict[str, Any] = {
         "type": "report", "spec_version": "2.1", "id": report_id(draft.source_id),
         "created_by_ref": identity_id, "created": modified, "modified": modified,

@@ -14,7 +14,7 @@ a value turning into a hub) re-read a whole cluster, and only that cluster.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 
 from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, select, update
 
@@ -31,35 +31,50 @@ SQLAlchemy neither coerces each of up to 5,000 values nor compiles a new stateme
 each list length."""
 
 
+def _countries_lists() -> Callable[[set[str]], list[str]]:
+    """Sorted list of a set of countries, one list object per distinct set: most clusters
+    share a few (one country each), and the bulk insert serialises each object to JSON
+    once."""
+    made: dict[frozenset[str], list[str]] = {}
+
+    def sorted_list(countries: set[str]) -> list[str]:
+        key = frozenset(countries)
+        got = made.get(key)
+        if got is None:
+            got = made[key] = sorted(key)
+        return got
+
+    return sorted_list
+
+
 _linkable = and_(observables.c.warninglist.is_(None), observables.c.is_hub.is_(False))
 
 
 def refresh_hubs(
     conn: Connection, observable_ids: Iterable[int], threshold: int
-) -> tuple[list[int], list[int]]:
-    """Flip hub flags of the given observables; return (new hubs, former hubs)."""
+) -> tuple[list[int], list[int], set[int]]:
+    """Flip hub flags of the given observables; return (new hubs, former hubs, those of
+    them that do not link: hubs now, or on a warninglist)."""
     ids = sorted(set(observable_ids))
     new_hubs: list[int] = []
     old_hubs: list[int] = []
-    for part in chunks(ids, CHUNK):
-        rows = conn.execute(
-            select(observables.c.id, observables.c.report_count, observables.c.is_hub).where(
-                observables.c.id.in_(_IDS)
-            ),
-            {"ids": part},
-        ).all()
-        for oid, count, is_hub in rows:
-            if not is_hub and count > threshold:
-                new_hubs.append(oid)
-            elif is_hub and count <= threshold:
-                old_hubs.append(oid)
+    unlinkable: set[int] = set()
+    for oid, count, is_hub, listed in bulk.select_in(
+        conn, observables, ("id", "report_count", "is_hub", "warninglist"), "id", ids,
+        chunk=CHUNK,
+    ):
+        hub = count > threshold
+        if hub != is_hub:
+            (new_hubs if hub else old_hubs).append(oid)
+        if hub or listed is not None:
+            unlinkable.add(oid)
     for flag, group in ((True, new_hubs), (False, old_hubs)):
         for part in chunks(group, CHUNK):
             conn.execute(
                 update(observables).where(observables.c.id.in_(_IDS)).values(is_hub=flag),
                 {"ids": part},
             )
-    return new_hubs, old_hubs
+    return new_hubs, old_hubs, unlinkable
 
 
 def clusters_of_observables(conn: Connection, observable_ids: Sequence[int]) -> set[int]:
@@ -93,16 +108,17 @@ def _split(conn: Connection, cluster_ids: Iterable[int]) -> int:
     if not targets:
         return 0
     members: dict[int, str] = {}
+    current: dict[int, int] = {}
     edges: list[tuple[int, int]] = []
     for part in chunks(targets, CHUNK):
-        members.update(
-            conn.execute(
-                select(reports.c.id, reports.c.country).where(
-                    reports.c.cluster_id.in_(_IDS), reports.c.revoked.is_(False)
-                ),
-                {"ids": part},
-            ).all()
-        )
+        for rid, country, cid in conn.execute(
+            select(reports.c.id, reports.c.country, reports.c.cluster_id).where(
+                reports.c.cluster_id.in_(_IDS), reports.c.revoked.is_(False)
+            ),
+            {"ids": part},
+        ).all():
+            members[rid] = country
+            current[rid] = cid
         by_obs: dict[int, int] = {}
         for rid, oid in conn.execute(
             select(report_observables.c.report_id, report_observables.c.observable_id)
@@ -115,7 +131,7 @@ def _split(conn: Connection, cluster_ids: Iterable[int]) -> int:
             if first != rid:
                 edges.append((first, rid))
     gone = _delete_clusters(conn, targets)
-    return _write_components(conn, components(edges, members), members) - gone
+    return _write_components(conn, components(edges, members), members, current) - gone
 
 
 def _delete_clusters(conn: Connection, ids: Sequence[int]) -> int:
@@ -131,18 +147,29 @@ def _delete_clusters(conn: Connection, ids: Sequence[int]) -> int:
     return gone
 
 
-def _write_components(conn: Connection, comp: dict[int, int], countries: dict[int, str]) -> int:
-    """Write the components' clusters; return how many are cross-border."""
+def _write_components(
+    conn: Connection,
+    comp: dict[int, int],
+    countries: dict[int, str],
+    current: dict[int, int] | None = None,
+) -> int:
+    """Write the components' clusters; return how many are cross-border.  `current`: the
+    members' cluster ids as stored, when some are set (a split keeps most members in the
+    cluster they were in: only those that move are updated)."""
     sizes: dict[int, int] = {}
     cc: dict[int, set[str]] = {}
     for rid, root in comp.items():
         sizes[root] = sizes.get(root, 0) + 1
         cc.setdefault(root, set()).add(countries[rid])
-    pairs = [(root, rid) for rid, root in comp.items()]
+    if current is None:
+        pairs = [(root, rid) for rid, root in comp.items()]
+    else:
+        pairs = [(root, rid) for rid, root in comp.items() if current[rid] != root]
     for i in range(0, len(pairs), CHUNK):
         bulk.update_many(conn, reports, "cluster_id", "id", pairs[i : i + CHUNK])
+    listed = _countries_lists()
     rows = [
-        (root, n, sorted(cc[root]), len(cc[root]) > 1, time.time_ns())
+        (root, n, listed(cc[root]), len(cc[root]) > 1, time.time_ns())
         for root, n in sorted(sizes.items())
     ]
     for i in range(0, len(rows), CHUNK):
@@ -150,34 +177,40 @@ def _write_components(conn: Connection, comp: dict[int, int], countries: dict[in
     return sum(1 for row in rows if row[3])
 
 
-def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> int:
+Added = Mapping[int, tuple[str, Sequence[int]]]
+"""Reports to correlate, by id: (country, ids of the observables it links), as the caller
+has just stored them; correlation takes them from the caller rather than reading back
+what it wrote."""
+
+
+def join(
+    conn: Connection,
+    added: Added,
+    unlinkable: Container[int],
+    unhubbed: Sequence[int],
+    fresh: Container[int] = frozenset(),
+) -> int:
     """Union newly added reports (cluster_id NULL) and former hubs into the clusters they
     reach; return the change in cross-border clusters.
 
-    Union-find nodes are ints, 3*id + 0 for a report, 1 for an observable, 2 for a
-    cluster: hashing and comparing ints is several times cheaper than ("r", id) tuples."""
-    uf = UnionFind()
-    new_country: dict[int, str] = {}
-    for part in chunks(list(added), CHUNK):
-        new_country.update(
-            conn.execute(
-                select(reports.c.id, reports.c.country).where(reports.c.id.in_(_IDS)),
-                {"ids": part},
-            ).all()
-        )
-    for rid in new_country:
-        uf.add(rid * 3)
-    touched: set[int] = set(unhubbed)
-    for part in chunks(list(added), CHUNK):
-        for rid, oid in conn.execute(
-            select(report_observables.c.report_id, report_observables.c.observable_id)
-            .join(observables, observables.c.id == report_observables.c.observable_id)
-            .where(report_observables.c.report_id.in_(_IDS), _linkable),
-            {"ids": part},
-        ).all():
-            uf.union(oid * 3 + 1, rid * 3)
-            touched.add(oid)
-    for part in chunks(sorted(touched), CHUNK):
+    `unlinkable`: hubs and warninglisted values among the added reports' observables
+    (`refresh_hubs` tells).  `fresh`: observables stored by this same batch, which no
+    report in a cluster links yet, so their clusters are not looked up.
+
+    A report whose linkable observables no other added report links and no cluster
+    reaches (a report of values new to the node, say) is a cluster of its own, written
+    without the union-find.  Union-find nodes are ints, 3*id + 0 for a report, 1 for an
+    observable, 2 for a cluster: hashing and comparing ints is several times cheaper than
+    ("r", id) tuples."""
+    own: dict[int, list[int]] = {}
+    named: dict[int, int] = {}  # linkable observable -> how many added reports link it
+    for rid, (_, links) in added.items():
+        linked = own[rid] = [oid for oid in links if oid not in unlinkable]
+        for oid in linked:
+            named[oid] = named.get(oid, 0) + 1
+    reached: dict[int, list[int]] = {}  # observable -> clusters whose reports link it
+    reach = sorted(oid for oid in {*named, *unhubbed} if oid not in fresh)
+    for part in chunks(reach, CHUNK):
         for oid, cid in conn.execute(
             select(report_observables.c.observable_id, reports.c.cluster_id)
             .distinct()
@@ -189,16 +222,30 @@ def join(conn: Connection, added: Sequence[int], unhubbed: Sequence[int]) -> int
             ),
             {"ids": part},
         ).all():
+            reached.setdefault(oid, []).append(cid)
+    uf = UnionFind()
+    lone: list[int] = []
+    for rid, linked in own.items():
+        if all(named[oid] == 1 and oid not in reached for oid in linked):
+            lone.append(rid)  # a component of its own: no union-find needed
+            continue
+        node = rid * 3
+        uf.add(node)
+        for oid in linked:
+            uf.union(oid * 3 + 1, node)
+    for oid, cids in reached.items():
+        for cid in cids:
             uf.union(oid * 3 + 1, cid * 3 + 2)
-    return _merge(conn, uf, new_country)
+    return _merge(conn, uf, {rid: country for rid, (country, _) in added.items()}, lone)
 
 
-def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> int:
-    """Apply the union's components in bulk: one target id per component (its minimum)."""
+def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str], lone: list[int]) -> int:
+    """Apply the union's components in bulk: one target id per component (its minimum);
+    each of the `lone` reports is a new cluster of its own."""
     comps: list[tuple[list[int], list[int]]] = []
     for group in uf.groups().values():
-        old = sorted(n // 3 for n in group if n % 3 == 2)  # type: ignore[operator]
-        new = sorted(n // 3 for n in group if n % 3 == 0)  # type: ignore[operator]
+        old = [n // 3 for n in group if n % 3 == 2]  # type: ignore[operator]
+        new = [n // 3 for n in group if n % 3 == 0]  # type: ignore[operator]
         if old or new:
             comps.append((old, new))
     all_old = sorted({c for old, _ in comps for c in old})
@@ -213,7 +260,10 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> int:
             existing[cid] = (size, countries)
     relabel: list[tuple[int, int]] = []
     assign: list[tuple[int, int]] = []
-    rows: list[tuple[object, ...]] = []
+    listed = _countries_lists()
+    rows: list[tuple[object, ...]] = [
+        (rid, 1, listed({new_country[rid]}), False, time.time_ns()) for rid in lone
+    ]
     for old, new in comps:
         target = min(old + new)
         size = sum(existing[c][0] for c in old) + len(new)
@@ -221,9 +271,14 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str]) -> int:
         countries.update(new_country[r] for r in new)
         relabel.extend((target, c) for c in old if c != target)
         assign.extend((target, r) for r in new)
-        rows.append((target, size, sorted(countries), len(countries) > 1, time.time_ns()))
+        rows.append((target, size, listed(countries), len(countries) > 1, time.time_ns()))
     bulk.update_many(conn, reports, "cluster_id", "cluster_id", relabel)
     bulk.update_many(conn, reports, "cluster_id", "id", assign)
+    for part in chunks(lone, CHUNK):
+        conn.execute(
+            update(reports).where(reports.c.id.in_(_IDS)).values(cluster_id=reports.c.id),
+            {"ids": part},
+        )
     gone = _delete_clusters(conn, all_old)
     bulk.insert_rows(conn, clusters, CLUSTER_COLUMNS, rows)
     return sum(1 for row in rows if row[3]) - gone
@@ -287,18 +342,25 @@ def add_counts(conn: Connection, deltas: dict[int, int]) -> None:
 def maintain(
     conn: Connection,
     *,
-    added: Sequence[int],
+    added: Added,
     split_clusters: set[int],
     touched_observables: set[int],
     hub_threshold: int,
+    fresh_observables: Container[int] = frozenset(),
 ) -> int:
     """Bring clusters up to date after a batch of additions and detachments; return the
-    change in cross-border clusters, for the batch to count (store/holdings.py)."""
-    new_hubs, unhubbed = refresh_hubs(conn, touched_observables, hub_threshold)
+    change in cross-border clusters, for the batch to count (store/holdings.py).
+
+    `added`: the reports written by the batch and still active (see `Added`);
+    `fresh_observables`: observables this batch stored (see `join`)."""
+    touched = set(touched_observables)
+    for _, links in added.values():
+        touched.update(links)
+    new_hubs, unhubbed, unlinkable = refresh_hubs(conn, touched, hub_threshold)
     to_split = set(split_clusters)
     if new_hubs:
         to_split |= clusters_of_observables(conn, new_hubs)
-    return _split(conn, to_split) + join(conn, added, unhubbed)
+    return _split(conn, to_split) + join(conn, added, unlinkable, unhubbed, fresh_observables)
 
 
 def rebuild(conn: Connection, hub_threshold: int) -> None:

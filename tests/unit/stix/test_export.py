@@ -166,3 +166,17 @@ def test_rows_are_draft_to_stix_serialised_byte_for_byte(draft: ReportDraft) -> 
     ]
     for _ in range(2):  # the second call runs on the cached templates
         assert draft_to_stix_rows(draft, agency="MY-NSRC", agency_country="MY") == expected
+
+
+@pytest.mark.parametrize("occurred", [
+    DRAFT.modified,  # the same instant: the shortcut
+    DRAFT.modified.astimezone(timezone(timedelta(hours=8))),  # the same instant elsewhere
+    DRAFT.modified.replace(tzinfo=None),  # naive (UTC): not equal to an aware time
+    DRAFT.modified + timedelta(microseconds=1),  # the same millisecond, another instant
+])
+def test_published_and_occurred_at_are_the_occurrence_time(occurred: datetime) -> None:
+    draft = replace(DRAFT, occurred_at=occurred)
+    report = next(o for o in draft_to_stix(draft, agency="MY-NSRC", agency_country="MY",
+                                           identity_id=None) if o["type"] == "report")
+    assert report["published"] == timestamp(occurred) == _reference_timestamp(occurred)
+    assert report["extensions"][REPORT_CONTEXT_EXTENSION]["occurred_at"] == report["published"]
