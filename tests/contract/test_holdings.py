@@ -27,7 +27,7 @@ from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role, reader_tokens
 from bersama.markings.model import ALL
 from bersama.observables import Kind, Observable
-from bersama.store import correlate, warninglists
+from bersama.store import correlate, holdings, warninglists
 from bersama.store.db import alembic_config
 from bersama.store.identities import groups_of
 from bersama.store.queries import Reads
@@ -271,3 +271,13 @@ def test_first_versions_that_are_revoked_count_nothing(engine: Engine, settings:
         got = Reads(c, Reader.system(), settings).status()
         assert got == scanned_status(c, Reader.system())
     assert got["reports"] == got["observables"] == 0
+
+
+def test_new_audiences_are_named_in_token_order(engine: Engine) -> None:
+    """The same input names its new audiences with the same ids in every process (a
+    set's iteration order changes with string hashing): ids follow the tokens' order."""
+    sets = [("agency:TH-X", "user:a@x"), ("group:asean",), ("agency:MY-X",), ("tlp:clear",)]
+    with engine.begin() as conn:
+        ids = holdings.Audiences(conn).ids_of(reversed(sets))
+    ordered = sorted(sets)
+    assert [ids[t] for t in ordered] == sorted(ids.values())

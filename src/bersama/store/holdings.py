@@ -104,7 +104,9 @@ class Audiences:
 
     def ids_of(self, many: Iterable[Tokens]) -> dict[Tokens, int]:
         """The ids of canonical token sets, naming the new ones (one lookup for all)."""
-        wanted = set(many)
+        # in token order, so that the same input names its new audiences with the same ids
+        # (a set's order changes with each process's string hashing)
+        wanted = sorted(set(many))
         todo = {_digest(t): t for t in wanted if t not in self._ids}
         if todo:
             conn = self.conn
