@@ -31,6 +31,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 import orjson
@@ -184,8 +185,10 @@ class _Batch:
         self.now = clock()
         self.result = IngestResult()
         self._recipient_lists: dict[Marking, tuple[list[str], list[str]]] = {}
-        self._lists: dict[tuple[str, ...], list[str]] = {}
-        self._attrs: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+        # One list or dict object per distinct value (labels; an observable's attrs, which
+        # most values share a few of), so the bulk insert serialises each to JSON once.
+        self._shared: Callable[[tuple[str, ...]], list[str]] = cache(list)
+        self._attrs_dict: Callable[[tuple[tuple[str, str], ...]], dict[str, str]] = cache(dict)
         self._creator = None if actor.is_peer else actor.user
         self._audiences: dict[Marking, tuple[list[str], int]] = {}
         self.tally = holdings.Tally(conn)
@@ -306,21 +309,6 @@ class _Batch:
         if got is None:
             got = self._recipient_lists[marking] = (
                 sorted(marking.recipient_agencies), sorted(marking.recipient_users))
-        return got
-
-    def _shared(self, values: tuple[str, ...]) -> list[str]:
-        """One list object per distinct value, so the bulk insert serialises it once."""
-        got = self._lists.get(values)
-        if got is None:
-            got = self._lists[values] = list(values)
-        return got
-
-    def _attrs_dict(self, attrs: tuple[tuple[str, str], ...]) -> dict[str, str]:
-        """One dict object per distinct attrs (most values share a few, e.g. a phone's
-        country and line type), so the bulk insert serialises each to JSON once."""
-        got = self._attrs.get(attrs)
-        if got is None:
-            got = self._attrs[attrs] = dict(attrs)
         return got
 
     def _name_audiences(self, markings: Iterable[Marking]) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from functools import cache
 
 from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, select, update
 
@@ -31,20 +32,11 @@ SQLAlchemy neither coerces each of up to 5,000 values nor compiles a new stateme
 each list length."""
 
 
-def _countries_lists() -> Callable[[set[str]], list[str]]:
+def _countries_lists() -> Callable[[frozenset[str]], list[str]]:
     """Sorted list of a set of countries, one list object per distinct set: most clusters
     share a few (one country each), and the bulk insert serialises each object to JSON
     once."""
-    made: dict[frozenset[str], list[str]] = {}
-
-    def sorted_list(countries: set[str]) -> list[str]:
-        key = frozenset(countries)
-        got = made.get(key)
-        if got is None:
-            got = made[key] = sorted(key)
-        return got
-
-    return sorted_list
+    return cache(sorted)
 
 
 _linkable = and_(observables.c.warninglist.is_(None), observables.c.is_hub.is_(False))
@@ -169,7 +161,7 @@ def _write_components(
         bulk.update_many(conn, reports, "cluster_id", "id", pairs[i : i + CHUNK])
     listed = _countries_lists()
     rows = [
-        (root, n, listed(cc[root]), len(cc[root]) > 1, time.time_ns())
+        (root, n, listed(frozenset(cc[root])), len(cc[root]) > 1, time.time_ns())
         for root, n in sorted(sizes.items())
     ]
     for i in range(0, len(rows), CHUNK):
@@ -262,7 +254,7 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str], lone: l
     assign: list[tuple[int, int]] = []
     listed = _countries_lists()
     rows: list[tuple[object, ...]] = [
-        (rid, 1, listed({new_country[rid]}), False, time.time_ns()) for rid in lone
+        (rid, 1, listed(frozenset((new_country[rid],))), False, time.time_ns()) for rid in lone
     ]
     for old, new in comps:
         target = min(old + new)
@@ -271,7 +263,9 @@ def _merge(conn: Connection, uf: UnionFind, new_country: dict[int, str], lone: l
         countries.update(new_country[r] for r in new)
         relabel.extend((target, c) for c in old if c != target)
         assign.extend((target, r) for r in new)
-        rows.append((target, size, listed(countries), len(countries) > 1, time.time_ns()))
+        rows.append(
+            (target, size, listed(frozenset(countries)), len(countries) > 1, time.time_ns())
+        )
     bulk.update_many(conn, reports, "cluster_id", "cluster_id", relabel)
     bulk.update_many(conn, reports, "cluster_id", "id", assign)
     for part in chunks(lone, CHUNK):
