@@ -230,8 +230,10 @@ def test_correlate_summaries_command(tmp_path: Path, monkeypatch: pytest.MonkeyP
         done = runner.invoke(root, ["correlate", "--summaries"])
         assert done.exit_code == 0, done.output
         assert "1 cluster summaries stored" in done.stdout
+        assert "2 value summaries stored" in done.stdout
         again = runner.invoke(root, ["correlate", "--summaries"])
         assert "0 cluster summaries stored" in again.stdout
+        assert "0 value summaries stored" in again.stdout
         bare = runner.invoke(root, ["correlate"])
         assert bare.exit_code != 0
         assert "--summaries" in str(bare.exception)  # cli/main.py maps it to exit code 2

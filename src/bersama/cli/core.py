@@ -18,7 +18,7 @@ from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader, Role
 from bersama.observables import guess
 from bersama.store import correlate as correlation
-from bersama.store.queries import Reads
+from bersama.store.queries import Reads, summarise_observables
 from bersama.store.summaries import summarise_all
 
 console = Console()
@@ -237,11 +237,12 @@ def correlate(
     summaries: Annotated[
         bool,
         typer.Option(
-            "--summaries", help="store the cluster views checks read (after large imports)"
+            "--summaries",
+            help="store the cluster views and value summaries checks read (after large imports)",
         ),
     ] = False,
 ) -> None:
-    """Recompute correlation (`--rebuild`) and/or store cluster views (`--summaries`)."""
+    """Recompute correlation (`--rebuild`) and/or store what checks read (`--summaries`)."""
     if not rebuild and not summaries:
         raise InvalidInput(
             "correlation is maintained on ingest; pass --rebuild to recompute it or "
@@ -254,6 +255,8 @@ def correlate(
     if summaries:
         written = sum(summarise_all(engine(), settings().cluster_top_observables))
         console.print(f"{written:,} cluster summaries stored")
+        values = sum(summarise_observables(engine(), settings()))
+        console.print(f"{values:,} value summaries stored")
 
 
 def register(app: typer.Typer) -> None:

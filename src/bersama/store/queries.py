@@ -12,21 +12,34 @@ reports surface only as the owner agency's hint setting allows (AMBER only).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, exists, func, select, true
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    exists,
+    func,
+    select,
+    true,
+)
 
 from bersama.config import Settings
 from bersama.correlation.score import decayed_score
 from bersama.errors import NotFound
+from bersama.gcpause import collection_paused
 from bersama.markings import TLP, Reader, reader_tokens
 from bersama.markings.model import ALL, may_read
 from bersama.markings.policy import hint_for
 from bersama.observables.model import Observable
 from bersama.store import holdings
+from bersama.store import observable_summaries as stored
 from bersama.store.clusterviews import (
     SENSITIVE,
     SNAPSHOTS,
@@ -37,7 +50,7 @@ from bersama.store.clusterviews import (
     money,
 )
 from bersama.store.summaries import SUMMARIES, View
-from bersama.store.summary_writer import offer
+from bersama.store.summary_writer import offer, offer_summaries, writing
 from bersama.store.tables.core import (
     agencies,
     clusters,
@@ -46,8 +59,11 @@ from bersama.store.tables.core import (
     report_observables,
     reports,
 )
+from bersama.store.values import chunks
 
 CHUNK = 2000
+BULK = 100
+"""Values from which a check pauses the cyclic collector (`check_many`)."""
 
 # Statements built once: reusing the same objects lets SQLAlchemy skip rebuilding
 # their cache keys, which otherwise costs more than SQLite's own work per check.
@@ -62,8 +78,8 @@ _STAMPS = select(clusters.c.id, clusters.c.stamp).where(
 
 def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
     """Everything one check needs in one statement: the observable, each active report
-    linked to it with its readability for this reader, its cluster's stamp and its
-    owner's hint setting."""
+    linked to it with its readability for this reader, its cluster's stamp, its
+    owner's hint setting and its canonical audience."""
     joined = (
         observables.outerjoin(
             report_observables, report_observables.c.observable_id == observables.c.id
@@ -91,6 +107,7 @@ def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
             readable_clause.label("readable"),
             clusters.c.stamp,
             agencies.c.hint_amber,
+            reports.c.audience,
         )
         .select_from(joined)
         .where(observables.c.ref.in_(bindparam("refs", expanding=True)))
@@ -101,9 +118,10 @@ _CHECK_POLICY = _check_stmt(_READABLE)
 _CHECK_ALL = _check_stmt(true())
 
 # Positions in a `_check_stmt` row.
-REF, IS_HUB, WARN, RID, AGENCY, COUNTRY, TLP_, SEEN, AMOUNT, CURRENCY, CID, OK, STAMP, HINT = range(
-    14
-)
+(
+    REF, IS_HUB, WARN, RID, AGENCY, COUNTRY, TLP_, SEEN, AMOUNT, CURRENCY, CID, OK, STAMP, HINT,
+    AUDIENCE,
+) = range(15)
 
 
 def readable(reader: Reader) -> ColumnElement[bool]:
@@ -117,7 +135,14 @@ def readable(reader: Reader) -> ColumnElement[bool]:
 
 
 _iso = iso
-_EMPTY: tuple[Any, ...] = ()
+_Computed = tuple[str, int, int, int, list[Any], list[str], dict[str, Any]]
+"""A summary a check computed: (observable ref, cluster id, stamp, seed, its links, their
+AMBER+ report ids, the figures)."""
+
+
+def _storable(links: list[Any]) -> bool:
+    """Can the summary of these links (every active link of a linkable value) be stored?"""
+    return links[0][CID] is not None and all(r[AUDIENCE] is not None for r in links)
 
 
 class Reads:
@@ -140,6 +165,8 @@ class Reads:
         self._stored: dict[int, View] = {}
         self._visible: dict[int, Visible] = {}
         self._may: dict[frozenset[str], bool] = {}
+        self._reads: dict[str, bool] = {}
+        self._listed: dict[int, list[str]] = {}
         self.sensitive_reads: set[str] = set()
 
     def _q(self, stmt: Any) -> Any:
@@ -152,14 +179,25 @@ class Reads:
         return self.check_many([obs])[0]
 
     def check_many(self, items: Sequence[Observable]) -> list[dict[str, Any]]:
-        refs = sorted({o.ref for o in items})
+        """Check values: stored summaries where they serve this reader
+        (store/observable_summaries.py), the links of the rest.
+
+        A bulk check builds some fifteen containers per value and no reference cycles,
+        so the cyclic collector is paused while it runs: its passes over the growing
+        result were a third of a warm bulk check's CPU (benchmarks/RESULTS.md)."""
+        if len(items) < BULK:
+            return self._check_many(items)
+        with collection_paused():
+            return self._check_many(items)
+
+    def _check_many(self, items: Sequence[Observable]) -> list[dict[str, Any]]:
+        fast, slow = self._lookup(sorted({o.ref for o in items}))
         found: dict[str, list[Any]] = {}
         stmt = _CHECK_ALL if self._all else _CHECK_POLICY
-        for i in range(0, len(refs), CHUNK):
-            params = {**self._params, "refs": refs[i : i + CHUNK]}
-            for row in self.conn.execute(stmt, params):
+        for part in chunks(slow, CHUNK):
+            for row in self.conn.execute(stmt, {**self._params, "refs": part}):
                 found.setdefault(row[REF], []).append(row)
-        wanted: dict[int, int] = {}
+        wanted: dict[int, int] = {row[stored.CID]: row[stored.CURRENT] for row in fast.values()}
         for rows in found.values():
             first = rows[0]
             if first[IS_HUB] or first[WARN] is not None:
@@ -170,7 +208,36 @@ class Reads:
                     break
         if wanted:
             self._load(wanted)
-        return [self._result(o, found.get(o.ref)) for o in items]
+        computed: list[_Computed] = []
+        out = []
+        for o in items:
+            hit = fast.get(o.ref)
+            if hit is not None:
+                out.append(self._stored_result(o, hit))
+            else:
+                out.append(self._result(o, found.get(o.ref), computed))
+        if computed and writing(self._engine_key):
+            offer_summaries(self._engine_key, self._summary_rows(computed))
+        return out
+
+    def _lookup(self, refs: list[str]) -> tuple[dict[str, Any], list[str]]:
+        """Split `refs`: those with a stored summary that serves this reader (with their
+        rows), and the rest."""
+        fast: dict[str, Any] = {}
+        for part in chunks(refs, CHUNK):
+            for row in self.conn.execute(stored.LOOKUP, {"refs": part}):
+                if stored.usable(row) and self._reads_all(row[stored.AUDIENCES]):
+                    fast[row[stored.REF]] = row
+        return fast, [r for r in refs if r not in fast]
+
+    def _reads_all(self, audiences: str) -> bool:
+        """May this reader read every one of these audiences (a summary's JSON)?"""
+        ok = self._reads.get(audiences)
+        if ok is None:
+            ok = self._reads[audiences] = all(
+                self._may_read(frozenset(tokens)) for tokens in orjson.loads(audiences)
+            )
+        return ok
 
     def _load(self, wanted: dict[int, int]) -> None:
         """Stored views where there is one for this reader's signature (store/summaries.py);
@@ -194,8 +261,8 @@ class Reads:
             self._snaps.update(SNAPSHOTS.load(self.conn, self._engine_key, todo.items()))
             offer(self._engine_key, [(c, s, self._tokens) for c, s in todo.items()])
 
-    def _result(self, obs: Observable, rows: list[Any] | None) -> dict[str, Any]:
-        base: dict[str, Any] = {
+    def _base(self, obs: Observable) -> dict[str, Any]:
+        return {
             "kind": obs.kind.value,
             "key": obs.key,
             "display": obs.display or obs.key,
@@ -212,6 +279,32 @@ class Reads:
             "warninglist": None,
             "cluster": None,
         }
+
+    def _stored_result(self, obs: Observable, row: Any) -> dict[str, Any]:
+        """The answer from a stored summary: what `_result` answers a reader who may read
+        every link of a linkable value, from one row."""
+        base = self._base(obs)
+        fields = orjson.loads(row[stored.SUMMARY])
+        base.update(fields)
+        base["score"] = decayed_score(
+            fields["corroboration"],
+            datetime.fromisoformat(fields["last_seen"]),
+            self.now,
+            self.settings.decay_half_life_days,
+        )
+        if row[stored.SENSITIVE] != "[]":
+            self.sensitive_reads.update(orjson.loads(row[stored.SENSITIVE]))
+        base["cluster"] = self._cluster_part(
+            row[stored.CID], row[stored.SEED], row[stored.REF], None
+        )
+        return base
+
+    def _result(
+        self, obs: Observable, rows: list[Any] | None, computed: list[_Computed]
+    ) -> dict[str, Any]:
+        """The answer from the value's links; when this reader may read them all, the
+        summary is also put in `computed` for storing."""
+        base = self._base(obs)
         if rows is None:
             return base
         visible: list[Any] = []
@@ -232,62 +325,120 @@ class Reads:
         # count behind the flag includes reports the reader may not see.
         base["hub"] = is_hub and len(visible) > self.settings.hub_threshold
         base["warninglist"] = row[WARN]
-        seed = self._summary(base, visible)
+        fields, last, seed, sensitive = self._summary(visible)
+        base.update(fields)
+        base["score"] = decayed_score(
+            fields["corroboration"], last, self.now, self.settings.decay_half_life_days
+        )
+        self.sensitive_reads.update(sensitive)
         if not is_hub and row[WARN] is None:
             cid = visible[0][CID]
-            stored = self._stored.get(cid)
-            part = stored.for_seed(seed) if stored is not None else None
-            if part is not None and any(r[RID] == seed and r[CID] == cid for r in visible):
-                base["cluster"] = self._stored_view(part, row[REF])
-            elif cid is not None:
-                base["cluster"] = self.cluster_view(cid, seed, exclude_ref=row[REF])
+            base["cluster"] = self._cluster_part(cid, seed, row[REF], visible)
+            if not hidden and _storable(visible):
+                stamp = visible[0][STAMP]
+                computed.append((row[REF], cid, stamp, seed, visible, sensitive, fields))
         return base
+
+    def summary_rows(self, refs: list[str]) -> list[stored.Row]:
+        """The summaries to store for those of `refs` without a current one (for a reader
+        who may read every report: the system's; `summarise_observables`)."""
+        _, slow = self._lookup(refs)
+        computed: list[_Computed] = []
+        for part in chunks(slow, CHUNK):
+            found: dict[str, list[Any]] = {}
+            for row in self.conn.execute(_CHECK_ALL, {"refs": part}):
+                if row[RID] is not None and not row[IS_HUB] and row[WARN] is None:
+                    found.setdefault(row[REF], []).append(row)
+            for ref, visible in found.items():
+                if _storable(visible):
+                    fields, _, seed, sensitive = self._summary(visible)
+                    cid, stamp = visible[0][CID], visible[0][STAMP]
+                    computed.append((ref, cid, stamp, seed, visible, sensitive, fields))
+        return self._summary_rows(computed) if computed else []
+
+    def _cluster_part(
+        self, cid: int | None, seed: int, ref: str, visible: list[Any] | None
+    ) -> dict[str, Any] | None:
+        """The reader's view of the seed's cluster without the value itself.  `visible`:
+        the value's readable links when known (else every link is readable and in `cid`)."""
+        stored_view = self._stored.get(cid) if cid is not None else None
+        part = stored_view.for_seed(seed) if stored_view is not None else None
+        if part is not None and (
+            visible is None or any(r[RID] == seed and r[CID] == cid for r in visible)
+        ):
+            return self._stored_view(part, ref)
+        if cid is not None:
+            return self.cluster_view(cid, seed, exclude_ref=ref)
+        return None
 
     def _stored_view(
         self, part: tuple[dict[str, Any], tuple[str, ...]], exclude_ref: str
     ) -> dict[str, Any]:
         """A stored view of the seed's component for this reader's signature."""
         shared, sensitive = part
-        self.sensitive_reads.update(sensitive)
+        if sensitive:
+            self.sensitive_reads.update(sensitive)
         view = dict(shared)
-        view["observables"] = [o for o in view["observables"] if o["ref"] != exclude_ref]
+        listed = shared["observables"]
+        refs = self._listed.get(id(listed))
+        if refs is None:  # the views outlive this request: their ids are stable in it
+            refs = self._listed[id(listed)] = [o["ref"] for o in listed]
+        if exclude_ref in refs:
+            i = refs.index(exclude_ref)
+            view["observables"] = listed[:i] + listed[i + 1 :]
+        else:
+            view["observables"] = list(listed)
         return view
 
-    def _summary(self, base: dict[str, Any], visible: list[Any]) -> int:
-        """Fill `base` from the visible links; return the smallest visible report id."""
+    def _summary(self, visible: list[Any]) -> tuple[dict[str, Any], datetime, int, list[str]]:
+        """The check's figures from the visible links, in the check's key order; their last
+        sighting (the score decays from it), the smallest report id (the cluster view's
+        seed) and the AMBER+ report ids read."""
         ags: set[str] = set()
         countries: set[str] = set()
         losses: dict[str, Decimal] = defaultdict(Decimal)
-        sensitive = self.sensitive_reads
-        first = last = None
+        sensitive: list[str] = []
+        first = last = aware(visible[0][SEEN])
         seed = visible[0][RID]
         for link in visible:
             ags.add(link[AGENCY])
             countries.add(link[COUNTRY])
             if link[TLP_] in SENSITIVE:
-                sensitive.add(f"report:{link[RID]}")
+                sensitive.append(f"report:{link[RID]}")
             if link[AMOUNT] is not None and link[CURRENCY]:
                 losses[link[CURRENCY]] += Decimal(link[AMOUNT])
             seen = aware(link[SEEN])
-            if first is None or seen < first:
-                first = seen
-            if last is None or seen > last:
-                last = seen
+            first = min(first, seen)
+            last = max(last, seen)
             seed = min(seed, link[RID])
         agencies_seen = sorted(ags)
-        base.update(
-            reports=len(visible),
-            agencies=agencies_seen,
-            countries=sorted(countries),
-            first_seen=iso(first),
-            last_seen=iso(last),
-            losses=money(losses),
-            corroboration=len(agencies_seen),
-            score=decayed_score(
-                len(agencies_seen), last, self.now, self.settings.decay_half_life_days
-            ),
-        )
-        return int(seed)
+        fields = {
+            "reports": len(visible),
+            "agencies": agencies_seen,
+            "countries": sorted(countries),
+            "first_seen": iso(first),
+            "last_seen": iso(last),
+            "losses": money(losses),
+            "corroboration": len(agencies_seen),
+        }
+        return fields, last, int(seed), sensitive
+
+    def _summary_rows(self, computed: list[_Computed]) -> list[stored.Row]:
+        """Rows to store from the summaries this request computed, audiences by tokens."""
+        ids = {r[AUDIENCE] for _, _, _, _, visible, _, _ in computed for r in visible}
+        tokens = holdings.Audiences(self.conn).tokens_of(ids)
+        return [
+            (
+                ref,
+                cid,
+                stamp,
+                seed,
+                orjson.dumps(sorted({tokens[r[AUDIENCE]] for r in visible})).decode(),
+                orjson.dumps(sorted(set(sensitive))).decode(),
+                orjson.dumps(fields).decode(),
+            )
+            for ref, cid, stamp, seed, visible, sensitive, fields in computed
+        ]
 
     def _hint(self, hidden: list[Any]) -> dict[str, Any] | None:
         """What hidden reports may reveal: only AMBER, only as the owner agency allows."""
@@ -461,4 +612,31 @@ class Reads:
         return out
 
 
-__all__ = ["Reads", "readable"]
+def summarise_observables(engine: Engine, settings: Settings) -> Iterator[int]:
+    """Store the summary of every linkable value without a current one, one transaction
+    per chunk of values (`bersama correlate --summaries`); yield the rows stored per
+    chunk.  Checks store them behind the reads anyway: this is for after a large import."""
+    after = 0
+    system = Reader.system()
+    while True:
+        with engine.begin() as conn:
+            batch = conn.execute(_LINKABLE, {"after": after}).all()
+            if not batch:
+                return
+            after = batch[-1][0]
+            reads = Reads(conn, system, settings)
+            yield stored.write(conn, reads.summary_rows([ref for _, ref in batch]))
+
+
+_LINKABLE = (
+    select(observables.c.id, observables.c.ref)
+    .where(
+        observables.c.id > bindparam("after"),
+        observables.c.is_hub.is_(False),
+        observables.c.warninglist.is_(None),
+    )
+    .order_by(observables.c.id)
+    .limit(CHUNK)
+)
+
+__all__ = ["Reads", "readable", "summarise_observables"]

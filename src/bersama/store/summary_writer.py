@@ -18,6 +18,10 @@ The child starts at the first offer (most processes never make one), and if it
 cannot start or dies, the thread writes in-process as before, with a warning.
 Views are a cache: offers dropped on a full queue or lost with a dead child are
 offered again by the next read of that cluster.
+
+The same writer stores the per-observable summaries checks computed
+(store/observable_summaries.py), offered as finished rows: the read that computed one
+had every link in hand, so writing it costs an insert, not another read.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import orjson
 from sqlalchemy import Engine
 
 from bersama.childproc import read_frame, spawn, write_frame
+from bersama.store import observable_summaries
 from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.summaries import CHUNK, write
 
@@ -42,9 +47,13 @@ log = logging.getLogger(__name__)
 
 Offer = tuple[int, int, frozenset[str]]
 """(cluster id, stamp, the reader's tokens)"""
+Item = Offer | observable_summaries.Row
+"""What the queue holds: a cluster's offer (three fields) or an observable's summary."""
 
 CHILD_BATCH = 32
 """Clusters per transaction in the child (about 40 rows each with every agency's view)."""
+SUMMARIES_PER_CLUSTER = 64
+"""Observable summaries a transaction takes per cluster of its batch (a row each)."""
 FRAME_OFFERS = 1000
 """Offers per frame to the child at most."""
 _MODULE = "bersama.store.summary_writer"
@@ -75,7 +84,7 @@ class SummaryWriter:
         self.top_n = top_n
         self.process = process and _separate_database(engine)
         self.batch = batch
-        self._queue: queue.Queue[Offer] = queue.Queue(max_queued)
+        self._queue: queue.Queue[Item] = queue.Queue(max_queued)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.child: subprocess.Popen[bytes] | None = None
@@ -85,7 +94,8 @@ class SummaryWriter:
     def engine_key(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
-    def offer(self, items: Iterable[Offer]) -> None:
+    def offer(self, items: Iterable[Item]) -> None:
+        """Queue cluster offers or observable summaries (dropped when the queue is full)."""
         for item in items:
             try:
                 self._queue.put_nowait(item)
@@ -108,21 +118,30 @@ class SummaryWriter:
             self._thread = None
 
     def drain(self) -> int:
-        """Write what was offered so far, up to a batch (the thread's loop body)."""
+        """Write what was offered so far, up to a batch (the thread's loop body); return
+        the rows written."""
         stamps: dict[int, int] = {}
         readers: dict[int, set[frozenset[str]]] = {}
-        while len(stamps) < self.batch:
+        rows: list[observable_summaries.Row] = []
+        while len(stamps) < self.batch and len(rows) < self.batch * SUMMARIES_PER_CLUSTER:
             try:
-                cid, stamp, tokens = self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            stamps[cid] = stamp
-            readers.setdefault(cid, set()).add(tokens)
-        if not stamps:
+            if len(item) == 3:
+                cid, stamp, tokens = item
+                stamps[cid] = stamp
+                readers.setdefault(cid, set()).add(tokens)
+            else:
+                rows.append(item)
+        if not stamps and not rows:
             return 0
         with self.engine.begin() as conn:
             snaps = SNAPSHOTS.load(conn, self.engine_key, stamps.items())
-            return write(conn, {c: (st, snaps[c]) for c, st in stamps.items()}, self.top_n, readers)
+            written = write(
+                conn, {c: (st, snaps[c]) for c, st in stamps.items()}, self.top_n, readers
+            )
+            return written + observable_summaries.write(conn, rows)
 
     def _run(self) -> None:
         if self.process:
@@ -137,7 +156,7 @@ class SummaryWriter:
 
     # ---- the helper process -------------------------------------------------------
 
-    def _next_frame(self) -> list[Offer] | None:
+    def _next_frame(self) -> list[Item] | None:
         """The offers of the next frame, waiting for the first; None once stopped."""
         while not self._stop.is_set():
             try:
@@ -171,7 +190,7 @@ class SummaryWriter:
         try:
             write_frame(stdin, orjson.dumps({"url": url, "top_n": self.top_n}))
             while items is not None:
-                write_frame(stdin, orjson.dumps([[c, s, sorted(t)] for c, s, t in items]))
+                write_frame(stdin, orjson.dumps([_framed(item) for item in items]))
                 items = self._next_frame()
         except OSError as exc:  # the child died: its thread takes over here
             log.warning("the cluster views helper stopped (%s); writing in-process", exc)
@@ -197,6 +216,32 @@ def offer(engine_key: str, items: Iterable[Offer]) -> None:
         writer.offer(items)
 
 
+def writing(engine_key: str) -> bool:
+    """Is a writer running for that database (are offers worth making)?"""
+    return engine_key in _WRITERS
+
+
+def offer_summaries(engine_key: str, rows: Iterable[observable_summaries.Row]) -> None:
+    """Hand observable summaries a check computed to the running writer of that database."""
+    writer = _WRITERS.get(engine_key)
+    if writer is not None:
+        writer.offer(rows)
+
+
+def _framed(item: Item) -> list[object]:
+    if len(item) == 3:
+        cid, stamp, tokens = item
+        return [cid, stamp, sorted(tokens)]
+    return list(item)
+
+
+def _unframed(item: list[object]) -> Item:
+    if len(item) == 3:
+        cid, stamp, tokens = item
+        return int(cid), int(stamp), frozenset(tokens)  # type: ignore[call-overload]
+    return tuple(item)  # type: ignore[return-value]
+
+
 def serve_child(stdin: IO[bytes]) -> None:
     """The helper's loop: a first frame with the database URL and top N, then frames of
     offers, written by an in-process writer here until the parent closes the pipe."""
@@ -210,7 +255,7 @@ def serve_child(stdin: IO[bytes]) -> None:
     writer = SummaryWriter(engine, int(config["top_n"]), batch=CHILD_BATCH).start()
     try:
         while (frame := read_frame(stdin)) is not None:
-            writer.offer((int(c), int(s), frozenset(t)) for c, s, t in orjson.loads(frame))
+            writer.offer(_unframed(item) for item in orjson.loads(frame))
     finally:
         writer.stop()
         engine.dispose()

@@ -191,3 +191,28 @@ cluster_summaries = Table(
     # AMBER+ report ids, its members (only when there are several components)].
     Column("view", Text, nullable=False),
 )
+
+# A derived cache, never a source of truth: what a check says about one observable to
+# readers who may read every active report linking it (store/observable_summaries.py),
+# so that a bulk check reads one row per value instead of every link.  Valid while
+# `stamp` is its cluster's: every change to the value's links, or to whether it links
+# at all (a hub, a warninglist entry), rewrites that stamp.
+observable_summaries = Table(
+    "observable_summaries",
+    metadata,
+    # By the value's ref, the key a check looks it up by: one B-tree probe (a clustered
+    # key on SQLite) instead of the observables index, its row, then this row.
+    Column("ref", String(2100), primary_key=True),
+    Column("cluster_id", IdType, nullable=False),
+    Column("stamp", BigInteger, nullable=False),
+    # The smallest id of the reports linking it: the seed of its cluster view.
+    Column("seed", IdType, nullable=False),
+    # The distinct canonical audiences (store/holdings.py) of those reports: an orjson
+    # list of sorted token lists.
+    Column("audiences", Text, nullable=False),
+    # Their AMBER+ report ids (orjson list): reading the summary reads them (audit).
+    Column("sensitive", Text, nullable=False),
+    # The check's fields from "reports" to "corroboration", in the check's order (orjson).
+    Column("summary", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
