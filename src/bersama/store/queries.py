@@ -78,8 +78,8 @@ _STAMPS = select(clusters.c.id, clusters.c.stamp).where(
 
 def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
     """Everything one check needs in one statement: the observable, each active report
-    linked to it with its readability for this reader, its cluster's stamp, its
-    owner's hint setting and its canonical audience."""
+    linked to it with its readability for this reader, its cluster's stamp and its
+    canonical audience."""
     joined = (
         observables.outerjoin(
             report_observables, report_observables.c.observable_id == observables.c.id
@@ -89,7 +89,6 @@ def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
             and_(reports.c.id == report_observables.c.report_id, reports.c.revoked.is_(False)),
         )
         .outerjoin(clusters, clusters.c.id == reports.c.cluster_id)
-        .outerjoin(agencies, agencies.c.code == reports.c.agency)
     )
     return (
         select(
@@ -106,7 +105,6 @@ def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
             reports.c.cluster_id,
             readable_clause.label("readable"),
             clusters.c.stamp,
-            agencies.c.hint_amber,
             reports.c.audience,
         )
         .select_from(joined)
@@ -119,9 +117,8 @@ _CHECK_ALL = _check_stmt(true())
 
 # Positions in a `_check_stmt` row.
 (
-    REF, IS_HUB, WARN, RID, AGENCY, COUNTRY, TLP_, SEEN, AMOUNT, CURRENCY, CID, OK, STAMP, HINT,
-    AUDIENCE,
-) = range(15)
+    REF, IS_HUB, WARN, RID, AGENCY, COUNTRY, TLP_, SEEN, AMOUNT, CURRENCY, CID, OK, STAMP, AUDIENCE,
+) = range(14)
 
 
 def readable(reader: Reader) -> ColumnElement[bool]:
@@ -135,9 +132,32 @@ def readable(reader: Reader) -> ColumnElement[bool]:
 
 
 _iso = iso
-_Computed = tuple[str, int, int, int, list[Any], list[str], dict[str, Any]]
-"""A summary a check computed: (observable ref, cluster id, stamp, seed, its links, their
-AMBER+ report ids, the figures)."""
+_Computed = tuple[str, list[Any]]
+"""A linkable value a check read from its links: (ref, every active link)."""
+_Seen = tuple[dict[str, Any] | None, int, Sequence[str], dict[str, Any] | None]
+"""What a reader may see of a stored summary: (figures, seed, AMBER+ report ids, hint)."""
+_NONE: tuple[str, ...] = ()
+
+
+def _clusters_shown(
+    whole: dict[str, Any], partial: dict[str, tuple[Any, _Seen]], found: dict[str, list[Any]]
+) -> dict[int, int]:
+    """(cluster id -> stamp) of the clusters a check shows: those of values answered from
+    stored summaries with something readable, and of values read from their links, the
+    cluster of a readable link of each linkable one."""
+    wanted = {row[stored.CID]: row[stored.CURRENT] for row in whole.values()}
+    for row, seen in partial.values():
+        if seen[0] is not None:
+            wanted[row[stored.CID]] = row[stored.CURRENT]
+    for rows in found.values():
+        first = rows[0]
+        if first[IS_HUB] or first[WARN] is not None:
+            continue
+        for row in rows:
+            if row[RID] is not None and row[OK] and row[CID] is not None:
+                wanted[row[CID]] = row[STAMP] or 0
+                break
+    return wanted
 
 
 def _storable(links: list[Any]) -> bool:
@@ -167,6 +187,7 @@ class Reads:
         self._may: dict[frozenset[str], bool] = {}
         self._reads: dict[str, bool] = {}
         self._listed: dict[int, list[str]] = {}
+        self._hint_settings: dict[str, str] | None = None
         self.sensitive_reads: set[str] = set()
 
     def _q(self, stmt: Any) -> Any:
@@ -179,8 +200,8 @@ class Reads:
         return self.check_many([obs])[0]
 
     def check_many(self, items: Sequence[Observable]) -> list[dict[str, Any]]:
-        """Check values: stored summaries where they serve this reader
-        (store/observable_summaries.py), the links of the rest.
+        """Check values: from their stored summaries where current
+        (store/observable_summaries.py), from their links otherwise.
 
         A bulk check builds some fifteen containers per value and no reference cycles,
         so the cyclic collector is paused while it runs: its passes over the growing
@@ -191,44 +212,83 @@ class Reads:
             return self._check_many(items)
 
     def _check_many(self, items: Sequence[Observable]) -> list[dict[str, Any]]:
-        fast, slow = self._lookup(sorted({o.ref for o in items}))
+        refs = [o.ref for o in items]
+        whole, partial, slow = self._lookup(sorted(set(refs)))
         found: dict[str, list[Any]] = {}
         stmt = _CHECK_ALL if self._all else _CHECK_POLICY
         for part in chunks(slow, CHUNK):
             for row in self.conn.execute(stmt, {**self._params, "refs": part}):
                 found.setdefault(row[REF], []).append(row)
-        wanted: dict[int, int] = {row[stored.CID]: row[stored.CURRENT] for row in fast.values()}
-        for rows in found.values():
-            first = rows[0]
-            if first[IS_HUB] or first[WARN] is not None:
-                continue
-            for row in rows:
-                if row[RID] is not None and row[OK] and row[CID] is not None:
-                    wanted[row[CID]] = row[STAMP] or 0
-                    break
-        if wanted:
-            self._load(wanted)
+        self._load(_clusters_shown(whole, partial, found))
         computed: list[_Computed] = []
         out = []
-        for o in items:
-            hit = fast.get(o.ref)
+        for o, ref in zip(items, refs, strict=True):
+            hit = whole.get(ref)
             if hit is not None:
-                out.append(self._stored_result(o, hit))
+                out.append(self._stored_result(o, hit, self._seen_whole(hit)))
+            elif ref in partial:
+                out.append(self._stored_result(o, *partial[ref]))
             else:
-                out.append(self._result(o, found.get(o.ref), computed))
+                out.append(self._result(o, found.get(ref), computed))
         if computed and writing(self._engine_key):
             offer_summaries(self._engine_key, self._summary_rows(computed))
         return out
 
-    def _lookup(self, refs: list[str]) -> tuple[dict[str, Any], list[str]]:
-        """Split `refs`: those with a stored summary that serves this reader (with their
-        rows), and the rest."""
-        fast: dict[str, Any] = {}
+    def _lookup(
+        self, refs: list[str]
+    ) -> tuple[dict[str, Any], dict[str, tuple[Any, _Seen]], list[str]]:
+        """Split `refs`: those with a current stored summary this reader may read whole
+        (their rows), those with one it may read in part (their rows and what it may see:
+        their per-audience groups are read only for these), and the rest."""
+        whole: dict[str, Any] = {}
+        partial: dict[str, Any] = {}
         for part in chunks(refs, CHUNK):
             for row in self.conn.execute(stored.LOOKUP, {"refs": part}):
-                if stored.usable(row) and self._reads_all(row[stored.AUDIENCES]):
-                    fast[row[stored.REF]] = row
-        return fast, [r for r in refs if r not in fast]
+                if stored.usable(row):
+                    if self._reads_all(row[stored.AUDIENCES]):
+                        whole[row[stored.REF]] = row
+                    else:
+                        partial[row[stored.REF]] = row
+        seen: dict[str, tuple[Any, _Seen]] = {}
+        for part in chunks(sorted(partial), CHUNK):
+            for ref, stamp, groups in self.conn.execute(stored.GROUPS_OF, {"refs": part}):
+                row = partial[ref]
+                if stamp == row[stored.STAMP]:  # not rewritten between the two reads
+                    seen[ref] = (row, self._seen_part(row, groups))
+        return whole, seen, [r for r in refs if r not in whole and r not in seen]
+
+    def _seen_whole(self, row: Any) -> _Seen:
+        """What a reader who may read every report of a value sees of its stored summary:
+        (figures, seed, AMBER+ report ids, hint)."""
+        sensitive = row[stored.SENSITIVE]
+        return (
+            orjson.loads(row[stored.SUMMARY]),
+            row[stored.SEED],
+            orjson.loads(sensitive) if sensitive != "[]" else _NONE,
+            None,
+        )
+
+    def _seen_part(self, row: Any, groups_json: str) -> _Seen:
+        """What a reader who may not read every report of a value sees of its stored
+        summary: the figures of the audiences it may read (None when none), merged as
+        `_summary` computes them from those reports' links; their seed and AMBER+ report
+        ids; and what the hidden AMBER reports may reveal."""
+        readable: list[stored.Group] = []
+        amber: list[str] = []
+        groups = orjson.loads(groups_json)
+        for tokens, group in zip(orjson.loads(row[stored.AUDIENCES]), groups, strict=True):
+            if self._may_read(frozenset(tokens)):
+                readable.append(group)
+            else:
+                amber.extend(group[3])
+        # Hidden reports exist here (not every audience is readable).
+        hint = self._amber_hint(amber) if self.reader.agency is not None else None
+        if not readable:
+            return None, 0, _NONE, hint
+        if len(readable) == 1:
+            fields, seed, sensitive, _ = readable[0]
+            return fields, seed, sensitive, hint
+        return (*stored.merged(readable), hint)
 
     def _reads_all(self, audiences: str) -> bool:
         """May this reader read every one of these audiences (a summary's JSON)?"""
@@ -242,6 +302,8 @@ class Reads:
     def _load(self, wanted: dict[int, int]) -> None:
         """Stored views where there is one for this reader's signature (store/summaries.py);
         whole snapshots for the rest, offered to the summary writer."""
+        if not wanted:
+            return
         todo = {c: s for c, s in wanted.items() if c not in self._snaps and c not in self._stored}
         if not todo:
             return
@@ -280,47 +342,62 @@ class Reads:
             "cluster": None,
         }
 
-    def _stored_result(self, obs: Observable, row: Any) -> dict[str, Any]:
-        """The answer from a stored summary: what `_result` answers a reader who may read
-        every link of a linkable value, from one row."""
-        base = self._base(obs)
-        fields = orjson.loads(row[stored.SUMMARY])
-        base.update(fields)
-        base["score"] = decayed_score(
-            fields["corroboration"],
-            datetime.fromisoformat(fields["last_seen"]),
-            self.now,
-            self.settings.decay_half_life_days,
-        )
-        if row[stored.SENSITIVE] != "[]":
-            self.sensitive_reads.update(orjson.loads(row[stored.SENSITIVE]))
-        base["cluster"] = self._cluster_part(
-            row[stored.CID], row[stored.SEED], row[stored.REF], None
-        )
+    def _stored_result(self, obs: Observable, row: Any, seen: _Seen) -> dict[str, Any]:
+        """The answer from a stored summary: what `_result` answers from the links of a
+        linkable value, from one row."""
+        fields, seed, sensitive, hint = seen
+        if fields is None:
+            base = self._base(obs)
+        else:
+            if sensitive:
+                self.sensitive_reads.update(sensitive)
+            # The keys in `_base`'s order, as `_result` fills them.
+            base = {
+                "kind": obs.kind.value,
+                "key": obs.key,
+                "display": obs.display or obs.key,
+                "valid": True,
+                **fields,
+                "score": decayed_score(
+                    fields["corroboration"],
+                    datetime.fromisoformat(fields["last_seen"]),
+                    self.now,
+                    self.settings.decay_half_life_days,
+                ),
+                "hub": False,
+                "warninglist": None,
+                "cluster": self._cluster_part(
+                    row[stored.CID], seed, row[stored.REF], None
+                ),
+            }
+        if hint:
+            base["hidden"] = hint
         return base
 
     def _result(
         self, obs: Observable, rows: list[Any] | None, computed: list[_Computed]
     ) -> dict[str, Any]:
-        """The answer from the value's links; when this reader may read them all, the
-        summary is also put in `computed` for storing."""
+        """The answer from the value's links (every active one comes with whether this
+        reader may read it); the links of a linkable value also go to `computed`, for
+        storing its summary."""
         base = self._base(obs)
         if rows is None:
             return base
-        visible: list[Any] = []
-        hidden: list[Any] = []
-        for row in rows:
-            if row[RID] is None:
-                continue
-            (visible if row[OK] else hidden).append(row)
-        if hidden and self.reader.agency is not None:
-            hint = self._hint(hidden)
+        links = [row for row in rows if row[RID] is not None]
+        visible = [row for row in links if row[OK]]
+        row = rows[0]
+        is_hub = bool(row[IS_HUB])
+        linkable = not is_hub and row[WARN] is None
+        if linkable and links and _storable(links):
+            computed.append((row[REF], links))
+        if len(visible) < len(links) and self.reader.agency is not None:
+            hint = self._amber_hint(
+                [r[AGENCY] for r in links if not r[OK] and r[TLP_] == TLP.AMBER.value]
+            )
             if hint:
                 base["hidden"] = hint
         if not visible:
             return base  # nothing readable: not even whether the node knows the value
-        row = rows[0]
-        is_hub = bool(row[IS_HUB])
         # A hub is only named as such when the reader's own view shows it: the node-wide
         # count behind the flag includes reports the reader may not see.
         base["hub"] = is_hub and len(visible) > self.settings.hub_threshold
@@ -331,36 +408,28 @@ class Reads:
             fields["corroboration"], last, self.now, self.settings.decay_half_life_days
         )
         self.sensitive_reads.update(sensitive)
-        if not is_hub and row[WARN] is None:
-            cid = visible[0][CID]
-            base["cluster"] = self._cluster_part(cid, seed, row[REF], visible)
-            if not hidden and _storable(visible):
-                stamp = visible[0][STAMP]
-                computed.append((row[REF], cid, stamp, seed, visible, sensitive, fields))
+        if linkable:
+            base["cluster"] = self._cluster_part(visible[0][CID], seed, row[REF], visible)
         return base
 
     def summary_rows(self, refs: list[str]) -> list[stored.Row]:
-        """The summaries to store for those of `refs` without a current one (for a reader
-        who may read every report: the system's; `summarise_observables`)."""
-        _, slow = self._lookup(refs)
+        """The summaries to store for those of `refs` without a current one
+        (`summarise_observables`)."""
+        slow = self._lookup(refs)[2]
         computed: list[_Computed] = []
         for part in chunks(slow, CHUNK):
             found: dict[str, list[Any]] = {}
             for row in self.conn.execute(_CHECK_ALL, {"refs": part}):
                 if row[RID] is not None and not row[IS_HUB] and row[WARN] is None:
                     found.setdefault(row[REF], []).append(row)
-            for ref, visible in found.items():
-                if _storable(visible):
-                    fields, _, seed, sensitive = self._summary(visible)
-                    cid, stamp = visible[0][CID], visible[0][STAMP]
-                    computed.append((ref, cid, stamp, seed, visible, sensitive, fields))
+            computed.extend((ref, links) for ref, links in found.items() if _storable(links))
         return self._summary_rows(computed) if computed else []
 
     def _cluster_part(
         self, cid: int | None, seed: int, ref: str, visible: list[Any] | None
     ) -> dict[str, Any] | None:
         """The reader's view of the seed's cluster without the value itself.  `visible`:
-        the value's readable links when known (else every link is readable and in `cid`)."""
+        the value's readable links when known (else the seed is one in `cid`)."""
         stored_view = self._stored.get(cid) if cid is not None else None
         part = stored_view.for_seed(seed) if stored_view is not None else None
         if part is not None and (
@@ -390,17 +459,17 @@ class Reads:
             view["observables"] = list(listed)
         return view
 
-    def _summary(self, visible: list[Any]) -> tuple[dict[str, Any], datetime, int, list[str]]:
-        """The check's figures from the visible links, in the check's key order; their last
-        sighting (the score decays from it), the smallest report id (the cluster view's
-        seed) and the AMBER+ report ids read."""
+    def _summary(self, links: list[Any]) -> tuple[dict[str, Any], datetime, int, list[str]]:
+        """The check's figures from links, in the check's key order; their last sighting
+        (the score decays from it), the smallest report id (the cluster view's seed) and
+        the AMBER+ report ids read."""
         ags: set[str] = set()
         countries: set[str] = set()
         losses: dict[str, Decimal] = defaultdict(Decimal)
         sensitive: list[str] = []
-        first = last = aware(visible[0][SEEN])
-        seed = visible[0][RID]
-        for link in visible:
+        first = last = aware(links[0][SEEN])
+        seed = links[0][RID]
+        for link in links:
             ags.add(link[AGENCY])
             countries.add(link[COUNTRY])
             if link[TLP_] in SENSITIVE:
@@ -413,7 +482,7 @@ class Reads:
             seed = min(seed, link[RID])
         agencies_seen = sorted(ags)
         fields = {
-            "reports": len(visible),
+            "reports": len(links),
             "agencies": agencies_seen,
             "countries": sorted(countries),
             "first_seen": iso(first),
@@ -424,32 +493,55 @@ class Reads:
         return fields, last, int(seed), sensitive
 
     def _summary_rows(self, computed: list[_Computed]) -> list[stored.Row]:
-        """Rows to store from the summaries this request computed, audiences by tokens."""
-        ids = {r[AUDIENCE] for _, _, _, _, visible, _, _ in computed for r in visible}
+        """Rows to store from the links of values this request read: the figures of all
+        of them, and per canonical audience those of its reports with the agencies of
+        their AMBER ones (what a reader who may not read that audience is hinted)."""
+        ids = {r[AUDIENCE] for _, links in computed for r in links}
         tokens = holdings.Audiences(self.conn).tokens_of(ids)
-        return [
-            (
-                ref,
-                cid,
-                stamp,
-                seed,
-                orjson.dumps(sorted({tokens[r[AUDIENCE]] for r in visible})).decode(),
-                orjson.dumps(sorted(set(sensitive))).decode(),
-                orjson.dumps(fields).decode(),
+        out: list[stored.Row] = []
+        for ref, links in computed:
+            fields, _, seed, sensitive = self._summary(links)
+            by: dict[tuple[str, ...], list[Any]] = {}
+            for link in links:
+                by.setdefault(tokens[link[AUDIENCE]], []).append(link)
+            order = sorted(by)
+            groups = []
+            for key in order:
+                part = by[key]
+                g_fields, _, g_seed, g_sensitive = self._summary(part)
+                amber = [r[AGENCY] for r in part if r[TLP_] == TLP.AMBER.value]
+                groups.append((g_fields, g_seed, sorted(set(g_sensitive)), amber))
+            out.append(
+                (
+                    ref,
+                    links[0][CID],
+                    links[0][STAMP],
+                    seed,
+                    orjson.dumps(order).decode(),
+                    orjson.dumps(sorted(set(sensitive))).decode(),
+                    orjson.dumps(fields).decode(),
+                    orjson.dumps(groups).decode(),
+                )
             )
-            for ref, cid, stamp, seed, visible, sensitive, fields in computed
-        ]
+        return out
 
-    def _hint(self, hidden: list[Any]) -> dict[str, Any] | None:
-        """What hidden reports may reveal: only AMBER, only as the owner agency allows."""
+    def _amber_hint(self, owners: list[str]) -> dict[str, Any] | None:
+        """What hidden AMBER reports (by their owner agencies) may reveal, as each owner
+        allows; other hidden reports are never hinted at (`hint_for`)."""
+        if not owners:
+            return None
+        if self._hint_settings is None:
+            self._hint_settings = dict(
+                self.conn.execute(select(agencies.c.code, agencies.c.hint_amber)).all()
+            )
         count = 0
         names: set[str] = set()
-        for link in hidden:
-            hint = hint_for(TLP(link[TLP_]), link[HINT] or "none")
+        for owner in owners:
+            hint = hint_for(TLP.AMBER, self._hint_settings.get(owner) or "none")
             if hint != "none":
                 count += 1
             if hint == "agency":
-                names.add(link[AGENCY])
+                names.add(owner)
         if not count:
             return None
         out: dict[str, Any] = {"reports": count}

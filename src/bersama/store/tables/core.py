@@ -192,9 +192,10 @@ cluster_summaries = Table(
     Column("view", Text, nullable=False),
 )
 
-# A derived cache, never a source of truth: what a check says about one observable to
-# readers who may read every active report linking it (store/observable_summaries.py),
-# so that a bulk check reads one row per value instead of every link.  Valid while
+# A derived cache, never a source of truth: what a check says about one observable
+# (store/observable_summaries.py), for readers who may read every active report linking
+# it and, per audience of those reports, for the others, so that a bulk check reads one
+# row per value instead of every link.  Valid while
 # `stamp` is its cluster's: every change to the value's links, or to whether it links
 # at all (a hub, a warninglist entry), rewrites that stamp.
 observable_summaries = Table(
@@ -214,5 +215,7 @@ observable_summaries = Table(
     Column("sensitive", Text, nullable=False),
     # The check's fields from "reports" to "corroboration", in the check's order (orjson).
     Column("summary", Text, nullable=False),
+    # Per audience above: [its reports' fields, seed, AMBER+ ids, owners of the AMBER ones].
+    Column("groups", Text, nullable=False),
     sqlite_with_rowid=False,
 )

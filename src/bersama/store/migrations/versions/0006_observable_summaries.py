@@ -30,6 +30,7 @@ def upgrade() -> None:
         sa.Column("audiences", sa.Text(), nullable=False),
         sa.Column("sensitive", sa.Text(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
+        sa.Column("groups", sa.Text(), nullable=False),
         sqlite_with_rowid=False,
     )
 
