@@ -49,7 +49,7 @@ from bersama.store.clusterviews import (
     iso,
     money,
 )
-from bersama.store.summaries import SUMMARIES, View
+from bersama.store.summaries import SUMMARIES, Component, View
 from bersama.store.summary_writer import offer, offer_summaries, writing
 from bersama.store.tables.core import (
     agencies,
@@ -186,7 +186,6 @@ class Reads:
         self._visible: dict[int, Visible] = {}
         self._may: dict[frozenset[str], bool] = {}
         self._reads: dict[str, bool] = {}
-        self._listed: dict[int, list[str]] = {}
         self._hint_settings: dict[str, str] | None = None
         self.sensitive_reads: set[str] = set()
 
@@ -440,18 +439,13 @@ class Reads:
             return self.cluster_view(cid, seed, exclude_ref=ref)
         return None
 
-    def _stored_view(
-        self, part: tuple[dict[str, Any], tuple[str, ...]], exclude_ref: str
-    ) -> dict[str, Any]:
+    def _stored_view(self, part: Component, exclude_ref: str) -> dict[str, Any]:
         """A stored view of the seed's component for this reader's signature."""
-        shared, sensitive = part
+        shared, sensitive, refs = part
         if sensitive:
             self.sensitive_reads.update(sensitive)
         view = dict(shared)
         listed = shared["observables"]
-        refs = self._listed.get(id(listed))
-        if refs is None:  # the views outlive this request: their ids are stable in it
-            refs = self._listed[id(listed)] = [o["ref"] for o in listed]
         if exclude_ref in refs:
             i = refs.index(exclude_ref)
             view["observables"] = listed[:i] + listed[i + 1 :]

@@ -82,15 +82,20 @@ def signature_key(readable: Iterable[frozenset[str]], every: bool) -> str:
     return hashlib.sha256(orjson.dumps(canon)).hexdigest()[:32]
 
 
+Component = tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]
+"""A visible component's view, its AMBER+ report ids and the refs its view lists, in order
+(a check leaves its own value out of the list)."""
+
+
 @dataclass(frozen=True, slots=True)
 class View:
-    """The stored view of one signature: its visible components, each with its AMBER+
-    report ids; `member_of` maps members to components when there are several."""
+    """The stored view of one signature: its visible components; `member_of` maps
+    members to components when there are several."""
 
-    components: tuple[tuple[dict[str, Any], tuple[str, ...]], ...]
+    components: tuple[Component, ...]
     member_of: dict[int, int] | None
 
-    def for_seed(self, seed: int) -> tuple[dict[str, Any], tuple[str, ...]] | None:
+    def for_seed(self, seed: int) -> Component | None:
         """The component of the visible report `seed`."""
         if self.member_of is None:
             return self.components[0] if self.components else None
@@ -100,7 +105,10 @@ class View:
     @classmethod
     def parse(cls, raw: str) -> View:
         parts = orjson.loads(raw)
-        comps = tuple((view, tuple(sensitive)) for view, sensitive, _ in parts)
+        comps = tuple(
+            (view, tuple(sensitive), tuple(o["ref"] for o in view["observables"]))
+            for view, sensitive, _ in parts
+        )
         if len(parts) == 1:
             return cls(comps, None)
         return cls(comps, {rid: i for i, (_, _, members) in enumerate(parts) for rid in members})
@@ -360,6 +368,7 @@ __all__ = [
     "ALL_READABLE",
     "SUMMARIES",
     "Audiences",
+    "Component",
     "SummaryCache",
     "View",
     "signature_key",
