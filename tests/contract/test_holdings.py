@@ -59,7 +59,7 @@ def scanned_status(conn: Connection, reader: Reader) -> dict[str, Any]:
         )
     )
     active = and_(reports.c.revoked.is_(False), readable)
-    by_country = dict(
+    by_country: dict[str, int] = dict(
         conn.execute(
             select(reports.c.country, func.count())
             .where(active)

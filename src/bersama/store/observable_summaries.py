@@ -141,7 +141,8 @@ def write(conn: Connection, rows: Sequence[Row]) -> int:
         keep = [r for r in todo if current.get(r[1]) == r[2]]
         if keep:
             conn.execute(_DELETE, {"refs": [r[0] for r in keep]})
-            written += bulk.insert_rows(conn, _s, COLUMNS, keep)
+            # Another writer (a second API worker's) may store the same value first.
+            written += bulk.insert_rows(conn, _s, COLUMNS, keep, ignore_conflicts=True)
     return written
 
 
