@@ -10,13 +10,13 @@ from the database again.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, func, select
-from tests.integration.reports import add_report
+from tests.integration.reports import add_report, load_scenario
 
 from bersama.config import Settings
 from bersama.markings import TLP, Reader, Role, reader_tokens
@@ -26,20 +26,14 @@ from bersama.store.identities import groups_of
 from bersama.store.queries import Reads
 from bersama.store.summaries import ALL_READABLE, SUMMARIES, summarise_all
 from bersama.store.summary_writer import SummaryWriter
-from bersama.store.tables.core import agencies, cluster_summaries, clusters, observables
-from bersama.synth import generate, write
-from bersama.synth.load import load
+from bersama.store.tables.core import agencies, cluster_summaries, clusters
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 @pytest.fixture
 def loaded(engine: Engine, settings: Settings, tmp_path: Path) -> list[Observable]:
-    write(generate(5, 800, as_of=date(2026, 11, 1)), tmp_path / "s")
-    load(engine, settings, tmp_path / "s")
-    with engine.connect() as c:
-        rows = c.execute(select(observables.c.kind, observables.c.ref)).all()
-    return [Observable(Kind(kind), ref.split(":", 1)[1]) for kind, ref in rows]
+    return load_scenario(engine, settings, tmp_path / "s", 5, 800)
 
 
 def _readers(engine: Engine) -> list[Reader]:

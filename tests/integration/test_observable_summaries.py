@@ -12,13 +12,13 @@ hint setting shows at once.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, delete, func, select
-from tests.integration.reports import add_report
+from tests.integration.reports import add_report, load_scenario
 from tests.integration.test_cluster_summaries import _readers
 
 from bersama.config import Settings
@@ -31,24 +31,20 @@ from bersama.store.queries import Reads, summarise_observables
 from bersama.store.summaries import SUMMARIES
 from bersama.store.summary_writer import SummaryWriter
 from bersama.store.tables.core import agencies, observable_summaries, observables
-from bersama.synth import generate, write
-from bersama.synth.load import load
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
 
 @pytest.fixture
 def loaded(engine: Engine, settings: Settings, tmp_path: Path) -> list[Observable]:
-    write(generate(11, 600, as_of=date(2026, 11, 1)), tmp_path / "s")
-    load(engine, settings, tmp_path / "s")
+    values = load_scenario(engine, settings, tmp_path / "s", 11, 600)
     with engine.begin() as c:
         codes = sorted(c.execute(select(agencies.c.code)).scalars())
         for i, code in enumerate(codes):  # owners hint at hidden AMBER reports in every way
             hint = ("none", "count", "agency")[i % 3]
             c.execute(agencies.update().where(agencies.c.code == code).values(hint_amber=hint))
-        rows = c.execute(select(observables.c.kind, observables.c.ref)).all()
     unknown = [Observable(Kind.PHONE, "+60199999999"), Observable(Kind.DOMAIN, "unknown.example")]
-    return [Observable(Kind(kind), ref.split(":", 1)[1]) for kind, ref in rows] + unknown
+    return values + unknown
 
 
 def _answers(

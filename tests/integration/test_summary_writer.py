@@ -6,33 +6,29 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, delete, func, select
+from tests.integration.reports import load_scenario
 
 from bersama.config import Settings
 from bersama.markings import Reader
-from bersama.observables import Kind, Observable
+from bersama.observables import Observable
 from bersama.store import summary_writer
 from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.queries import Reads
 from bersama.store.summaries import SUMMARIES
 from bersama.store.summary_writer import SummaryWriter
-from bersama.store.tables.core import cluster_summaries, observables
-from bersama.synth import generate, write
-from bersama.synth.load import load
+from bersama.store.tables.core import cluster_summaries
 
 
 @pytest.fixture
 def values(engine: Engine, settings: Settings, tmp_path: Path) -> list[Observable]:
-    write(generate(5, 300, as_of=date(2026, 11, 1)), tmp_path / "s")
-    load(engine, settings, tmp_path / "s")
+    values = load_scenario(engine, settings, tmp_path / "s", 5, 300)
     with engine.begin() as c:
         c.execute(delete(cluster_summaries))
-        rows = c.execute(select(observables.c.kind, observables.c.ref)).all()
-    return [Observable(Kind(kind), ref.split(":", 1)[1]) for kind, ref in rows]
+    return values
 
 
 def _check(engine: Engine, settings: Settings, values: list[Observable]) -> None:
