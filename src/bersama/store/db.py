@@ -19,8 +19,20 @@ from bersama.config import Settings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+SQLITE_PAGE_SIZE = 16384
+"""Page size of new SQLite stores (SQLite's default is 4096).  A STIX object row is about
+0.7 kB and a report row about 0.9 kB, so 4 kB pages hold a handful of rows each; with
+16 kB pages a store has a quarter of the pages to write, log and checkpoint (a quarter
+of the write calls), and less space unused at page ends (7% smaller): ingest costs 4-6%
+less CPU, a fifth less system time, and checks are as fast (benchmarks/bench_core.py).
+It only takes effect when the database file is created (before its first write, so
+before `journal_mode=WAL`); an existing store keeps its page size, and the pragma
+changes nothing there (tests/unit/store/test_db.py)."""
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
+    cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
