@@ -69,17 +69,14 @@ LOOKUP = (
         _s.c.sensitive,
         _s.c.summary,
         clusters.c.stamp.label("current"),
+        _s.c.groups,
     )
     .select_from(_s.outerjoin(clusters, clusters.c.id == _s.c.cluster_id))
     .where(_s.c.ref.in_(bindparam("refs", expanding=True)))
 )
 """The stored rows of `refs`, each with its cluster's current stamp (NULL when gone)."""
 # Positions in a LOOKUP row.
-REF, CID, STAMP, SEED, AUDIENCES, SENSITIVE, SUMMARY, CURRENT = range(8)
-GROUPS_OF = select(_s.c.ref, _s.c.stamp, _s.c.groups).where(
-    _s.c.ref.in_(bindparam("refs", expanding=True))
-)
-"""The per-audience groups of `refs`: read only for readers who may not read them all."""
+REF, CID, STAMP, SEED, AUDIENCES, SENSITIVE, SUMMARY, CURRENT, GROUPS = range(9)
 
 _STAMPS = select(clusters.c.id, clusters.c.stamp).where(
     clusters.c.id.in_(bindparam("cids", expanding=True))
@@ -146,4 +143,4 @@ def write(conn: Connection, rows: Sequence[Row]) -> int:
     return written
 
 
-__all__ = ["COLUMNS", "GROUPS_OF", "LOOKUP", "Group", "Row", "merged", "usable", "write"]
+__all__ = ["COLUMNS", "LOOKUP", "Group", "Row", "merged", "usable", "write"]

@@ -237,8 +237,8 @@ class Reads:
         self, refs: list[str]
     ) -> tuple[dict[str, Any], dict[str, tuple[Any, _Seen]], list[str]]:
         """Split `refs`: those with a current stored summary this reader may read whole
-        (their rows), those with one it may read in part (their rows and what it may see:
-        their per-audience groups are read only for these), and the rest."""
+        (their rows), those with one it may read in part (their rows and what it may see),
+        and the rest."""
         whole: dict[str, Any] = {}
         partial: dict[str, Any] = {}
         for part in chunks(refs, CHUNK):
@@ -248,12 +248,7 @@ class Reads:
                         whole[row[stored.REF]] = row
                     else:
                         partial[row[stored.REF]] = row
-        seen: dict[str, tuple[Any, _Seen]] = {}
-        for part in chunks(sorted(partial), CHUNK):
-            for ref, stamp, groups in self.conn.execute(stored.GROUPS_OF, {"refs": part}):
-                row = partial[ref]
-                if stamp == row[stored.STAMP]:  # not rewritten between the two reads
-                    seen[ref] = (row, self._seen_part(row, groups))
+        seen = {ref: (row, self._seen_part(row)) for ref, row in partial.items()}
         return whole, seen, [r for r in refs if r not in whole and r not in seen]
 
     def _seen_whole(self, row: Any) -> _Seen:
@@ -267,14 +262,14 @@ class Reads:
             None,
         )
 
-    def _seen_part(self, row: Any, groups_json: str) -> _Seen:
+    def _seen_part(self, row: Any) -> _Seen:
         """What a reader who may not read every report of a value sees of its stored
         summary: the figures of the audiences it may read (None when none), merged as
         `_summary` computes them from those reports' links; their seed and AMBER+ report
         ids; and what the hidden AMBER reports may reveal."""
         readable: list[stored.Group] = []
         amber: list[str] = []
-        groups = orjson.loads(groups_json)
+        groups = orjson.loads(row[stored.GROUPS])
         for tokens, group in zip(orjson.loads(row[stored.AUDIENCES]), groups, strict=True):
             if self._may_read(frozenset(tokens)):
                 readable.append(group)
