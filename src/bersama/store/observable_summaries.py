@@ -2,8 +2,8 @@
 
 WHY: a check's figures for a value (reports, agencies, countries, first and last
 seen, losses, corroboration) are aggregated from every active report linking it.
-Reading those links -- one row per link, joined to its report, cluster, agency
-and audience -- and aggregating them in Python was most of a bulk check's cost:
+Reading those links -- one row per link, joined to its report, its cluster and
+its audience -- and aggregating them in Python was most of a bulk check's cost:
 about 40 us a value, a quarter of the issue's 100,000 values/s.  A value's figures
 change only when its links change, so they are stored once per value and read
 back by the value's ref with two index probes (the row, its cluster's stamp).
