@@ -52,8 +52,9 @@ Item = Offer | observable_summaries.Row
 
 CHILD_BATCH = 32
 """Clusters per transaction in the child (about 40 rows each with every agency's view)."""
-SUMMARIES_PER_CLUSTER = 64
-"""Observable summaries a transaction takes per cluster of its batch (a row each)."""
+VALUE_SUMMARIES = 2000
+"""Value summaries per transaction at most (a row each: tens of milliseconds of the
+database's one writer, which a check's audit row may be waiting for)."""
 FRAME_OFFERS = 1000
 """Offers per frame to the child at most."""
 _MODULE = "bersama.store.summary_writer"
@@ -123,7 +124,7 @@ class SummaryWriter:
         stamps: dict[int, int] = {}
         readers: dict[int, set[frozenset[str]]] = {}
         rows: list[observable_summaries.Row] = []
-        while len(stamps) < self.batch and len(rows) < self.batch * SUMMARIES_PER_CLUSTER:
+        while len(stamps) < self.batch and len(rows) < VALUE_SUMMARIES:
             try:
                 item = self._queue.get_nowait()
             except queue.Empty:
