@@ -23,6 +23,7 @@ from bersama.ingest.model import ReportDraft
 from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import phone
+from bersama.stix.tlp import group_marking_id
 from bersama.store import identities
 from bersama.store.db import open_engine
 from bersama.store.tables.trust import audit_log
@@ -178,6 +179,27 @@ def test_versions_last_first_all_and_revocation(node: Node) -> None:
     assert len(versions) == 3
     assert node.get(ROOT + "collections/shared/objects/report--nope/",
                     node.analyst).status_code == 404
+
+
+def test_identity_and_group_marking_have_one_version_whatever_the_reports(node: Node) -> None:
+    """Objects derived from a name (the agency's identity, a group's marking definition)
+    never change: one version however many report versions name them (STIX 2.1 gives
+    marking definitions no versions at all)."""
+    group = Marking(TLP.AMBER, group="mekong")
+    for day in range(3):
+        node.ingest([draft(1, group, modified=NOW + timedelta(days=day), title=f"v{day}"),
+                     draft(2 + day, group, modified=NOW + timedelta(days=day))])
+    report = node.get(ROOT + f"collections/shared/objects/{rid(1)}/", node.analyst).json()
+    refs = [report["objects"][0]["created_by_ref"], *report["objects"][0]["object_marking_refs"]]
+    derived = [r for r in refs if r.startswith("identity--") or r == group_marking_id(group)]
+    assert len(derived) == 2
+    for ref in derived:
+        url = ROOT + f"collections/shared/objects/{ref}/"
+        if ref.startswith("identity--"):
+            assert len(node.get(url + "versions/", node.analyst).json()["versions"]) == 1
+        objs = node.get(url, node.analyst, **{"match[version]": "all"}).json()["objects"]
+        assert len(objs) == 1, ref
+        assert "modified" not in objs[0] or objs[0]["modified"] == objs[0]["created"]
 
 
 def test_signatures_verify_against_published_key(node: Node) -> None:

@@ -52,10 +52,18 @@ def agency_identity_id(agency: str) -> str:
     return f"identity--{uuid.uuid5(_IDENTITY_NS, agency)}"
 
 
-def agency_identity(agency: str, agency_country: str, created: str) -> dict[str, Any]:
+DERIVED_CREATED = "2020-01-01T00:00:00.000Z"
+"""`created` (and `modified`) of the objects derived from a name alone: an agency's
+identity from its code and country, a sharing group's marking definition from the group
+and recipients.  Their content never changes, so they have one version, the same on
+every node: STIX 2.1 gives marking definitions no versions at all, and an identity
+stamped with each report's time would give TAXII readers a version per report."""
+
+
+def agency_identity(agency: str, agency_country: str) -> dict[str, Any]:
     return {
         "type": "identity", "spec_version": "2.1", "id": agency_identity_id(agency),
-        "created": created, "modified": created, "name": agency,
+        "created": DERIVED_CREATED, "modified": DERIVED_CREATED, "name": agency,
         "identity_class": "organization", "sectors": ["government-national"],
         "description": f"Agency {agency} ({agency_country}) on a Bersama node",
     }
@@ -116,24 +124,23 @@ StixRow = tuple[str, str, str, str]
 def draft_to_stix_rows(draft: ReportDraft, *, agency: str, agency_country: str) -> list[StixRow]:
     """`draft_to_stix(..., identity_id=None)` already serialised (orjson), in the same order
     and byte for byte; the ingest pipeline stores these for TAXII.  SCO bodies come from a
-    cache keyed by observable, so a value named by many reports is serialised once; the
-    identity and group-marking bodies differ between reports only in their timestamp, so
-    they are filled into a cached template instead of being built and serialised again
-    (the unit tests compare both paths)."""
+    cache keyed by observable, so a value named by many reports is serialised once; so
+    do the identity and group-marking bodies, which depend on the agency and the marking
+    alone (the unit tests compare both paths)."""
     first: dict[str, tuple[str, str, str]] = {}
     for sco in map(sco_json, draft.observables):
         if sco[0] not in first:  # the first observable of an SCO id names it, as in draft_to_stix
             first[sco[0]] = sco
     scos = list(first.values())
     modified = timestamp(draft.modified)
-    identity_id, identity = _identity_template(agency, agency_country)
-    rows: list[StixRow] = [(identity_id, modified, "identity", modified.join(identity))]
+    identity_id, identity = _identity_json(agency, agency_country)
+    rows: list[StixRow] = [(identity_id, DERIVED_CREATED, "identity", identity)]
     marking = draft.marking
     refs: list[str] | None = None
     if marking is not None:
-        refs, group = _marking_template(marking)
+        refs, group = _marking_json(marking)
         if group is not None:
-            rows.append((group[0], modified, "marking-definition", modified.join(group[1])))
+            rows.append((group[0], DERIVED_CREATED, "marking-definition", group[1]))
     report = _report_object(draft, agency_country, identity_id, [s[0] for s in scos],
                             modified, refs)
     rows.append((report["id"], modified, "report", orjson.dumps(report).decode()))
@@ -141,33 +148,20 @@ def draft_to_stix_rows(draft: ReportDraft, *, agency: str, agency_country: str) 
     return rows
 
 
-_STAMP = f"\x00{uuid.uuid4().hex}\x00"
-"""Stands in for a timestamp in the templates; orjson escapes NUL, so the serialised
-placeholder below can never occur in real content."""
-_STAMP_JSON = orjson.dumps(_STAMP).decode()[1:-1]
-
-
-def _template(obj: dict[str, Any]) -> tuple[str, ...]:
-    """orjson text of `obj` split at every place the placeholder timestamp stood: joining
-    the parts with a timestamp gives `orjson.dumps` of the object with that timestamp
-    (STIX timestamps hold no character JSON escapes)."""
-    return tuple(orjson.dumps(obj).decode().split(_STAMP_JSON))
-
-
 @lru_cache(maxsize=1024)
-def _identity_template(agency: str, agency_country: str) -> tuple[str, tuple[str, ...]]:
-    obj = agency_identity(agency, agency_country, _STAMP)
-    return obj["id"], _template(obj)
+def _identity_json(agency: str, agency_country: str) -> tuple[str, str]:
+    obj = agency_identity(agency, agency_country)
+    return obj["id"], orjson.dumps(obj).decode()
 
 
 @lru_cache(maxsize=4096)
-def _marking_template(marking: Marking) -> tuple[list[str], tuple[str, tuple[str, ...]] | None]:
-    """(object_marking_refs, (group marking id, template) or None) of a marking; the refs
+def _marking_json(marking: Marking) -> tuple[list[str], tuple[str, str] | None]:
+    """(object_marking_refs, (group marking id, its JSON) or None) of a marking; the refs
     list is shared by every report with this marking and must not be mutated."""
     if not needs_group_marking(marking):
         return marking_refs(marking), None
-    obj = group_marking_definition(marking, _STAMP)
-    return marking_refs(marking), (obj["id"], _template(obj))
+    obj = group_marking_definition(marking, DERIVED_CREATED)
+    return marking_refs(marking), (obj["id"], orjson.dumps(obj).decode())
 
 
 def _head_objects(
@@ -179,12 +173,12 @@ def _head_objects(
     out: list[dict[str, Any]] = []
     if identity_id is None:
         identity_id = agency_identity_id(agency)
-        out.append(agency_identity(agency, agency_country, modified))
+        out.append(agency_identity(agency, agency_country))
     refs: list[str] | None = None
     if draft.marking is not None:
         refs = marking_refs(draft.marking)
         if needs_group_marking(draft.marking):
-            out.append(group_marking_definition(draft.marking, modified))
+            out.append(group_marking_definition(draft.marking, DERIVED_CREATED))
     out.append(_report_object(draft, agency_country, identity_id, sco_ids, modified, refs))
     return out
 
