@@ -60,6 +60,32 @@ def test_ingest_then_check_across_borders(node: Node) -> None:
     assert node.client.get(f"/api/v1/reports/{rid}", headers=node.auth("ana@jp")).status_code == 200
 
 
+def test_top_sets_how_many_cluster_identifiers_are_listed(node: Node) -> None:
+    my = _bundle([_d(phone("012-345 6789", "MY"), bank_account("MY", "Maybank", "5123 4567 8901"),
+                     phone("012-345 6780", "MY"), marking=Marking(TLP.GREEN))], "MY-PDRM", "MY")
+    assert node.client.post("/api/v1/ingest?format=stix", content=my,
+                            headers=node.auth("ana@my")).status_code == 200
+    h = node.auth("ana@jp")
+    values = ["+60123456789"]
+    full = node.client.post("/api/v1/check", json={"values": values}, headers=h).json()
+    assert len(full["results"][0]["cluster"]["observables"]) == 2
+    for top in (1, 0):
+        cut = node.client.post("/api/v1/check", json={"values": values, "top": top},
+                               headers=h).json()["results"][0]
+        assert cut["cluster"]["observables"] == full["results"][0]["cluster"]["observables"][:top]
+        assert cut["reports"] == 1
+        one = node.client.get("/api/v1/check", params={"value": values[0], "top": top},
+                              headers=h).json()
+        assert one["cluster"]["observables"] == cut["cluster"]["observables"]
+    for top in (-1, 10_000):
+        r = node.client.post("/api/v1/check", json={"values": values, "top": top}, headers=h)
+        assert r.status_code == 422, r.text
+        assert "top" in r.text
+        r = node.client.get("/api/v1/check", params={"value": values[0], "top": top}, headers=h)
+        assert r.status_code == 422, r.text
+        assert "top" in r.text
+
+
 def test_reader_cannot_ingest_and_public_cannot_read(node: Node) -> None:
     body = _bundle([_d(phone("0123456789", "MY"))], "MY-PDRM", "MY")
     r = node.client.post("/api/v1/ingest?format=stix", content=body, headers=node.auth("rea@my"))

@@ -130,6 +130,76 @@ def test_check_rate_limit_per_token(make_node: Make) -> None:
     assert client.get("/api/v1/status", headers=h).status_code == 200
 
 
+def test_check_without_credentials_is_401_before_parameter_validation(make_node: Make) -> None:
+    client, tokens = make_node()
+    answers = {}
+    for params in ({"value": "+60123456789"}, {}, {"value": "x" * 5000},
+                   {"value": "+60123456789", "country": "XYZ"}):
+        r = client.get("/api/v1/check", params=params)
+        assert r.status_code == 401, (params, r.text)
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert r.headers["content-type"] == "application/problem+json"
+        assert r.headers["content-security-policy"]
+        answers[str(params)] = r.json()
+    assert len({str(a) for a in answers.values()}) == 1  # the same problem, whatever the params
+    for header, detail in (("Basic !!!", "malformed Basic"), ("Digest abc", "unsupported")):
+        for params in ({"value": "+60123456789"}, {}):
+            r = client.get("/api/v1/check", params=params, headers={"Authorization": header})
+            assert r.status_code == 401, (header, params)
+            assert detail in r.json()["detail"]
+    # credentials came: the parameters are validated first, as with a reader dependency
+    for token in (tokens["ana@my"], "garbage"):
+        r = client.get("/api/v1/check", headers=bearer(token))
+        assert r.status_code == 422, token
+        assert r.json()["errors"][0]["field"] == "query.value"
+    # other endpoints keep FastAPI's order
+    assert client.get("/api/v1/clusters", params={"limit": 0}).status_code == 401
+    assert client.get("/api/v1/public/check").status_code == 422
+
+
+def test_check_token_use_stands_when_the_check_fails(make_node: Make) -> None:
+    from sqlalchemy import select
+
+    from bersama.store.tables.trust import api_tokens, audit_log
+
+    client, tokens = make_node()
+    tid = ids.token_id_of(tokens["ana@my"])
+    r = client.get("/api/v1/check", params={"value": "zzz"}, headers=bearer(tokens["ana@my"]))
+    assert r.status_code == 422
+    engine: Any = client.app.state.engine  # type: ignore[attr-defined]
+    with engine.connect() as c:
+        used = c.execute(select(api_tokens.c.last_used_at).where(api_tokens.c.id == tid)).scalar()
+        rows = c.execute(select(audit_log.c.action, audit_log.c.target, audit_log.c.detail)).all()
+    assert used is not None
+    assert [tuple(r) for r in rows] == [("token.use", f"token:{tid}", {"path": "/api/v1/check"})]
+
+
+def test_check_refuses_revoked_expired_and_disabled_on_the_next_request(
+    make_node: Make,
+) -> None:
+    client, tokens = make_node()
+    app: Any = client.app
+    engine = app.state.engine
+    with engine.begin() as c:
+        ids.add_user(c, email="dis@my", agency="MY-PDRM", role="analyst", now=NOW)
+        dis = ids.create_token(c, now=NOW, user="dis@my")[1]
+        short_info, short = ids.create_token(c, now=NOW, user="ana@my",
+                                             expires=ids.parse_expiry("1h"))
+    app.state.clock = lambda: NOW
+    check = {"value": "+60123456789"}
+    for token in (tokens["ana@my"], dis, short):
+        assert client.get("/api/v1/check", params=check, headers=bearer(token)).status_code == 200
+    with engine.begin() as c:
+        ids.revoke_token(c, ids.token_id_of(tokens["ana@my"]) or "", NOW)
+        ids.set_user_disabled(c, "dis@my", True)
+    assert client.get("/api/v1/check", params=check,
+                      headers=bearer(tokens["ana@my"])).status_code == 401
+    assert client.get("/api/v1/check", params=check, headers=bearer(dis)).status_code == 401
+    assert client.get("/api/v1/check", params=check, headers=bearer(short)).status_code == 200
+    app.state.clock = lambda: short_info.expires_at
+    assert client.get("/api/v1/check", params=check, headers=bearer(short)).status_code == 401
+
+
 def test_refused_tokens_are_audited_then_throttled(make_node: Make) -> None:
     from sqlalchemy import select
 
@@ -138,14 +208,18 @@ def test_refused_tokens_are_audited_then_throttled(make_node: Make) -> None:
     client, tokens = make_node(auth_failures_per_minute=3)
     real = tokens["ana@my"]
     forged = real[: len("bsm_") + 13] + "x" * 43  # the right id, a wrong secret
-    codes = [client.get("/api/v1/status", headers=bearer(forged)).status_code for _ in range(4)]
+    codes = [client.get("/api/v1/status", headers=bearer(forged)).status_code for _ in range(2)]
+    codes += [client.get("/api/v1/check", params={"value": "+60123456789"},
+                         headers=bearer(forged)).status_code for _ in range(2)]
     assert codes == [401, 401, 401, 429]
     assert client.get("/api/v1/status", headers=bearer("garbage")).status_code == 429
     engine: Any = client.app.state.engine  # type: ignore[attr-defined]
     with engine.connect() as c:
-        rows = c.execute(select(audit_log).where(audit_log.c.action == "token.refused")).all()
+        rows = c.execute(select(audit_log).where(audit_log.c.action == "token.refused")
+                         .order_by(audit_log.c.seq)).all()
     assert len(rows) == 3
     assert {r.target for r in rows} == {f"token:{ids.token_id_of(forged)}"}
+    assert [r.detail["path"] for r in rows] == ["/api/v1/status"] * 2 + ["/api/v1/check"]
     dumped = " ".join(str(tuple(r)) for r in rows)
     assert "x" * 43 not in dumped  # the presented secret is never recorded
     # only refusals are charged to the address: a valid token is still served from it

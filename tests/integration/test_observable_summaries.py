@@ -22,6 +22,7 @@ from tests.integration.reports import add_report, load_scenario
 from tests.integration.test_cluster_summaries import _readers
 
 from bersama.config import Settings
+from bersama.errors import InvalidInput
 from bersama.markings import TLP, Reader, Role
 from bersama.observables import Kind, Observable
 from bersama.store import warninglists
@@ -106,6 +107,43 @@ def test_stored_summaries_give_the_same_answers_to_every_reader(
     assert any(audit for _, audit, _ in after[1:]), "AMBER reads are audited from summaries"
 
 
+def _cut(
+    engine: Engine, settings: Settings, reader: Reader, values: list[Observable], top: int
+) -> list[dict[str, Any]]:
+    SNAPSHOTS.clear()
+    SUMMARIES.clear()
+    with engine.connect() as c:
+        return Reads(c, reader, settings, now=NOW, top=top).check_many(values)
+
+
+def test_top_cuts_the_cluster_lists_and_nothing_else(
+    engine: Engine, settings: Settings, loaded: list[Observable]
+) -> None:
+    readers = [r for r in _readers(engine) if r.agency is not None or r.is_system][:3]
+    for stored in (False, True):  # from the links and snapshots, then from stored rows
+        if stored:
+            _store_what_checks_compute(engine, settings, readers, loaded)
+        for reader in readers:
+            full = _answers(engine, settings, reader, loaded)[0]
+            listed = [a for a in full if a["cluster"] and len(a["cluster"]["observables"]) > 3]
+            assert listed, reader
+            for top in (3, 0):
+                cut = _cut(engine, settings, reader, loaded, top)
+                for a, b in zip(full, cut, strict=True):
+                    if a["cluster"] is None:
+                        assert b == a
+                        continue
+                    assert b["cluster"]["observables"] == a["cluster"]["observables"][:top]
+                    assert {**b, "cluster": None} == {**a, "cluster": None}
+                    assert {**b["cluster"], "observables": []} == {
+                        **a["cluster"], "observables": []}
+    with engine.connect() as c:
+        for top in (-1, settings.cluster_top_observables + 1):
+            with pytest.raises(InvalidInput) as err:
+                Reads(c, Reader.system(), settings, top=top)
+            assert err.value.field == "top"
+
+
 def test_a_changed_hint_setting_shows_at_once(
     engine: Engine, settings: Settings, loaded: list[Observable]
 ) -> None:
@@ -124,7 +162,7 @@ def test_a_changed_hint_setting_shows_at_once(
 def test_correlate_summaries_stores_every_linkable_value_once(
     engine: Engine, settings: Settings, loaded: list[Observable]
 ) -> None:
-    readers = _readers(engine)[:4]
+    readers = [r for r in _readers(engine) if r.agency is not None or r.is_system][:3]
     before = [_answers(engine, settings, r, loaded) for r in readers]
     stored = sum(summarise_observables(engine, settings))
     with engine.connect() as c:

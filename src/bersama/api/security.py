@@ -2,10 +2,11 @@
 
 Why here and not in each router: every request passes through the same
 `current_reader` (Bearer token, or HTTP Basic with the token id as user name
-and the token as password, for TAXII clients that only speak Basic), and the
-same middleware, so no endpoint can forget them.  Rate limits are in-process
-token buckets: a node is one process per host, and a limit that resets on
-restart is still a limit against enumeration.  Nothing here logs a token,
+and the token as password, for TAXII clients that only speak Basic), or its
+form on a handler's own connection, `authenticate_request`, and the same
+middleware, so no endpoint can forget them.  Rate limits are in-process token
+buckets: a node is one process per host, and a limit that resets on restart is
+still a limit against enumeration.  Nothing here logs a token,
 password or Authorization header; log lines name the token by its public id.
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from bersama.config import Settings
 from bersama.errors import Forbidden, RateLimited, Unauthenticated
@@ -153,15 +154,19 @@ def require_agency_analyst(reader: Reader, may: str, field: str | None = None) -
     return reader.agency
 
 
+_NEEDS_CREDENTIALS = "this endpoint needs an API token (Authorization: Bearer ...)"
+
+
 async def credentials_presented(request: Request) -> None:
     """401 before parameter validation when no credentials came at all.
 
-    For handlers that call `current_reader` inside their own thread-pool hop
-    instead of as a dependency (a second hop costs more than the check); being an
-    async dependency it runs on the event loop and never touches the database.
+    For handlers that call `authenticate_request` inside their own thread-pool hop
+    instead of taking the reader as a dependency (a second hop costs more than the
+    check); being an async dependency it runs on the event loop and never touches
+    the database.
     """
     if presented_token(request) is None:
-        raise Unauthenticated("this endpoint needs an API token (Authorization: Bearer ...)")
+        raise Unauthenticated(_NEEDS_CREDENTIALS)
 
 
 def current_reader(request: Request) -> Reader:
@@ -173,47 +178,55 @@ def current_reader(request: Request) -> Reader:
     cached = getattr(request.state, "reader", None)
     if isinstance(cached, Reader):
         return cached
+    engine: Engine = request.app.state.engine
+    with engine.connect() as conn:
+        return authenticate_request(request, conn).reader
+
+
+def authenticate_request(request: Request, conn: Connection) -> Authenticated:
+    """`current_reader` on the caller's connection, which the handler goes on using
+    (one connection per request, not two).  Call it before anything else on `conn`:
+    what authentication writes (the token's use, or its refusal) is committed here,
+    so it stands whatever the handler does next.  The `Authenticated` also carries
+    the country of the reader's agency, read with the token.
+    """
     token = presented_token(request)
     if token is None:
-        raise Unauthenticated("this endpoint needs an API token (Authorization: Bearer ...)")
-    engine: Engine = request.app.state.engine
+        raise Unauthenticated(_NEEDS_CREDENTIALS)
     settings: Settings = request.app.state.settings
+    now = request_time(request)
     try:
-        with engine.begin() as conn:
-            auth = _authenticate_and_record(conn, request, token)
+        auth = authenticate(conn, token, now)
     except Unauthenticated:
-        _record_refusal(request, engine, settings, token)
+        _record_refusal(request, conn, settings, token, now)
         raise
+    if auth.touched:
+        audit.record(
+            conn, reader=auth.reader, action="token.use", target=f"token:{auth.token_id}",
+            address=client_address(request), detail={"path": request.url.path}, now=now,
+        )
+        conn.commit()
     request.state.reader = auth.reader
     request.state.token_id = auth.token_id
-    if request.url.path.startswith(CHECK_PATHS):
+    if request.scope["path"].startswith(CHECK_PATHS):  # `request.url` would be built for this
         limiter_of(request).hit(f"check:{auth.token_id}", settings.check_rate_per_minute)
-    return auth.reader
-
-
-def _authenticate_and_record(conn: Any, request: Request, token: str) -> Authenticated:
-    auth = authenticate(conn, token, request_time(request))
-    if auth.touched:
-            audit.record(
-                conn, reader=auth.reader, action="token.use", target=f"token:{auth.token_id}",
-                address=client_address(request), detail={"path": request.url.path},
-                now=request_time(request),
-            )
     return auth
 
 
-def _record_refusal(request: Request, engine: Engine, settings: Settings, token: str) -> None:
+def _record_refusal(
+    request: Request, conn: Connection, settings: Settings, token: str, now: datetime
+) -> None:
     """Audit a refused token (its id only, never the secret), then charge the address:
     past `auth_failures_per_minute` an address is answered 429 and audited no more, so
     a flood of bad tokens can neither guess nor fill the audit log."""
     address = client_address(request)
     limiter_of(request).hit(f"auth-failure:{address}", settings.auth_failures_per_minute)
-    with engine.begin() as conn:
-        audit.record(
-            conn, reader=Reader.public(), action="token.refused",
-            target=f"token:{token_id_of(token) or 'malformed'}", address=address,
-            detail={"path": request.url.path}, now=request_time(request),
-        )
+    audit.record(
+        conn, reader=Reader.public(), action="token.refused",
+        target=f"token:{token_id_of(token) or 'malformed'}", address=address,
+        detail={"path": request.url.path}, now=now,
+    )
+    conn.commit()
 
 
 # ---------------------------------------------------------------- middleware

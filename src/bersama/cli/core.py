@@ -141,12 +141,16 @@ def check(
         bool, typer.Option("--ask-peers", help="also ask peers privately")
     ] = False,
     json_out: Json = False,
+    top: Annotated[
+        int | None,
+        typer.Option(help="how many of the cluster's other identifiers to list (0: none)"),
+    ] = None,
 ) -> None:
     """Check an identifier: seen before, where, when, linked to what."""
     obs = guess(value, country=country.upper() if country else None)
     with engine().connect() as conn:
         reader = reader_for(conn, as_agency, as_user)
-        result = Reads(conn, reader, settings()).check(obs)
+        result = Reads(conn, reader, settings(), top=top).check(obs)
     result["value"] = value
     if ask_peers:
         from bersama.psi.client import ask_peers_cli

@@ -33,6 +33,7 @@ from nacl.exceptions import TypeError as NaclTypeError
 from nacl.exceptions import ValueError as NaclValueError
 
 from bersama.errors import ConfigurationError, InvalidInput
+from bersama.jcs import canonical
 
 KEY_FILE_NAME = "node_key.pem"
 KEY_PREFIX = "ed25519:"
@@ -73,50 +74,12 @@ def parse_public_key(text: str) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-_MAX_SAFE_INT = 2**53 - 1
-
-
-def _orjson_is_jcs(value: Any) -> bool:
-    """True when orjson's sorted compact output is exactly RFC 8785 for `value`.
-
-    That holds for strings, booleans, null, integers within IEEE 754 safe range,
-    and objects whose keys are ASCII (UTF-16 and code-point key order agree):
-    both escape only `"`, `\\` and control characters, the same way.  Floats
-    (whose ECMAScript spelling differs) and other keys take the reference path.
-    """
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if isinstance(v, str) or v is None or isinstance(v, bool):
-            continue
-        if isinstance(v, int):
-            if -_MAX_SAFE_INT <= v <= _MAX_SAFE_INT:
-                continue
-            return False
-        if isinstance(v, dict):
-            for k, item in v.items():
-                if not (isinstance(k, str) and k.isascii()):
-                    return False
-                stack.append(item)
-            continue
-        if isinstance(v, list):
-            stack.extend(v)
-            continue
-        return False
-    return True
-
-
 def canonical_bytes(obj: Mapping[str, Any]) -> bytes:
     """RFC 8785 canonical JSON of the object minus any signature property."""
     body = ({k: v for k, v in obj.items() if k not in SIGNATURE_FIELDS}
             if INLINE_SIGNATURE in obj or not isinstance(obj, dict) else obj)
-    if _orjson_is_jcs(body):
-        try:
-            return orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
-        except (TypeError, orjson.JSONEncodeError):
-            pass  # e.g. lone surrogates: the reference path reports them
     try:
-        return rfc8785.dumps(body)
+        return canonical(body)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise InvalidInput(
             f"object cannot be canonicalised: {exc}", field="id", value=str(obj.get("id"))

@@ -30,6 +30,7 @@ import rfc8785
 from sqlalchemy import Connection, bindparam, insert, select, text, update
 
 from bersama.errors import InvalidInput
+from bersama.jcs import canonical
 from bersama.markings.model import Reader
 from bersama.store.tables.trust import audit_head, audit_log
 
@@ -55,7 +56,7 @@ def row_hash(row: dict[str, Any]) -> str:
         "detail": row["detail"],
         "prev_hash": row["prev_hash"],
     }
-    return hashlib.sha256(rfc8785.dumps(body)).hexdigest()
+    return hashlib.sha256(canonical(body)).hexdigest()
 
 
 def _actor(reader: Reader) -> tuple[str | None, str | None]:

@@ -32,7 +32,7 @@ from sqlalchemy import (
 
 from bersama.config import Settings
 from bersama.correlation.score import decayed_score
-from bersama.errors import NotFound
+from bersama.errors import InvalidInput, NotFound
 from bersama.gcpause import collection_paused
 from bersama.markings import TLP, Reader, reader_tokens
 from bersama.markings.model import ALL, may_read
@@ -169,12 +169,29 @@ class Reads:
     """Reads for one reader, with the per-request caches a bulk check needs."""
 
     def __init__(
-        self, conn: Connection, reader: Reader, settings: Settings, now: datetime | None = None
+        self,
+        conn: Connection,
+        reader: Reader,
+        settings: Settings,
+        now: datetime | None = None,
+        *,
+        top: int | None = None,
     ) -> None:
+        """`top`: how many of the cluster's other observables a check lists (at most the
+        node's `cluster_top_observables`, the default; 0 for figures only, which is what
+        screening a list needs and spares building and rendering the lists)."""
         self.conn = conn
         self.reader = reader
         self.settings = settings
         self.now = now or datetime.now(UTC)
+        most = settings.cluster_top_observables
+        if top is not None and not 0 <= top <= most:
+            raise InvalidInput(
+                f"top must be between 0 and {most} on this node, got {top}",
+                field="top",
+                value=str(top),
+            )
+        self.top = most if top is None else top
         tokens = reader_tokens(reader)
         self._all = ALL in tokens
         self._tokens = tokens
@@ -430,22 +447,29 @@ class Reads:
             visible is None or any(r[RID] == seed and r[CID] == cid for r in visible)
         ):
             return self._stored_view(part, ref)
-        if cid is not None:
-            return self.cluster_view(cid, seed, exclude_ref=ref)
-        return None
+        if cid is None:
+            return None
+        view = self.cluster_view(cid, seed, exclude_ref=ref)
+        if view is not None and len(view["observables"]) > self.top:
+            view["observables"] = view["observables"][: self.top]
+        return view
 
     def _stored_view(self, part: Component, exclude_ref: str) -> dict[str, Any]:
-        """A stored view of the seed's component for this reader's signature."""
+        """A stored view of the seed's component for this reader's signature, its list
+        without the checked value and cut to `top`."""
         shared, sensitive, refs = part
         if sensitive:
             self.sensitive_reads.update(sensitive)
         view = dict(shared)
         listed = shared["observables"]
-        if exclude_ref in refs:
+        top = self.top
+        if not top:
+            view["observables"] = []
+        elif exclude_ref in refs:
             i = refs.index(exclude_ref)
-            view["observables"] = listed[:i] + listed[i + 1 :]
+            view["observables"] = (listed[:i] + listed[i + 1 :])[:top]
         else:
-            view["observables"] = list(listed)
+            view["observables"] = listed[:top]
         return view
 
     def _summary(self, links: list[Any]) -> tuple[dict[str, Any], datetime, int, list[str]]:

@@ -152,6 +152,26 @@ def test_peer_token(engine: Engine) -> None:
         ids.create_token(conn, now=NOW, peer_agency="TH-CCIB", user="aisyah@pdrm.my")
 
 
+def test_authenticate_reads_groups_and_country_with_the_token(engine: Engine) -> None:
+    with engine.begin() as conn:
+        ids.add_group(conn, name="ASEAN", agencies_=["MY-PDRM", "TH-CCIB"], now=NOW)
+        _, user_token = ids.create_token(conn, now=NOW, user="aisyah@pdrm.my")
+        _, peer_token = ids.create_token(conn, now=NOW, peer_agency="TH-CCIB")
+        _, lone_token = ids.create_token(conn, now=NOW, peer_agency="JP-NPA")
+        user = ids.authenticate(conn, user_token, NOW)
+        peer = ids.authenticate(conn, peer_token, NOW)
+        lone = ids.authenticate(conn, lone_token, NOW)
+        assert (user.reader.groups, user.country) == (frozenset({"MY-TH", "ASEAN"}), "MY")
+        assert (peer.reader.groups, peer.country) == (frozenset({"MY-TH", "ASEAN"}), "TH")
+        assert (lone.reader.groups, lone.country) == (frozenset(), "JP")
+        for auth in (user, peer, lone):
+            assert auth.reader.groups == ids.groups_of(conn, auth.reader.agency or "")
+            assert auth.country == ids.agency_country(conn, auth.reader.agency)
+        # nothing is remembered between calls: a change counts from the next request on
+        ids.set_group_members(conn, name="ASEAN", agencies_=["TH-CCIB"])
+        assert ids.authenticate(conn, user_token, NOW).reader.groups == frozenset({"MY-TH"})
+
+
 @pytest.mark.parametrize(("text", "expected"), [
     ("30d", timedelta(days=30)), ("12h", timedelta(hours=12)), ("2w", timedelta(weeks=2)),
     ("45m", timedelta(minutes=45)), ("never", None), (None, None),

@@ -14,10 +14,10 @@ from sqlalchemy import Engine
 
 from bersama.api.deps import EngineDep, ReadConn, ReaderDep, SettingsDep
 from bersama.api.security import (
+    authenticate_request,
     charge_checks,
     client_address,
     credentials_presented,
-    current_reader,
     require_agency_analyst,
 )
 from bersama.config import Settings
@@ -124,19 +124,23 @@ def check_one(
     request: Request,
     value: Annotated[str, Query(min_length=1, max_length=4096)],
     country: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+    top: Annotated[
+        int | None,
+        Query(ge=0, description="how many of the cluster's other observables to list"),
+    ] = None,
 ) -> Response:
     # The reader, settings, engine and connection are taken here rather than as
     # dependencies: FastAPI runs each sync dependency in the thread pool, and every
-    # hop there and back costs more than the check itself.  The connection
-    # commits (the audit row of the read) only when the check succeeded, as
+    # hop there and back costs more than the check itself.  One connection serves
+    # the authentication (which commits the token's use itself) and the check, and
+    # commits the audit row of the read only when the check succeeded, as
     # `read_conn` does.
-    reader = current_reader(request)
     settings: Settings = request.app.state.settings
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
-        home = country.upper() if country else agency_country(conn, reader.agency)
-        obs = guess(value, country=home)
-        reads = Reads(conn, reader, settings)
+        auth = authenticate_request(request, conn)
+        obs = guess(value, country=country.upper() if country else auth.country)
+        reads = Reads(conn, auth.reader, settings, top=top)
         result = reads.check(obs)
         result["value"] = value
         audit_reads(conn, reads, request, "check", obs.ref if reads.sensitive_reads else "check")
@@ -147,6 +151,12 @@ def check_one(
 class BulkCheck(BaseModel):
     values: list[str] = Field(min_length=1)
     country: str | None = Field(default=None, min_length=2, max_length=2)
+    top: int | None = Field(
+        default=None,
+        ge=0,
+        description="how many of each cluster's other observables to list (default and "
+        "most: the node's cluster_top_observables); 0 for the figures only",
+    )
 
 
 @router.post("/check", summary="Check up to 10,000 identifiers", response_class=FastJSONResponse)
@@ -165,7 +175,7 @@ def check_bulk(request: Request, body: BulkCheck, reader: ReaderDep) -> Response
         # containers never reach a collection (`Reads.check_many` explains the pause).
         with collection_paused():
             payload = orjson.dumps(
-                {"results": bulk(conn, reader, settings, body.values, country, request)}
+                {"results": bulk(conn, reader, settings, body.values, country, request, body.top)}
             )
         conn.commit()
     return Response(payload, media_type="application/json")
@@ -178,6 +188,7 @@ def bulk(
     values: list[str],
     country: str | None,
     request: Request | None,
+    top: int | None = None,
 ) -> list[dict[str, Any]]:
     from bersama.errors import InvalidObservable
 
@@ -187,7 +198,7 @@ def bulk(
             parsed.append(guess(v, country=country))
         except InvalidObservable as exc:
             parsed.append(exc)
-    reads = Reads(conn, reader, settings)
+    reads = Reads(conn, reader, settings, top=top)
     found = iter(reads.check_many([p for p in parsed if not isinstance(p, Exception)]))
     out: list[dict[str, Any]] = []
     for value, p in zip(values, parsed, strict=True):
