@@ -446,30 +446,27 @@ class Reads:
         if part is not None and (
             visible is None or any(r[RID] == seed and r[CID] == cid for r in visible)
         ):
-            return self._stored_view(part, ref)
-        if cid is None:
+            view: dict[str, Any] | None = self._stored_view(part, ref)
+        elif cid is not None:
+            view = self.cluster_view(cid, seed, exclude_ref=ref)
+        else:
             return None
-        view = self.cluster_view(cid, seed, exclude_ref=ref)
         if view is not None and len(view["observables"]) > self.top:
             view["observables"] = view["observables"][: self.top]
         return view
 
     def _stored_view(self, part: Component, exclude_ref: str) -> dict[str, Any]:
-        """A stored view of the seed's component for this reader's signature, its list
-        without the checked value and cut to `top`."""
+        """A stored view of the seed's component for this reader's signature."""
         shared, sensitive, refs = part
         if sensitive:
             self.sensitive_reads.update(sensitive)
         view = dict(shared)
         listed = shared["observables"]
-        top = self.top
-        if not top:
-            view["observables"] = []
-        elif exclude_ref in refs:
+        if exclude_ref in refs:
             i = refs.index(exclude_ref)
-            view["observables"] = (listed[:i] + listed[i + 1 :])[:top]
+            view["observables"] = listed[:i] + listed[i + 1 :]
         else:
-            view["observables"] = listed[:top]
+            view["observables"] = list(listed)
         return view
 
     def _summary(self, links: list[Any]) -> tuple[dict[str, Any], datetime, int, list[str]]:
