@@ -40,10 +40,9 @@ from bersama.federation.protocol import Filters
 from bersama.federation.receive import count_failure
 from bersama.federation.signing import NodeKey
 from bersama.federation.status import held_by_peer
-from bersama.markings import Reader, Role
 from bersama.store import audit
 from bersama.store import taxii as q
-from bersama.store.identities import groups_of
+from bersama.store.identities import peer_reader
 from bersama.store.tables.federation import peer_cursors
 from bersama.store.values import aware
 
@@ -68,11 +67,6 @@ class PushResult:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
-
-
-def peer_reader(conn: Connection, agency: str) -> Reader:
-    """The reader a peer of `agency` is when it pulls with its token (identities.authenticate)."""
-    return Reader(agency=agency, role=Role.READER, groups=groups_of(conn, agency), is_peer=True)
 
 
 def _cursor(conn: Connection, peer: str, collection: str) -> datetime | None:

@@ -37,7 +37,7 @@ from bersama.observables import guess
 from bersama.psi import service
 from bersama.store import audit
 from bersama.store import psi as store_psi
-from bersama.store.identities import groups_of
+from bersama.store.identities import peer_reader
 from bersama.store.tables.federation import peers
 from bersama.store.values import iso_utc
 
@@ -177,10 +177,6 @@ def refresh(
 # ---------------------------------------------------------------- holder side
 
 
-def _asker(conn: Connection, agency: str) -> Reader:
-    return Reader(agency=agency, role=Role.READER, groups=groups_of(conn, agency), is_peer=True)
-
-
 def answer_disclosure(
     settings: Settings, engine: Engine, reader: Reader, headers: Mapping[str, str], body: bytes,
     *, address: str | None = None, now: Callable[[], datetime] = service._utcnow,
@@ -243,7 +239,8 @@ def answer_status(
 
 
 def _owners(conn: Connection, row: Mapping[str, Any]) -> set[str]:
-    held = store_psi.held_reports(conn, _asker(conn, str(row["agency"])), str(row["value_ref"]))
+    asker = peer_reader(conn, str(row["agency"]))
+    held = store_psi.held_reports(conn, asker, str(row["value_ref"]))
     return {h.agency for h in held if h.tlp not in IMMEDIATE}
 
 
@@ -264,7 +261,7 @@ def decide(
         if row["status"] != PENDING:
             raise InvalidInput(f"disclosure {disclosure_id} is already {row['status']}",
                                field="id", value=str(disclosure_id))
-        asker = _asker(conn, str(row["agency"]))
+        asker = peer_reader(conn, str(row["agency"]))
         held = store_psi.held_reports(conn, asker, str(row["value_ref"]))
         restricted = [h for h in held if h.tlp not in IMMEDIATE]
         mine = [h for h in restricted if reader.is_system or h.agency == reader.agency]

@@ -23,10 +23,9 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine, or_, select
 
 from bersama.errors import NotFound
-from bersama.markings.model import Reader, Role
 from bersama.psi.service import _utcnow
 from bersama.store import psi as store_psi
-from bersama.store.identities import groups_of
+from bersama.store.identities import peer_reader
 from bersama.store.tables.core import agencies
 from bersama.store.tables.federation import peers
 
@@ -43,11 +42,6 @@ class Warmed:
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
-
-
-def peer_reader(conn: Connection, agency: str) -> Reader:
-    """The reader a peer agency's authenticated query gets (see `store.identities`)."""
-    return Reader(agency=agency, role=Role.READER, groups=groups_of(conn, agency), is_peer=True)
 
 
 def peer_agencies(conn: Connection) -> list[str]:

@@ -571,6 +571,12 @@ def authenticate(conn: Connection, token: str, now: datetime) -> Authenticated:
     )
 
 
+def peer_reader(conn: Connection, agency: str) -> Reader:
+    """The reader a peer agency is when it asks or pulls with its token (`authenticate`):
+    for work done on its behalf outside a request (pushes, private-check answers)."""
+    return Reader(agency=agency, role=Role.READER, groups=groups_of(conn, agency), is_peer=True)
+
+
 def reader_for_user(conn: Connection, user: User) -> Reader:
     return Reader(
         agency=user.agency, user=user.email, role=user.role, groups=groups_of(conn, user.agency)
