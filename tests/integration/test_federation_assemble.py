@@ -30,7 +30,7 @@ KEY = NodeKey.generate()
 
 def stix_of(n: int, phones: list[str], marking: Marking) -> dict[str, dict[str, Any]]:
     """STIX objects of one report by type: identity, marking-definition, report, SCOs."""
-    d = ReportDraft(source_id=f"report--{uuid.UUID(int=n)}", modified=NOW,
+    d = ReportDraft(source_id=f"report--{uuid.UUID(int=n, version=4)}", modified=NOW,
                     observables=tuple(phone(p) for p in phones), title=f"split {n}",
                     marking=marking)
     out: dict[str, dict[str, Any]] = {}
@@ -101,13 +101,13 @@ def phones_of(node: Node, n: int) -> set[str]:
             select(observables.c.ref).join(
                 report_observables, report_observables.c.observable_id == observables.c.id)
             .join(reports, reports.c.id == report_observables.c.report_id)
-            .where(reports.c.stix_id == f"report--{uuid.UUID(int=n)}")).scalars())
+            .where(reports.c.stix_id == f"report--{uuid.UUID(int=n, version=4)}")).scalars())
 
 
 def marking_of(node: Node, n: int) -> tuple[str, str | None] | None:
     with node.engine.connect() as conn:
         row = conn.execute(select(reports.c.tlp, reports.c.sharing_group).where(
-            reports.c.stix_id == f"report--{uuid.UUID(int=n)}")).first()
+            reports.c.stix_id == f"report--{uuid.UUID(int=n, version=4)}")).first()
     return (row.tlp, row.sharing_group) if row else None
 
 

@@ -79,7 +79,7 @@ def objs(n: int) -> list[dict[str, Any]]:
 
 
 def rid(n: int) -> str:
-    return f"report--{uuid.UUID(int=n)}"
+    return f"report--{uuid.UUID(int=n, version=4)}"
 
 
 def test_objects_failing_stix_validation_are_rejected_the_rest_ingested(node: Node) -> None:

@@ -42,7 +42,7 @@ AGENCIES = {"my": ("MY-PDRM", "MY"), "th": ("TH-AOC", "TH"), "jp": ("JP-NPA", "J
 
 
 def rid(n: int) -> str:
-    return f"report--{uuid.UUID(int=n)}"
+    return f"report--{uuid.UUID(int=n, version=4)}"
 
 
 @dataclass

@@ -92,7 +92,7 @@ def our_node(tmp_path: Path) -> Iterator[tuple[str, str]]:
                             role=identities.parse_role("analyst"), now=NOW)
         token = identities.create_token(conn, user="ana@pdrm.my", now=NOW)[1]
         for i in range(1, 8):
-            d = ReportDraft(source_id=f"report--{uuid.UUID(int=i)}", modified=NOW,
+            d = ReportDraft(source_id=f"report--{uuid.UUID(int=i, version=4)}", modified=NOW,
                             observables=(phone(f"+6012345{i:04d}"),), title=f"r{i}",
                             marking=Marking(TLP.GREEN))
             at = NOW + timedelta(minutes=i)
@@ -124,11 +124,11 @@ def test_taxii2_client_against_our_server(our_node: tuple[str, str]) -> None:
     assert coll.can_write
     pages = list(as_pages(coll.get_objects, per_request=3, type="report"))
     got = [o["id"] for p in pages for o in p.get("objects", [])]
-    assert got == [f"report--{uuid.UUID(int=i)}" for i in range(1, 8)]
+    assert got == [f"report--{uuid.UUID(int=i, version=4)}" for i in range(1, 8)]
     assert len(pages) == 3
     filtered = coll.get_objects(added_after="2026-03-01T00:05:30Z", type="report")
     assert {o["id"] for o in filtered["objects"]} == {
-        f"report--{uuid.UUID(int=i)}" for i in (6, 7)}
+        f"report--{uuid.UUID(int=i, version=4)}" for i in (6, 7)}
     manifest = coll.get_manifest(type="report")
     assert len(manifest["objects"]) == 7
     sco_id = "url--0b7e4a3c-2d1f-5e6a-9b8c-7d6e5f4a3b2c"
@@ -191,8 +191,10 @@ def test_sync_pulls_from_medallion(medallion: str, tmp_path: Path) -> None:
     objects = []
     for i in range(1, 10):
         sco = {"type": "url", "spec_version": "2.1",
-               "id": f"url--{uuid.UUID(int=1000 + i)}", "value": f"http://scam{i}-shop.com/"}
-        rep = {"type": "report", "spec_version": "2.1", "id": f"report--{uuid.UUID(int=i)}",
+               "id": f"url--{uuid.UUID(int=1000 + i, version=4)}",
+               "value": f"http://scam{i}-shop.com/"}
+        rep = {"type": "report", "spec_version": "2.1",
+               "id": f"report--{uuid.UUID(int=i, version=4)}",
                "created": "2026-02-01T00:00:00.000Z", "modified": "2026-02-01T00:00:00.000Z",
                "name": f"m{i}", "published": "2026-02-01T00:00:00.000Z",
                "object_refs": [sco["id"]],
@@ -228,7 +230,7 @@ def test_sync_pulls_from_medallion(medallion: str, tmp_path: Path) -> None:
     assert result.rejected == 0, result
     with engine.connect() as conn:
         held = set(conn.execute(select(reports.c.stix_id)).scalars())
-    assert held == {f"report--{uuid.UUID(int=i)}" for i in range(1, 9)}
+    assert held == {f"report--{uuid.UUID(int=i, version=4)}" for i in range(1, 9)}
     again = sync_peer(engine, settings, peer, client=client)
     assert again.accepted == 0
     client.close()

@@ -44,7 +44,7 @@ def make_app(settings: Settings, engine: Engine) -> FastAPI:
 def draft(n: int, marking: Marking, *, modified: datetime = NOW, revoked: bool = False,
           title: str | None = None) -> ReportDraft:
     return ReportDraft(
-        source_id=f"report--{uuid.UUID(int=n)}", modified=modified,
+        source_id=f"report--{uuid.UUID(int=n, version=4)}", modified=modified,
         observables=(phone(f"+6012345{n:04d}"),), title=title or f"r{n}", marking=marking,
         revoked=revoked)
 
@@ -90,7 +90,7 @@ def ids_of(resp: Any, type_: str = "report") -> set[str]:
 
 
 def rid(n: int) -> str:
-    return f"report--{uuid.UUID(int=n)}"
+    return f"report--{uuid.UUID(int=n, version=4)}"
 
 
 def test_discovery_api_root_collections(node: Node) -> None:

@@ -1,4 +1,4 @@
-"""The identifiers named by simple STIX indicator patterns, without a full pattern parser.
+"""STIX indicator patterns: their validity, and the identifiers simple ones name.
 
 Indicators shared about scams are almost always lists of values:
 `[url:value = 'http://x']`, `[domain-name:value = 'a' OR domain-name:value = 'b']`,
@@ -7,11 +7,19 @@ reads them at a fraction of the cost of the ANTLR-based `stix2-patterns`
 parser; every `=` comparison that is not negated names one identifier, whatever
 the boolean structure around it.  Other operators (MATCHES, LIKE, IN, <, ...)
 name no single value and are skipped (docs/stix.md).
+
+Validity (`pattern_problem`) is decided the same way: a pattern that is nothing
+but `=` comparisons of string literals joined by OR is valid STIX by construction,
+which one regular expression recognises in a microsecond; anything else goes to the
+full grammar of `stix2-patterns` (0.5-4 ms), which is the rare case in shared scam
+data.  The fast form only accepts what the full grammar accepts (a property-based
+test holds the two to that).
 """
 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _COMPARISON = re.compile(
     r"(?P<neg>\bNOT\s+)?"
@@ -42,3 +50,54 @@ def equality_comparisons(pattern: str) -> list[tuple[str, str, str]]:
         path = m.group("path").replace("'", "")
         out.append((m.group("type"), path, value))
     return out
+
+
+_LITERAL = r"'(?:[^'\\]|\\['\\])*'"
+_KEYWORDS = (
+    "AND|OR|NOT|FOLLOWEDBY|LIKE|MATCHES|ISSUPERSET|ISSUBSET|EXISTS|LAST|IN|START|STOP|"
+    "SECONDS|true|false|WITHIN|REPEATS|TIMES"
+)
+_NAME = rf"(?!(?:{_KEYWORDS})(?![A-Za-z0-9_]))[A-Za-z_][A-Za-z0-9_]*"
+_SIMPLE_COMPARISON = (
+    rf"[a-z][a-z0-9-]*[a-z0-9]:{_NAME}(?:\.(?:{_NAME}|'[A-Za-z0-9-]+'))?\s*=\s*{_LITERAL}"
+)
+_SIMPLE_PATTERN = re.compile(
+    rf"\[\s*{_SIMPLE_COMPARISON}(?:\s+OR\s+{_SIMPLE_COMPARISON})*\s*\]\Z", re.ASCII
+)
+_HASH_COMPARISON = re.compile(
+    rf":hashes\.(?:'([A-Za-z0-9-]+)'|({_NAME}))\s*=\s*({_LITERAL})", re.ASCII
+)
+_HASH_LENGTHS = {"MD5": 32, "SHA1": 40, "SHA256": 64, "SHA512": 128}
+_HEX = re.compile(r"[0-9a-fA-F]+\Z")
+
+
+def _simple_and_valid(pattern: str) -> bool:
+    """Whether the pattern has the fast form, with any hash value of a known length."""
+    if _SIMPLE_PATTERN.match(pattern) is None:
+        return False
+    if "hashes" not in pattern:
+        return True
+    hashes = _HASH_COMPARISON.findall(pattern)
+    if len(hashes) != pattern.count("hashes"):
+        return False  # `hashes` elsewhere (in a value, or a path we do not read): full check
+    for quoted, bare, literal in hashes:
+        length = _HASH_LENGTHS.get((quoted or bare).upper().replace("-", ""))
+        value = literal[1:-1]
+        if length is None or len(value) != length or _HEX.match(value) is None:
+            return False
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _full_check(pattern: str) -> str | None:
+    from stix2patterns.validator import run_validator  # ANTLR's 40 ms: loaded when needed
+
+    errors = run_validator(pattern, stix_version="2.1")
+    return "; ".join(e.removeprefix("FAIL: ") for e in errors) if errors else None
+
+
+def pattern_problem(pattern: str) -> str | None:
+    """Why `pattern` is not a valid STIX 2.1 pattern, or None when it is."""
+    if _simple_and_valid(pattern):
+        return None
+    return _full_check(pattern)

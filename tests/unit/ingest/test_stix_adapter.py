@@ -121,6 +121,38 @@ def test_bad_objects_are_rejected_naming_id_and_property() -> None:
     assert kept[0].crime_type is CrimeType.SCAM
 
 
+def test_objects_breaking_stix21_are_rejected_naming_the_property() -> None:
+    """Full validation (stix/validation.py): what the OASIS schemas and the spec's MUST
+    rules refuse is a rejection naming the property; the rest of the bundle is read."""
+    times = {"created": "2026-03-01T00:00:00.000Z", "modified": "2026-03-01T00:00:00.000Z"}
+
+    def indicator(n: int, **props: object) -> dict[str, object]:
+        return {"type": "indicator", "spec_version": "2.1",
+                "id": f"indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a{n:04d}", **times,
+                "pattern": f"[url:value = 'http://scam{n}.example/']", "pattern_type": "stix",
+                "valid_from": "2026-03-01T00:00:00Z", **props}
+
+    unnamed = {"type": "report", "spec_version": "2.1", "id": REPORT, **times,
+               "published": "2026-03-01T00:00:00Z",
+               "object_refs": ["indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0001"]}
+    drafts, rejections = _parse(_bundle(
+        unnamed,
+        indicator(1),
+        indicator(2, valid_until="2026-02-01T00:00:00Z"),
+        indicator(3, pattern="[url:value = 'http://x.example/' AND ]"),
+        indicator(4, indicator_types="malicious-activity"),
+    ))
+    got = {(r.record, r.field): r.reason for r in rejections}
+    assert "is a required property" in got[(REPORT, "name")]
+    assert "must be after valid_from" in got[("indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0002",
+                                              "valid_until")]
+    assert "not a valid STIX pattern" in got[("indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0003",
+                                              "pattern")]
+    assert "not of type" in got[("indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0004",
+                                 "indicator_types")]
+    assert [d.source_id for d in drafts] == ["indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0001"]
+
+
 def test_stix20_bundle_is_refused_clearly() -> None:
     with pytest.raises(InvalidInput, match=r"spec_version must be 2\.1") as err:
         list(parse_stix(fixture("bundle_stix20.json"), agency_country="MY"))

@@ -21,6 +21,7 @@ from bersama.stix.extensions import EXTENSION_IDS, REPORT_CONTEXT_EXTENSION
 from bersama.stix.ids import sco_id
 from bersama.stix.scos import SUPPORTED_SCO_TYPES as SCO_TYPES
 from bersama.stix.tlp import TLP2_IDS
+from bersama.stix.validation import problem
 from bersama.taxonomy import CrimeType, ScamType
 
 EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -58,6 +59,12 @@ def test_output_is_valid_stix21_per_stix2() -> None:
     doc = bundle(_objects())
     parsed = stix2.parse(orjson.dumps(doc).decode(), allow_custom=True)
     assert len(parsed.objects) == len(doc["objects"])
+
+
+def test_output_passes_full_validation() -> None:
+    """What we send partners passes what we demand of theirs (stix/validation.py)."""
+    for obj in _objects():
+        assert problem(obj) is None, obj["id"]
 
 
 def test_report_has_context_markings_and_refs() -> None:

@@ -36,8 +36,12 @@ T0 = datetime(2026, 3, 1, tzinfo=UTC)
 ANA = "ana@pdrm.my"
 
 
+def _rid(n: int) -> str:
+    return f"report--{uuid.UUID(int=n, version=4)}"
+
+
 def _draft(n: int, marking: Marking, phones: tuple[int, ...], *, day: int = 0) -> ReportDraft:
-    return ReportDraft(source_id=f"report--{uuid.UUID(int=n)}", modified=T0 + timedelta(days=day),
+    return ReportDraft(source_id=_rid(n), modified=T0 + timedelta(days=day),
                        observables=tuple(phone(f"+6012345{p:04d}") for p in phones),
                        title=f"r{n}", marking=marking)
 
@@ -156,7 +160,7 @@ FILTERS = [
     Filters(versions=("first", "2026-03-02T00:00:00.000Z")),
     Filters(versions=("last", "first")),
     Filters(types=("report", "identity")),
-    Filters(ids=(f"report--{uuid.UUID(int=5)}", f"report--{uuid.UUID(int=1)}"),
+    Filters(ids=(_rid(5), _rid(1)),
             versions=("all",)),
     Filters(added_after=T0 + timedelta(minutes=30)),
 ]
@@ -187,7 +191,7 @@ def test_pages_are_exactly_the_visible_objects(engine: Engine, settings: Setting
 def test_exists_visible_follows_the_policy(engine: Engine, settings: Settings) -> None:
     _build(engine, settings)
     th, jp = READERS["th-peer"][0], READERS["jp-peer"][0]
-    strict = f"report--{uuid.UUID(int=6)}"
+    strict = _rid(6)
     with engine.connect() as conn:
         assert q.exists_visible(conn, jp, SHARED, strict)
         assert not q.exists_visible(conn, th, SHARED, strict)
