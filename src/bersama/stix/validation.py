@@ -136,8 +136,11 @@ def problem(obj: dict[str, Any]) -> tuple[str, str] | None:
     """
     otype = obj["type"]
     validator = _validator(otype, "created" in obj)
-    if not validator.is_valid(obj):
-        return _first_error(validator, obj)
+    try:
+        if not validator.is_valid(obj):
+            return _first_error(validator, obj)
+    except ValueError as exc:  # nested deeper than the validator goes ("Recursion limit")
+        return "(object)", f"not valid STIX 2.1: {exc}"
     found = _order_problem(obj, _ORDER.get(otype, ()))
     if found is None and otype == "indicator" and obj.get("pattern_type") == "stix":
         reason = pattern_problem(obj["pattern"])

@@ -143,6 +143,17 @@ def test_other_custom_objects_get_the_common_rules() -> None:
     assert problem({**custom, "modified": "soon"}) is not None
 
 
+def test_absurdly_deep_values_are_a_problem_not_a_crash() -> None:
+    deep: dict[str, Any] = {}
+    inner = deep
+    for _ in range(100_000):
+        inner["a"] = {}
+        inner = inner["a"]
+    found = problem(_with(labels=[deep]))
+    assert found is not None
+    assert "Recursion limit" in found[1]
+
+
 def test_long_messages_are_cut() -> None:
     found = problem(_with(name=["x" * 5000]))
     assert found is not None
