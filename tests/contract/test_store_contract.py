@@ -18,15 +18,22 @@ from sqlalchemy import Engine, select
 from tests.contract.holdings import holdings_snapshot
 
 from bersama.config import Settings
+from bersama.errors import InvalidInput, NotFound
 from bersama.ingest import pipeline
-from bersama.ingest.model import ReportDraft
+from bersama.ingest.model import Rejection, ReportDraft
 from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import Observable, bank_account, domain, phone, url
 from bersama.store import correlate
 from bersama.store.identities import add_agency, add_group
 from bersama.store.queries import Reads
-from bersama.store.tables.core import clusters, observables, reports
+from bersama.store.tables.core import (
+    clusters,
+    ingest_batches,
+    ingest_rejections,
+    observables,
+    reports,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -401,3 +408,51 @@ def test_incremental_equals_rebuild_on_random_history(
             batch,
         )
     _assert_rebuild_agrees(engine, s)
+
+
+def test_every_rejection_is_stored_with_its_batch_for_its_agency(
+    engine: Engine, settings: Settings
+) -> None:
+    """The answer lists the first 1,000 rejections; the store keeps every one, in order,
+    for the batch's own agency only; a batch refused as a whole keeps none."""
+    _setup(engine)
+    items: list[ReportDraft | Rejection] = [_draft([phone("012-345 6789", "MY")])]
+    items += [Rejection(f"bad {i}", line=i + 2, field="phone", value="x" * (i % 300),
+                        record=f"line {i + 2}") for i in range(2499)]
+    items.append(Rejection("why " * 2000, line=2501))
+    result = _ingest(engine, settings, "MY-PDRM", items)
+    assert result.rejected == 2500  # type: ignore[attr-defined]
+    assert len(result.rejections) == pipeline.MAX_REJECTIONS_KEPT  # type: ignore[attr-defined]
+    batch = result.batch_id  # type: ignore[attr-defined]
+    got: list[dict[str, object]] = []
+    with engine.connect() as c:
+        reads = Reads(c, _reader("MY-PDRM"), settings)
+        offset: int | None = 0
+        while offset is not None:
+            page = reads.rejections(batch, offset=offset, limit=900)
+            assert page["rejected"] == 2500
+            got += page["rejections"]
+            offset = page["next_offset"]
+        assert [r["line"] for r in got] == [i + 2 for i in range(2500)]
+        assert got[:1000] == [
+            r.as_dict() for r in result.rejections  # type: ignore[attr-defined]
+        ]
+        assert len(str(got[-1]["reason"])) == pipeline.REJECTION_TEXT_LIMIT
+        assert Reads(c, Reader.system(), settings).rejections(batch, limit=1)["rejections"]
+        for other in (_reader("TH-TCSD"), Reader(agency=None, user="x@y", role=Role.ANALYST)):
+            with pytest.raises(NotFound):
+                Reads(c, other, settings).rejections(batch)
+        with pytest.raises(NotFound):
+            reads.rejections(batch + 1000)
+
+    def broken() -> object:
+        yield Rejection("kept only if the batch is", line=1)
+        raise InvalidInput("not a CSV", field="body")
+
+    with pytest.raises(InvalidInput), engine.begin() as c:
+        ingest(c, settings, agency="MY-PDRM", items=broken(),  # type: ignore[arg-type]
+               source_format="test", source="test",
+               actor=Reader(agency="MY-PDRM", user="a@x", role=Role.ANALYST))
+    with engine.connect() as c:
+        assert c.execute(select(ingest_batches.c.id)).scalars().all() == [batch]
+        assert len(c.execute(select(ingest_rejections.c.seq)).all()) == 2500

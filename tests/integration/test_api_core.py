@@ -86,6 +86,31 @@ def test_top_sets_how_many_cluster_identifiers_are_listed(node: Node) -> None:
         assert "top" in r.text
 
 
+def test_every_rejection_of_a_batch_can_be_read_back_by_its_agency(node: Node) -> None:
+    rows = ["Case No,Date Reported,Phone Number"] + [
+        f"C{i},2026-03-01,{'12' if i % 5 else f'012-345 {i:04d}'}" for i in range(1, 1301)
+    ]
+    h = node.auth("ana@my")
+    r = node.client.post("/api/v1/ingest?format=csv", content="\n".join(rows).encode(), headers=h)
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["rejected"] == 1040
+    assert len(answer["rejections"]) == 1000
+    url = f"/api/v1/ingest/{answer['batch_id']}/rejections"
+    first = node.client.get(url, params={"limit": 600}, headers=h).json()
+    assert first["next_offset"] == 600
+    rest = node.client.get(url, params={"offset": 600}, headers=h).json()
+    assert rest["next_offset"] is None
+    listed = first["rejections"] + rest["rejections"]
+    assert listed[:1000] == answer["rejections"]
+    assert [x["line"] for x in listed] == [i + 1 for i in range(1, 1301) if i % 5]
+    other = node.client.get(url, headers=node.auth("ana@th"))
+    assert other.status_code == 404
+    assert other.headers["content-type"].startswith("application/problem+json")
+    assert node.client.get(url, params={"limit": 0}, headers=h).status_code == 422
+    assert node.client.get(url).status_code == 401
+
+
 def test_reader_cannot_ingest_and_public_cannot_read(node: Node) -> None:
     body = _bundle([_d(phone("0123456789", "MY"))], "MY-PDRM", "MY")
     r = node.client.post("/api/v1/ingest?format=stix", content=body, headers=node.auth("rea@my"))

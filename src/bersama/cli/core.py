@@ -70,6 +70,13 @@ def ingest(
             "for an analyst's decision (bersama review)",
         ),
     ] = False,
+    rejections: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejections",
+            help="write every rejected record to this file, one JSON object per line",
+        ),
+    ] = None,
     json_out: Json = False,
 ) -> None:
     """Ingest a STIX 2.1 bundle, MISP event, hotline CSV or text file as one atomic batch."""
@@ -112,6 +119,7 @@ def ingest(
             review=review,
             **options,
         )
+    written = None if rejections is None else _write_rejections(result.batch_id, actor, rejections)
     if json_out:
         emit_json(result.as_dict())
         return
@@ -128,8 +136,26 @@ def ingest(
     for r in result.rejections[:50]:
         where = ", ".join(f"{k} {v}" for k, v in r.as_dict().items() if k != "reason")
         console.print(f"  rejected ({where}): {r.reason}", highlight=False)
-    if result.rejected > 50:
-        console.print(f"  ... and {result.rejected - 50} more (use --json for all kept)")
+    if result.rejected > 50 and written is None:
+        console.print(f"  ... and {result.rejected - 50} more (--rejections FILE writes all)")
+    if written is not None:
+        console.print(f"{written} rejected records written to {rejections}")
+
+
+def _write_rejections(batch_id: int, reader: Reader, path: Path) -> int:
+    """Every rejection of the batch, as stored with it, to `path` as JSON Lines."""
+    import orjson
+
+    written = 0
+    with engine().connect() as conn, path.open("wb") as out:
+        reads = Reads(conn, reader, settings())
+        offset: int | None = 0
+        while offset is not None:
+            page = reads.rejections(batch_id, offset=offset, limit=10_000)
+            out.writelines(orjson.dumps(r) + b"\n" for r in page["rejections"])
+            written += len(page["rejections"])
+            offset = page["next_offset"]
+    return written
 
 
 def check(

@@ -49,6 +49,7 @@ from bersama.store import bulk, correlate, holdings
 from bersama.store.tables.core import (
     agencies,
     ingest_batches,
+    ingest_rejections,
     observables,
     report_audience,
     report_observables,
@@ -76,6 +77,9 @@ OBSERVABLE_COLUMNS = (
 _DATE_ADDED = frozenset({"date_added"})
 _EXISTING_COLUMNS = ("id", "stix_id", "agency", "modified", "content_hash", "revoked")
 MAX_REJECTIONS_KEPT = 1000
+"""Rejections listed in a batch's answer; every one is stored (`ingest_rejections`)."""
+REJECTION_COLUMNS = ("batch_id", "seq", "reason", "line", "field", "value", "record")
+REJECTION_TEXT_LIMIT = 2000
 Clock = Callable[[], datetime]
 
 
@@ -193,11 +197,27 @@ class _Batch:
         self._audiences: dict[Marking, tuple[list[str], int]] = {}
         self.tally = holdings.Tally(conn)
         self._date_added = bulk.bind_value(conn, stix_objects, "date_added", self.now)
+        self.batch_id = 0
+        """Set by `ingest` once the batch's row exists (rejections are stored under it)."""
+        self._rejected: list[tuple[Any, ...]] = []
 
     def reject(self, rejection: Rejection) -> None:
+        """Count it, keep the first `MAX_REJECTIONS_KEPT` for the answer, and store every
+        one with the batch (written per chunk: memory stays bounded however many)."""
         self.result.rejected += 1
         if len(self.result.rejections) < MAX_REJECTIONS_KEPT:
             self.result.rejections.append(rejection)
+        d = rejection.as_dict()  # stored as answered (values cut at 200 characters)
+        self._rejected.append((
+            self.batch_id, self.result.rejected, _cut(rejection.reason), rejection.line,
+            _cut(rejection.field), d.get("value"), _cut(rejection.record),
+        ))
+        if len(self._rejected) >= CHUNK:
+            self._store_rejections()
+
+    def _store_rejections(self) -> None:
+        bulk.insert_rows(self.conn, ingest_rejections, REJECTION_COLUMNS, self._rejected)
+        self._rejected.clear()
 
     def run(self, items: Iterable[ReportDraft | Rejection]) -> None:
         pending: dict[str, ReportDraft] = {}
@@ -213,6 +233,7 @@ class _Batch:
                 pending.clear()
         if pending:
             self.apply(list(pending.values()))
+        self._store_rejections()
         self.tally.write()
 
     def apply(self, drafts: list[ReportDraft]) -> None:
@@ -434,6 +455,13 @@ class _Batch:
         return ids, fresh
 
 
+def _cut(text: str | None) -> str | None:
+    """A rejection's text as stored: a reason or record may quote a whole line."""
+    if text is None or len(text) <= REJECTION_TEXT_LIMIT:
+        return text
+    return text[: REJECTION_TEXT_LIMIT - 1] + "…"
+
+
 def _with_marking(draft: ReportDraft, marking: Marking) -> ReportDraft:
     from dataclasses import replace
 
@@ -467,9 +495,10 @@ def ingest(
         )
         .returning(ingest_batches.c.id)
     ).scalar_one()
+    batch.batch_id = int(batch_id)
     batch.run(items)
     r = batch.result
-    r.batch_id = int(batch_id)
+    r.batch_id = batch.batch_id
     conn.execute(
         update(ingest_batches)
         .where(ingest_batches.c.id == batch_id)

@@ -54,6 +54,8 @@ from bersama.store.summary_writer import offer, offer_summaries, writing
 from bersama.store.tables.core import (
     agencies,
     clusters,
+    ingest_batches,
+    ingest_rejections,
     observables,
     report_audience,
     report_observables,
@@ -62,6 +64,8 @@ from bersama.store.tables.core import (
 from bersama.store.values import chunks
 
 CHUNK = 2000
+REJECTION_FIELDS = ("reason", "line", "field", "value", "record")
+"""A stored rejection as listed (`Reads.rejections`): `Rejection.as_dict`'s keys."""
 BULK = 100
 """Values from which a check pauses the cyclic collector (`check_many`)."""
 
@@ -696,6 +700,43 @@ class Reads:
             ],
         )
         return out
+
+    # ---- ingest batches -----------------------------------------------------------------
+
+    def rejections(self, batch_id: int, *, offset: int = 0, limit: int = 1000) -> dict[str, Any]:
+        """Every record an ingest batch rejected, in order, a page at a time.
+
+        Only the batch's own agency (and the node itself) may read them: a rejected
+        record quotes its value, which is as sensitive as the report it came in, and
+        whatever marking the report would have had was never applied.  Anyone else is
+        told there is no such batch, as for a report they may not read."""
+        batch = self.conn.execute(
+            select(ingest_batches.c.agency, ingest_batches.c.rejected).where(
+                ingest_batches.c.id == batch_id)
+        ).first()
+        if batch is None or not (self.reader.is_system or self.reader.agency == batch.agency):
+            raise NotFound(f"no ingest batch {batch_id} of your agency", field="batch_id",
+                           value=str(batch_id))
+        rows = self.conn.execute(
+            select(*(ingest_rejections.c[c] for c in REJECTION_FIELDS))
+            .where(ingest_rejections.c.batch_id == batch_id)
+            .order_by(ingest_rejections.c.seq)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        listed = [
+            {name: value for name, value in zip(REJECTION_FIELDS, row, strict=True)
+             if value is not None}
+            for row in rows
+        ]
+        more = offset + len(listed) < batch.rejected and len(listed) == limit
+        return {
+            "batch_id": batch_id,
+            "agency": batch.agency,
+            "rejected": batch.rejected,
+            "rejections": listed,
+            "next_offset": offset + len(listed) if more else None,
+        }
 
     # ---- statistics ---------------------------------------------------------------------
 

@@ -115,6 +115,21 @@ async def ingest_endpoint(
 
 
 @router.get(
+    "/ingest/{batch_id}/rejections",
+    summary="Every record an ingest batch of your agency rejected, a page at a time",
+)
+def batch_rejections(
+    conn: ReadConn,
+    settings: SettingsDep,
+    reader: ReaderDep,
+    batch_id: int,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+) -> dict[str, Any]:
+    return Reads(conn, reader, settings).rejections(batch_id, offset=offset, limit=limit)
+
+
+@router.get(
     "/check",
     summary="Check one identifier",
     response_class=FastJSONResponse,

@@ -151,6 +151,22 @@ ingest_batches = Table(
     Column("status", String(16), nullable=False),
 )
 
+ingest_rejections = Table(
+    "ingest_rejections",
+    metadata,
+    # Every record a batch rejected, in order (the batch's answer lists only the first
+    # 1,000): read back by the batch's own agency (`Reads.rejections`).  Written in the
+    # batch's transaction, so a batch refused as a whole leaves none.
+    Column("batch_id", IdType, ForeignKey("ingest_batches.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("line", Integer, nullable=True),
+    Column("field", Text, nullable=True),
+    Column("value", Text, nullable=True),
+    Column("record", Text, nullable=True),
+    sqlite_with_rowid=False,
+)
+
 stix_objects = Table(
     "stix_objects",
     metadata,
