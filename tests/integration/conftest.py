@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,22 @@ from bersama.config import Settings
 from bersama.store.identities import add_agency, add_group, add_user, create_token
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def cli_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The CLI's node (`bersama.cli.context`) on a fresh SQLite store in `tmp_path`, which
+    it yields; the cached settings and engine are dropped before and after."""
+    from bersama.cli import context
+
+    monkeypatch.setenv("BERSAMA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BERSAMA_ENVIRONMENT", "test")
+    context.settings.cache_clear()
+    context.engine.cache_clear()
+    yield tmp_path
+    context.engine().dispose()
+    context.settings.cache_clear()
+    context.engine.cache_clear()
 
 
 @dataclass

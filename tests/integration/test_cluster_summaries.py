@@ -199,7 +199,7 @@ def test_a_changed_cluster_is_read_again_and_the_writer_stores_it(
     assert again == got
 
 
-def test_correlate_summaries_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_correlate_summaries_command(cli_node: Path) -> None:
     import typer
     from typer.testing import CliRunner
 
@@ -207,31 +207,22 @@ def test_correlate_summaries_command(tmp_path: Path, monkeypatch: pytest.MonkeyP
     from bersama.cli import core as core_cli
     from bersama.store.identities import add_agency
 
-    monkeypatch.setenv("BERSAMA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("BERSAMA_ENVIRONMENT", "test")
-    context.settings.cache_clear()
-    context.engine.cache_clear()
     root = typer.Typer()
     core_cli.register(root)
     runner = CliRunner()
-    try:
-        with context.engine().begin() as c:
-            add_agency(c, code="MY-PDRM", name="PDRM", country="MY", type="police", now=NOW)
-        text = tmp_path / "advisory.txt"
-        text.write_text("Scam calls from 012-345 6789 and +60 12-345 6788 this week.\n")
-        ok = runner.invoke(root, ["ingest", str(text), "--agency", "MY-PDRM"])
-        assert ok.exit_code == 0, ok.output
-        done = runner.invoke(root, ["correlate", "--summaries"])
-        assert done.exit_code == 0, done.output
-        assert "1 cluster summaries stored" in done.stdout
-        assert "2 value summaries stored" in done.stdout
-        again = runner.invoke(root, ["correlate", "--summaries"])
-        assert "0 cluster summaries stored" in again.stdout
-        assert "0 value summaries stored" in again.stdout
-        bare = runner.invoke(root, ["correlate"])
-        assert bare.exit_code != 0
-        assert "--summaries" in str(bare.exception)  # cli/main.py maps it to exit code 2
-    finally:
-        context.engine().dispose()
-        context.settings.cache_clear()
-        context.engine.cache_clear()
+    with context.engine().begin() as c:
+        add_agency(c, code="MY-PDRM", name="PDRM", country="MY", type="police", now=NOW)
+    text = cli_node / "advisory.txt"
+    text.write_text("Scam calls from 012-345 6789 and +60 12-345 6788 this week.\n")
+    ok = runner.invoke(root, ["ingest", str(text), "--agency", "MY-PDRM"])
+    assert ok.exit_code == 0, ok.output
+    done = runner.invoke(root, ["correlate", "--summaries"])
+    assert done.exit_code == 0, done.output
+    assert "1 cluster summaries stored" in done.stdout
+    assert "2 value summaries stored" in done.stdout
+    again = runner.invoke(root, ["correlate", "--summaries"])
+    assert "0 cluster summaries stored" in again.stdout
+    assert "0 value summaries stored" in again.stdout
+    bare = runner.invoke(root, ["correlate"])
+    assert bare.exit_code != 0
+    assert "--summaries" in str(bare.exception)  # cli/main.py maps it to exit code 2

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from tests.integration.conftest import Node
 
@@ -97,32 +96,20 @@ def test_review_of_a_format_without_messages_names_the_field(node: Node) -> None
         assert c.execute(select(func.count()).select_from(reports)).scalar_one() == 0
 
 
-def test_cli_ingest_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cli_ingest_review(cli_node: Path) -> None:
     from typer.testing import CliRunner
 
-    from bersama.cli import context
     from bersama.cli.main import app
 
-    monkeypatch.setenv("BERSAMA_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("BERSAMA_ENVIRONMENT", "test")
-    context.settings.cache_clear()
-    context.engine.cache_clear()
-    try:
-        runner = CliRunner()
-        add = ["agency", "add", "MY-PDRM", "--country", "MY", "--name", "PDRM", "--type", "police"]
-        res = runner.invoke(app, add)
-        assert res.exit_code == 0, res.output
-        f = tmp_path / "narratives.txt"
-        f.write_text(TEXT, "utf-8")
-        res = runner.invoke(
-            app, ["ingest", str(f), "--agency", "MY-PDRM", "--review", "--json"]
-        )
-        assert res.exit_code == 0, res.output
-        assert json.loads(res.stdout)["queued_for_review"] == 1
-        res = runner.invoke(app, ["review", "list", "--json"])
-        assert res.exit_code == 0, res.output
-        assert len(json.loads(res.stdout)) == 1
-    finally:
-        context.engine().dispose()
-        context.settings.cache_clear()
-        context.engine.cache_clear()
+    runner = CliRunner()
+    add = ["agency", "add", "MY-PDRM", "--country", "MY", "--name", "PDRM", "--type", "police"]
+    res = runner.invoke(app, add)
+    assert res.exit_code == 0, res.output
+    f = cli_node / "narratives.txt"
+    f.write_text(TEXT, "utf-8")
+    res = runner.invoke(app, ["ingest", str(f), "--agency", "MY-PDRM", "--review", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["queued_for_review"] == 1
+    res = runner.invoke(app, ["review", "list", "--json"])
+    assert res.exit_code == 0, res.output
+    assert len(json.loads(res.stdout)) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,18 +20,11 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[typer.Typer]:
-    monkeypatch.setenv("BERSAMA_DATABASE_URL", f"sqlite:///{tmp_path / 'cli.db'}")
-    monkeypatch.setenv("BERSAMA_ENVIRONMENT", "test")
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+def cli(cli_node: Path) -> typer.Typer:
     root = typer.Typer()
     for mod in (agency, group, user, token, audit_cli):
         mod.register(root)
-    yield root
-    context.engine().dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    return root
 
 
 def run(app: typer.Typer, *args: str) -> str:
