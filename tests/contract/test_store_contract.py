@@ -24,7 +24,7 @@ from bersama.ingest.model import Rejection, ReportDraft
 from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import Observable, bank_account, domain, phone, url
-from bersama.store import correlate
+from bersama.store import correlate, holdings
 from bersama.store.identities import add_agency, add_group
 from bersama.store.queries import Reads
 from bersama.store.tables.core import (
@@ -358,13 +358,18 @@ def test_status_counts_what_each_reader_may_read(engine: Engine, settings: Setti
     assert _statuses(engine, settings, readers) == expected
 
 
-@pytest.mark.parametrize(("seed", "chunk"), [(1, 1000), (2, 1000), (3, 1000), (4, 2)])
+@pytest.mark.parametrize(("seed", "chunk", "wide"), [
+    (1, 1000, 500), (2, 1000, 500), (3, 1000, 500), (4, 2, 500), (5, 1000, 0), (6, 2, 0),
+])
 def test_incremental_equals_rebuild_on_random_history(
-    engine: Engine, settings: Settings, seed: int, chunk: int, monkeypatch: pytest.MonkeyPatch
+    engine: Engine, settings: Settings, seed: int, chunk: int, wide: int,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`chunk` 2: a batch is applied two reports at a time, so values stored by one chunk
-    are linked again by the next (correlation's `fresh` values are per chunk)."""
+    are linked again by the next (correlation's `fresh` values are per chunk).  `wide` 0:
+    every value that loses a link takes the holdings' first-link shortcut."""
     monkeypatch.setattr(pipeline, "CHUNK", chunk)
+    monkeypatch.setattr(holdings, "WIDE_LINKS", wide)
     _setup(engine)
     rng = random.Random(seed)  # noqa: S311 - a reproducible test history, not a secret
     s = settings.model_copy(update={"hub_threshold": 6})

@@ -26,8 +26,10 @@ Counters (tables/holdings.py):
 
 On ingest (`Tally`) an observable's audience only widens when it gains links, computed
 from its stored audience and the new links' without reading its links; it is
-recomputed from its active links only when it loses one (a superseded or revoked
-version, rare).  Counters are written once per batch.
+recomputed only when it loses one (a superseded or revoked version), and then a widely
+linked public or community value by its first matching link rather than all of them
+(`_lost_audiences`: a hub's tens of thousands of links are not read per batch).
+Counters are written once per batch.
 `rebuild` recomputes everything from the reports alone and agrees exactly with the
 incremental result (tests/contract/test_holdings.py).
 """
@@ -223,7 +225,7 @@ class Tally:
         obs = self._observables
         if ids:
             stored: dict[int, int | None] = bulk.lookup(conn, observables, "id", "audience", ids)
-            linked = _active_audiences(conn, sorted(lost))
+            linked = _lost_audiences(conn, sorted(lost), stored)
             sets: list[set[int]] = []
             for oid in ids:
                 if oid in lost:
@@ -255,6 +257,53 @@ class Tally:
         self._reports = {}
         self._observables = {}
         self._cross_border = 0
+
+
+WIDE_LINKS = 500
+"""Links from which an observable that lost one is first tried by `_still_broad`."""
+
+
+def _lost_audiences(
+    conn: Connection, lost: Sequence[int], stored: dict[int, int | None]
+) -> dict[int, set[int]]:
+    """The audiences of the active reports of each observable that lost a link.
+
+    Reading every link costs what the value is linked to, and a hub at 10M observables
+    has tens of thousands: replacing one report that names a bank's hotline used to
+    read them all.  A widely linked value whose audience is `{public}` (or
+    `{community}`) mostly keeps it, and whether it does is decided exactly by the
+    first active link found with that audience (canonical forms: one link readable by
+    the public makes the union public; without one, one readable by the community makes
+    it the community's).  Only when none is found are its links all read."""
+    broad = bulk.lookup(conn, audiences, "digest", "id",
+                        [_digest((PUBLIC,)), _digest((COMMUNITY,))])
+    public, community = broad.get(_digest((PUBLIC,))), broad.get(_digest((COMMUNITY,)))
+    wide = {public, community} - {None}
+    candidates = [oid for oid in lost if stored.get(oid) in wide]
+    out: dict[int, set[int]] = {}
+    if candidates:
+        links = bulk.lookup(conn, observables, "id", "report_count", candidates)
+        for oid in candidates:
+            if links.get(oid, 0) >= WIDE_LINKS:
+                kept = _still_broad(conn, oid, public, community if stored[oid] == community
+                                    else None)
+                if kept is not None:
+                    out[oid] = {kept}
+    return out | _active_audiences(conn, [oid for oid in lost if oid not in out])
+
+
+def _still_broad(conn: Connection, oid: int, *in_order: int | None) -> int | None:
+    """The first of these audiences that one of the observable's active reports has."""
+    for aid in in_order:
+        if aid is not None and conn.execute(
+            select(report_observables.c.report_id)
+            .join(reports, reports.c.id == report_observables.c.report_id)
+            .where(report_observables.c.observable_id == oid, reports.c.audience == aid,
+                   reports.c.revoked.is_(False))
+            .limit(1)
+        ).first() is not None:
+            return aid
+    return None
 
 
 def _active_audiences(conn: Connection, observable_ids: Sequence[int]) -> dict[int, set[int]]:
