@@ -140,6 +140,16 @@ def test_bad_input_is_a_clear_4xx(node: Node) -> None:
     assert r.status_code == 422
     r = node.client.get("/api/v1/check", params={"value": "x" * 5000}, headers=h)
     assert r.status_code == 422
+    huge = str(2**64)  # past any 64-bit id: the client's mistake, not a driver overflow
+    for path in (f"/api/v1/clusters/{huge}", f"/api/v1/clusters?offset={huge}",
+                 f"/api/v1/ingest/{huge}/rejections", f"/api/v1/ingest/1/rejections?offset={huge}",
+                 f"/api/v1/review?after_id={huge}"):
+        r = node.client.get(path, headers=h)
+        assert r.status_code == 422, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+    for path in (f"/api/v1/review/{huge}/reject", f"/api/v1/disclosures/{huge}/approve"):
+        r = node.client.post(path, headers=node.auth("adm@my"))
+        assert r.status_code == 422, (path, r.text)
 
 
 def test_oversize_body_is_refused_without_writing(node: Node) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy import Connection, Engine
 
 from bersama.api.security import current_reader
@@ -46,3 +46,11 @@ EngineDep = Annotated[Engine, Depends(engine_of)]
 ReadConn = Annotated[Connection, Depends(read_conn)]
 WriteConn = Annotated[Connection, Depends(write_conn)]
 ReaderDep = Annotated[Reader, Depends(current_reader)]
+
+
+ROW_ID_MAX = 2**63 - 1
+"""Ids and offsets are 64-bit in both stores: a larger number is the client's mistake
+(422 naming the parameter), not a driver's overflow (500)."""
+RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
+Position = Annotated[int, Query(ge=0, le=ROW_ID_MAX)]
+"""An offset, or the id after which a page starts."""

@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
-from bersama.api.deps import EngineDep, ReadConn, ReaderDep, SettingsDep
+from bersama.api.deps import EngineDep, Position, ReadConn, ReaderDep, RowId, SettingsDep
 from bersama.api.security import (
     authenticate_request,
     charge_checks,
@@ -122,8 +122,8 @@ def batch_rejections(
     conn: ReadConn,
     settings: SettingsDep,
     reader: ReaderDep,
-    batch_id: int,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    batch_id: RowId,
+    offset: Position = 0,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> dict[str, Any]:
     return Reads(conn, reader, settings).rejections(batch_id, offset=offset, limit=limit)
@@ -236,7 +236,7 @@ def list_clusters(
     reader: ReaderDep,
     cross_border: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Position = 0,
 ) -> dict[str, Any]:
     reads = Reads(conn, reader, settings)
     out = reads.clusters(cross_border=cross_border, limit=limit, offset=offset)
@@ -247,7 +247,7 @@ def list_clusters(
 @router.get("/clusters/{cluster_id}", summary="One cluster with its reports")
 def get_cluster(
     request: Request,
-    cluster_id: int,
+    cluster_id: RowId,
     conn: ReadConn,
     settings: SettingsDep,
     reader: ReaderDep,

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bersama.api.deps import EngineDep, ReaderDep, SettingsDep
+from bersama.api.deps import EngineDep, ReaderDep, RowId, SettingsDep
 from bersama.api.security import client_address
 from bersama.errors import InvalidInput
 from bersama.psi import disclosure, service
@@ -102,10 +102,10 @@ def list_disclosures(
 
 
 @router.post("/disclosures/{disclosure_id}/approve", summary="Release the reports asked for")
-def approve(disclosure_id: int, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
+def approve(disclosure_id: RowId, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
     return disclosure.decide(engine, reader, disclosure_id, approve=True)
 
 
 @router.post("/disclosures/{disclosure_id}/deny", summary="Refuse a peer's request")
-def deny(disclosure_id: int, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
+def deny(disclosure_id: RowId, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
     return disclosure.decide(engine, reader, disclosure_id, approve=False)

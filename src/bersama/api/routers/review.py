@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from bersama.api.deps import ReadConn, ReaderDep, SettingsDep, WriteConn
+from bersama.api.deps import Position, ReadConn, ReaderDep, RowId, SettingsDep, WriteConn
 from bersama.api.security import require_agency_analyst
 from bersama.markings import Reader
 from bersama.store import review
@@ -36,7 +36,7 @@ def list_items(reader: ReaderDep, conn: ReadConn,
                status: Annotated[str, Query(pattern="^(queued|confirmed|rejected|all)$")
                                  ] = "queued",
                limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               after_id: Annotated[int, Query(ge=0)] = 0) -> dict[str, Any]:
+               after_id: Position = 0) -> dict[str, Any]:
     agency = _analyst(reader)
     items = review.list_items(conn, agency=agency, status=None if status == "all" else status,
                               limit=limit, after_id=after_id)
@@ -44,7 +44,7 @@ def list_items(reader: ReaderDep, conn: ReadConn,
 
 
 @router.post("/{item_id}/confirm")
-def confirm(item_id: int, reader: ReaderDep, conn: WriteConn, settings: SettingsDep,
+def confirm(item_id: RowId, reader: ReaderDep, conn: WriteConn, settings: SettingsDep,
             body: Decision | None = None) -> dict[str, Any]:
     from bersama.ingest.options import batch_marking
 
@@ -54,7 +54,7 @@ def confirm(item_id: int, reader: ReaderDep, conn: WriteConn, settings: Settings
 
 
 @router.post("/{item_id}/reject")
-def reject(item_id: int, reader: ReaderDep, conn: WriteConn) -> dict[str, Any]:
+def reject(item_id: RowId, reader: ReaderDep, conn: WriteConn) -> dict[str, Any]:
     _analyst(reader)
     return review.reject(conn, item_id, actor=reader)
 
