@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from stix2patterns.validator import run_validator
 from stix2validator import ValidationOptions, validate_instance
 
+from bersama.stix import validation
 from bersama.stix.patterns import pattern_problem
 from bersama.stix.published import extension_definitions, publisher_identity
 from bersama.stix.validation import problem
@@ -152,6 +153,15 @@ def test_absurdly_deep_values_are_a_problem_not_a_crash() -> None:
     found = problem(_with(labels=[deep]))
     assert found is not None
     assert "Recursion limit" in found[1]
+
+
+def test_custom_types_share_the_core_validators() -> None:
+    for n in range(50):
+        validation.problem({"type": f"x-partner-{n}", "spec_version": "2.1",
+                            "id": f"x-partner-{n}--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+                            "created": "2026-04-06T20:03:48.000Z",
+                            "modified": "2026-04-06T20:03:48.000Z"})
+    assert validation._compiled_for.cache_info().currsize < 40
 
 
 def test_long_messages_are_cut() -> None:
