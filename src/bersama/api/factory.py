@@ -6,10 +6,7 @@ from fastapi import FastAPI
 
 from bersama.api.app import create_app
 from bersama.config import Settings
-from bersama.gcpause import tune_for_serving
 
 
 def app() -> FastAPI:
-    built = create_app(Settings())
-    tune_for_serving()
-    return built
+    return create_app(Settings())
