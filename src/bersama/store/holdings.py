@@ -275,6 +275,8 @@ def _lost_audiences(
     first active link found with that audience (canonical forms: one link readable by
     the public makes the union public; without one, one readable by the community makes
     it the community's).  Only when none is found are its links all read."""
+    if not lost:  # the common chunk: nothing replaced, nothing to read
+        return {}
     broad = bulk.lookup(conn, audiences, "digest", "id",
                         [_digest((PUBLIC,)), _digest((COMMUNITY,))])
     public, community = broad.get(_digest((PUBLIC,))), broad.get(_digest((COMMUNITY,)))
