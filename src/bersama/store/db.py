@@ -7,6 +7,8 @@ on both engines, so what tests run against is what production runs.
 
 from __future__ import annotations
 
+import sqlite3
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +44,44 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+class _Connection(sqlite3.Connection):
+    """A SQLite connection that knows its cursors still alive (`_close_cursors`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.live_cursors: weakref.WeakSet[sqlite3.Cursor] = weakref.WeakSet()
+
+    def cursor(self, factory: Any = sqlite3.Cursor) -> Any:
+        cur = super().cursor(factory)
+        self.live_cursors.add(cur)
+        return cur
+
+
+def _close_cursors(dbapi_conn: Any, _record: Any) -> None:
+    """Close what a connection's users left open before it goes back to the pool.
+
+    WHY: a SELECT stepped but not finished keeps its statement busy, and a busy statement
+    holds SQLite's read snapshot even outside any transaction (WAL mode): a pooled
+    connection returned with one serves every later reader the database as it was then.
+    A result left unfinished in a reference cycle (an exception's traceback holds the
+    frames that held it) lives until the collector runs, so an API connection could keep
+    answering from an old snapshot: a token just created refused, a token just revoked
+    still accepted, a report just ingested unseen.  Rolling back does not end such a read
+    (SQLite lets pending reads go on); closing their cursors resets the statements."""
+    for cursor in list(dbapi_conn.live_cursors):
+        cursor.close()
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "factory": _Connection}
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "checkin", _close_cursors)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

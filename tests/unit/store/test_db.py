@@ -49,3 +49,29 @@ def test_an_existing_store_keeps_its_page_size_and_its_rows(tmp_path: Path) -> N
             assert conn.execute(text("SELECT count(*), sum(x) FROM t")).one() == (1001, 500500)
     finally:
         engine.dispose()
+
+
+def test_a_pooled_connection_never_serves_an_old_snapshot(tmp_path: Path) -> None:
+    """A result left unfinished (kept alive, as a reference cycle keeps it until the
+    collector runs) must not pin the read snapshot of the connection it came from once
+    that connection is back in the pool."""
+    path = tmp_path / "s.db"
+    engine = make_engine(f"sqlite:///{path}")
+    left: list[object] = []
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            conn.execute(text("INSERT INTO t VALUES (1), (2), (3)"))
+        with engine.connect() as conn:
+            result = conn.execute(text("SELECT x FROM t"))
+            result.fetchone()
+            left.append(result)
+            del result
+        other = sqlite3.connect(path)
+        other.execute("INSERT INTO t VALUES (4)")
+        other.commit()
+        other.close()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 4
+    finally:
+        engine.dispose()
