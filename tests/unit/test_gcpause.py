@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bersama.gcpause import collection_paused
+from bersama.gcpause import SERVING_THRESHOLDS, collection_paused, tune_for_serving
 
 
 @pytest.fixture(autouse=True)
@@ -44,3 +44,15 @@ def test_a_collector_that_was_off_stays_off() -> None:
     with collection_paused():
         pass
     assert not gc.isenabled()
+
+
+def test_serving_freezes_what_exists_and_collects_the_young_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        tune_for_serving()
+        assert gc.get_threshold() == SERVING_THRESHOLDS
+        assert gc.get_freeze_count() > 1000  # this process's modules, at least
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -6,7 +6,10 @@ from fastapi import FastAPI
 
 from bersama.api.app import create_app
 from bersama.config import Settings
+from bersama.gcpause import tune_for_serving
 
 
 def app() -> FastAPI:
-    return create_app(Settings())
+    built = create_app(Settings())
+    tune_for_serving()
+    return built

@@ -36,6 +36,7 @@ def serve(
 
     from bersama.api.app import create_app
     from bersama.cli.bootstrap import ensure_admin
+    from bersama.gcpause import tune_for_serving
 
     ensure_admin(console)
     loop = None
@@ -43,8 +44,10 @@ def serve(
         from bersama.federation.sync import start_sync_loop
 
         loop = start_sync_loop(settings(), engine())
+    app = create_app(settings(), engine())
+    tune_for_serving()
     try:
-        uvicorn.run(create_app(settings(), engine()), host=host, port=port, log_level="info")
+        uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         if loop is not None:
             loop.stop()

@@ -74,9 +74,12 @@ def demo(
         import uvicorn
 
         from bersama.api.app import create_app
+        from bersama.gcpause import tune_for_serving
 
+        app = create_app(s, eng)
+        tune_for_serving()
         console.print(f"\nserving on http://{host}:{port}/  (API docs: /docs, TAXII: /taxii2/)")
-        uvicorn.run(create_app(s, eng), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def _analyst_token() -> None:
