@@ -60,7 +60,13 @@ def _ip(value: str, country: str) -> list[Observable]:
 
 
 def _part(index: int, inner: _Mapper) -> _Mapper:
-    return lambda value, country: inner(value.split("|")[index], country)
+    def part(value: str, country: str) -> list[Observable]:
+        parts = value.split("|")
+        if len(parts) != 2:
+            raise InvalidObservable("a composite MISP value must be two parts joined by '|'",
+                                    value=value)
+        return inner(parts[index], country)
+    return part
 
 
 def _both(a: _Mapper, b: _Mapper) -> _Mapper:
@@ -167,7 +173,10 @@ def parse_misp(stream: BinaryIO, *, agency_country: str,
         if not isinstance(event, dict):
             yield Rejection("not a MISP event object", record=f"{prefix}[{index}]")
             continue
-        yield from _event(event, index, agency_country)
+        try:
+            yield from _event(event, index, agency_country)
+        except RecursionError:  # JSON nested thousands of levels deep: printing it overflows
+            yield Rejection("event nested too deeply to read", record=f"{prefix}[{index}]")
 
 
 def _event(event: dict[str, Any], index: int,
