@@ -219,3 +219,12 @@ def test_a_sighting_is_a_report_of_what_it_sighted() -> None:
     assert len(rejections) == 1  # the sighting of an object this bundle does not hold
     assert rejections[0].field == "sighting_of_ref"
     assert rejections[0].reason.startswith("1 sighting(s) of objects not in this bundle")
+
+
+def test_object_nested_past_the_recursion_limit_is_rejected() -> None:
+    deep = b"[" * 3000 + b"]" * 3000
+    data = _bundle({"type": "report", "id": REPORT, "spec_version": "x"}).replace(b'"x"', deep)
+    drafts, rejections = _parse(data)
+    assert drafts == []
+    assert [(r.reason, r.record) for r in rejections] == [
+        ("object nested too deeply to read", REPORT)]
