@@ -173,10 +173,7 @@ def parse_misp(stream: BinaryIO, *, agency_country: str,
         if not isinstance(event, dict):
             yield Rejection("not a MISP event object", record=f"{prefix}[{index}]")
             continue
-        try:
-            yield from _event(event, index, agency_country)
-        except RecursionError:  # JSON nested thousands of levels deep: printing it overflows
-            yield Rejection("event nested too deeply to read", record=f"{prefix}[{index}]")
+        yield from _event(event, index, agency_country)
 
 
 def _event(event: dict[str, Any], index: int,
