@@ -1,5 +1,6 @@
 """Mutators for fuzzing the ingest adapters: valid inputs, broken in the ways partners break them.
 
+The valid inputs are the unit fixtures and a small `bersama synth` scenario.
 Every mutator takes a `random.Random`, so the same code serves the permanent
 property tests (Hypothesis hands over its own seeded `Random`, derandomized)
 and longer exploratory runs with any seed.  A JSON document is mutated as a
@@ -18,9 +19,15 @@ import io
 import json
 import math
 import random
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable
+from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
+
+from bersama.synth.scenario import generate
+from bersama.synth.write import write
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -327,11 +334,19 @@ def mutate_bytes(data: bytes, rng: random.Random) -> bytes:  # noqa: PLR0911 - o
 Mutator = Callable[[random.Random], bytes]
 
 
-def mutator(fmt: str, *, extra: Sequence[bytes] = (), max_rounds: int = 4,
-            byte_level: float = 0.3) -> Mutator:
-    """A function drawing one mutated input of `fmt` from a seed fixture (or from `extra`)."""
+@cache
+def synth_seeds() -> dict[str, list[bytes]]:
+    """A small `bersama synth` scenario's files by format: inputs as partners fill them."""
+    with tempfile.TemporaryDirectory() as tmp:
+        write(generate(7, 40, ["MY", "TH"], as_of=date(2026, 11, 1)), tmp)
+        return {fmt: [p.read_bytes() for p in sorted(Path(tmp, fmt).glob("*/*"))]
+                for fmt in ("stix", "misp", "csv", "text")}
+
+
+def mutator(fmt: str, *, max_rounds: int = 4, byte_level: float = 0.3) -> Mutator:
+    """A function drawing one mutated input of `fmt` from a fixture or a synth file."""
     names = {"stix": STIX_SEEDS, "misp": MISP_SEEDS, "csv": CSV_SEEDS, "text": TEXT_SEEDS}[fmt]
-    seeds = [seed(n) for n in names] + list(extra)
+    seeds = [seed(n) for n in names] + synth_seeds()[fmt]
 
     def draw(rng: random.Random) -> bytes:
         data = rng.choice(seeds)
