@@ -285,7 +285,14 @@ def parse_csv(
     if first is None or not first.strip():
         raise InvalidInput("empty CSV: expected a header line", line=1, field="header")
     delim = mapping.delimiter or _delimiter(first)
-    header = next(_csv.reader([first], delimiter=delim))
+    if "\r" in first.rstrip("\r\n"):  # lines are read up to LF: CR-only files are one line
+        raise InvalidInput("lines end in a bare CR (old Mac format): re-export the CSV with LF "
+                           "or CRLF line ends", line=1, field="header")
+    try:
+        header = next(_csv.reader([first], delimiter=delim))
+    except _csv.Error as exc:
+        raise InvalidInput(f"CSV syntax error in the header line: {exc}", line=1,
+                           field="header") from None
     cols = _resolve(header, mapping)
     reader = _csv.reader(it, delimiter=delim)
     multi = "|" if delim == ";" else ";|"
@@ -457,9 +464,11 @@ def _observables(
 
     def paired(name: str, partner: str) -> list[tuple[str, str]]:
         vals, others = values(name), values(partner)
+        if not vals:
+            return []
         if len(others) == 1:
             others = others * len(vals)
-        if vals and len(others) != len(vals):
+        if len(others) != len(vals):
             rejections.append(
                 reject(
                     f"{len(vals)} {name} value(s) but {len(others)} {partner} value(s)",

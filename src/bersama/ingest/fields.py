@@ -54,7 +54,10 @@ def parse_datetime(value: str, fmt: str | None = None) -> datetime:
         except ValueError:
             raise ValueError(f"date {s!r} does not match format {fmt!r}") from None
     elif s.isdigit() and len(s) >= 9:
-        dt = datetime.fromtimestamp(int(s), tz=UTC)
+        try:
+            dt = datetime.fromtimestamp(int(s), tz=UTC)
+        except (OverflowError, OSError, ValueError):  # past year 9999 or the platform's time_t
+            raise ValueError(f"epoch seconds {s!r} are out of range") from None
     else:
         try:
             dt = datetime.fromisoformat(s.replace(" ", "T", 1) if len(s) > 10 else s)

@@ -8,13 +8,19 @@ learn the document's shape (top-level keys and scalars such as `type` and
 `spec_version`), then replay those bytes: the stream is read once, so pipes and
 request bodies work as well as files.  Byte offsets are counted so malformed
 JSON is reported with where it broke.
+
+Nesting is bounded (`MAX_DEPTH`) before ijson sees the bytes: its parser keeps
+the path of every open value as a string, so its memory grows with the square
+of the depth (a 40 KB body of `[` took 1 GB, 200 KB were killed for memory).
 """
 
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, BinaryIO
 
 import ijson
@@ -22,14 +28,66 @@ import ijson
 from bersama.errors import InvalidInput
 
 HEAD_BYTES = 64 * 1024
+MAX_DEPTH = 256
+"""JSON nesting accepted: STIX bundles and MISP exports need about a dozen levels."""
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_PASSES = 16
+
+
+class NestingGuard:
+    """The nesting depth of JSON fed in chunks, counted outside strings; InvalidInput past
+    MAX_DEPTH.  Costs a few percent of parsing: all in C (escapes dropped, everything but
+    quotes and brackets deleted, empty strings dropped: an adjacent pair of quotes changes
+    no other byte's inside-or-outside), leaving a few bytes per object to look at."""
+
+    __slots__ = ("depth", "escaped", "in_string", "pos")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.in_string = False
+        self.escaped = False
+        self.pos = 0
+
+    def feed(self, chunk: bytes) -> None:
+        start, self.pos = self.pos, self.pos + len(chunk)
+        if self.escaped and chunk:
+            chunk, self.escaped = chunk[1:], False
+        if b"\\" in chunk:
+            chunk = _ESCAPE.sub(b"", chunk)
+            self.escaped = chunk.endswith(b"\\")  # escapes the next chunk's first byte
+        marks = chunk.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+        if self.in_string or b'"' in marks:
+            parts = marks.split(b'"')
+            marks = b"".join(parts[1::2] if self.in_string else parts[::2])
+            self.in_string ^= len(parts) % 2 == 0
+        opens = marks.count(b"[") + marks.count(b"{")
+        if self.depth + opens > MAX_DEPTH and self.depth + _peak(marks) > MAX_DEPTH:
+            raise InvalidInput(f"JSON nested deeper than {MAX_DEPTH} levels (between bytes "
+                               f"{start} and {self.pos})", field="json")
+        self.depth += 2 * opens - len(marks)
+
+
+def _peak(marks: bytes) -> int:
+    """An upper bound of the highest depth `marks` (brackets) reach, relative to the
+    start: exact but for `passes`, the depth of the balanced pairs removed first."""
+    passes = 0
+    while passes < _PASSES:
+        shorter = marks.replace(b"[]", b"").replace(b"{}", b"")
+        if shorter == marks:
+            break
+        marks, passes = shorter, passes + 1
+    return passes + max(accumulate(map(_STEP.__getitem__, marks), initial=0))
 
 
 class CountingReader(io.RawIOBase):
-    """Replays `head`, then reads `stream`; counts bytes handed to the parser."""
+    """Replays `head`, then reads `stream` through `guard`; counts bytes handed to the parser."""
 
-    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+    def __init__(self, head: bytes, stream: BinaryIO, guard: NestingGuard) -> None:
         self._head = head
         self._stream = stream
+        self._guard = guard
         self.pos = 0
 
     def readable(self) -> bool:
@@ -40,11 +98,14 @@ class CountingReader(io.RawIOBase):
             if size < 0 or size >= len(self._head):
                 out, self._head = self._head, b""
                 if size < 0:
-                    out += self._stream.read()
+                    rest = self._stream.read()
+                    self._guard.feed(rest)
+                    out += rest
             else:
                 out, self._head = self._head[:size], self._head[size:]
         else:
             out = self._stream.read(size)
+            self._guard.feed(out)
         self.pos += len(out)
         return out
 
@@ -114,6 +175,8 @@ def open_document(stream: BinaryIO, what: str) -> tuple[Shape, CountingReader]:
         raise InvalidInput(f"empty input: expected a {what} (JSON)", line=1)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
+    guard = NestingGuard()
+    guard.feed(head)
     shape = sniff_shape(head)
     if shape.error is not None and shape.root in ("map", "array"):
         raise InvalidInput(f"malformed JSON in {what}: {shape.error}", field="json")
@@ -121,7 +184,7 @@ def open_document(stream: BinaryIO, what: str) -> tuple[Shape, CountingReader]:
         raise InvalidInput(
             f"not JSON: expected a {what}; parser said: {shape.error or 'a bare value'}",
             field="json")
-    return shape, CountingReader(head, stream)
+    return shape, CountingReader(head, stream, guard)
 
 
 def stream_items(reader: CountingReader, prefix: str, what: str) -> Iterator[Any]:

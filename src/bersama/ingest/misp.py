@@ -60,7 +60,13 @@ def _ip(value: str, country: str) -> list[Observable]:
 
 
 def _part(index: int, inner: _Mapper) -> _Mapper:
-    return lambda value, country: inner(value.split("|")[index], country)
+    def part(value: str, country: str) -> list[Observable]:
+        parts = value.split("|")
+        if len(parts) != 2:
+            raise InvalidObservable("a composite MISP value must be two parts joined by '|'",
+                                    value=value)
+        return inner(parts[index], country)
+    return part
 
 
 def _both(a: _Mapper, b: _Mapper) -> _Mapper:

@@ -4,6 +4,10 @@ Failure policy (docs/adr/0003-ingest-failure-policy.md):
 - a record that cannot be accepted (bad identifier, missing property, unknown
   type) is *skipped* and reported with its line or field and the reason; the
   rest of the batch is still written;
+- a draft holding a value the store's columns cannot (a NUL character, a language tag
+  or sharing group longer than its column, a loss of 10^18 or more) is such a record
+  too (`unstorable`): refused by PostgreSQL, it would fail the whole batch there and be
+  stored on SQLite;
 - a structurally broken input (not JSON, not UTF-8, missing required CSV
   columns, a report owned by another agency's id space is not structural: it is
   a rejection) raises `InvalidInput` from the adapter, and because the caller
@@ -31,6 +35,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -81,6 +86,13 @@ MAX_REJECTIONS_KEPT = 1000
 REJECTION_COLUMNS = ("batch_id", "seq", "reason", "line", "field", "value", "record")
 REJECTION_TEXT_LIMIT = 2000
 Clock = Callable[[], datetime]
+_LOSS = reports.c.loss_amount.type
+LOSS_LIMIT = Decimal(10) ** (_LOSS.precision - _LOSS.scale)  # type: ignore[attr-defined]
+"""Losses must be below this (the column's digits before the point)."""
+LANGUAGE_CHARS: int = reports.c.language.type.length  # type: ignore[attr-defined]
+GROUP_CHARS: int = reports.c.sharing_group.type.length  # type: ignore[attr-defined]
+NAME_CHARS: int = report_audience.c.token.type.length - len("agency:")  # type: ignore[attr-defined]
+"""Longest recipient agency or user: its audience token (`agency:NAME`) must fit the column."""
 
 
 @dataclass
@@ -207,10 +219,10 @@ class _Batch:
         self.result.rejected += 1
         if len(self.result.rejections) < MAX_REJECTIONS_KEPT:
             self.result.rejections.append(rejection)
-        d = rejection.as_dict()  # stored as answered (values cut at 200 characters)
+        value = rejection.value[:200] if rejection.value else None  # as answered (as_dict)
         self._rejected.append((
             self.batch_id, self.result.rejected, _cut(rejection.reason), rejection.line,
-            _cut(rejection.field), d.get("value"), _cut(rejection.record),
+            _cut(rejection.field), _cut(value), _cut(rejection.record),
         ))
         if len(self._rejected) >= CHUNK:
             self._store_rejections()
@@ -248,6 +260,10 @@ class _Batch:
         replace: list[tuple[int, ReportDraft, Marking, str]] = []
         for draft in drafts:
             marking = resolve_marking(draft, self.batch_default, self.agency)
+            problem = unstorable(draft, marking)
+            if problem is not None:
+                self.reject(Rejection(problem[1], field=problem[0], record=draft.source_id))
+                continue
             digest = content_hash(draft, marking)
             old = existing.get(draft.source_id)
             if old is None:
@@ -455,9 +471,34 @@ class _Batch:
         return ids, fresh
 
 
+def unstorable(draft: ReportDraft, marking: Marking) -> tuple[str, str] | None:
+    """(field, reason) when a column cannot hold one of the draft's values, else None."""
+    for name, text in (("title", draft.title), ("narrative", draft.narrative),
+                       ("source_ref", draft.source_ref), ("language", draft.language or ""),
+                       ("group", marking.group or ""), *(("labels", x) for x in draft.labels)):
+        if "\x00" in text:
+            return name, f"{name} contains a NUL character (U+0000), which text may not hold"
+    if draft.language is not None and len(draft.language) > LANGUAGE_CHARS:
+        return "language", f"language tag longer than {LANGUAGE_CHARS} characters"
+    if draft.loss_amount is not None and not abs(draft.loss_amount) < LOSS_LIMIT:
+        return "loss_amount", f"loss amount must be below {LOSS_LIMIT:,}"
+    if marking.group is not None and len(marking.group) > GROUP_CHARS:
+        return "group", f"sharing group name longer than {GROUP_CHARS} characters"
+    for name in (*marking.recipient_agencies, *marking.recipient_users):
+        if len(name) > NAME_CHARS or "\x00" in name:
+            return "recipients", (f"recipient names are at most {NAME_CHARS} characters, "
+                                  "without NUL")
+    return None
+
+
 def _cut(text: str | None) -> str | None:
-    """A rejection's text as stored: a reason or record may quote a whole line."""
-    if text is None or len(text) <= REJECTION_TEXT_LIMIT:
+    """A rejection's text as stored: a reason or record may quote a whole line, and NUL
+    (which PostgreSQL text cannot hold) is written as its escape."""
+    if text is None:
+        return None
+    if "\x00" in text:
+        text = text.replace("\x00", "\\x00")
+    if len(text) <= REJECTION_TEXT_LIMIT:
         return text
     return text[: REJECTION_TEXT_LIMIT - 1] + "…"
 

@@ -112,10 +112,23 @@ def parse_stix_objects(objects: Iterable[Any], *, agency_country: str,
     serialising the objects again for the streaming reader."""
     state = _Bundle(agency_country, source_name)
     for index, obj in enumerate(objects):
-        rejections = state.add(obj, index)
+        try:
+            rejections = state.add(obj, index)
+        except RecursionError:
+            rejections = [too_deep(obj, index)]
         if rejections:
             yield from rejections
     yield from state.finish()
+
+
+def too_deep(obj: Any, index: int) -> Rejection:
+    """The rejection of an object nested so deeply that reading it ran out of stack: a
+    bundle read from a stream is bounded at `jsonstream.MAX_DEPTH`, but a peer's TAXII
+    envelope (orjson) may nest 1,024 levels.  Caught, not measured: a depth check of every
+    object would cost the hot path more than the whole `add` of most."""
+    oid = obj.get("id") if isinstance(obj, dict) else None
+    return Rejection("object nested too deeply to read", field="objects",
+                     record=oid[:200] if isinstance(oid, str) else f"objects[{index}]")
 
 
 class _Bundle:

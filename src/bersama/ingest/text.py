@@ -92,6 +92,16 @@ def parse_text(
         yield from _section(body, first_line, agency_country, source_name)
 
 
+def _first_date(body: str) -> datetime | None:
+    """The first real date: the pattern also matches days no month has (2026-02-30)."""
+    for m in _DATE.finditer(body):
+        try:
+            return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
 def _section(
     body: str, first_line: int, country: str, source_name: str
 ) -> Iterator[ReportDraft | Rejection]:
@@ -107,8 +117,7 @@ def _section(
         )
     observables = {o.ref: o for o in found}
     amounts = ob.extract_amounts(body)
-    m = _DATE.search(body)
-    when = datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=UTC) if m else None
+    when = _first_date(body)
     title = next((ln.strip() for ln in body.splitlines() if ln.strip()), "")[:200]
     yield ReportDraft(
         source_id=text_source_id(country, body),

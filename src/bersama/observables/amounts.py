@@ -116,6 +116,9 @@ def extract_amounts(text: str) -> list[tuple[Decimal, str]]:
             value *= _lookup(_MULT, mult)
         value = value.normalize()
         if value == value.to_integral_value():
-            value = value.quantize(_ONE)
+            try:
+                value = value.quantize(_ONE)
+            except InvalidOperation:  # more digits than a Decimal holds: no one lost that
+                continue
         out.append((value, currency))
     return out

@@ -149,3 +149,22 @@ def test_bank_country_per_account_and_mapping() -> None:
                                                 "account_number": "No", "reported_at": "D"}})
     drafts, _ = _parse(b"D,Bank X,No,Lokasi\n2026-03-01,UOB,1234567,TH\n", mapping=mapping)
     assert {o.ref for o in drafts[0].observables} == {"bank-account:TH:UOB:1234567"}
+
+
+def test_epoch_date_out_of_range_rejects_the_row() -> None:
+    drafts, rejections = _parse(b"reported_at,phone\n99999999999999999999,+60123456789\n")
+    assert drafts == []
+    assert rejections[0].field == "reported_at"
+    assert "out of range" in rejections[0].reason
+
+
+def test_banks_without_account_numbers_read_no_account() -> None:
+    drafts, _ = _parse(b"reported_at,phone,bank,account_number\n"
+                       b"2026-03-01,+60123456789,Maybank;CIMB,\n")
+    assert [o.ref for o in drafts[0].observables] == ["phone:+60123456789"]
+
+
+def test_bare_cr_line_ends_are_named() -> None:
+    with pytest.raises(InvalidInput, match="bare CR") as info:
+        _parse(b"reported_at,phone\r2026-03-01,+60123456789\r")
+    assert info.value.field == "header"

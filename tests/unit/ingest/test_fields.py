@@ -52,3 +52,8 @@ def test_markings_maps() -> None:
     assert m.tlp is TLP.RED
     assert m.group == "sg-1"
     assert from_misp([], "1", None) is None
+
+
+def test_epoch_seconds_out_of_range_are_a_value_error() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        fields.parse_datetime("99999999999999999999")

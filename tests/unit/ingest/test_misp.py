@@ -79,3 +79,30 @@ def test_bare_list_of_events_and_bank_account_nr_without_object() -> None:
 def test_bad_input_raises(data: bytes, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         list(parse_misp(io.BytesIO(data), agency_country="MY"))
+
+
+def _event(**fields: object) -> bytes:
+    return orjson.dumps({"Event": {"uuid": "5f1c2a3b-7d8e-4f90-a1b2-c3d4e5f60718",
+                                   "timestamp": "1772870400", **fields}})
+
+
+def test_composite_value_without_its_bar_is_rejected() -> None:
+    drafts, rejections = split(parse_misp(io.BytesIO(_event(Attribute=[
+        {"type": "filename|md5", "uuid": "a1", "value": "invoice.exe"}])), agency_country="MY"))
+    assert len(drafts) == 1
+    assert rejections[0].record == "attribute a1"
+    assert "'|'" in rejections[0].reason
+
+
+def test_event_date_out_of_range_is_rejected() -> None:
+    drafts, rejections = split(parse_misp(io.BytesIO(_event(date="99999999999999999999")),
+                                          agency_country="MY"))
+    assert len(drafts) == 1
+    assert rejections[0].field == "date"
+
+
+def test_export_nested_past_the_bound_is_refused() -> None:
+    deep = b"[" * 3000 + b"]" * 3000
+    data = _event(info="x").replace(b'"x"', deep)
+    with pytest.raises(InvalidInput, match="nested deeper than 256 levels"):
+        list(parse_misp(io.BytesIO(data), agency_country="MY"))

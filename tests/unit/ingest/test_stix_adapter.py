@@ -9,7 +9,7 @@ import orjson
 import pytest
 
 from bersama.errors import InvalidInput
-from bersama.ingest.stix import parse_stix
+from bersama.ingest.stix import parse_stix, parse_stix_objects
 from bersama.markings import TLP
 from bersama.taxonomy import CrimeType, ScamType
 
@@ -219,3 +219,19 @@ def test_a_sighting_is_a_report_of_what_it_sighted() -> None:
     assert len(rejections) == 1  # the sighting of an object this bundle does not hold
     assert rejections[0].field == "sighting_of_ref"
     assert rejections[0].reason.startswith("1 sighting(s) of objects not in this bundle")
+
+
+def test_object_nested_past_the_recursion_limit_is_rejected() -> None:
+    deep = orjson.loads(b"[" * 1020 + b"]" * 1020)  # as deep as a TAXII envelope may be
+    objects = [{"type": "report", "id": REPORT, "spec_version": deep}]
+    drafts, rejections = split(parse_stix_objects(objects, agency_country="MY"))
+    assert drafts == []
+    assert [(r.reason, r.record) for r in rejections] == [
+        ("object nested too deeply to read", REPORT)]
+
+
+def test_bundle_nested_past_the_bound_is_refused_before_parsing() -> None:
+    data = b'{"type": "bundle", "objects": [' + b"[" * 200_000  # 1 GB of ijson paths, unbounded
+    with pytest.raises(InvalidInput, match="nested deeper than 256 levels") as info:
+        _parse(data)
+    assert info.value.field == "json"

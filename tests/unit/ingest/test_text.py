@@ -65,3 +65,9 @@ def test_bank_accounts_in_text_meet_csv_rows() -> None:
               if isinstance(d, ReportDraft)]
     expected = {"bank-account:TH:KBANK:1234567890", "bank-account:MY:MBB:512345678901"}
     assert {o.ref for o in draft.observables} == {o.ref for o in row.observables} == expected
+
+
+def test_a_date_no_month_has_is_skipped_for_the_next() -> None:
+    text = b"Calls since 2026-02-30, reported 2026-03-02 from +60 12-345 6789."
+    (draft,), _ = split(parse_text(io.BytesIO(text), agency_country="MY"))
+    assert draft.modified.isoformat().startswith("2026-03-02")

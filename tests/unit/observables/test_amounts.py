@@ -45,3 +45,8 @@ def test_letters_that_match_only_case_insensitively_read_as_their_word(
 ) -> None:
     """Such letters once raised KeyError (and a detect request answered 500)."""
     assert extract_amounts(text) == [(Decimal(a), c) for a, c in expected]
+
+
+def test_an_amount_with_more_digits_than_a_decimal_holds_is_skipped() -> None:
+    assert extract_amounts("RM 99999999999999999999999999999 then RM 50") == [
+        (Decimal(50), "MYR")]
