@@ -159,3 +159,14 @@ def test_oversize_body_is_refused_without_writing(node: Node) -> None:
     assert r.status_code == 413
     status = node.client.get("/api/v1/status", headers=h).json()
     assert status["reports"] == 0
+
+
+def test_a_method_a_path_does_not_serve_is_a_405_naming_those_it_does(node: Node) -> None:
+    for method, path, allowed in (("TRACE", "/api/v1/status", "GET"),
+                                  ("PUT", "/api/v1/review/1/reject", "POST"),
+                                  ("POST", "/taxii2/", "GET")):
+        r = node.client.request(method, path, headers=node.auth("ana@my"))
+        assert r.status_code == 405, (method, path, r.text)
+        assert r.headers["allow"] == allowed  # RFC 9110: a 405 lists the methods served
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["title"] == "Method Not Allowed"

@@ -10,6 +10,7 @@ mistake the node knows of is a `BersamaError` subclass with a 4xx status.
 from __future__ import annotations
 
 import logging
+from http.client import responses as REASONS
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -89,7 +90,13 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        # The routing's own errors (404 unknown path, 405 with the `Allow` header that
+        # RFC 9110 requires, 400 unparseable body): their headers are part of the answer.
+        resp = problem(
+            exc.status_code, REASONS.get(exc.status_code, str(exc.detail)), str(exc.detail)
+        )
+        resp.headers.update(exc.headers or {})
+        return resp
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
