@@ -170,3 +170,15 @@ def test_a_method_a_path_does_not_serve_is_a_405_naming_those_it_does(node: Node
         assert r.headers["allow"] == allowed  # RFC 9110: a 405 lists the methods served
         assert r.headers["content-type"].startswith("application/problem+json")
         assert r.json()["title"] == "Method Not Allowed"
+
+
+def test_a_missing_or_broken_json_body_is_named_body(node: Node) -> None:
+    h = {**node.auth("ana@my"), "content-type": "application/json"}
+    for content, reason in ((b"", "Field required"), (b"\x00", "JSON decode error at character 0"),
+                            (b'{"values": [1', "JSON decode error at character 13")):
+        r = node.client.post("/api/v1/check", content=content, headers=h)
+        assert r.status_code == 422, r.text
+        first = r.json()["errors"][0]
+        assert first["field"] == "body"
+        assert first["reason"].startswith(reason)
+        assert r.json()["detail"].startswith(f"body: {reason}")

@@ -59,6 +59,25 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    """One validation error as the field it names and why.
+
+    A body field is named by its path inside the body (`values.0`).  A body that is
+    missing, or is not JSON at all, is named `body`: FastAPI locates a JSON syntax error
+    at `("body", <character offset>)`, and the offset is no field.
+    """
+    loc = tuple(error.get("loc", ()))
+    reason = str(error.get("msg", ""))
+    if error.get("type") == "json_invalid":
+        at = loc[1] if len(loc) > 1 else 0
+        cause = (error.get("ctx") or {}).get("error")
+        return {"field": "body", "reason": f"{reason} at character {at}"
+                + (f": {cause}" if cause else "")}
+    if loc == ("body",):
+        return {"field": "body", "reason": reason}
+    return {"field": ".".join(str(p) for p in loc if p != "body"), "reason": reason}
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(BersamaError)
     async def _bersama(request: Request, exc: BersamaError) -> JSONResponse:
@@ -75,13 +94,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-                "reason": e.get("msg", ""),
-            }
-            for e in exc.errors()
-        ]
+        errors = [_field_error(e) for e in exc.errors()]
         first = errors[0] if errors else {"field": "", "reason": "invalid request"}
         return problem(
             422, "Invalid input", f"{first['field'] or 'request'}: {first['reason']}",
