@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from bersama.errors import (
     BersamaError,
@@ -78,6 +79,20 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": ".".join(str(p) for p in loc if p != "body"), "reason": reason}
 
 
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this request's path.
+
+    Starlette's 405 names the methods of the first route whose path matched, but a
+    path such as /api/v1/admin/agencies has one route per method; so each method is
+    tried against every route, as the router would."""
+    return [m for m in METHODS
+            if any(route.matches({**request.scope, "method": m})[0] is Match.FULL
+                   for route in request.app.router.routes)]
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(BersamaError)
     async def _bersama(request: Request, exc: BersamaError) -> JSONResponse:
@@ -109,6 +124,8 @@ def install(app: FastAPI) -> None:
             exc.status_code, REASONS.get(exc.status_code, str(exc.detail)), str(exc.detail)
         )
         resp.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            resp.headers["Allow"] = ", ".join(allowed_methods(request))
         return resp
 
     @app.exception_handler(Exception)
