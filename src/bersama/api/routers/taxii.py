@@ -22,13 +22,13 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import Connection, Engine, insert, select
 from starlette.concurrency import run_in_threadpool
 
+from bersama.api.problems import status_of
 from bersama.config import Settings
 from bersama.errors import (
     BersamaError,
     Forbidden,
     InvalidInput,
-    NotFound,
-    PayloadTooLarge,
+    RateLimited,
     Unauthenticated,
 )
 from bersama.federation import collections as colls
@@ -75,20 +75,23 @@ def _taxii_response(body: Any, status: int = 200, headers: dict[str, str] | None
 
 
 def _error(status: int, title: str, description: str | None = None,
-           details: dict[str, Any] | None = None) -> Response:
-    headers = None
+           details: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+           ) -> Response:
+    headers = dict(headers or {})
     if status == 401:
-        headers = {"WWW-Authenticate": 'Bearer realm="bersama", Basic realm="bersama"'}
+        headers["WWW-Authenticate"] = 'Bearer realm="bersama", Basic realm="bersama"'
     return _taxii_response(error_body(title, status, description, details), status, headers)
 
 
 def _map(exc: BersamaError) -> Response:
+    """The app's one table of statuses (`bersama.api.problems`), except that TAXII 2.1
+    answers a request it cannot accept with 400 rather than 422."""
     details = {k: v for k, v in exc.as_dict().items() if k in ("field", "value", "line")}
-    for cls, status in ((PayloadTooLarge, 413), (InvalidInput, 400), (NotFound, 404),
-                        (Unauthenticated, 401), (Forbidden, 403)):
-        if isinstance(exc, cls):
-            return _error(status, exc.title, exc.detail, details or None)
-    return _error(500, exc.title, exc.detail)
+    status = status_of(exc)
+    if status == 422:
+        status = 400
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return _error(status, exc.title, exc.detail, details or None, headers)
 
 
 def _handle(request: Request, fn: Callable[[], Response], *, body: bool = False) -> Response:
