@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import orjson
 from tests.integration.conftest import Node
 
+from bersama.federation.protocol import TAXII_21
 from bersama.ingest.model import ReportDraft
 from bersama.markings import TLP, Marking
 from bersama.observables import bank_account, phone
@@ -184,3 +185,27 @@ def test_a_missing_or_broken_json_body_is_named_body(node: Node) -> None:
         assert first["field"] == "body"
         assert first["reason"].startswith(reason)
         assert r.json()["detail"].startswith(f"body: {reason}")
+
+
+def test_openapi_describes_what_the_node_answers(node: Node) -> None:
+    spec = node.client.get("/openapi.json").json()
+    paths = spec["paths"]
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    cluster = paths["/api/v1/clusters/{cluster_id}"]["get"]["responses"]
+    for status in ("401", "404", "422", "429"):
+        assert cluster[status]["content"] == problem, status
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    bulk = paths["/api/v1/check"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert bulk["schema"] != {"type": "string"}  # an object, not a string
+    export = paths["/api/v1/review/export"]["get"]["responses"]["200"]["content"]
+    assert list(export) == ["application/x-ndjson"]
+    ingest = paths["/api/v1/ingest"]["post"]
+    assert ingest["requestBody"]["required"] is True
+    fmt = next(p for p in ingest["parameters"] if p["name"] == "format")
+    assert fmt["schema"]["enum"] == ["stix", "misp", "csv", "text"]
+    for path, item in paths.items():
+        if path.startswith("/taxii2/"):
+            for op in item.values():
+                assert "422" not in op["responses"], path  # TAXII answers 400
+                for status, r in op["responses"].items():
+                    assert list(r["content"]) == [TAXII_21], (path, status)

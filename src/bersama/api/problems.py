@@ -5,6 +5,11 @@ knows them.  Request validation failures name the offending field, and an
 unexpected exception becomes a bare 500 with no internals (and is logged),
 so a client's mistake can never surface as a 500 by accident: every client
 mistake the node knows of is a `BersamaError` subclass with a 4xx status.
+
+The OpenAPI description says so too: routes list the statuses they answer
+with `problems(...)`, every one as a `Problem` in application/problem+json,
+and FastAPI's own 422 description (a JSON `HTTPValidationError` the node never
+sends) is replaced by the problem the handler below does send.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -53,6 +59,55 @@ def status_of(exc: BersamaError) -> int:
         if isinstance(exc, cls):
             return status
     return 500
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document: what every error of the REST API answers."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str | None = None
+    field: str | None = None
+    line: int | None = None
+    value: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route or router: these statuses, each a `Problem`."""
+    return {s: {"description": REASONS[s], "content": {MEDIA_TYPE: {"schema": PROBLEM_REF}}}
+            for s in statuses}
+
+
+def describe(schema: dict[str, Any]) -> dict[str, Any]:
+    """The app's OpenAPI document with `Problem` defined and FastAPI's default 422
+    description (which names a JSON schema the node never sends) made a `Problem`.
+
+    An operation that declares its errors in another media type (the TAXII routes)
+    never fails FastAPI's validation, so the default 422 is dropped from it."""
+    for item in schema.get("paths", {}).values():
+        for op in item.values():
+            responses = op.get("responses", {})
+            default = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if default.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                errors = {m for code, r in responses.items() if code[0] == "4" and code != "422"
+                          for m in r.get("content", {})}
+                if errors and MEDIA_TYPE not in errors:
+                    del responses["422"]
+                else:
+                    responses["422"] = problems(422)[422]
+    defs = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        defs.pop(unused, None)
+    defs["Problem"] = Problem.model_json_schema()
+    return schema
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
@@ -94,6 +149,15 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def install(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
     @app.exception_handler(BersamaError)
     async def _bersama(request: Request, exc: BersamaError) -> JSONResponse:
         status = status_of(exc)
