@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import orjson
 from tests.integration.conftest import Node
 
+from bersama.federation.protocol import TAXII_21
 from bersama.ingest.model import ReportDraft
 from bersama.markings import TLP, Marking
 from bersama.observables import bank_account, phone
@@ -159,3 +160,52 @@ def test_oversize_body_is_refused_without_writing(node: Node) -> None:
     assert r.status_code == 413
     status = node.client.get("/api/v1/status", headers=h).json()
     assert status["reports"] == 0
+
+
+def test_a_method_a_path_does_not_serve_is_a_405_naming_those_it_does(node: Node) -> None:
+    for method, path, allowed in (("TRACE", "/api/v1/status", "GET"),
+                                  ("PUT", "/api/v1/review/1/reject", "POST"),
+                                  ("POST", "/taxii2/", "GET"),
+                                  ("DELETE", "/api/v1/admin/agencies", "GET, POST"),
+                                  ("OPTIONS", "/api/v1/check", "GET, POST")):
+        r = node.client.request(method, path, headers=node.auth("ana@my"))
+        assert r.status_code == 405, (method, path, r.text)
+        assert r.headers["allow"] == allowed  # RFC 9110: a 405 lists the methods served
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert r.json()["title"] == "Method Not Allowed"
+
+
+def test_a_missing_or_broken_json_body_is_named_body(node: Node) -> None:
+    h = {**node.auth("ana@my"), "content-type": "application/json"}
+    for content, reason in ((b"", "Field required"), (b"\x00", "JSON decode error at character 0"),
+                            (b'{"values": [1', "JSON decode error at character 13")):
+        r = node.client.post("/api/v1/check", content=content, headers=h)
+        assert r.status_code == 422, r.text
+        first = r.json()["errors"][0]
+        assert first["field"] == "body"
+        assert first["reason"].startswith(reason)
+        assert r.json()["detail"].startswith(f"body: {reason}")
+
+
+def test_openapi_describes_what_the_node_answers(node: Node) -> None:
+    spec = node.client.get("/openapi.json").json()
+    paths = spec["paths"]
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    cluster = paths["/api/v1/clusters/{cluster_id}"]["get"]["responses"]
+    for status in ("401", "404", "422", "429"):
+        assert cluster[status]["content"] == problem, status
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    bulk = paths["/api/v1/check"]["post"]["responses"]["200"]["content"]["application/json"]
+    assert bulk["schema"] != {"type": "string"}  # an object, not a string
+    export = paths["/api/v1/review/export"]["get"]["responses"]["200"]["content"]
+    assert list(export) == ["application/x-ndjson"]
+    ingest = paths["/api/v1/ingest"]["post"]
+    assert ingest["requestBody"]["required"] is True
+    fmt = next(p for p in ingest["parameters"] if p["name"] == "format")
+    assert fmt["schema"]["enum"] == ["stix", "misp", "csv", "text"]
+    for path, item in paths.items():
+        if path.startswith("/taxii2/"):
+            for op in item.values():
+                assert "422" not in op["responses"], path  # TAXII answers 400
+                for status, r in op["responses"].items():
+                    assert list(r["content"]) == [TAXII_21], (path, status)

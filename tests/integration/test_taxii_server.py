@@ -270,3 +270,15 @@ def test_add_objects_and_poll_status(node: Node) -> None:
                            headers={**H, "Content-Type": TAXII_21,
                                     "Authorization": f"Bearer {node.analyst}"})
     assert bad.status_code == 400
+
+
+def test_refused_tokens_past_the_limit_are_a_taxii_429_not_a_500(node: Node) -> None:
+    bad = {**H, "Authorization": "Bearer bsm_nosuchtoken_x"}
+    answers = [node.client.get(ROOT, headers=bad)
+               for _ in range(node.settings.auth_failures_per_minute + 1)]
+    assert {a.status_code for a in answers[:-1]} == {401}
+    last = answers[-1]
+    assert last.status_code == 429, last.text
+    assert last.headers["content-type"].startswith("application/taxii+json")
+    assert last.json()["http_status"] == "429"
+    assert int(last.headers["retry-after"]) >= 1

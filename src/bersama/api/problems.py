@@ -5,17 +5,25 @@ knows them.  Request validation failures name the offending field, and an
 unexpected exception becomes a bare 500 with no internals (and is logged),
 so a client's mistake can never surface as a 500 by accident: every client
 mistake the node knows of is a `BersamaError` subclass with a 4xx status.
+
+The OpenAPI description says so too: routes list the statuses they answer
+with `problems(...)`, every one as a `Problem` in application/problem+json,
+and FastAPI's own 422 description (a JSON `HTTPValidationError` the node never
+sends) is replaced by the problem the handler below does send.
 """
 
 from __future__ import annotations
 
 import logging
+from http.client import responses as REASONS
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from bersama.errors import (
     BersamaError,
@@ -53,12 +61,103 @@ def status_of(exc: BersamaError) -> int:
     return 500
 
 
+class Problem(BaseModel):
+    """An RFC 9457 problem document: what every error of the REST API answers."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str | None = None
+    field: str | None = None
+    line: int | None = None
+    value: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
+def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` of a route or router: these statuses, each a `Problem`."""
+    return {s: {"description": REASONS[s], "content": {MEDIA_TYPE: {"schema": PROBLEM_REF}}}
+            for s in statuses}
+
+
+def describe(schema: dict[str, Any]) -> dict[str, Any]:
+    """The app's OpenAPI document with `Problem` defined and FastAPI's default 422
+    description (which names a JSON schema the node never sends) made a `Problem`.
+
+    An operation that declares its errors in another media type (the TAXII routes)
+    never fails FastAPI's validation, so the default 422 is dropped from it."""
+    for item in schema.get("paths", {}).values():
+        for op in item.values():
+            responses = op.get("responses", {})
+            default = responses.get("422", {}).get("content", {}).get("application/json", {})
+            if default.get("schema", {}).get("$ref", "").endswith("/HTTPValidationError"):
+                errors = {m for code, r in responses.items() if code[0] == "4" and code != "422"
+                          for m in r.get("content", {})}
+                if errors and MEDIA_TYPE not in errors:
+                    del responses["422"]
+                else:
+                    responses["422"] = problems(422)[422]
+    defs = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        defs.pop(unused, None)
+    defs["Problem"] = Problem.model_json_schema()
+    return schema
+
+
 def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+def _field_error(error: dict[str, Any]) -> dict[str, str]:
+    """One validation error as the field it names and why.
+
+    A body field is named by its path inside the body (`values.0`).  A body that is
+    missing, or is not JSON at all, is named `body`: FastAPI locates a JSON syntax error
+    at `("body", <character offset>)`, and the offset is no field.
+    """
+    loc = tuple(error.get("loc", ()))
+    reason = str(error.get("msg", ""))
+    if error.get("type") == "json_invalid":
+        at = loc[1] if len(loc) > 1 else 0
+        cause = (error.get("ctx") or {}).get("error")
+        return {"field": "body", "reason": f"{reason} at character {at}"
+                + (f": {cause}" if cause else "")}
+    if loc == ("body",):
+        return {"field": "body", "reason": reason}
+    return {"field": ".".join(str(p) for p in loc if p != "body"), "reason": reason}
+
+
+METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this request's path.
+
+    Starlette's 405 names the methods of the first route whose path matched, but a
+    path such as /api/v1/admin/agencies has one route per method; so each method is
+    tried against every route, as the router would."""
+    return [m for m in METHODS
+            if any(route.matches({**request.scope, "method": m})[0] is Match.FULL
+                   for route in request.app.router.routes)]
+
+
 def install(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = describe(generate())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
+
     @app.exception_handler(BersamaError)
     async def _bersama(request: Request, exc: BersamaError) -> JSONResponse:
         status = status_of(exc)
@@ -74,13 +173,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
-                "reason": e.get("msg", ""),
-            }
-            for e in exc.errors()
-        ]
+        errors = [_field_error(e) for e in exc.errors()]
         first = errors[0] if errors else {"field": "", "reason": "invalid request"}
         return problem(
             422, "Invalid input", f"{first['field'] or 'request'}: {first['reason']}",
@@ -89,7 +182,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail), str(exc.detail))
+        # The routing's own errors (404 unknown path, 405 with the `Allow` header that
+        # RFC 9110 requires, 400 unparseable body): their headers are part of the answer.
+        resp = problem(
+            exc.status_code, REASONS.get(exc.status_code, str(exc.detail)), str(exc.detail)
+        )
+        resp.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            resp.headers["Allow"] = ", ".join(allowed_methods(request))
+        return resp
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

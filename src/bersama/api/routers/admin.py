@@ -14,13 +14,17 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from bersama.api.deps import ReadConn, WriteConn
+from bersama.api.problems import problems
 from bersama.api.security import client_address, current_reader, request_time
 from bersama.errors import Forbidden
 from bersama.markings import Reader, Role
 from bersama.store import audit
 from bersama.store import identities as ids
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=problems(401, 403, 429))
+WRITE = problems(400, 404, 409, 413)
+"""What a write can answer besides 422: an unparseable or oversize body, a name that
+is not there, or one that is already."""
 
 
 def require_admin(reader: Annotated[Reader, Depends(current_reader)]) -> Reader:
@@ -54,7 +58,7 @@ def list_agencies(conn: ReadConn, _: AdminDep) -> list[dict[str, Any]]:
     return [a.as_dict() for a in ids.list_agencies(conn)]
 
 
-@router.post("/agencies", status_code=201)
+@router.post("/agencies", status_code=201, responses=WRITE)
 def add_agency(body: AgencyIn, request: Request, conn: WriteConn,
                admin: AdminDep) -> dict[str, Any]:
     row = ids.add_agency(conn, now=request_time(request), **body.model_dump())
@@ -77,7 +81,7 @@ def list_groups(conn: ReadConn, _: AdminDep) -> dict[str, list[str]]:
     return ids.list_groups(conn)
 
 
-@router.post("/groups", status_code=201)
+@router.post("/groups", status_code=201, responses=WRITE)
 def add_group(body: GroupIn, request: Request, conn: WriteConn,
               admin: AdminDep) -> dict[str, Any]:
     members = ids.add_group(conn, name=body.name, agencies_=body.agencies,
@@ -86,7 +90,7 @@ def add_group(body: GroupIn, request: Request, conn: WriteConn,
     return {"name": body.name, "agencies": members}
 
 
-@router.put("/groups/{name}")
+@router.put("/groups/{name}", responses=WRITE)
 def set_members(name: str, body: MembersIn, request: Request, conn: WriteConn,
                 admin: AdminDep) -> dict[str, Any]:
     members = ids.set_group_members(conn, name=name, agencies_=body.agencies)
@@ -105,7 +109,7 @@ def list_users(conn: ReadConn, _: AdminDep, agency: str | None = None) -> list[d
     return [u.as_dict() for u in ids.list_users(conn, agency)]
 
 
-@router.post("/users", status_code=201)
+@router.post("/users", status_code=201, responses=WRITE)
 def add_user(body: UserIn, request: Request, conn: WriteConn,
              admin: AdminDep) -> dict[str, Any]:
     user = ids.add_user(conn, email=body.email, agency=body.agency, role=body.role,
@@ -119,7 +123,7 @@ class DisableIn(BaseModel):
     disabled: bool
 
 
-@router.put("/users/{email}/disabled")
+@router.put("/users/{email}/disabled", responses=WRITE)
 def disable_user(email: str, body: DisableIn, request: Request, conn: WriteConn,
                  admin: AdminDep) -> dict[str, Any]:
     user = ids.set_user_disabled(conn, email, body.disabled)
@@ -141,7 +145,7 @@ def list_tokens(request: Request, conn: ReadConn, _: AdminDep) -> list[dict[str,
     return [t.as_dict(now) for t in ids.list_tokens(conn)]
 
 
-@router.post("/tokens", status_code=201)
+@router.post("/tokens", status_code=201, responses=WRITE)
 def create_token(body: TokenIn, request: Request, conn: WriteConn,
                  admin: AdminDep) -> dict[str, Any]:
     now = request_time(request)
@@ -152,7 +156,7 @@ def create_token(body: TokenIn, request: Request, conn: WriteConn,
     return {**info.as_dict(now), "token": token}
 
 
-@router.delete("/tokens/{token_id}")
+@router.delete("/tokens/{token_id}", responses=problems(404))
 def revoke_token(token_id: str, request: Request, conn: WriteConn,
                  admin: AdminDep) -> dict[str, Any]:
     now = request_time(request)

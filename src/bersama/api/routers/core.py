@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import tempfile
 from functools import partial
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy import Engine
 
 from bersama.api.deps import EngineDep, Position, ReadConn, ReaderDep, RowId, SettingsDep
+from bersama.api.problems import problems
 from bersama.api.security import (
     authenticate_request,
     charge_checks,
@@ -31,17 +33,18 @@ from bersama.store import audit
 from bersama.store.identities import agency_country
 from bersama.store.queries import Reads
 
-router = APIRouter(prefix="/api/v1", tags=["core"])
+router = APIRouter(prefix="/api/v1", tags=["core"], responses=problems(401, 429))
 
 
-class FastJSONResponse(Response):
+class FastJSONResponse(JSONResponse):
     """JSON rendered by orjson, returned as a ready `Response`.
 
     A bulk check answer is megabytes of nested dicts; returned as a plain dict,
     FastAPI walks it with `jsonable_encoder` and then `json.dumps`, both in
     Python, which cost more than the check itself.  The payload holds only
     str, int, float, bool, None, lists and dicts, which orjson renders
-    byte for byte as compact `json.dumps` would.
+    byte for byte as compact `json.dumps` would.  A `JSONResponse` so that the
+    OpenAPI description says JSON.
     """
 
     media_type = "application/json"
@@ -66,13 +69,26 @@ def audit_reads(conn: Any, reads: Reads, request: Request, action: str, target: 
         )
 
 
-@router.post("/ingest", summary="Ingest a STIX bundle, MISP event, hotline CSV or text")
+INGEST_BODY = {"requestBody": {"required": True, "content": {
+    "application/json": {"schema": {"type": "object"}},  # a STIX bundle or MISP event
+    "text/csv": {"schema": {"type": "string"}},
+    "text/plain": {"schema": {"type": "string"}},
+}}}
+"""The body is streamed as it comes (up to `max_body_bytes`), so FastAPI does not know it."""
+
+
+@router.post(
+    "/ingest",
+    summary="Ingest a STIX bundle, MISP event, hotline CSV or text",
+    responses=problems(403, 404, 413, 422),
+    openapi_extra=INGEST_BODY,
+)
 async def ingest_endpoint(
     request: Request,
     engine: EngineDep,
     settings: SettingsDep,
     reader: ReaderDep,
-    format: Annotated[str, Query(description="stix | misp | csv | text")],
+    format: Literal["stix", "misp", "csv", "text"],
     tlp: str | None = None,
     group: str | None = None,
     recipients: str | None = None,
@@ -117,6 +133,7 @@ async def ingest_endpoint(
 @router.get(
     "/ingest/{batch_id}/rejections",
     summary="Every record an ingest batch of your agency rejected, a page at a time",
+    responses=problems(404),
 )
 def batch_rejections(
     conn: ReadConn,
@@ -174,7 +191,12 @@ class BulkCheck(BaseModel):
     )
 
 
-@router.post("/check", summary="Check up to 10,000 identifiers", response_class=FastJSONResponse)
+@router.post(
+    "/check",
+    summary="Check up to 10,000 identifiers",
+    response_class=FastJSONResponse,
+    responses=problems(400, 413),
+)
 def check_bulk(request: Request, body: BulkCheck, reader: ReaderDep) -> Response:
     settings: Settings = request.app.state.settings
     if len(body.values) > settings.bulk_check_max:
@@ -244,7 +266,8 @@ def list_clusters(
     return out
 
 
-@router.get("/clusters/{cluster_id}", summary="One cluster with its reports")
+@router.get("/clusters/{cluster_id}", summary="One cluster with its reports",
+            responses=problems(404))
 def get_cluster(
     request: Request,
     cluster_id: RowId,
@@ -258,7 +281,7 @@ def get_cluster(
     return out
 
 
-@router.get("/reports/{report_id}", summary="One report")
+@router.get("/reports/{report_id}", summary="One report", responses=problems(404))
 def get_report(
     request: Request,
     report_id: str,

@@ -22,12 +22,14 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bersama.api.deps import EngineDep, ReaderDep, SettingsDep
+from bersama.api.problems import problems
 from bersama.api.security import require_agency_analyst
 from bersama.detection.detector import Detector, configured_detector
 from bersama.store import review
 from bersama.store.identities import agency_country
 
-router = APIRouter(prefix="/api/v1/detect", tags=["detection"])
+router = APIRouter(prefix="/api/v1/detect", tags=["detection"],
+                   responses=problems(400, 401, 413, 429))
 
 MAX_ITEMS = 1000
 
@@ -59,7 +61,7 @@ def detector_of(settings: SettingsDep) -> Detector:
 DetectorDep = Annotated[Detector, Depends(detector_of)]
 
 
-@router.post("/message", response_model=DetectResponse)
+@router.post("/message", response_model=DetectResponse, responses=problems(403))
 async def detect_message(body: MessageRequest, reader: ReaderDep, det: DetectorDep,
                          engine: EngineDep) -> DetectResponse:
     if body.queue:

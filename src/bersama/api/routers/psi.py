@@ -17,11 +17,16 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from bersama.api.deps import EngineDep, ReaderDep, RowId, SettingsDep
+from bersama.api.problems import problems
 from bersama.api.security import client_address
 from bersama.errors import InvalidInput
 from bersama.psi import disclosure, service
 
-router = APIRouter(prefix="/api/v1", tags=["psi"])
+router = APIRouter(prefix="/api/v1", tags=["psi"], responses=problems(401, 429))
+SIGNED = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"type": "object"}}}}}
+"""A peer's request: read raw, since the signature covers its exact bytes."""
+PEER = problems(403, 404, 413, 422)
 
 
 class AskBody(BaseModel):
@@ -36,7 +41,8 @@ class DisclosureBody(BaseModel):
     country: str | None = Field(default=None, min_length=2, max_length=2)
 
 
-@router.post("/psi/query", summary="Answer a peer's private set intersection request")
+@router.post("/psi/query", summary="Answer a peer's private set intersection request",
+             responses=PEER, openapi_extra=SIGNED)
 async def psi_query(
     request: Request, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:
@@ -48,7 +54,8 @@ async def psi_query(
     return result
 
 
-@router.post("/psi/disclose", summary="Answer a peer's request for the reports behind a value")
+@router.post("/psi/disclose", summary="Answer a peer's request for the reports behind a value",
+             responses=PEER, openapi_extra=SIGNED)
 async def psi_disclose(
     request: Request, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:
@@ -60,7 +67,8 @@ async def psi_disclose(
     return result
 
 
-@router.post("/psi/disclosure-status", summary="A peer polls the decision on its request")
+@router.post("/psi/disclosure-status", summary="A peer polls the decision on its request",
+             responses=PEER, openapi_extra=SIGNED)
 async def psi_disclosure_status(
     request: Request, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:
@@ -71,7 +79,8 @@ async def psi_disclosure_status(
     return result
 
 
-@router.post("/ask-peers", summary="Ask every peer which identifiers it holds, privately")
+@router.post("/ask-peers", summary="Ask every peer which identifiers it holds, privately",
+             responses=problems(400, 413))
 def ask_peers_endpoint(
     body: AskBody, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:
@@ -83,7 +92,8 @@ def ask_peers_endpoint(
     ).as_dict()
 
 
-@router.post("/disclosures", summary="Ask a peer for the reports behind a value it holds")
+@router.post("/disclosures", summary="Ask a peer for the reports behind a value it holds",
+             responses=problems(400, 403, 404, 413, 502))
 def request_disclosure(
     body: DisclosureBody, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:
@@ -101,11 +111,13 @@ def list_disclosures(
     return {"disclosures": disclosure.list_for(engine, reader), "refresh_errors": errors}
 
 
-@router.post("/disclosures/{disclosure_id}/approve", summary="Release the reports asked for")
+@router.post("/disclosures/{disclosure_id}/approve", summary="Release the reports asked for",
+             responses=problems(403, 404))
 def approve(disclosure_id: RowId, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
     return disclosure.decide(engine, reader, disclosure_id, approve=True)
 
 
-@router.post("/disclosures/{disclosure_id}/deny", summary="Refuse a peer's request")
+@router.post("/disclosures/{disclosure_id}/deny", summary="Refuse a peer's request",
+             responses=problems(403, 404))
 def deny(disclosure_id: RowId, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
     return disclosure.decide(engine, reader, disclosure_id, approve=False)

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from bersama.api.deps import ReadConn, SettingsDep
+from bersama.api.problems import problems
 from bersama.api.security import client_address, limiter_of
 from bersama.errors import NotFound
 from bersama.markings import Reader
@@ -36,7 +37,8 @@ def band(count: int) -> str:
     return "more than 20"
 
 
-@router.get("/check", summary="Public check of one identifier (TLP:CLEAR information only)")
+@router.get("/check", summary="Public check of one identifier (TLP:CLEAR information only)",
+            responses=problems(404, 429))
 def public_check(
     request: Request, conn: ReadConn, settings: SettingsDep,
     value: Annotated[str, Query(min_length=1, max_length=512)],

@@ -15,11 +15,17 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from bersama.api.deps import Position, ReadConn, ReaderDep, RowId, SettingsDep, WriteConn
+from bersama.api.problems import problems
 from bersama.api.security import require_agency_analyst
 from bersama.markings import Reader
 from bersama.store import review
 
-router = APIRouter(prefix="/api/v1/review", tags=["detection"])
+router = APIRouter(prefix="/api/v1/review", tags=["detection"],
+                   responses=problems(401, 403, 429))
+
+
+class NDJSONResponse(PlainTextResponse):
+    media_type = "application/x-ndjson"
 
 
 class Decision(BaseModel):
@@ -43,7 +49,7 @@ def list_items(reader: ReaderDep, conn: ReadConn,
     return {"items": items}
 
 
-@router.post("/{item_id}/confirm")
+@router.post("/{item_id}/confirm", responses=problems(400, 404, 409, 413))
 def confirm(item_id: RowId, reader: ReaderDep, conn: WriteConn, settings: SettingsDep,
             body: Decision | None = None) -> dict[str, Any]:
     from bersama.ingest.options import batch_marking
@@ -53,16 +59,16 @@ def confirm(item_id: RowId, reader: ReaderDep, conn: WriteConn, settings: Settin
     return review.confirm(conn, settings, item_id, actor=reader, marking=marking)
 
 
-@router.post("/{item_id}/reject")
+@router.post("/{item_id}/reject", responses=problems(404, 409))
 def reject(item_id: RowId, reader: ReaderDep, conn: WriteConn) -> dict[str, Any]:
     _analyst(reader)
     return review.reject(conn, item_id, actor=reader)
 
 
-@router.get("/export", response_class=PlainTextResponse)
-def export(reader: ReaderDep, conn: ReadConn) -> PlainTextResponse:
+@router.get("/export", response_class=NDJSONResponse)
+def export(reader: ReaderDep, conn: ReadConn) -> NDJSONResponse:
     """Decisions as JSON lines (label 1 = confirmed scam), for retraining."""
     agency = _analyst(reader)
     body = "".join(json.dumps(r, ensure_ascii=False) + "\n"
                    for r in review.export(conn, agency=agency))
-    return PlainTextResponse(body, media_type="application/x-ndjson")
+    return NDJSONResponse(body)

@@ -15,20 +15,23 @@ import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from http.client import responses as REASONS
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Connection, Engine, insert, select
 from starlette.concurrency import run_in_threadpool
 
+from bersama.api.problems import status_of
 from bersama.config import Settings
 from bersama.errors import (
     BersamaError,
     Forbidden,
     InvalidInput,
-    NotFound,
-    PayloadTooLarge,
+    RateLimited,
     Unauthenticated,
 )
 from bersama.federation import collections as colls
@@ -50,7 +53,32 @@ from bersama.store import taxii as q
 from bersama.store.tables.federation import taxii_status
 
 log = logging.getLogger("bersama.taxii")
-router = APIRouter(tags=["taxii"])
+
+
+class TaxiiJSON(JSONResponse):
+    """What the OpenAPI description says every TAXII endpoint answers; the handlers
+    build their `Response`s themselves (`_taxii_response`)."""
+
+    media_type = TAXII_21
+
+
+class ErrorMessage(BaseModel):
+    """The TAXII 2.1 error message resource (`error_body`)."""
+
+    title: str
+    description: str | None = None
+    http_status: str | None = None
+    details: dict[str, Any] | None = None
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses`: these statuses, each an `ErrorMessage` in the TAXII media type."""
+    return {s: {"model": ErrorMessage, "description": REASONS[s]} for s in statuses}
+
+
+AUTH = errors(401, 404, 429)
+"""Every endpoint but discovery: no or a refused token, or a collection not visible."""
+router = APIRouter(tags=["taxii"], default_response_class=TaxiiJSON, responses=errors(406))
 DISCOVERY = "/taxii2/"
 API_ROOT = "/taxii2/api/"
 OBJECT_FILTERS = frozenset({"added_after", "match[id]", "match[type]", "match[version]",
@@ -75,20 +103,23 @@ def _taxii_response(body: Any, status: int = 200, headers: dict[str, str] | None
 
 
 def _error(status: int, title: str, description: str | None = None,
-           details: dict[str, Any] | None = None) -> Response:
-    headers = None
+           details: dict[str, Any] | None = None, headers: dict[str, str] | None = None,
+           ) -> Response:
+    headers = dict(headers or {})
     if status == 401:
-        headers = {"WWW-Authenticate": 'Bearer realm="bersama", Basic realm="bersama"'}
+        headers["WWW-Authenticate"] = 'Bearer realm="bersama", Basic realm="bersama"'
     return _taxii_response(error_body(title, status, description, details), status, headers)
 
 
 def _map(exc: BersamaError) -> Response:
+    """The app's one table of statuses (`bersama.api.problems`), except that TAXII 2.1
+    answers a request it cannot accept with 400 rather than 422."""
     details = {k: v for k, v in exc.as_dict().items() if k in ("field", "value", "line")}
-    for cls, status in ((PayloadTooLarge, 413), (InvalidInput, 400), (NotFound, 404),
-                        (Unauthenticated, 401), (Forbidden, 403)):
-        if isinstance(exc, cls):
-            return _error(status, exc.title, exc.detail, details or None)
-    return _error(500, exc.title, exc.detail)
+    status = status_of(exc)
+    if status == 422:
+        status = 400
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    return _error(status, exc.title, exc.detail, details or None, headers)
 
 
 def _handle(request: Request, fn: Callable[[], Response], *, body: bool = False) -> Response:
@@ -175,7 +206,7 @@ def discovery(request: Request) -> Response:
     return _handle(request, run)
 
 
-@router.get(API_ROOT, summary="TAXII API root")
+@router.get(API_ROOT, summary="TAXII API root", responses=errors(401, 429))
 def api_root(request: Request) -> Response:
     def run() -> Response:
         _reader(request)
@@ -185,7 +216,7 @@ def api_root(request: Request) -> Response:
     return _handle(request, run)
 
 
-@router.get(API_ROOT + "collections/", summary="TAXII collections")
+@router.get(API_ROOT + "collections/", summary="TAXII collections", responses=errors(401, 429))
 def get_collections(request: Request) -> Response:
     def run() -> Response:
         reader = _reader(request)
@@ -194,7 +225,8 @@ def get_collections(request: Request) -> Response:
     return _handle(request, run)
 
 
-@router.get(API_ROOT + "collections/{collection_id}/", summary="TAXII collection")
+@router.get(API_ROOT + "collections/{collection_id}/", summary="TAXII collection",
+            responses=AUTH)
 def get_collection(request: Request, collection_id: str) -> Response:
     def run() -> Response:
         return _taxii_response(_scope(_reader(request), collection_id).resource())
@@ -230,7 +262,8 @@ def _objects_response(request: Request, rows: list[q.Row], result: q.PageRows) -
     return _taxii_response(raw, headers=_date_headers(rows))
 
 
-@router.get(API_ROOT + "collections/{collection_id}/objects/", summary="TAXII get objects")
+@router.get(API_ROOT + "collections/{collection_id}/objects/", summary="TAXII get objects",
+            responses={**AUTH, **errors(400)})
 def get_objects(request: Request, collection_id: str) -> Response:
     def run() -> Response:
         _, rows, result = _page(request, collection_id, OBJECT_FILTERS, with_body=True)
@@ -239,7 +272,7 @@ def get_objects(request: Request, collection_id: str) -> Response:
 
 
 @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/",
-            summary="TAXII get an object")
+            summary="TAXII get an object", responses={**AUTH, **errors(400)})
 def get_object(request: Request, collection_id: str, object_id: str) -> Response:
     def run() -> Response:
         _, rows, result = _page(request, collection_id, SINGLE_FILTERS, with_body=True,
@@ -249,7 +282,7 @@ def get_object(request: Request, collection_id: str, object_id: str) -> Response
 
 
 @router.get(API_ROOT + "collections/{collection_id}/objects/{object_id}/versions/",
-            summary="TAXII get object versions")
+            summary="TAXII get object versions", responses={**AUTH, **errors(400)})
 def get_versions(request: Request, collection_id: str, object_id: str) -> Response:
     def run() -> Response:
         _, rows, result = _page(request, collection_id, VERSION_FILTERS, with_body=False,
@@ -263,7 +296,8 @@ def get_versions(request: Request, collection_id: str, object_id: str) -> Respon
     return _handle(request, run)
 
 
-@router.get(API_ROOT + "collections/{collection_id}/manifest/", summary="TAXII manifest")
+@router.get(API_ROOT + "collections/{collection_id}/manifest/", summary="TAXII manifest",
+            responses={**AUTH, **errors(400)})
 def get_manifest(request: Request, collection_id: str) -> Response:
     def run() -> Response:
         _, rows, result = _page(request, collection_id, OBJECT_FILTERS, with_body=False)
@@ -281,7 +315,8 @@ def get_manifest(request: Request, collection_id: str) -> Response:
 
 
 @router.delete(API_ROOT + "collections/{collection_id}/objects/{object_id}/",
-               summary="TAXII delete an object (not offered)")
+               summary="TAXII delete an object (not offered)",
+               responses={**AUTH, **errors(403)})
 def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
     def run() -> Response:
         _scope(_reader(request), collection_id)
@@ -291,7 +326,11 @@ def delete_object(request: Request, collection_id: str, object_id: str) -> Respo
 
 
 @router.post(API_ROOT + "collections/{collection_id}/objects/", summary="TAXII add objects",
-             status_code=202)
+             status_code=202, responses={**AUTH, **errors(400, 403, 413, 415)},
+             openapi_extra={"requestBody": {"required": True, "content": {TAXII_21: {"schema": {
+                 "type": "object", "required": ["objects"],
+                 "properties": {"objects": {"type": "array", "items": {"type": "object"}}},
+             }}}}})
 async def add_objects(request: Request, collection_id: str) -> Response:
     settings = _settings(request)
     if not media_type_ok(request.headers.get("content-type"), for_request_body=True):
@@ -335,7 +374,7 @@ def _add(request: Request, collection_id: str, raw: bytes) -> Response:
     return _taxii_response(body, status=202)
 
 
-@router.get(API_ROOT + "status/{status_id}/", summary="TAXII status")
+@router.get(API_ROOT + "status/{status_id}/", summary="TAXII status", responses=AUTH)
 def get_status(request: Request, status_id: str) -> Response:
     def run() -> Response:
         reader = _reader(request)
