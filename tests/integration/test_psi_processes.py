@@ -218,6 +218,10 @@ def test_green_answers_at_once_amber_waits_for_the_owner(pair: Pair) -> None:
     approved = pair.my.cli_json("disclosure", "approve", str(incoming[0]["id"]),
                                 "--agency", MY_NSRC, "--user", "boss@my")
     assert approved["status"] == "approved"
+    # decided already: a conflict (exit code 5, 409 over HTTP), not a bad request
+    again = pair.my.cli("disclosure", "deny", str(incoming[0]["id"]), "--agency", MY_NSRC,
+                        "--user", "boss@my", ok=False)
+    assert again.returncode == 5, again.stderr
 
     mine = pair.th.cli_json("disclosure", "list")
     row = next(d for d in mine["disclosures"] if d["id"] == amber["id"])
@@ -263,7 +267,7 @@ def test_disclosures_over_rest(pair: Pair) -> None:
     decided = next(d for d in rows if d["status"] == "approved")
     again = httpx.post(f"{pair.my.url}/api/v1/disclosures/{decided['id']}/deny",
                        headers=my_auth, timeout=60)
-    assert again.status_code == 422
+    assert again.status_code == 409
     missing = httpx.post(f"{pair.th.url}/api/v1/disclosures", headers=th_auth, timeout=120,
                          json={"peer": "nobody", "value": GREEN_PHONE, "reason": "x"})
     assert missing.status_code == 404

@@ -31,7 +31,14 @@ import orjson
 from sqlalchemy import Connection, Engine, select
 
 from bersama.config import Settings
-from bersama.errors import BersamaError, Forbidden, InvalidInput, NotFound, PeerError
+from bersama.errors import (
+    BersamaError,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PeerError,
+)
 from bersama.markings.model import TLP, Reader, Role
 from bersama.observables import guess
 from bersama.psi import service
@@ -259,7 +266,7 @@ def decide(
             raise InvalidInput("only requests from peers are decided here; this one is ours",
                                field="id", value=str(disclosure_id))
         if row["status"] != PENDING:
-            raise InvalidInput(f"disclosure {disclosure_id} is already {row['status']}",
+            raise Conflict(f"disclosure {disclosure_id} is already {row['status']}",
                                field="id", value=str(disclosure_id))
         asker = peer_reader(conn, str(row["agency"]))
         held = store_psi.held_reports(conn, asker, str(row["value_ref"]))

@@ -112,12 +112,12 @@ def list_disclosures(
 
 
 @router.post("/disclosures/{disclosure_id}/approve", summary="Release the reports asked for",
-             responses=problems(403, 404))
+             responses=problems(403, 404, 409))
 def approve(disclosure_id: RowId, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
     return disclosure.decide(engine, reader, disclosure_id, approve=True)
 
 
 @router.post("/disclosures/{disclosure_id}/deny", summary="Refuse a peer's request",
-             responses=problems(403, 404))
+             responses=problems(403, 404, 409))
 def deny(disclosure_id: RowId, engine: EngineDep, reader: ReaderDep) -> dict[str, Any]:
     return disclosure.decide(engine, reader, disclosure_id, approve=False)
