@@ -3,7 +3,8 @@
 Why this router answers its own errors instead of going through the app's
 problem+json table: TAXII clients expect the TAXII error message resource
 (title, description, http_status) with the TAXII media type, on every
-endpoint, authentication failures included.  Handlers are plain `def`, so
+endpoint, authentication failures included, and on every path under
+/taxii2/ the router does not serve (`routing_error`).  Handlers are plain `def`, so
 FastAPI runs their database work in its thread pool.  Pages are serialised
 straight from the stored JSON bodies; signatures (docs/adr/0005) are computed
 with the node key and cached per stored row.
@@ -109,6 +110,12 @@ def _error(status: int, title: str, description: str | None = None,
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="bersama", Basic realm="bersama"'
     return _taxii_response(error_body(title, status, description, details), status, headers)
+
+
+def routing_error(status: int, title: str, detail: str, headers: dict[str, str]) -> Response:
+    """The app's routing errors under /taxii2/ (an unknown path 404, a method the path
+    does not serve 405 with its `Allow`), as TAXII errors (`problems.install`)."""
+    return _error(status, title, detail, headers=headers)
 
 
 def _map(exc: BersamaError) -> Response:
