@@ -321,14 +321,20 @@ def get_manifest(request: Request, collection_id: str) -> Response:
     return _handle(request, run)
 
 
+NO_DELETE = "Deleting is not offered"
+WITHDRAW = "withdraw a report by publishing a new version with revoked: true"
+
+
 @router.delete(API_ROOT + "collections/{collection_id}/objects/{object_id}/",
                summary="TAXII delete an object (not offered)",
-               responses={**AUTH, **errors(403)})
+               # TAXII 2.1 (5.7) answers a deletion 200; this node never deletes, so what it
+               # answers a caller who may see the collection is 403, and the 200 is not said.
+               status_code=403, responses={**AUTH, 403: {
+                   "model": ErrorMessage, "description": f"{NO_DELETE}: {WITHDRAW}"}})
 def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
     def run() -> Response:
         _scope(_reader(request), collection_id)
-        raise TaxiiError(403, "Deleting is not offered",
-                         "withdraw a report by publishing a new version with revoked: true")
+        raise TaxiiError(403, NO_DELETE, WITHDRAW)
     return _handle(request, run)
 
 
