@@ -80,7 +80,7 @@ async def psi_disclosure_status(
 
 
 @router.post("/ask-peers", summary="Ask every peer which identifiers it holds, privately",
-             responses=problems(400, 413))
+             responses=problems(400, 403, 413))
 def ask_peers_endpoint(
     body: AskBody, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:
