@@ -181,9 +181,23 @@ def test_a_missing_or_broken_json_body_is_named_body(node: Node) -> None:
         r = node.client.post("/api/v1/check", content=content, headers=h)
         assert r.status_code == 422, r.text
         first = r.json()["errors"][0]
-        assert first["field"] == "body"
+        assert first["field"] == r.json()["field"] == "body"
         assert first["reason"].startswith(reason)
         assert r.json()["detail"].startswith(f"body: {reason}")
+
+
+def test_a_body_json_cannot_be_read_from_is_a_400_named_body(node: Node) -> None:
+    h = {**node.auth("ana@my"), "content-type": "application/json"}
+    for content, reason in ((b"\xff", "not UTF-8 (invalid start byte at byte 0)"),
+                            (b'{"values": ["\xe9"]}', "not UTF-8 (invalid continuation byte"),
+                            (b"[" * 100_000, "JSON nested too deeply")):
+        r = node.client.post("/api/v1/check", content=content, headers=h)
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert problem["field"] == problem["errors"][0]["field"] == "body"
+        assert problem["errors"][0]["reason"].startswith(reason)
+        assert problem["detail"].startswith(f"body: {reason}")
 
 
 def test_openapi_describes_what_the_node_answers(node: Node) -> None:

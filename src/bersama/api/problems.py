@@ -137,6 +137,26 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": ".".join(str(p) for p in loc if p != "body"), "reason": reason}
 
 
+def _unreadable_body(cause: BaseException) -> dict[str, str]:
+    """Why FastAPI could not read a JSON body, its syntax errors aside (`_field_error`):
+    it answers those 400 with a bare "error parsing the body", chained from the cause."""
+    if isinstance(cause, UnicodeDecodeError):
+        reason = f"not UTF-8 ({cause.reason} at byte {cause.start})"
+    elif isinstance(cause, RecursionError):
+        reason = "JSON nested too deeply"
+    else:
+        reason = "not readable as JSON"
+    return {"field": "body", "reason": reason}
+
+
+def _invalid(status: int, errors: list[dict[str, str]]) -> JSONResponse:
+    """A request that cannot be accepted, naming each field it got wrong and why."""
+    first = errors[0] if errors else {"field": "", "reason": "invalid request"}
+    named = {"field": first["field"]} if first["field"] else {}
+    return problem(status, "Invalid input", f"{first['field'] or 'request'}: {first['reason']}",
+                   code="invalid-input", **named, errors=errors)
+
+
 METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
@@ -182,12 +202,7 @@ def install(app: FastAPI, routing_errors: Mapping[str, RoutingError] | None = No
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_field_error(e) for e in exc.errors()]
-        first = errors[0] if errors else {"field": "", "reason": "invalid request"}
-        return problem(
-            422, "Invalid input", f"{first['field'] or 'request'}: {first['reason']}",
-            code="invalid-input", errors=errors,
-        )
+        return _invalid(422, [_field_error(e) for e in exc.errors()])
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -201,6 +216,8 @@ def install(app: FastAPI, routing_errors: Mapping[str, RoutingError] | None = No
         for prefix, answer in (routing_errors or {}).items():
             if path.startswith(prefix):
                 return answer(exc.status_code, title, str(exc.detail), headers)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            return _invalid(400, [_unreadable_body(exc.__cause__)])
         resp = problem(exc.status_code, title, str(exc.detail))
         resp.headers.update(headers)
         return resp
