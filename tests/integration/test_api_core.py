@@ -200,6 +200,23 @@ def test_a_body_json_cannot_be_read_from_is_a_400_named_body(node: Node) -> None
         assert problem["detail"].startswith(f"body: {reason}")
 
 
+def test_a_body_value_of_another_json_type_is_refused_not_coerced(node: Node) -> None:
+    agency = {"code": "SG-SPF", "name": "SPF", "country": "SG", "type": "police"}
+    for method, path, body, field in (
+            ("POST", "/api/v1/check", {"values": ["+60123456789"], "top": False}, "top"),
+            ("POST", "/api/v1/check", {"values": ["+60123456789"], "top": True}, "top"),
+            ("POST", "/api/v1/check", {"values": ["+60123456789"], "top": "1"}, "top"),
+            ("POST", "/api/v1/detect/message", {"items": ["hi"], "queue": 1}, "queue"),
+            ("PUT", "/api/v1/admin/users/ana@my/disabled", {"disabled": "yes"}, "disabled"),
+            ("POST", "/api/v1/admin/agencies", {**agency, "is_peer": 0}, "is_peer")):
+        r = node.client.request(method, path, json=body, headers=node.auth("adm@my"))
+        assert r.status_code == 422, (path, body, r.text)
+        assert r.json()["field"] == field, r.text
+    r = node.client.post("/api/v1/check", json={"values": ["+60123456789"], "top": 0},
+                         headers=node.auth("adm@my"))
+    assert r.status_code == 200, r.text
+
+
 def test_openapi_describes_what_the_node_answers(node: Node) -> None:
     spec = node.client.get("/openapi.json").json()
     paths = spec["paths"]
