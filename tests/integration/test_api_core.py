@@ -10,6 +10,7 @@ from tests.integration.conftest import Node
 
 from bersama.federation.protocol import TAXII_21
 from bersama.ingest.model import ReportDraft
+from bersama.ingest.pipeline import GROUP_CHARS, NAME_CHARS
 from bersama.markings import TLP, Marking
 from bersama.observables import bank_account, phone
 from bersama.stix.export import bundle, draft_to_stix
@@ -151,6 +152,22 @@ def test_bad_input_is_a_clear_4xx(node: Node) -> None:
     for path in (f"/api/v1/review/{huge}/reject", f"/api/v1/disclosures/{huge}/approve"):
         r = node.client.post(path, headers=node.auth("adm@my"))
         assert r.status_code == 422, (path, r.text)
+
+
+def test_a_batch_group_or_recipient_the_store_cannot_hold_is_refused_up_front(
+        node: Node) -> None:
+    h = node.auth("ana@my")
+    rows = b"Case No,Date Reported,Phone Number\nC1,2026-03-01,012-345 6789\n"
+    for params, field in (({"tlp": "amber", "group": "g" * (GROUP_CHARS + 1)}, "group"),
+                          ({"tlp": "amber", "group": "MY\x00TH"}, "group"),
+                          ({"tlp": "red", "recipients": "ana@my," + "a" * (NAME_CHARS + 1)},
+                           "recipients")):
+        r = node.client.post("/api/v1/ingest", params={"format": "csv", **params},
+                             content=rows, headers=h)
+        assert r.status_code == 422, (params, r.text)
+        assert r.json()["field"] == field, r.text
+        assert "batch_id" not in r.json()  # no batch: nothing was read, nothing rejected
+    assert node.client.get("/api/v1/status", headers=h).json()["reports"] == 0
 
 
 def test_oversize_body_is_refused_without_writing(node: Node) -> None:
