@@ -10,6 +10,7 @@ from tests.integration.conftest import Node
 
 from bersama.federation.protocol import TAXII_21
 from bersama.ingest.model import ReportDraft
+from bersama.ingest.pipeline import GROUP_CHARS, NAME_CHARS
 from bersama.markings import TLP, Marking
 from bersama.observables import bank_account, phone
 from bersama.stix.export import bundle, draft_to_stix
@@ -153,6 +154,22 @@ def test_bad_input_is_a_clear_4xx(node: Node) -> None:
         assert r.status_code == 422, (path, r.text)
 
 
+def test_a_batch_group_or_recipient_the_store_cannot_hold_is_refused_up_front(
+        node: Node) -> None:
+    h = node.auth("ana@my")
+    rows = b"Case No,Date Reported,Phone Number\nC1,2026-03-01,012-345 6789\n"
+    for params, field in (({"tlp": "amber", "group": "g" * (GROUP_CHARS + 1)}, "group"),
+                          ({"tlp": "amber", "group": "MY\x00TH"}, "group"),
+                          ({"tlp": "red", "recipients": "ana@my," + "a" * (NAME_CHARS + 1)},
+                           "recipients")):
+        r = node.client.post("/api/v1/ingest", params={"format": "csv", **params},
+                             content=rows, headers=h)
+        assert r.status_code == 422, (params, r.text)
+        assert r.json()["field"] == field, r.text
+        assert "batch_id" not in r.json()  # no batch: nothing was read, nothing rejected
+    assert node.client.get("/api/v1/status", headers=h).json()["reports"] == 0
+
+
 def test_oversize_body_is_refused_without_writing(node: Node) -> None:
     h = node.auth("ana@my")
     big = b"a" * (node.settings.max_body_bytes + 1)
@@ -165,7 +182,6 @@ def test_oversize_body_is_refused_without_writing(node: Node) -> None:
 def test_a_method_a_path_does_not_serve_is_a_405_naming_those_it_does(node: Node) -> None:
     for method, path, allowed in (("TRACE", "/api/v1/status", "GET"),
                                   ("PUT", "/api/v1/review/1/reject", "POST"),
-                                  ("POST", "/taxii2/", "GET"),
                                   ("DELETE", "/api/v1/admin/agencies", "GET, POST"),
                                   ("OPTIONS", "/api/v1/check", "GET, POST")):
         r = node.client.request(method, path, headers=node.auth("ana@my"))
@@ -182,9 +198,40 @@ def test_a_missing_or_broken_json_body_is_named_body(node: Node) -> None:
         r = node.client.post("/api/v1/check", content=content, headers=h)
         assert r.status_code == 422, r.text
         first = r.json()["errors"][0]
-        assert first["field"] == "body"
+        assert first["field"] == r.json()["field"] == "body"
         assert first["reason"].startswith(reason)
         assert r.json()["detail"].startswith(f"body: {reason}")
+
+
+def test_a_body_json_cannot_be_read_from_is_a_400_named_body(node: Node) -> None:
+    h = {**node.auth("ana@my"), "content-type": "application/json"}
+    for content, reason in ((b"\xff", "not UTF-8 (invalid start byte at byte 0)"),
+                            (b'{"values": ["\xe9"]}', "not UTF-8 (invalid continuation byte"),
+                            (b"[" * 100_000, "JSON nested too deeply")):
+        r = node.client.post("/api/v1/check", content=content, headers=h)
+        assert r.status_code == 400, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert problem["field"] == problem["errors"][0]["field"] == "body"
+        assert problem["errors"][0]["reason"].startswith(reason)
+        assert problem["detail"].startswith(f"body: {reason}")
+
+
+def test_a_body_value_of_another_json_type_is_refused_not_coerced(node: Node) -> None:
+    agency = {"code": "SG-SPF", "name": "SPF", "country": "SG", "type": "police"}
+    for method, path, body, field in (
+            ("POST", "/api/v1/check", {"values": ["+60123456789"], "top": False}, "top"),
+            ("POST", "/api/v1/check", {"values": ["+60123456789"], "top": True}, "top"),
+            ("POST", "/api/v1/check", {"values": ["+60123456789"], "top": "1"}, "top"),
+            ("POST", "/api/v1/detect/message", {"items": ["hi"], "queue": 1}, "queue"),
+            ("PUT", "/api/v1/admin/users/ana@my/disabled", {"disabled": "yes"}, "disabled"),
+            ("POST", "/api/v1/admin/agencies", {**agency, "is_peer": 0}, "is_peer")):
+        r = node.client.request(method, path, json=body, headers=node.auth("adm@my"))
+        assert r.status_code == 422, (path, body, r.text)
+        assert r.json()["field"] == field, r.text
+    r = node.client.post("/api/v1/check", json={"values": ["+60123456789"], "top": 0},
+                         headers=node.auth("adm@my"))
+    assert r.status_code == 200, r.text
 
 
 def test_openapi_describes_what_the_node_answers(node: Node) -> None:

@@ -4,7 +4,9 @@ One node (on SQLite and on PostgreSQL) holds, for each marking, two reports of M
 phone number (so they form a cluster).  Every reader calls every read endpoint
 and must see exactly the reports the policy in docs/markings.md allows them:
 counts, agencies, clusters, reports and statistics; 404 (never 403) for what
-they may not read, so existence does not leak; 401 without a token.
+they may not read, so existence does not leak; 401 without a token.  A peer
+node's token is authenticated: where it has no right (writes, review, asking
+peers, disclosures, administration) the answer is 403, never 401.
 """
 
 from __future__ import annotations
@@ -260,3 +262,30 @@ def test_sensitive_reads_are_audited(matrix: Matrix) -> None:
         assert ("ana@th", "report", green) not in [tuple(r) for r in rows]
         assert any(r.action == "token.use" for r in rows)
         assert audit.verify(conn).ok
+
+
+PEER_REFUSED: list[tuple[str, str, dict[str, Any]]] = [
+    ("POST", "/api/v1/ingest", {"params": {"format": "text"}, "content": b"call +60123456780"}),
+    ("POST", "/api/v1/ask-peers", {"json": {"values": ["+60123456780"]}}),
+    ("POST", "/api/v1/disclosures", {"json": {"peer": "MY", "value": "+60123456780",
+                                              "reason": "case 1"}}),
+    ("POST", "/api/v1/disclosures/1/approve", {}),
+    ("POST", "/api/v1/disclosures/1/deny", {}),
+    ("GET", "/api/v1/review", {}),
+    ("POST", "/api/v1/review/1/confirm", {}),
+    ("POST", "/api/v1/review/1/reject", {}),
+    ("GET", "/api/v1/review/export", {}),
+    ("POST", "/api/v1/detect/message", {"json": {"items": ["hello"], "queue": True}}),
+    ("GET", "/api/v1/admin/agencies", {}),
+    ("POST", "/api/v1/admin/tokens", {"json": {"user": "ana@my"}}),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "request_args"), PEER_REFUSED,
+                         ids=[f"{m} {p}" for m, p, _ in PEER_REFUSED])
+def test_a_peer_token_without_the_right_is_forbidden_not_unauthenticated(
+        matrix: Matrix, method: str, path: str, request_args: dict[str, Any]) -> None:
+    r = matrix.client.request(method, path, headers=matrix.auth("peer:TH-TCSD"), **request_args)
+    assert r.status_code == 403, r.text
+    assert r.headers["content-type"].startswith("application/problem+json")
+    assert "www-authenticate" not in r.headers

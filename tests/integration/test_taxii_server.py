@@ -128,6 +128,33 @@ def test_auth_and_negotiation_errors(node: Node) -> None:
     assert f.json()["details"]["field"] == "added_after"
 
 
+def test_routing_errors_under_the_prefix_are_taxii_errors(node: Node) -> None:
+    auth = {**H, "Authorization": f"Bearer {node.analyst}"}
+    for method, path, status, allow in (
+            ("GET", "/taxii2/nope/", 404, None),
+            ("GET", ROOT + "collections/shared/objects/x/y/", 404, None),
+            ("POST", "/taxii2/", 405, "GET"),
+            ("PUT", ROOT + "collections/shared/objects/", 405, "GET, POST"),
+            ("PATCH", ROOT + "collections/shared/objects/x/", 405, "DELETE, GET")):
+        r = node.client.request(method, path, headers=auth)
+        assert r.status_code == status, (method, path, r.text)
+        assert r.headers["content-type"] == TAXII_21, (method, path)
+        assert r.json()["http_status"] == str(status), r.text
+        assert r.headers.get("allow") == allow  # RFC 9110: a 405 lists the methods served
+    assert node.client.get("/api/v1/nope").headers["content-type"] == "application/problem+json"
+
+
+def test_delete_is_a_403_and_described_as_such(node: Node) -> None:
+    path = ROOT + "collections/{collection_id}/objects/{object_id}/"
+    described = node.client.get("/openapi.json").json()["paths"][path]["delete"]["responses"]
+    assert "200" not in described  # TAXII's success status, never sent: nothing is deleted
+    r = node.client.delete(ROOT + f"collections/shared/objects/{rid(1)}/",
+                           headers={**H, "Authorization": f"Bearer {node.analyst}"})
+    assert r.status_code == 403, r.text
+    assert r.json()["title"] == "Deleting is not offered"
+    assert "403" in described
+
+
 def test_paging_exact_with_headers_and_filters(node: Node) -> None:
     base = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(1, 8):

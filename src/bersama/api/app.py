@@ -43,7 +43,7 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    problems.install(app)
+    problems.install(app, routing_errors={taxii.DISCOVERY: taxii.routing_error})
     security.install(app, settings)
     app.include_router(core.router)
     app.include_router(admin.router)

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Engine
 
 from bersama.api.security import current_reader
@@ -54,3 +55,13 @@ ROW_ID_MAX = 2**63 - 1
 RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 Position = Annotated[int, Query(ge=0, le=ROW_ID_MAX)]
 """An offset, or the id after which a page starts."""
+
+
+class StrictBody(BaseModel):
+    """Base of every JSON request body: its values have the JSON types its schema says.
+
+    Pydantic's lax mode would read `false` as 0 in an integer field (and `1` or
+    "yes" as true in a boolean one), so a client's mistake would pass as a request
+    it did not mean; strict mode refuses it, 422 naming the field."""
+
+    model_config = ConfigDict(strict=True)

@@ -5,6 +5,8 @@ knows them.  Request validation failures name the offending field, and an
 unexpected exception becomes a bare 500 with no internals (and is logged),
 so a client's mistake can never surface as a 500 by accident: every client
 mistake the node knows of is a `BersamaError` subclass with a 4xx status.
+The TAXII router answers its own errors in TAXII's format; the routing's
+errors under its prefix (404, 405) are handed to it (`install`'s `routing_errors`).
 
 The OpenAPI description says so too: routes list the statuses they answer
 with `problems(...)`, every one as a `Problem` in application/problem+json,
@@ -15,12 +17,13 @@ sends) is replaced by the problem the handler below does send.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from http.client import responses as REASONS
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
@@ -134,6 +137,26 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
     return {"field": ".".join(str(p) for p in loc if p != "body"), "reason": reason}
 
 
+def _unreadable_body(cause: BaseException) -> dict[str, str]:
+    """Why FastAPI could not read a JSON body, its syntax errors aside (`_field_error`):
+    it answers those 400 with a bare "error parsing the body", chained from the cause."""
+    if isinstance(cause, UnicodeDecodeError):
+        reason = f"not UTF-8 ({cause.reason} at byte {cause.start})"
+    elif isinstance(cause, RecursionError):
+        reason = "JSON nested too deeply"
+    else:
+        reason = "not readable as JSON"
+    return {"field": "body", "reason": reason}
+
+
+def _invalid(status: int, errors: list[dict[str, str]]) -> JSONResponse:
+    """A request that cannot be accepted, naming each field it got wrong and why."""
+    first = errors[0] if errors else {"field": "", "reason": "invalid request"}
+    named = {"field": first["field"]} if first["field"] else {}
+    return problem(status, "Invalid input", f"{first['field'] or 'request'}: {first['reason']}",
+                   code="invalid-input", **named, errors=errors)
+
+
 METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
 
 
@@ -148,7 +171,13 @@ def allowed_methods(request: Request) -> list[str]:
                    for route in request.app.router.routes)]
 
 
-def install(app: FastAPI) -> None:
+RoutingError = Callable[[int, str, str, dict[str, str]], Response]
+"""How a part of the app that speaks another error format (TAXII) answers the
+routing's own errors: status, title, detail and headers in, its response out."""
+
+
+def install(app: FastAPI, routing_errors: Mapping[str, RoutingError] | None = None) -> None:
+    """The handlers; `routing_errors` maps a path prefix to its own `RoutingError`."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -173,23 +202,24 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_field_error(e) for e in exc.errors()]
-        first = errors[0] if errors else {"field": "", "reason": "invalid request"}
-        return problem(
-            422, "Invalid input", f"{first['field'] or 'request'}: {first['reason']}",
-            code="invalid-input", errors=errors,
-        )
+        return _invalid(422, [_field_error(e) for e in exc.errors()])
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         # The routing's own errors (404 unknown path, 405 with the `Allow` header that
         # RFC 9110 requires, 400 unparseable body): their headers are part of the answer.
-        resp = problem(
-            exc.status_code, REASONS.get(exc.status_code, str(exc.detail)), str(exc.detail)
-        )
-        resp.headers.update(exc.headers or {})
+        title = REASONS.get(exc.status_code, str(exc.detail))
+        headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            resp.headers["Allow"] = ", ".join(allowed_methods(request))
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        path = request.scope["path"]
+        for prefix, answer in (routing_errors or {}).items():
+            if path.startswith(prefix):
+                return answer(exc.status_code, title, str(exc.detail), headers)
+        if exc.status_code == 400 and exc.__cause__ is not None:
+            return _invalid(400, [_unreadable_body(exc.__cause__)])
+        resp = problem(exc.status_code, title, str(exc.detail))
+        resp.headers.update(headers)
         return resp
 
     @app.exception_handler(Exception)

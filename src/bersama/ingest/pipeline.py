@@ -475,13 +475,25 @@ def unstorable(draft: ReportDraft, marking: Marking) -> tuple[str, str] | None:
     """(field, reason) when a column cannot hold one of the draft's values, else None."""
     for name, text in (("title", draft.title), ("narrative", draft.narrative),
                        ("source_ref", draft.source_ref), ("language", draft.language or ""),
-                       ("group", marking.group or ""), *(("labels", x) for x in draft.labels)):
+                       *(("labels", x) for x in draft.labels)):
         if "\x00" in text:
-            return name, f"{name} contains a NUL character (U+0000), which text may not hold"
+            return name, _NUL.format(name)
     if draft.language is not None and len(draft.language) > LANGUAGE_CHARS:
         return "language", f"language tag longer than {LANGUAGE_CHARS} characters"
     if draft.loss_amount is not None and not abs(draft.loss_amount) < LOSS_LIMIT:
         return "loss_amount", f"loss amount must be below {LOSS_LIMIT:,}"
+    return unstorable_marking(marking)
+
+
+_NUL = "{} contains a NUL character (U+0000), which text may not hold"
+
+
+def unstorable_marking(marking: Marking) -> tuple[str, str] | None:
+    """(field, reason) when the store cannot hold a marking's sharing group or a recipient:
+    a record's own marking is a rejection (`unstorable`), a batch's is refused up front
+    (`bersama.ingest.options.batch_marking`)."""
+    if marking.group is not None and "\x00" in marking.group:
+        return "group", _NUL.format("group")
     if marking.group is not None and len(marking.group) > GROUP_CHARS:
         return "group", f"sharing group name longer than {GROUP_CHARS} characters"
     for name in (*marking.recipient_agencies, *marking.recipient_users):

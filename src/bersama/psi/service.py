@@ -36,7 +36,6 @@ from bersama.errors import (
     NotFound,
     PeerError,
     RateLimited,
-    Unauthenticated,
 )
 from bersama.federation.signing import load_or_create_node_key, parse_public_key
 from bersama.markings.model import Reader
@@ -272,7 +271,7 @@ def ask_peers(
 ) -> AskReport:
     """Ask every peer (or `only_peer`) which of `values` it holds, without telling it."""
     if asking_reader.agency is None or asking_reader.is_peer:
-        raise Unauthenticated("only a user of this node's agencies may ask peers")
+        raise Forbidden("only a user of this node's agencies may ask peers")
     results = normalise(values, country)
     refs = sorted({r.ref for r in results if r.ref})
     with engine.begin() as conn:

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from bersama.api.deps import ReadConn, WriteConn
+from bersama.api.deps import ReadConn, StrictBody, WriteConn
 from bersama.api.problems import problems
 from bersama.api.security import client_address, current_reader, request_time
 from bersama.errors import Forbidden
@@ -42,7 +42,7 @@ def _audit(conn: Any, request: Request, reader: Reader, action: str, target: str
                  address=client_address(request), detail=detail, now=request_time(request))
 
 
-class AgencyIn(BaseModel):
+class AgencyIn(StrictBody):
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     country: str = Field(min_length=2, max_length=2)
@@ -66,13 +66,13 @@ def add_agency(body: AgencyIn, request: Request, conn: WriteConn,
     return row.as_dict()
 
 
-class GroupIn(BaseModel):
+class GroupIn(StrictBody):
     name: str = Field(min_length=1, max_length=100)
     agencies: list[str] = Field(min_length=1)
     description: str = ""
 
 
-class MembersIn(BaseModel):
+class MembersIn(StrictBody):
     agencies: list[str] = Field(min_length=1)
 
 
@@ -98,7 +98,7 @@ def set_members(name: str, body: MembersIn, request: Request, conn: WriteConn,
     return {"name": name, "agencies": members}
 
 
-class UserIn(BaseModel):
+class UserIn(StrictBody):
     email: str = Field(min_length=3, max_length=254)
     agency: str
     role: str
@@ -119,7 +119,7 @@ def add_user(body: UserIn, request: Request, conn: WriteConn,
     return user.as_dict()
 
 
-class DisableIn(BaseModel):
+class DisableIn(StrictBody):
     disabled: bool
 
 
@@ -132,7 +132,7 @@ def disable_user(email: str, body: DisableIn, request: Request, conn: WriteConn,
     return user.as_dict()
 
 
-class TokenIn(BaseModel):
+class TokenIn(StrictBody):
     user: str | None = None
     peer_agency: str | None = None
     expires: str | None = Field(default="30d", description="30d, 12h, 45m, 2w or never")

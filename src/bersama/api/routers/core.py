@@ -10,10 +10,18 @@ import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import Engine
 
-from bersama.api.deps import EngineDep, Position, ReadConn, ReaderDep, RowId, SettingsDep
+from bersama.api.deps import (
+    EngineDep,
+    Position,
+    ReadConn,
+    ReaderDep,
+    RowId,
+    SettingsDep,
+    StrictBody,
+)
 from bersama.api.problems import problems
 from bersama.api.security import (
     authenticate_request,
@@ -180,7 +188,7 @@ def check_one(
     return FastJSONResponse(result)
 
 
-class BulkCheck(BaseModel):
+class BulkCheck(StrictBody):
     values: list[str] = Field(min_length=1)
     country: str | None = Field(default=None, min_length=2, max_length=2)
     top: int | None = Field(

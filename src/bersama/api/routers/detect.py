@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from bersama.api.deps import EngineDep, ReaderDep, SettingsDep
+from bersama.api.deps import EngineDep, ReaderDep, SettingsDep, StrictBody
 from bersama.api.problems import problems
 from bersama.api.security import require_agency_analyst
 from bersama.detection.detector import Detector, configured_detector
@@ -34,7 +34,7 @@ router = APIRouter(prefix="/api/v1/detect", tags=["detection"],
 MAX_ITEMS = 1000
 
 
-class DetectRequest(BaseModel):
+class DetectRequest(StrictBody):
     items: list[str] = Field(min_length=1, max_length=MAX_ITEMS,
                              description="messages or URLs, at most 1,000")
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from bersama.api.deps import EngineDep, ReaderDep, RowId, SettingsDep
+from bersama.api.deps import EngineDep, ReaderDep, RowId, SettingsDep, StrictBody
 from bersama.api.problems import problems
 from bersama.api.security import client_address
 from bersama.errors import InvalidInput
@@ -29,12 +29,12 @@ SIGNED = {"requestBody": {"required": True, "content": {"application/json": {
 PEER = problems(403, 404, 413, 422)
 
 
-class AskBody(BaseModel):
+class AskBody(StrictBody):
     values: list[str] = Field(min_length=1)
     country: str | None = None
 
 
-class DisclosureBody(BaseModel):
+class DisclosureBody(StrictBody):
     peer: str = Field(min_length=1, max_length=100)
     value: str = Field(min_length=1, max_length=2100)
     reason: str = Field(min_length=1, max_length=disclosure.MAX_REASON)
@@ -80,7 +80,7 @@ async def psi_disclosure_status(
 
 
 @router.post("/ask-peers", summary="Ask every peer which identifiers it holds, privately",
-             responses=problems(400, 413))
+             responses=problems(400, 403, 413))
 def ask_peers_endpoint(
     body: AskBody, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:

@@ -12,9 +12,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel
 
-from bersama.api.deps import Position, ReadConn, ReaderDep, RowId, SettingsDep, WriteConn
+from bersama.api.deps import (
+    Position,
+    ReadConn,
+    ReaderDep,
+    RowId,
+    SettingsDep,
+    StrictBody,
+    WriteConn,
+)
 from bersama.api.problems import problems
 from bersama.api.security import require_agency_analyst
 from bersama.markings import Reader
@@ -28,7 +35,7 @@ class NDJSONResponse(PlainTextResponse):
     media_type = "application/x-ndjson"
 
 
-class Decision(BaseModel):
+class Decision(StrictBody):
     tlp: str | None = None
     group: str | None = None
 

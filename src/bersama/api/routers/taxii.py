@@ -3,7 +3,8 @@
 Why this router answers its own errors instead of going through the app's
 problem+json table: TAXII clients expect the TAXII error message resource
 (title, description, http_status) with the TAXII media type, on every
-endpoint, authentication failures included.  Handlers are plain `def`, so
+endpoint, authentication failures included, and on every path under
+/taxii2/ the router does not serve (`routing_error`).  Handlers are plain `def`, so
 FastAPI runs their database work in its thread pool.  Pages are serialised
 straight from the stored JSON bodies; signatures (docs/adr/0005) are computed
 with the node key and cached per stored row.
@@ -109,6 +110,12 @@ def _error(status: int, title: str, description: str | None = None,
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="bersama", Basic realm="bersama"'
     return _taxii_response(error_body(title, status, description, details), status, headers)
+
+
+def routing_error(status: int, title: str, detail: str, headers: dict[str, str]) -> Response:
+    """The app's routing errors under /taxii2/ (an unknown path 404, a method the path
+    does not serve 405 with its `Allow`), as TAXII errors (`problems.install`)."""
+    return _error(status, title, detail, headers=headers)
 
 
 def _map(exc: BersamaError) -> Response:
@@ -314,14 +321,20 @@ def get_manifest(request: Request, collection_id: str) -> Response:
     return _handle(request, run)
 
 
+NO_DELETE = "Deleting is not offered"
+WITHDRAW = "withdraw a report by publishing a new version with revoked: true"
+
+
 @router.delete(API_ROOT + "collections/{collection_id}/objects/{object_id}/",
                summary="TAXII delete an object (not offered)",
-               responses={**AUTH, **errors(403)})
+               # TAXII 2.1 (5.7) answers a deletion 200; this node never deletes, so what it
+               # answers a caller who may see the collection is 403, and the 200 is not said.
+               status_code=403, responses={**AUTH, 403: {
+                   "model": ErrorMessage, "description": f"{NO_DELETE}: {WITHDRAW}"}})
 def delete_object(request: Request, collection_id: str, object_id: str) -> Response:
     def run() -> Response:
         _scope(_reader(request), collection_id)
-        raise TaxiiError(403, "Deleting is not offered",
-                         "withdraw a report by publishing a new version with revoked: true")
+        raise TaxiiError(403, NO_DELETE, WITHDRAW)
     return _handle(request, run)
 
 
