@@ -256,3 +256,20 @@ def test_openapi_describes_what_the_node_answers(node: Node) -> None:
                 assert "422" not in op["responses"], path  # TAXII answers 400
                 for status, r in op["responses"].items():
                     assert list(r["content"]) == [TAXII_21], (path, status)
+
+
+def test_a_lone_surrogate_in_a_json_body_is_a_422_naming_where(node: Node) -> None:
+    """JSON can spell a lone UTF-16 surrogate, which no UTF-8 text holds: echoing it back
+    (bulk check) or storing it used to fail with a 500."""
+    h = {**node.auth("ana@my"), "content-type": "application/json"}
+    for path, body, field in (
+        ("/api/v1/check", b'{"values": ["+60123456789", "\\ud800"]}', "values.1"),
+        ("/api/v1/check", b'{"values": ["x"], "country": "M\\udfffY"}', "country"),
+        ("/api/v1/ask-peers", b'{"value": "\\ud83d"}', "value"),
+    ):
+        r = node.client.post(path, content=body, headers=h)
+        assert r.status_code == 422, (path, r.text)
+        assert r.json()["field"] == field, r.text
+    ok = node.client.post("/api/v1/check", headers=h,
+                          content=b'{"values": ["+60123456789 \\ud83d\\ude00"]}')
+    assert ok.status_code == 200, ok.text  # a surrogate pair is a character (an emoji)

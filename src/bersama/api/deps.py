@@ -8,14 +8,15 @@ handler reads the database without one.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 from sqlalchemy import Connection, Engine
 
 from bersama.api.security import current_reader
 from bersama.config import Settings
+from bersama.errors import InvalidInput
 from bersama.markings import Reader
 
 
@@ -65,3 +66,30 @@ class StrictBody(BaseModel):
     it did not mean; strict mode refuses it, 422 naming the field."""
 
     model_config = ConfigDict(strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_lone_surrogates(cls, data: Any) -> Any:
+        """JSON may spell a lone UTF-16 surrogate (`"\\ud800"`), which no UTF-8 text holds:
+        refused here, naming where, instead of failing when the value is echoed, stored or
+        signed (orjson and the databases refuse to encode it: that was a 500)."""
+        _check_text(data, "")
+        return data
+
+
+def _check_text(value: Any, where: str) -> None:
+    if isinstance(value, str):
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError as exc:
+                raise InvalidInput(
+                    f"{where or 'body'}: a lone UTF-16 surrogate (\\u{ord(value[exc.start]):04x}) "
+                    "is no character", field=where or "body") from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key, where)
+            _check_text(item, f"{where}.{key}" if where else str(key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_text(item, f"{where}.{i}" if where else str(i))
