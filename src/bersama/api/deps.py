@@ -92,4 +92,4 @@ def _check_text(value: Any, where: str) -> None:
             _check_text(item, f"{where}.{key}" if where else str(key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _check_text(item, f"{where}.{i}" if where else str(i))
+            _check_text(item, f"{where}[{i}]")
