@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Protocol
 
 import ijson
 
@@ -81,14 +81,80 @@ def _peak(marks: bytes) -> int:
     return passes + max(accumulate(map(_STEP.__getitem__, marks), initial=0))
 
 
-class CountingReader(io.RawIOBase):
-    """Replays `head`, then reads `stream` through `guard`; counts bytes handed to the parser."""
+_HIGH = re.compile(rb"\\u[dD][89abAB][0-9a-fA-F]{2}")
+"""The text of a high surrogate's escape (an escape when an even run of backslashes precedes)."""
+_LOW = re.compile(rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}")
+_LOW_START = re.compile(rb"(?:\\(?:u(?:[dD](?:[c-fC-F][0-9a-fA-F]?)?)?)?)?")
+"""What a chunk may end with and still be the start of a low surrogate's escape."""
+_ESCAPE_LEN = 6
+_BACKSLASH = ord("\\")
 
-    def __init__(self, head: bytes, stream: BinaryIO, guard: NestingGuard) -> None:
+
+class LoneSurrogates:
+    """Refuses a high-surrogate escape (`\\ud800`) that no low one follows, fed in chunks.
+
+    WHY: ijson's C parser turns such a lone surrogate into `?`, so `"a\\ud800b@x.com"`
+    would be ingested as the address `a?b@x.com`: an identifier silently changed into
+    another.  (A lone low surrogate it already refuses as not UTF-8; JSON written with
+    `ensure_ascii` spells every emoji as a valid pair, which passes.)  Exact across
+    chunk boundaries: an escape whose follower is not read yet, or a trailing run of
+    backslashes (as its parity: one or none) and what follows it, is looked at again
+    with the next chunk, so at most a few bytes are carried."""
+
+    __slots__ = ("_tail",)
+
+    def __init__(self) -> None:
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> None:
+        data = self._tail + chunk
+        self._tail = b""
+        if b"\\" not in data:
+            return
+        for m in _HIGH.finditer(data):
+            run = m.start() - _run_start(data, m.start())
+            if run % 2:
+                continue  # its backslash is escaped: text, not an escape
+            follower = data[m.end():m.end() + _ESCAPE_LEN]
+            if len(follower) < _ESCAPE_LEN and _LOW_START.fullmatch(follower):
+                self._tail = data[m.start():]  # its low half may be in the next chunk
+                return
+            if not _LOW.match(follower):
+                raise InvalidInput("a lone UTF-16 surrogate escape (\\u"
+                                   f"{data[m.end() - 4:m.end()].decode()}) is no character",
+                                   field="json")
+        cut = data.rfind(b"\\", max(0, len(data) - _ESCAPE_LEN))
+        if cut >= 0:  # keep the run's parity, not the run: a body of backslashes stays cheap
+            odd = (cut + 1 - _run_start(data, cut)) % 2
+            self._tail = b"\\" * odd + data[cut + 1:]
+
+
+def _run_start(data: bytes, end: int) -> int:
+    """Where the run of backslashes ending just before `end` starts."""
+    while end and data[end - 1] == _BACKSLASH:
+        end -= 1
+    return end
+
+
+class Guard(Protocol):
+    """A check of the raw bytes, fed in order before the parser reads them."""
+
+    def feed(self, chunk: bytes) -> None: ...
+
+
+class CountingReader(io.RawIOBase):
+    """Replays `head`, then reads `stream` through `guards`; counts bytes handed to the
+    parser."""
+
+    def __init__(self, head: bytes, stream: BinaryIO, guards: tuple[Guard, ...]) -> None:
         self._head = head
         self._stream = stream
-        self._guard = guard
+        self._guards = guards
         self.pos = 0
+
+    def _guard(self, chunk: bytes) -> None:
+        for guard in self._guards:
+            guard.feed(chunk)
 
     def readable(self) -> bool:
         return True
@@ -99,13 +165,13 @@ class CountingReader(io.RawIOBase):
                 out, self._head = self._head, b""
                 if size < 0:
                     rest = self._stream.read()
-                    self._guard.feed(rest)
+                    self._guard(rest)
                     out += rest
             else:
                 out, self._head = self._head[:size], self._head[size:]
         else:
             out = self._stream.read(size)
-            self._guard.feed(out)
+            self._guard(out)
         self.pos += len(out)
         return out
 
@@ -175,8 +241,9 @@ def open_document(stream: BinaryIO, what: str) -> tuple[Shape, CountingReader]:
         raise InvalidInput(f"empty input: expected a {what} (JSON)", line=1)
     if head.startswith(b"\xef\xbb\xbf"):
         head = head[3:]
-    guard = NestingGuard()
-    guard.feed(head)
+    guards = (NestingGuard(), LoneSurrogates())
+    for guard in guards:
+        guard.feed(head)
     shape = sniff_shape(head)
     if shape.error is not None and shape.root in ("map", "array"):
         raise InvalidInput(f"malformed JSON in {what}: {shape.error}", field="json")
@@ -184,7 +251,7 @@ def open_document(stream: BinaryIO, what: str) -> tuple[Shape, CountingReader]:
         raise InvalidInput(
             f"not JSON: expected a {what}; parser said: {shape.error or 'a bare value'}",
             field="json")
-    return shape, CountingReader(head, stream, guard)
+    return shape, CountingReader(head, stream, guards)
 
 
 def stream_items(reader: CountingReader, prefix: str, what: str) -> Iterator[Any]:

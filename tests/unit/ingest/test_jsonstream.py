@@ -1,16 +1,21 @@
-"""The nesting guard of the JSON adapters: exact outside strings, however the bytes are cut."""
+"""The guards of the JSON adapters' raw bytes, exact however the bytes are cut: nesting
+(outside strings) and lone surrogate escapes."""
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bersama.errors import InvalidInput
-from bersama.ingest.jsonstream import MAX_DEPTH, NestingGuard
+from bersama.ingest.jsonstream import MAX_DEPTH, Guard, LoneSurrogates, NestingGuard
+from bersama.ingest.stix import parse_stix
+
+G = TypeVar("G", bound=Guard)
 
 # strings full of what the guard must not count: brackets, quotes, backslashes
 _TEXT = st.text(alphabet='[]{}"\\\\ax\\n', max_size=8)
@@ -27,13 +32,14 @@ def _depth(value: Any) -> int:
     return 0
 
 
-def _feed(data: bytes, cuts: list[int]) -> NestingGuard:
-    guard = NestingGuard()
+def _feed(data: bytes, cuts: list[int], guard: G | None = None) -> G | NestingGuard:
+    """Feed `data` cut at `cuts` (wrapped to its length) to `guard`, a NestingGuard if none."""
+    fed: G | NestingGuard = guard or NestingGuard()
     at = 0
     for cut in [*sorted({c % (len(data) + 1) for c in cuts}), len(data)]:
-        guard.feed(data[at:cut])
+        fed.feed(data[at:cut])
         at = cut
-    return guard
+    return fed
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
@@ -54,3 +60,36 @@ def test_closing_brackets_in_strings_hide_no_depth() -> None:
     data = b'["' + b"]" * 300 + b'",' + b"[" * 300 + b"]" * 300 + b"]"
     with pytest.raises(InvalidInput):
         _feed(data, [])
+
+
+# strings of what surrogate escapes may hide behind: backslashes, `u`, hex digits, surrogates
+_SURROGATE_TEXT = st.text(alphabet=st.sampled_from(
+    ["\\", "u", "d", "8", "0", "c", "a", "\ud83d", "\ude00", "\ud800", "\udbff", "x"]),
+    max_size=12)
+
+
+def _lone_high(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udbff" and not (i + 1 < len(text)
+               and "\udc00" <= text[i + 1] <= "\udfff") for i, ch in enumerate(text))
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(texts=st.lists(_SURROGATE_TEXT, max_size=4), cuts=st.lists(st.integers(0, 10**6)))
+def test_a_lone_high_surrogate_escape_is_refused_and_nothing_else(
+        texts: list[str], cuts: list[int]) -> None:
+    data = json.dumps(texts).encode()  # ensure_ascii: every surrogate as its escape
+    if any(_lone_high(t) for t in texts):
+        with pytest.raises(InvalidInput, match="lone UTF-16 surrogate"):
+            _feed(data, cuts, LoneSurrogates())
+    else:
+        _feed(data, cuts, LoneSurrogates())
+
+
+def test_an_identifier_with_a_lone_surrogate_is_not_read_as_another() -> None:
+    """ijson reads `a\\ud800b@x.com` as `a?b@x.com`: the bundle is refused instead."""
+    bundle = (b'{"type": "bundle", "id": "bundle--3f0e4b6a-2b8e-4c55-9a47-1d2c3b4a5e6f", '
+              b'"objects": [{"type": "email-addr", "spec_version": "2.1", '
+              b'"id": "email-addr--2d8f5e0a-4c1b-5d3e-8f9a-0b1c2d3e4f5a", '
+              b'"value": "a\\ud800b@x.com"}]}')
+    with pytest.raises(InvalidInput, match="lone UTF-16 surrogate"):
+        list(parse_stix(io.BytesIO(bundle), agency_country="MY"))
