@@ -32,14 +32,13 @@ def _depth(value: Any) -> int:
     return 0
 
 
-def _feed(data: bytes, cuts: list[int], guard: G | None = None) -> G | NestingGuard:
-    """Feed `data` cut at `cuts` (wrapped to its length) to `guard`, a NestingGuard if none."""
-    fed: G | NestingGuard = guard or NestingGuard()
+def _feed(data: bytes, cuts: list[int], guard: G) -> G:
+    """Feed `data` to `guard`, cut at `cuts` (wrapped to its length)."""
     at = 0
     for cut in [*sorted({c % (len(data) + 1) for c in cuts}), len(data)]:
-        fed.feed(data[at:cut])
+        guard.feed(data[at:cut])
         at = cut
-    return fed
+    return guard
 
 
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
@@ -50,16 +49,16 @@ def test_guard_counts_nesting_outside_strings(value: Any, levels: int, cuts: lis
     depth = levels + _depth(value)
     if depth > MAX_DEPTH:
         with pytest.raises(InvalidInput, match="nested deeper"):
-            _feed(data, cuts)
+            _feed(data, cuts, NestingGuard())
     else:
-        guard = _feed(data, cuts)
+        guard = _feed(data, cuts, NestingGuard())
         assert (guard.depth, guard.in_string, guard.escaped) == (0, False, False)
 
 
 def test_closing_brackets_in_strings_hide_no_depth() -> None:
     data = b'["' + b"]" * 300 + b'",' + b"[" * 300 + b"]" * 300 + b"]"
     with pytest.raises(InvalidInput):
-        _feed(data, [])
+        _feed(data, [], NestingGuard())
 
 
 # strings of what surrogate escapes may hide behind: backslashes, `u`, hex digits, surrogates
