@@ -86,13 +86,25 @@ class Forbidden(BersamaError):
     title = "Forbidden"
 
 
-class RateLimited(BersamaError):
-    code = "rate-limited"
-    title = "Too many requests"
+class TryLater(BersamaError):
+    """The same request may succeed later; `retry_after` says when, in seconds."""
 
     def __init__(self, detail: str, *, retry_after: int = 60) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class RateLimited(TryLater):
+    code = "rate-limited"
+    title = "Too many requests"
+
+
+class Busy(TryLater):
+    """Another write held the store longer than a writer waits (store/db.py
+    `WRITE_WAIT_MS`): a long ingest, say.  Nothing of this request was written."""
+
+    code = "busy"
+    title = "Store busy"
 
 
 class PeerError(BersamaError):

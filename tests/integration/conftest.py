@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,11 @@ from sqlalchemy import Engine
 
 from bersama.api.app import create_app
 from bersama.config import Settings
+from bersama.ingest.model import ReportDraft
+from bersama.ingest.pipeline import ingest
+from bersama.markings import Reader, Role
+from bersama.observables import phone
+from bersama.store import db, writelock
 from bersama.store.identities import add_agency, add_group, add_user, create_token
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -61,3 +67,18 @@ def node(settings: Settings, engine: Engine) -> Iterator[Node]:
             tokens[email] = create_token(c, now=NOW, user=email)[1]
     with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
         yield Node(client, engine, settings, tokens)
+
+
+@contextmanager
+def writes_held(engine: Engine, agency: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A batch of `agency` left uncommitted meanwhile, holding the store's write locks
+    (store/writelock.py), and every other writer waiting 200 ms for them at most."""
+    monkeypatch.setattr(writelock, "WRITE_WAIT_MS", 200)
+    monkeypatch.setattr(db, "WRITE_WAIT_MS", 200)
+    engine.dispose()  # SQLite connections take the wait (busy timeout) when they open
+    draft = ReportDraft(source_id="report--7f1b8c4e-2a57-4d38-9a37-1d2c2e0f9a11", modified=NOW,
+                        observables=(phone("+60123450000"),))
+    with engine.connect() as conn, conn.begin():
+        ingest(conn, Settings(environment="test"), agency=agency, items=[draft],
+               source_format="test", source="held", actor=Reader(agency=agency, role=Role.ANALYST))
+        yield

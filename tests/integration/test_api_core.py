@@ -6,7 +6,8 @@ import uuid
 from datetime import UTC, datetime
 
 import orjson
-from tests.integration.conftest import Node
+import pytest
+from tests.integration.conftest import Node, writes_held
 
 from bersama.federation.protocol import TAXII_21
 from bersama.ingest.model import ReportDraft
@@ -168,6 +169,21 @@ def test_a_batch_group_or_recipient_the_store_cannot_hold_is_refused_up_front(
         assert r.json()["field"] == field, r.text
         assert "batch_id" not in r.json()  # no batch: nothing was read, nothing rejected
     assert node.client.get("/api/v1/status", headers=h).json()["reports"] == 0
+
+
+def test_a_write_kept_waiting_by_another_is_a_503_to_retry(
+        node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = _bundle([_d(phone("+66812345678"))], "TH-TCSD", "TH")
+    h = node.auth("ana@th")
+    with writes_held(node.engine, "MY-PDRM", monkeypatch):
+        r = node.client.post("/api/v1/ingest?format=stix", content=body, headers=h)
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["code"] == "busy"
+    assert int(r.headers["retry-after"]) > 0
+    again = node.client.post("/api/v1/ingest?format=stix", content=body, headers=h)
+    assert again.status_code == 200, again.text
+    assert again.json()["accepted"] == 1
 
 
 def test_oversize_body_is_refused_without_writing(node: Node) -> None:

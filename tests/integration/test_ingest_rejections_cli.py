@@ -1,13 +1,18 @@
-"""`bersama ingest --rejections FILE`: every rejected record, not only the first 1,000."""
+"""`bersama ingest`: every rejected record (`--rejections FILE`), not only the first 1,000;
+and what a batch that cannot get the store in time is told."""
 
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
+import pytest
+from tests.integration.conftest import writes_held
 from typer.testing import CliRunner
 
-from bersama.cli.main import app
+from bersama.cli import context
+from bersama.cli.main import app, main
 
 
 def test_cli_writes_every_rejection_as_json_lines(cli_node: Path) -> None:
@@ -33,3 +38,20 @@ def test_cli_writes_every_rejection_as_json_lines(cli_node: Path) -> None:
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["rejected"] == 1200
     assert len(out.read_text("utf-8").splitlines()) == 1200
+
+
+def test_an_ingest_kept_waiting_by_another_write_exits_9_saying_retry(
+        cli_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    runner = CliRunner()
+    for code, cc in (("MY-PDRM", "MY"), ("TH-TCSD", "TH")):
+        add = ["agency", "add", code, "--country", cc, "--name", code, "--type", "police"]
+        assert runner.invoke(app, add).exit_code == 0
+    hotline = cli_node / "hotline.csv"
+    hotline.write_text("Case No,Date Reported,Phone Number\nC1,2026-03-01,081-234 5678\n", "utf-8")
+    with writes_held(context.engine(), "MY-PDRM", monkeypatch):
+        monkeypatch.setattr(sys, "argv", ["bersama", "ingest", str(hotline), "--agency", "TH-TCSD"])
+        with pytest.raises(SystemExit) as exited:
+            main()
+    assert exited.value.code == 9
+    assert "retry later" in capsys.readouterr().err

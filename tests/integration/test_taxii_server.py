@@ -14,6 +14,7 @@ import orjson
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import Engine, select
+from tests.integration.conftest import writes_held
 
 from bersama.api.app import create_app
 from bersama.config import Settings
@@ -23,6 +24,7 @@ from bersama.ingest.model import ReportDraft
 from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import phone
+from bersama.stix.export import draft_to_stix
 from bersama.stix.tlp import group_marking_id
 from bersama.store import identities
 from bersama.store.db import open_engine
@@ -91,6 +93,21 @@ def ids_of(resp: Any, type_: str = "report") -> set[str]:
 
 def rid(n: int) -> str:
     return f"report--{uuid.UUID(int=n, version=4)}"
+
+
+def test_a_push_kept_waiting_by_another_write_is_a_taxii_503(
+        node: Node, monkeypatch: pytest.MonkeyPatch) -> None:
+    objs = draft_to_stix(draft(1, Marking(TLP.GREEN)), agency="MY-PDRM",
+                         agency_country="MY", identity_id=None)
+    with writes_held(node.engine, "MY-PDRM", monkeypatch):
+        r = node.client.post(ROOT + "collections/shared/objects/",
+                             content=orjson.dumps({"objects": objs}),
+                             headers={**H, "Content-Type": TAXII_21,
+                                      "Authorization": f"Bearer {node.analyst}"})
+    assert r.status_code == 503, r.text
+    assert r.headers["content-type"].startswith("application/taxii+json")
+    assert r.json()["http_status"] == "503"
+    assert int(r.headers["retry-after"]) > 0
 
 
 def test_discovery_api_root_collections(node: Node) -> None:

@@ -30,6 +30,7 @@ from starlette.routing import Match
 
 from bersama.errors import (
     BersamaError,
+    Busy,
     ConfigurationError,
     Conflict,
     Forbidden,
@@ -38,6 +39,7 @@ from bersama.errors import (
     PayloadTooLarge,
     PeerError,
     RateLimited,
+    TryLater,
     Unauthenticated,
 )
 
@@ -51,6 +53,7 @@ STATUS: list[tuple[type[BersamaError], int]] = [
     (Unauthenticated, 401),
     (Forbidden, 403),
     (RateLimited, 429),
+    (Busy, 503),
     (PeerError, 502),
     (ConfigurationError, 500),
 ]
@@ -194,7 +197,7 @@ def install(app: FastAPI, routing_errors: Mapping[str, RoutingError] | None = No
         body.pop("title", None)
         body.pop("detail", None)
         resp = problem(status, exc.title, exc.detail, **body)
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, TryLater):
             resp.headers["Retry-After"] = str(exc.retry_after)
         if isinstance(exc, Unauthenticated):
             resp.headers["WWW-Authenticate"] = 'Bearer realm="bersama"'

@@ -28,6 +28,7 @@ from bersama.cli import (
 )
 from bersama.errors import (
     BersamaError,
+    Busy,
     ConfigurationError,
     Conflict,
     Forbidden,
@@ -47,6 +48,7 @@ EXIT_CODES: list[tuple[type[BersamaError], int]] = [
     (PeerError, 6),
     (RateLimited, 7),
     (ConfigurationError, 8),
+    (Busy, 9),
 ]
 
 app = typer.Typer(

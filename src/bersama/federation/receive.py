@@ -34,6 +34,7 @@ from bersama.ingest.stix import parse_stix_objects
 from bersama.markings import Reader
 from bersama.store.bulk import insert_rows
 from bersama.store.tables.federation import peers, received_objects, sync_failures
+from bersama.store.writelock import hold_correlation
 
 log = logging.getLogger("bersama.federation")
 
@@ -115,7 +116,9 @@ def accept_page(
 ) -> Accepted:
     """Verify a peer's objects (unless `checked` already holds the verdicts), record
     provenance, assemble split reports, ingest, and settle the pushed statuses of
-    objects held earlier.  `objects` may be several pages: one pipeline batch."""
+    objects held earlier.  `objects` may be several pages: one pipeline batch.  Takes the
+    correlation lock first (store/writelock.py): the provenance rows come before the batch."""
+    hold_correlation(conn)
     if checked is None:
         checked = check_signatures(objects, signatures, pinned)
     if checked.rejected:

@@ -63,6 +63,7 @@ from bersama.store.tables.core import (
     warninglist,
 )
 from bersama.store.values import aware, utcnow
+from bersama.store.writelock import hold_correlation
 
 CHUNK = 1000
 REPORT_COLUMNS = (
@@ -212,6 +213,8 @@ class _Batch:
         self.batch_id = 0
         """Set by `ingest` once the batch's row exists (rejections are stored under it)."""
         self._rejected: list[tuple[Any, ...]] = []
+        self._locked = False
+        """Whether this batch holds the correlation lock (store/writelock.py)."""
 
     def reject(self, rejection: Rejection) -> None:
         """Count it, keep the first `MAX_REJECTIONS_KEPT` for the answer, and store every
@@ -241,12 +244,20 @@ class _Batch:
             if seen is None or aware(item.modified) > aware(seen.modified):
                 pending[item.source_id] = item
             if len(pending) >= CHUNK:
-                self.apply(list(pending.values()))
-                pending.clear()
+                self._apply_locked(pending)
         if pending:
-            self.apply(list(pending.values()))
+            self._apply_locked(pending)
         self._store_rejections()
         self.tally.write()
+
+    def _apply_locked(self, pending: dict[str, ReportDraft]) -> None:
+        """Apply a parsed chunk under the correlation lock (store/writelock.py), taken
+        before the first chunk reads which of its reports are stored."""
+        if not self._locked:
+            hold_correlation(self.conn)
+            self._locked = True
+        self.apply(list(pending.values()))
+        pending.clear()
 
     def apply(self, drafts: list[ReportDraft]) -> None:
         conn = self.conn

@@ -23,6 +23,7 @@ from bersama.correlation.unionfind import UnionFind, components
 from bersama.store import bulk, holdings
 from bersama.store.tables.core import clusters, observables, report_observables, reports
 from bersama.store.values import chunks
+from bersama.store.writelock import hold_correlation
 
 CHUNK = 5000
 CLUSTER_COLUMNS = ("id", "size", "countries", "cross_border", "stamp")
@@ -360,6 +361,7 @@ def maintain(
 def rebuild(conn: Connection, hub_threshold: int) -> None:
     """Recompute hub flags, clusters and counts, and the holdings counters
     (store/holdings.py), from the stored reports alone."""
+    hold_correlation(conn)
     conn.execute(update(observables).values(report_count=0, is_hub=False))
     counts = (
         select(report_observables.c.observable_id, func.count().label("n"))

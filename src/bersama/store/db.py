@@ -17,6 +17,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 
 from bersama.config import Settings
+from bersama.errors import Busy
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -32,13 +33,39 @@ before `journal_mode=WAL`); an existing store keeps its page size, and the pragm
 changes nothing there (tests/unit/store/test_db.py)."""
 
 
+WRITE_WAIT_MS = 30_000
+"""How long a write waits for another write to finish before it gives up with `Busy`:
+SQLite's busy timeout, and PostgreSQL's wait for the correlation lock
+(store/writelock.py)."""
+
+_SQLITE_BUSY = 5
+"""SQLite's primary result code for "database is locked" (extended codes add high bits)."""
+_PG_LOCK_NOT_AVAILABLE = "55P03"
+
+
+def _busy(context: Any) -> None:
+    """Raise `Busy` in place of the driver's error when a write gave up waiting for another
+    (engine `handle_error` event): a client is told to retry, not that the node failed."""
+    orig = context.original_exception
+    code = getattr(orig, "sqlite_errorcode", None)
+    if (code is not None and code & 0xFF == _SQLITE_BUSY) or (
+        getattr(orig, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE
+    ):
+        wait = WRITE_WAIT_MS // 1000
+        raise Busy(
+            f"another write held the store for more than {wait} s (a large ingest?); "
+            "nothing of this request was written: retry later",
+            retry_after=max(wait, 1),
+        ) from orig
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={WRITE_WAIT_MS}")
     cur.execute("PRAGMA cache_size=-200000")
     cur.execute("PRAGMA temp_store=MEMORY")
     cur.close()
@@ -82,10 +109,12 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "checkin", _close_cursors)
-        return engine
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    else:
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        engine = create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    event.listen(engine, "handle_error", _busy)
+    return engine
 
 
 def alembic_config(url: str) -> Config:

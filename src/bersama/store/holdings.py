@@ -168,9 +168,8 @@ class Tally:
     report it writes, `flush` once each chunk's reports and links are written (the
     observables' audiences), `cross_border` with what correlation changed, and `write`
     at the end of the batch.  Counters are written last: every batch moves the same
-    few rows, and a row written stays locked until the batch commits (PostgreSQL),
-    so concurrent batches wait for each other only at their ends, where the audit
-    chain's head already orders them."""
+    few rows, and a row written stays locked until the batch commits (PostgreSQL);
+    batches already run one at a time from their first chunk (store/writelock.py)."""
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn

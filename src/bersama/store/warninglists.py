@@ -13,10 +13,12 @@ from sqlalchemy import Connection, insert, select, update
 from bersama.observables.model import Observable
 from bersama.store import correlate
 from bersama.store.tables.core import observables, warninglist
+from bersama.store.writelock import hold_correlation
 
 
 def add(conn: Connection, *, agency: str, obs: Observable, note: str = "") -> bool:
     """List a value for an agency; returns False when it was already listed."""
+    hold_correlation(conn)
     exists = conn.execute(
         select(warninglist.c.id).where(warninglist.c.agency == agency,
                                        warninglist.c.ref == obs.ref)

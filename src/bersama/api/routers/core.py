@@ -88,7 +88,7 @@ INGEST_BODY = {"requestBody": {"required": True, "content": {
 @router.post(
     "/ingest",
     summary="Ingest a STIX bundle, MISP event, hotline CSV or text",
-    responses=problems(403, 404, 413, 422),
+    responses=problems(403, 404, 413, 422, 503),
     openapi_extra=INGEST_BODY,
 )
 async def ingest_endpoint(

@@ -56,7 +56,7 @@ def list_items(reader: ReaderDep, conn: ReadConn,
     return {"items": items}
 
 
-@router.post("/{item_id}/confirm", responses=problems(400, 404, 409, 413))
+@router.post("/{item_id}/confirm", responses=problems(400, 404, 409, 413, 503))
 def confirm(item_id: RowId, reader: ReaderDep, conn: WriteConn, settings: SettingsDep,
             body: Decision | None = None) -> dict[str, Any]:
     from bersama.ingest.options import batch_marking

@@ -32,7 +32,7 @@ from bersama.errors import (
     BersamaError,
     Forbidden,
     InvalidInput,
-    RateLimited,
+    TryLater,
     Unauthenticated,
 )
 from bersama.federation import collections as colls
@@ -125,7 +125,7 @@ def _map(exc: BersamaError) -> Response:
     status = status_of(exc)
     if status == 422:
         status = 400
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TryLater) else None
     return _error(status, exc.title, exc.detail, details or None, headers)
 
 
@@ -339,7 +339,7 @@ def delete_object(request: Request, collection_id: str, object_id: str) -> Respo
 
 
 @router.post(API_ROOT + "collections/{collection_id}/objects/", summary="TAXII add objects",
-             status_code=202, responses={**AUTH, **errors(400, 403, 413, 415)},
+             status_code=202, responses={**AUTH, **errors(400, 403, 413, 415, 503)},
              openapi_extra={"requestBody": {"required": True, "content": {TAXII_21: {"schema": {
                  "type": "object", "required": ["objects"],
                  "properties": {"objects": {"type": "array", "items": {"type": "object"}}},

@@ -1,0 +1,141 @@
+"""Writers at the same moment, on SQLite and PostgreSQL (store/writelock.py).
+
+Two agencies reporting one campaign at once, and an upload retried while the first
+is still being ingested, must both land as if one came after the other; a writer
+that waits longer than the node allows is told to retry, with nothing written.
+Each test holds one batch open on a connection while a second runs in a thread,
+then commits the first.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Connection, Engine, func, select
+from tests.contract.holdings import holdings_snapshot
+
+from bersama.config import Settings
+from bersama.errors import Busy
+from bersama.ingest.model import ReportDraft
+from bersama.ingest.pipeline import IngestResult, ingest
+from bersama.markings import TLP, Marking, Reader, Role
+from bersama.observables import Observable, domain, phone
+from bersama.store import correlate, writelock
+from bersama.store.identities import add_agency
+from bersama.store.tables.core import clusters, reports
+
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _setup(engine: Engine) -> None:
+    with engine.begin() as c:
+        for code, cc in (("MY-PDRM", "MY"), ("SG-SPF", "SG"), ("TH-TCSD", "TH")):
+            add_agency(c, code=code, name=code, country=cc, type="police", now=NOW)
+
+
+def _draft(*obs: Observable) -> ReportDraft:
+    return ReportDraft(source_id=f"report--{uuid.uuid4()}", modified=NOW, observables=obs,
+                       marking=Marking(TLP.GREEN))
+
+
+def _run(conn: Connection, settings: Settings, agency: str, drafts: list[ReportDraft]
+         ) -> IngestResult:
+    return ingest(conn, settings, agency=agency, items=drafts, source_format="test",
+                  source="test", actor=Reader(agency=agency, user="a@x", role=Role.ANALYST))
+
+
+def _while_open(engine: Engine, first: Callable[[Connection], object],
+                second: Callable[[], object]) -> list[object]:
+    """Run `first` in an open transaction, start `second` in a thread, then commit the
+    first; return what the second returned or raised."""
+    out: list[object] = []
+
+    def run() -> None:
+        try:
+            out.append(second())
+        except Exception as exc:  # the test inspects it
+            out.append(exc)
+
+    with engine.connect() as a:
+        with a.begin():
+            first(a)
+            thread = threading.Thread(target=run)
+            thread.start()
+            thread.join(0.5)  # the second reaches the lock (or would race) meanwhile
+        thread.join(60)
+    assert not thread.is_alive()
+    return out
+
+
+def _state(engine: Engine) -> tuple[object, ...]:
+    with engine.connect() as c:
+        reps = c.execute(select(reports.c.id, reports.c.cluster_id).order_by(reports.c.id)).all()
+        cls = c.execute(select(clusters.c.id, clusters.c.size, clusters.c.countries,
+                               clusters.c.cross_border).order_by(clusters.c.id)).all()
+    return [tuple(r) for r in reps], [tuple(r) for r in cls], holdings_snapshot(engine)
+
+
+def test_two_batches_growing_one_cluster_at_once_both_land(
+        engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    known = phone("+60123456789", "MY")
+    other = phone("+60198765432", "MY")
+    with engine.begin() as c:
+        _run(c, settings, "MY-PDRM", [_draft(known, other)])
+
+    def second() -> IngestResult:
+        with engine.begin() as c:
+            return _run(c, settings, "TH-TCSD", [_draft(other, domain("b-pay.xyz"))])
+
+    got = _while_open(
+        engine, lambda a: _run(a, settings, "SG-SPF", [_draft(known, domain("a-pay.xyz"))]),
+        second)
+    assert isinstance(got[0], IngestResult), got
+    assert got[0].accepted == 1
+    incremental = _state(engine)
+    assert incremental[1] == [(1, 3, ["MY", "SG", "TH"], True)]
+    with engine.begin() as c:
+        correlate.rebuild(c, settings.hub_threshold)
+    assert _state(engine) == incremental
+
+
+def test_an_upload_retried_while_the_first_runs_changes_nothing(
+        engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    draft = _draft(phone("+6591234567", "SG"), domain("retry-pay.xyz"))
+
+    def second() -> IngestResult:
+        with engine.begin() as c:
+            return _run(c, settings, "SG-SPF", [draft])
+
+    got = _while_open(engine, lambda a: _run(a, settings, "SG-SPF", [draft]), second)
+    assert isinstance(got[0], IngestResult), got
+    assert (got[0].accepted, got[0].unchanged) == (0, 1)
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(reports)).scalar_one() == 1
+
+
+def test_a_writer_kept_waiting_too_long_is_told_busy_and_writes_nothing(
+        engine: Engine, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    _setup(engine)
+    monkeypatch.setattr(writelock, "WRITE_WAIT_MS", 200)  # PostgreSQL's wait for the lock
+
+    def second() -> IngestResult:
+        with engine.begin() as c:
+            if c.dialect.name == "sqlite":
+                c.exec_driver_sql("PRAGMA busy_timeout=200")  # SQLite's wait, per connection
+            return _run(c, settings, "TH-TCSD", [_draft(phone("+66812345678", "TH"))])
+
+    got = _while_open(
+        engine, lambda a: _run(a, settings, "SG-SPF", [_draft(phone("+6591234567", "SG"))]),
+        second)
+    assert isinstance(got[0], Busy), got
+    assert got[0].retry_after > 0
+    assert "retry later" in got[0].detail
+    with engine.connect() as c:
+        agencies = c.execute(select(reports.c.agency)).scalars().all()
+    assert agencies == ["SG-SPF"]
