@@ -2,7 +2,8 @@
 
 Two agencies reporting one campaign at once, and an upload retried while the first
 is still being ingested, must both land as if one came after the other; a writer
-that waits longer than the node allows is told to retry, with nothing written.
+that waits longer than the node allows is told to retry, with nothing written; two
+admins adding the same agency, group or user at once get one row and a Conflict.
 Each test holds one batch open on a connection while a second runs in a thread,
 then commits the first.
 """
@@ -19,13 +20,13 @@ from sqlalchemy import Connection, Engine, func, select
 from tests.contract.holdings import holdings_snapshot
 
 from bersama.config import Settings
-from bersama.errors import Busy
+from bersama.errors import Busy, Conflict
 from bersama.ingest.model import ReportDraft
 from bersama.ingest.pipeline import IngestResult, ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import Observable, domain, phone
 from bersama.store import correlate, writelock
-from bersama.store.identities import add_agency
+from bersama.store.identities import add_agency, add_group, add_user
 from bersama.store.tables.core import clusters, reports
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
@@ -139,3 +140,24 @@ def test_a_writer_kept_waiting_too_long_is_told_busy_and_writes_nothing(
     with engine.connect() as c:
         agencies = c.execute(select(reports.c.agency)).scalars().all()
     assert agencies == ["SG-SPF"]
+
+
+@pytest.mark.parametrize("what", ["agency", "group", "user"])
+def test_the_same_name_added_twice_at_once_is_one_row_and_a_conflict(
+        engine: Engine, what: str) -> None:
+    _setup(engine)
+    add: Callable[[Connection], object] = {
+        "agency": lambda c: add_agency(c, code="VN-A05", name="A05", country="VN",
+                                       type="police", now=NOW),
+        "group": lambda c: add_group(c, name="mekong", agencies_=["TH-TCSD"], now=NOW),
+        "user": lambda c: add_user(c, email="ana@x.my", agency="MY-PDRM", role="analyst",
+                                   now=NOW),
+    }[what]
+
+    def second() -> object:
+        with engine.begin() as c:
+            return add(c)
+
+    got = _while_open(engine, add, second)
+    assert isinstance(got[0], Conflict), got
+    assert "already exists" in got[0].detail

@@ -132,10 +132,21 @@ def add_agency(
         hint_amber=parse_hint(hint_amber),
         is_peer=is_peer,
     )
+    taken = Conflict(f"agency {code!r} already exists", field="code", value=code)
     if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first():
-        raise Conflict(f"agency {code!r} already exists", field="code", value=code)
-    conn.execute(insert(agencies).values(**row.as_dict(), created_at=now))
+        raise taken
+    _insert_new(conn, insert(agencies).values(**row.as_dict(), created_at=now), taken)
     return row
+
+
+def _insert_new(conn: Connection, stmt: Any, taken: Conflict) -> None:
+    """Run an INSERT of a row whose key was just checked to be free: a writer storing the
+    same key in between (a second admin, a retried request) is the same `Conflict`, not a
+    failure of the node."""
+    try:
+        conn.execute(stmt)
+    except IntegrityError as exc:
+        raise taken from exc
 
 
 def get_agency(conn: Connection, code: str) -> Agency:
@@ -196,9 +207,11 @@ def add_group(
         raise InvalidInput("a sharing group needs at least one agency", field="agencies")
     for code in members:
         get_agency(conn, code)
+    taken = Conflict(f"sharing group {name!r} already exists", field="name", value=name)
     if conn.execute(select(sharing_groups.c.name).where(sharing_groups.c.name == name)).first():
-        raise Conflict(f"sharing group {name!r} already exists", field="name", value=name)
-    conn.execute(insert(sharing_groups).values(name=name, description=description, created_at=now))
+        raise taken
+    _insert_new(conn, insert(sharing_groups).values(name=name, description=description,
+                                                    created_at=now), taken)
     conn.execute(insert(group_members), [{"group_name": name, "agency": a} for a in members])
     return members
 
@@ -294,9 +307,11 @@ def add_user(
     addr = normalise_email(email)
     the_role = role if isinstance(role, Role) else parse_role(role)
     get_agency(conn, agency)
+    taken = Conflict(f"user {addr!r} already exists", field="email", value=addr)
     if conn.execute(select(users.c.email).where(users.c.email == addr)).first():
-        raise Conflict(f"user {addr!r} already exists", field="email", value=addr)
-    conn.execute(
+        raise taken
+    _insert_new(
+        conn,
         insert(users).values(
             email=addr,
             agency=agency,
@@ -305,7 +320,8 @@ def add_user(
             failed_logins=0,
             disabled=False,
             created_at=now,
-        )
+        ),
+        taken,
     )
     return User(addr, agency, the_role, False, False)
 
