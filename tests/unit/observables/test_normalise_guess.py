@@ -64,6 +64,7 @@ def test_non_strings_rejected_cleanly(kind: Kind, value: object) -> None:
     [
         ("https://evil.com/x", None, "url:https://evil.com/x"),
         ("hxxps://evil[.]com/x", None, "url:https://evil.com/x"),
+        ("h[xx]ps://evil[.]com/x", None, "url:https://evil.com/x"),
         ("evil[.]com/login", None, "url:http://evil.com/login"),
         ("evil.com/login", None, "url:http://evil.com/login"),
         ("Evil.com", None, "domain:evil.com"),
