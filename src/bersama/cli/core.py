@@ -221,7 +221,7 @@ def check(
 
 def clusters(
     cross_border: Annotated[bool, typer.Option("--cross-border")] = False,
-    limit: int = 20,
+    limit: Annotated[int, typer.Option(min=1, help="how many clusters to list")] = 20,
     as_agency: AsAgency = None,
     as_user: AsUser = None,
     json_out: Json = False,

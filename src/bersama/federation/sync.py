@@ -90,7 +90,7 @@ def add_peer(
     if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first() is None:
         raise NotFound(
             f"agency {code!r} is not registered; add the peer's agency first with "
-            f"`bersama agency add {code} --country CC --name NAME --peer`",
+            f"`bersama agency add {code} --country CC --name NAME --type TYPE --peer`",
             field="agency", value=code)
     if conn.execute(select(peers.c.name).where(peers.c.name == name)).first():
         raise Conflict(f"peer {name!r} already exists", field="name", value=name)

@@ -1,16 +1,17 @@
 """MISP events (as MISP and PyMISP export them) to report drafts.
 
-Accepted shapes: `{"Event": {...}}`, `{"response": [{"Event": {...}}, ...]}` (REST
-search) and a JSON list of either.  Events stream one at a time (ijson), so
-memory is bounded by the largest event.  One event is one draft:
-`report--<event uuid>`, `info` → title, `date` → occurred_at, `timestamp` →
-modified, tags → marking, crime and scam type (docs/ingest-formats.md has the
-full table).  Attributes, including those inside objects, become observables;
-a value the observables package refuses is a Rejection naming the attribute
-uuid, and so is an attribute type MISP does not define.  Attribute types MISP
-defines that name no identifier (comment, text, datetime, ...) are context and
-skipped; so are attributes with `disable_correlation` (MISP's own switch for
-values that must not correlate) and deleted ones.
+Accepted shapes: `{"Event": {...}}`, a bare event (PyMISP's
+`MISPEvent.to_json()`), `{"response": [{"Event": {...}}, ...]}` (REST search)
+and a JSON list of either.  Events stream one at a time (ijson), so memory is
+bounded by the largest event.  One event is one draft: `report--<event uuid>`,
+`info` → title, `date` → occurred_at, `timestamp` → modified, tags → marking,
+crime and scam type (docs/ingest-formats.md has the full table).  Attributes,
+including those inside objects, become observables; a value the observables
+package refuses is a Rejection naming the attribute uuid, and so is an
+attribute type MISP does not define.  Attribute types MISP defines that name no
+identifier (comment, text, datetime, ...) are context and skipped; so are
+attributes with `disable_correlation` (MISP's own switch for values that must
+not correlate) and deleted ones.
 
 Banks and e-wallets, where MISP's model is thinnest: a `bank-account` object's
 SWIFT/BIC is resolved to the same bank key a CSV bank name gets (so partners'
@@ -150,6 +151,9 @@ _ACCOUNT_OBJECTS = {
 }
 _HANDLE_RELATIONS = frozenset({"username", "account-name", "account-id", "name", "handle",
                                "screen-name", "user-id", "id"})
+_EVENT_KEYS = frozenset({"info", "Attribute", "Object", "Orgc", "Org", "threat_level_id",
+                         "analysis", "attribute_count"})
+"""Keys of a MISP event itself: a document with one of them at the top is a bare event."""
 _TAG = re.compile(r'\A(?P<ns>[^:=]+(?::[^=]+)?)(?:="?(?P<value>[^"]*)"?)?\Z')
 
 
@@ -164,10 +168,12 @@ def parse_misp(stream: BinaryIO, *, agency_country: str,
         prefix = "Event"
     elif "response" in shape.keys or first == "response":
         prefix = "response.item"
+    elif _EVENT_KEYS.intersection(shape.keys):
+        prefix = ""  # one bare event, as PyMISP's MISPEvent.to_json() writes it
     else:
         raise InvalidInput(
-            'not a MISP export: expected {"Event": {...}}, {"response": [...]} or a list of '
-            f"events; top-level keys are {shape.keys[:5]}", field="Event")
+            'not a MISP export: expected {"Event": {...}}, {"response": [...]}, a bare event '
+            f"or a list of events; top-level keys are {shape.keys[:5]}", field="Event")
     for index, item in enumerate(stream_items(reader, prefix, "MISP export")):
         event = item.get("Event", item) if isinstance(item, dict) else None
         if not isinstance(event, dict):

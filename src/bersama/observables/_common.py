@@ -33,7 +33,8 @@ _REFANG = {
     "[:]": ":", "[://]": "://", "[/]": "/", "[@]": "@", "(at)": "@", "[at]": "@",
 }
 _REFANG_RE = re.compile("|".join(re.escape(k) for k in _REFANG), re.IGNORECASE)
-_REFANG_SCHEME = re.compile(r"\A(h[xX]{2}p|h[tT]{2}p|fxp)(s?)(\[?:\]?//|://)", re.IGNORECASE)
+_REFANG_SCHEME = re.compile(r"\A(h[xX]{2}p|h\[[xX]{2}\]p|h[tT]{2}p|fxp)(s?)(\[?:\]?//|://)",
+                            re.IGNORECASE)
 
 
 def invalid(detail: str, *, field: str, value: str) -> NoReturn:
@@ -57,7 +58,8 @@ def clean(value: object, field: str) -> str:
 
 
 def refang(s: str) -> str:
-    """Undo the usual defanging (`hxxps://`, `[.]`, `(dot)`, `[:]`) of URLs, hosts and e-mails."""
+    """Undo the usual defanging (`hxxps://`, `h[xx]ps://`, `[.]`, `(dot)`, `[:]`) of URLs, hosts
+    and e-mails."""
     if "[" in s or "(" in s or "{" in s:
         s = _REFANG_RE.sub(lambda m: _REFANG[m.group().lower()], s)
     m = _REFANG_SCHEME.match(s)

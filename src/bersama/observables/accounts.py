@@ -160,10 +160,8 @@ def resolve_bank(bank: str, country: str | None = None, *,
     when neither the bank's name nor its BIC says where the bank is.
     """
     c = collapse(bank)
-    if not 2 <= len(c) <= 40:
-        invalid("bank name must have 2-40 letters or digits", field="bank", value=bank)
     if country:
-        return _in_stated_country(c, country)
+        return _in_stated_country(c, bank, country)
     code = BANK_ALIASES.get(default_country, {}).get(c) if default_country else None
     if default_country and code is not None:
         return default_country, code
@@ -176,10 +174,10 @@ def resolve_bank(bank: str, country: str | None = None, *,
         return cc, code
     if not default_country:
         _no_country(bank, candidates)
-    return default_country, _unknown_code(c, default_country)
+    return default_country, _unknown_code(c, bank, default_country)
 
 
-def _in_stated_country(c: str, country: str) -> tuple[str, str]:
+def _in_stated_country(c: str, bank: str, country: str) -> tuple[str, str]:
     code = BANK_ALIASES.get(country, {}).get(c)
     if code is not None:
         return country, code
@@ -188,13 +186,22 @@ def _in_stated_country(c: str, country: str) -> tuple[str, str]:
         invalid(f"country {country} conflicts with BIC {c} (a {BANK_NAMES[known]} BIC in "
                 f"{known[0]}): give one of them, or make them agree", field="country",
                 value=country)
-    return known or (country, _unknown_code(c, country))
+    return known or (country, _unknown_code(c, bank, country))
 
 
-def _unknown_code(c: str, country: str) -> str:
-    """An unknown bank's code: its BIC key when it is a BIC of `country`, else the name."""
+def _unknown_code(c: str, bank: str, country: str) -> str:
+    """An unknown bank's code: its BIC key when it is a BIC of `country`, else the name.
+
+    Only here is the name's length bounded: it becomes part of the key.  A known
+    name maps to its short code whatever its length ("Bank for Agriculture and
+    Agricultural Cooperatives" is `BAAC`), so the alias table is checked first.
+    """
     parts = bic_parts(c)
-    return parts[0] if parts is not None and parts[1] == country else c
+    if parts is not None and parts[1] == country:
+        return parts[0]
+    if not 2 <= len(c) <= 40:
+        invalid("bank name must have 2-40 letters or digits", field="bank", value=bank)
+    return c
 
 
 def _no_country(bank: str, candidates: dict[str, str]) -> NoReturn:

@@ -70,14 +70,14 @@ class Rejected:
 
 _DEFANG_TEXT = re.compile(
     r"\[\.\]|\(\.\)|\{\.\}|\[dot\]|\(dot\)|\{dot\}|\[:\]|\[://\]|\[@\]|\[at\]|\(at\)"
-    r"|\bh[xX]{2}p(?=s?(?:://|\[))|\bfxp(?=://)",
+    r"|\bh(?:[xX]{2}|\[[xX]{2}\])p(?=s?(?:://|\[))|\bfxp(?=://)",
     re.IGNORECASE,
 )
-_BRACKETED = re.compile(r"[\[({][.:@da]", re.IGNORECASE)
+_BRACKETED = re.compile(r"[\[({][.:@dax]", re.IGNORECASE)
 _XP_SCHEME = re.compile("xp[s\u017f]?(?::/|\\[)")
 _DEFANG_MAP = {"[.]": ".", "(.)": ".", "{.}": ".", "[dot]": ".", "(dot)": ".", "{dot}": ".",
                "[:]": ":", "[://]": "://", "[@]": "@", "[at]": "@", "(at)": "@",
-               "hxxp": "http", "fxp": "ftp"}
+               "hxxp": "http", "h[xx]p": "http", "fxp": "ftp"}
 
 _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9\u00a1-\uffff.-]+\.[A-Za-z\u00a1-\uffff-]{2,63}"
@@ -186,7 +186,7 @@ _CASE_ODDITIES = re.compile("[\u0130\u0131\u017f]")
 
 def _may_be_defanged(text: str) -> bool:
     """False when `text` holds no defanged form: every one is a bracket before ".", ":",
-    "@", "dot" or "at", or a scheme whose "xp" is followed by "://" or "["."""
+    "@", "dot", "at" or "xx" (`h[xx]p`), or a scheme whose "xp" is followed by "://" or "["."""
     return bool(_BRACKETED.search(text) or (("://" in text or "[" in text)
                                             and _XP_SCHEME.search(text.lower())))
 

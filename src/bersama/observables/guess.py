@@ -95,9 +95,9 @@ def guess(value: str, *, country: str | None = None) -> Observable:
         candidates.append(("handle", lambda: handle(platform, m.group(2), country)))
     if _SCHEME.match(s) or (_DEFANG.search(s) and "/" in s):
         candidates.append(("url", lambda: url(s)))
-    if "@" in s or "[at]" in s.lower():
-        candidates.append(("email", lambda: email(s)))
     plain = refang(s)
+    if "@" in plain:  # also "[at]", "(at)", "[@]": every defanged "@" `email` accepts
+        candidates.append(("email", lambda: email(s)))
     if ":" in plain or (plain.replace(".", "").isdigit() and plain.count(".") == 3):
         candidates.append(("ip", lambda: ip(s)))
     if looks_like_crypto(s):

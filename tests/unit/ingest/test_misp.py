@@ -46,6 +46,15 @@ def test_event_with_attributes_objects_and_tags() -> None:
     assert len(rejections) == 2
 
 
+def test_bare_event_as_pymisp_writes_it_reads_like_the_wrapped_one() -> None:
+    # PyMISP's MISPEvent.to_json() writes the event without {"Event": ...}; it was refused.
+    wrapped = fixture("misp_event.json").read()
+    bare = orjson.dumps(orjson.loads(wrapped)["Event"])
+    assert not bare.startswith(b'{"Event"')
+    expected = list(parse_misp(io.BytesIO(wrapped), agency_country="TH"))
+    assert list(parse_misp(io.BytesIO(bare), agency_country="TH")) == expected
+
+
 def test_response_list_shape_distribution_and_galaxies() -> None:
     drafts, rejections = split(parse_misp(fixture("misp_response.json"), agency_country="MY"))
     assert [d.title for d in drafts] == ["Job scam: task app", "Ransomware note hash"]

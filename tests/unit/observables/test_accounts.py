@@ -6,6 +6,7 @@ import pytest
 
 from bersama.errors import InvalidObservable
 from bersama.observables import Kind, bank_account, ewallet
+from bersama.observables.accounts import load_data
 
 
 @pytest.mark.parametrize(
@@ -42,6 +43,23 @@ def test_bank_spellings_meet(country: str, bank: str, number: str) -> None:
 )
 def test_bank_aliases(country: str, bank: str, code: str) -> None:
     assert bank_account(country, bank, "0012345678").attr("bank") == code
+
+
+def test_every_listed_bank_name_resolves_however_long() -> None:
+    # Official names such as "Bank for Agriculture and Agricultural Cooperatives" (44
+    # letters) were refused by the 2-40 bound meant for the keys of unknown banks.
+    for country, banks in load_data("banks.json").items():
+        for code, spellings in banks.items():
+            for spelling in spellings:
+                assert bank_account(country, spelling, "0012345678").attr("bank") == code
+                assert bank_account(None, spelling, "0012345678",
+                                    default_country=country).attr("bank") == code
+
+
+def test_unknown_bank_name_over_40_letters_is_refused_naming_bank() -> None:
+    with pytest.raises(InvalidObservable) as exc:
+        bank_account(None, "Bank " + "x" * 40, "0012345678", default_country="TH")
+    assert (exc.value.field, "2-40" in exc.value.detail) == ("bank", True)
 
 
 def test_unknown_bank_keeps_collapsed_name_and_leading_zeros() -> None:

@@ -125,6 +125,12 @@ def test_duplicates_and_spellings_collapse_in_order() -> None:
     assert refs(text, "MY") == ["phone:+60123456789", "domain:evil.com"]
 
 
+def test_bracketed_scheme_is_refanged_like_hxxp() -> None:
+    text = "Phishing: h[xx]ps://evil[.]example[.]com/login or H[XX]P[:]//evil.example.com/x"
+    assert refs(text, "MY") == ["url:https://evil.example.com/login",
+                                "url:http://evil.example.com/x"]
+
+
 def test_no_false_positives_in_ordinary_text() -> None:
     text = (
         "Please read README.md and run setup.py, e.g. version 1.2.3 at 10:30:00 on 12.05.2024; "

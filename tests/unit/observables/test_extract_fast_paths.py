@@ -19,7 +19,8 @@ from bersama.observables import extract as ex
 PIECES = [
     " ", "\n", ".", ":", "/", "@", "+", "\uff0b", "\uff1a", "-", "(", "[", "]", "{", "0", "7",
     "345", "6789", "๑๒", "x", "X", "p", "S", "\u017f", "\u0130", "\u0131", "\u212a", "dot", "AT",
-    "hxxp", "HXXPS", "fxp", "://", "[.]", "(at)", "{dot}", "www.", "example", ".com", ".Md",
+    "hxxp", "HXXPS", "h[xx]p", "H[XX]PS", "fxp", "://", "[.]", "(at)", "{dot}", "www.", "example",
+    ".com", ".Md",
     "user@mail.com", "a.b@x", "https://evil.example/login", "t.me/scam_bot", "WA.ME/60123456789",
     "line.me/ti/p/~abc", "Telegram: @scam_boss", "İnstagram: @x_y", "ınstagram", "whatſapp",
     "\u212aakao id: abc123", "ไลน์ @abc123", "WA 0123456789", "signal", "fb: someone",

@@ -64,11 +64,17 @@ def test_non_strings_rejected_cleanly(kind: Kind, value: object) -> None:
     [
         ("https://evil.com/x", None, "url:https://evil.com/x"),
         ("hxxps://evil[.]com/x", None, "url:https://evil.com/x"),
+        ("h[xx]ps://evil[.]com/x", None, "url:https://evil.com/x"),
         ("evil[.]com/login", None, "url:http://evil.com/login"),
         ("evil.com/login", None, "url:http://evil.com/login"),
         ("Evil.com", None, "domain:evil.com"),
         ("evil[.]com", None, "domain:evil.com"),
         ("scam@evil.com", None, "email:scam@evil.com"),
+        # Every defanged "@" that `email` accepts is recognised as an e-mail.
+        ("scam[at]evil[.]com", None, "email:scam@evil.com"),
+        ("scam(at)evil(dot)com", None, "email:scam@evil.com"),
+        ("scam(AT)evil.com", None, "email:scam@evil.com"),
+        ("scam[@]evil.com", None, "email:scam@evil.com"),
         ("8.8.8.8", None, "ipv4:8.8.8.8"),
         ("2001:db8::1", None, "ipv6:2001:db8::1"),
         ("0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", None,

@@ -22,6 +22,8 @@ from bersama.observables import Kind, domain, url
         "hXXps://evil[.]example[.]com/login",
         "hxxps[:]//evil(.)example(dot)com/login",
         "hxxps[://]evil[dot]example[.]com/login",
+        "h[xx]ps://evil[.]example[.]com/login",
+        "H[XX]PS[:]//evil.example.com/login",
         "  <https://evil.example.com/login>  ",
         "https://evil.example.com./login",
     ],
