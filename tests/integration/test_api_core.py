@@ -186,6 +186,26 @@ def test_a_write_kept_waiting_by_another_is_a_503_to_retry(
     assert again.json()["accepted"] == 1
 
 
+def test_a_csv_export_in_its_own_layout_and_encoding_is_ingested_over_http(node: Node) -> None:
+    h = node.auth("ana@my")
+    export = "Tarikh Laporan;No. Telefon Suspek;Catatan\n01/03/2026;012-345 6789;caf\u00e9\n"
+    mapping = orjson.dumps({"columns": {"reported_at": "Tarikh Laporan",
+                                        "phone": "No. Telefon Suspek"},
+                            "date_format": "%d/%m/%Y"}).decode()
+    params = {"format": "csv", "mapping": mapping, "encoding": "cp1252"}
+    r = node.client.post("/api/v1/ingest", params=params, content=export.encode("cp1252"),
+                         headers=h)
+    assert r.status_code == 200, r.text
+    assert (r.json()["accepted"], r.json()["rejected"]) == (1, 0)
+    check = node.client.get("/api/v1/check", params={"value": "+60123456789"}, headers=h)
+    assert check.json()["reports"] == 1
+    for bad, field in (({"format": "stix", "encoding": "cp1252"}, "encoding"),
+                       ({"format": "csv", "mapping": "{not json"}, "mapping")):
+        r = node.client.post("/api/v1/ingest", params=bad, content=b"x", headers=h)
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == field
+
+
 def test_oversize_body_is_refused_without_writing(node: Node) -> None:
     h = node.auth("ana@my")
     big = b"a" * (node.settings.max_body_bytes + 1)

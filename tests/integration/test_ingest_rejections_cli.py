@@ -55,3 +55,21 @@ def test_an_ingest_kept_waiting_by_another_write_exits_9_saying_retry(
             main()
     assert exited.value.code == 9
     assert "retry later" in capsys.readouterr().err
+
+
+def test_a_legacy_encoded_advisory_is_ingested_with_encoding(cli_node: Path) -> None:
+    runner = CliRunner()
+    add = ["agency", "add", "TH-TCSD", "--country", "TH", "--name", "TCSD", "--type", "police"]
+    assert runner.invoke(app, add).exit_code == 0
+    advisory = cli_node / "advisory.txt"
+    advisory.write_bytes("มิจฉาชีพโทรจาก 081-234-5678\n".encode("cp874"))
+    res = runner.invoke(app, ["ingest", str(advisory), "--agency", "TH-TCSD",
+                              "--encoding", "cp874", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["accepted"] == 1
+    stix = cli_node / "bundle.json"
+    stix.write_text('{"type": "bundle", "id": "bundle--1", "objects": []}', "utf-8")
+    refused = runner.invoke(app, ["ingest", str(stix), "--agency", "TH-TCSD",
+                                  "--encoding", "cp874"])
+    assert refused.exception is not None
+    assert getattr(refused.exception, "field", None) == "encoding"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,8 +12,9 @@ from rich.table import Table
 
 from bersama.cli.context import emit_json, engine, reader_for, settings
 from bersama.errors import InvalidInput
+from bersama.ingest.csv import CsvMapping
 from bersama.ingest.detect_format import sniff
-from bersama.ingest.options import batch_marking
+from bersama.ingest.options import adapter_options, batch_marking
 from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader, Role
 from bersama.observables import guess
@@ -86,15 +87,8 @@ def ingest(
     kind = fmt or sniff(path)
     marking = batch_marking(tlp, group, recipients)
     actor = Reader(agency=agency, user=user.lower() if user else None, role=Role.ANALYST)
-    options: dict[str, Any] = {}
-    if mapping is not None:
-        from bersama.ingest.csv import CsvMapping
-
-        if kind != "csv":
-            raise InvalidInput("--mapping applies to CSV input only", field="mapping")
-        options["mapping"] = CsvMapping.load(mapping)
-    if encoding is not None:
-        options["encoding"] = encoding
+    options = adapter_options(kind, mapping=None if mapping is None else CsvMapping.load(mapping),
+                              encoding=encoding)
     size = path.stat().st_size
     with (
         path.open("rb") as raw,

@@ -137,7 +137,7 @@ def load_agency(conn: Connection, code: str) -> Agency:
     if row is None:
         raise NotFound(
             f"agency {code!r} is not registered on this node; add it with "
-            f"`bersama agency add {code} --country CC --name NAME`",
+            f"`bersama agency add {code} --country CC --name NAME --type TYPE`",
             field="agency",
             value=code,
         )

@@ -44,17 +44,19 @@ _DATE = re.compile(r"\b(20\d{2}|19\d{2})-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])\b
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _decode(data: bytes) -> str:
+def _decode(data: bytes, encoding: str) -> str:
+    """`data` as text in `encoding` (ASCII-compatible: ingest/options.py checks it)."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\x00" in data:
         raise InvalidInput("binary data (NUL byte): not a text file", field="text")
     try:
-        return data.decode("utf-8")
+        return data.decode(encoding)
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise InvalidInput(
-            f"text is not UTF-8 (line {line}); re-save it as UTF-8", line=line, field="encoding"
+            f"text is not {encoding} (line {line}); re-save it as UTF-8 or give its encoding "
+            "(e.g. cp874, tis-620, cp1258)", line=line, field="encoding"
         ) from None
 
 
@@ -78,14 +80,16 @@ def _leading_newlines(body: str) -> int:
 
 
 def parse_text(
-    stream: BinaryIO, *, agency_country: str, source_name: str = ""
+    stream: BinaryIO, *, agency_country: str, source_name: str = "", encoding: str | None = None
 ) -> Iterator[ReportDraft | Rejection]:
+    """Reports from free text; `encoding`: the text's, when not UTF-8 (legacy Thai or
+    Vietnamese advisories)."""
     data = stream.read(MAX_TEXT_BYTES + 1)
     if len(data) > MAX_TEXT_BYTES:
         raise InvalidInput(
             f"text larger than {MAX_TEXT_BYTES} bytes: split it into files", field="text"
         )
-    text = _decode(data)
+    text = _decode(data, encoding or "utf-8")
     if not text.strip():
         raise InvalidInput("empty text", field="text")
     for first_line, body in sections(text):

@@ -46,11 +46,23 @@ def test_same_text_same_id_and_long_text_is_cut() -> None:
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (b"caf\xe9 scam\n", "not UTF-8"), (b"\x00\x01binary", "binary"), (b"  \n", "empty"),
+    (b"caf\xe9 scam\n", "not utf-8"), (b"\x00\x01binary", "binary"), (b"  \n", "empty"),
 ])
 def test_bad_text(data: bytes, message: str) -> None:
     with pytest.raises(InvalidInput, match=message):
         list(parse_text(io.BytesIO(data), agency_country="MY"))
+
+
+def test_a_legacy_thai_advisory_is_read_in_the_encoding_given() -> None:
+    text = "แจ้งเตือน: มิจฉาชีพโทรจาก 081-234-5678 อ้างเป็นตำรวจ\n"
+    drafts, rejected = split(parse_text(io.BytesIO(text.encode("cp874")), agency_country="TH",
+                                        encoding="cp874"))
+    assert not rejected
+    assert drafts[0].narrative == text.strip()
+    assert [o.key for o in drafts[0].observables] == ["+66812345678"]
+    with pytest.raises(InvalidInput, match=r"not utf-8 \(line 1\)") as refused:
+        list(parse_text(io.BytesIO(text.encode("cp874")), agency_country="TH"))
+    assert refused.value.field == "encoding"
 
 
 def test_bank_accounts_in_text_meet_csv_rows() -> None:

@@ -33,7 +33,7 @@ from bersama.api.security import (
 from bersama.config import Settings
 from bersama.errors import InvalidInput, PayloadTooLarge
 from bersama.gcpause import collection_paused
-from bersama.ingest.options import batch_marking
+from bersama.ingest.options import adapter_options, batch_marking, mapping_from_json
 from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader
 from bersama.observables import guess
@@ -104,9 +104,21 @@ async def ingest_endpoint(
         bool,
         Query(description="csv/text: also queue the reports whose text scores likely or review"),
     ] = False,
+    mapping: Annotated[
+        str | None,
+        Query(max_length=8192, description='csv: the column mapping as JSON, as a mapping file '
+              'holds it (docs/ingest-formats.md), e.g. {"columns": {"phone": "No. Telefon"}}'),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        Query(max_length=40, description="csv/text: the input's encoding when not UTF-8 "
+              "(cp1252, cp874, tis-620...)"),
+    ] = None,
 ) -> dict[str, Any]:
     agency = require_agency_analyst(reader, "ingest reports")
     marking = batch_marking(tlp, group, recipients)
+    options = adapter_options(
+        format, mapping=None if mapping is None else mapping_from_json(mapping), encoding=encoding)
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spool:
         size = 0
         async for chunk in request.stream():
@@ -133,6 +145,7 @@ async def ingest_endpoint(
                 batch_marking=marking,
                 address=client_address(request),
                 review=review,
+                **options,
             )
         )
     return result.as_dict()
