@@ -282,6 +282,36 @@ def test_visible_cluster_never_bridged_by_hidden_report(engine: Engine, settings
     assert res["cluster"]["size"] == 1
 
 
+def test_cluster_pages_hold_at_most_limit_and_keep_a_clusters_parts_together(
+        engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    a, b, x, y, c, d, e = (phone(f"0123{i}56789", "MY") for i in range(7))
+    red = Marking(TLP.RED, recipient_users=frozenset())
+    _ingest(engine, settings, "MY-PDRM", [
+        *(_draft([e]) for _ in range(6)),  # 6 reports, one part for anyone
+        _draft([a, x]), _draft([x]), _draft([b, y]), _draft([y]),
+        _draft([a, b], marking=red),  # 5 reports; two parts of 2 for other agencies
+        _draft([c]), _draft([c]), _draft([d]), _draft([d]),
+    ])
+    with engine.connect() as conn:
+        reads = Reads(conn, _reader("JP-NPA"), settings)
+        whole = reads.clusters(limit=500)
+        assert [v["size"] for v in whole["clusters"]] == [6, 2, 2, 2, 2]
+        assert whole["next_offset"] is None
+        pages, offset, seen = [], 0, []
+        while offset is not None:
+            page = reads.clusters(limit=2, offset=offset)
+            pages.append(len(page["clusters"]))
+            seen.extend(v["id"] for v in page["clusters"])
+            offset = page["next_offset"]
+    assert pages == [1, 2, 2]  # the split cluster's two parts did not fit beside the first
+    assert sorted(seen) == sorted(v["id"] for v in whole["clusters"])
+    with engine.connect() as conn:
+        last = Reads(conn, _reader("JP-NPA"), settings).clusters(limit=2, offset=2)
+    assert len(last["clusters"]) == 2
+    assert last["next_offset"] is None  # a full last page says it is the last
+
+
 def _assert_rebuild_agrees(engine: Engine, settings: Settings) -> None:
     incremental = _snapshot(engine), holdings_snapshot(engine)
     with engine.begin() as c:

@@ -626,24 +626,37 @@ class Reads:
     def clusters(
         self, *, cross_border: bool = False, min_size: int = 2, limit: int = 50, offset: int = 0
     ) -> dict[str, Any]:
-        """Visible clusters, largest first.  `offset` pages through the node's clusters."""
+        """Visible clusters, largest first, at most `limit` of them.
+
+        `offset` pages through the node's clusters.  A cluster that reports hidden from
+        this reader split shows as its visible parts, which a page never separates: a
+        page ends before a cluster whose parts would not fit (it holds more than `limit`
+        only when one cluster alone shows as more parts).  `next_offset` is None once
+        the node has no further cluster."""
         stmt = select(clusters.c.id).where(clusters.c.size >= min_size)
         if cross_border:
             stmt = stmt.where(clusters.c.cross_border.is_(True))
         stmt = stmt.order_by(clusters.c.size.desc(), clusters.c.id)
         out: list[dict[str, Any]] = []
         scanned = offset
-        for gid in self._q(stmt.offset(offset)).scalars():
+        more = False
+        ids = iter(self._q(stmt.offset(offset)).scalars())
+        for gid in ids:
+            parts = [
+                view for root in sorted(set(self._component_map(gid).values()))
+                if (view := self.cluster_view(gid, root)) and view["size"] >= min_size
+                and (not cross_border or view["cross_border"])
+            ]
+            if out and len(out) + len(parts) > limit:
+                more = True  # the next page starts with this cluster
+                break
             scanned += 1
-            comp = self._component_map(gid)
-            for root in sorted(set(comp.values())):
-                view = self.cluster_view(gid, root)
-                if view and view["size"] >= min_size and (not cross_border or view["cross_border"]):
-                    out.append(view)
+            out.extend(parts)
             if len(out) >= limit:
+                more = next(ids, None) is not None
                 break
         out.sort(key=lambda v: (-v["size"], v["id"]))
-        return {"clusters": out, "next_offset": scanned if len(out) >= limit else None}
+        return {"clusters": out, "next_offset": scanned if more else None}
 
     # ---- reports ------------------------------------------------------------------------
 
