@@ -142,6 +142,8 @@ class _Bundle:
         self.markings: dict[str, StixMarkingInfo] = {}
         self.invalid: dict[str, str] = {}
         self.incident_links: list[tuple[str, str]] = []
+        self.refused_refs: set[str] = set()
+        """What rejected reports and other containers named: not "referenced by none"."""
 
         self.marking_of: dict[tuple[str, ...], Marking | None] = {}
         """from_stix_refs per set of refs, filled by `finish` once every marking is read."""
@@ -168,6 +170,7 @@ class _Bundle:
         if problem is not None:
             prop, reason = problem
             if otype in _HANDLED:
+                self._refused(obj)
                 return [Rejection(reason, field=prop, value=_short(obj.get(prop)), record=oid)]
             self.invalid[oid] = f"{prop}: {reason}"
             return _NONE
@@ -183,6 +186,7 @@ class _Bundle:
             try:
                 modified = fields.stix_timestamp(obj.get("modified"))
             except ValueError as exc:
+                self._refused(obj)
                 return [Rejection(str(exc), field="modified", value=_short(obj.get("modified")),
                                   record=oid)]
             old = self.containers.get(oid)
@@ -222,6 +226,11 @@ class _Bundle:
             return "modified", "missing or invalid 'modified' (RFC 3339 UTC timestamp)"
         return None
 
+    def _refused(self, obj: dict[str, Any]) -> None:
+        refs = obj.get("object_refs")
+        if isinstance(refs, list):
+            self.refused_refs.update(r for r in refs if isinstance(r, str))
+
     def _relationship(self, obj: dict[str, Any]) -> None:
         src, dst = obj.get("source_ref"), obj.get("target_ref")
         if not isinstance(src, str) or not isinstance(dst, str):
@@ -256,11 +265,17 @@ class _Bundle:
                 unresolved += 1
                 continue
             yield from self._draft(c)
-        bare = sum(1 for sid in self.scos if sid not in consumed)
-        if bare:
+        left = [sid for sid in self.scos if sid not in consumed]
+        orphans = sum(1 for sid in left if sid in self.refused_refs)
+        if orphans:
             yield Rejection(
-                f"{bare} observable(s) not referenced by any report, incident, indicator or "
-                "observed-data were not ingested: wrap them in a report", record=self.source_ref)
+                f"{orphans} observable(s) named only by rejected objects were not ingested "
+                "(see those objects' rejections)", record=self.source_ref)
+        if len(left) > orphans:
+            yield Rejection(
+                f"{len(left) - orphans} observable(s) not referenced by any report, incident, "
+                "indicator or observed-data were not ingested: wrap them in a report",
+                record=self.source_ref)
         if unresolved:
             yield Rejection(
                 f"{unresolved} sighting(s) of objects not in this bundle were not read: send "

@@ -38,6 +38,8 @@ _PREFIXES.update({
 _SCHEME = re.compile(r"\A(?:https?|hxxps?|h\[?xx\]?ps?|ftp|wss?)(?:\[?:\]?//|\[://\])",
                      re.IGNORECASE)
 _DEFANG = re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{\.\}", re.IGNORECASE)
+_NUMBERISH = re.compile(r"\+?[\d\s\-.()]{1,40}")
+"""Digits and a phone number's separators only."""
 _MSG_LINK = re.compile(
     r"\A(?:https?://)?(?:www\.)?(t\.me|telegram\.me|wa\.me)/([A-Za-z0-9_+]+)/?\Z", re.IGNORECASE
 )
@@ -80,14 +82,21 @@ def guess(value: str, *, country: str | None = None) -> Observable:
     if found is not None:
         return found
     tried: list[str] = []
-
-    def attempt(name: str, fn: Callable[[], Observable]) -> Observable | None:
+    for name, fn in _candidates(s, country, tried):
         try:
             return fn()
         except InvalidObservable as exc:
             tried.append(f"{name}: {exc.detail}")
-            return None
+    why = "; ".join(tried) if tried else "it looks like no supported kind"
+    invalid(f"not a recognised identifier ({why}); prefix it with a kind, e.g. "
+            "'bank-account:MY:MBB:5123456789' or 'handle:telegram:name'",
+            field="value", value=s)
 
+
+def _candidates(s: str, country: str | None, tried: list[str]
+                ) -> list[tuple[str, Callable[[], Observable]]]:
+    """The kinds `s` may be, most specific first; a note in `tried` where no kind fits a
+    form that looks like one (a handle without its platform)."""
     candidates: list[tuple[str, Callable[[], Observable]]] = []
     m = _MSG_LINK.match(s)
     if m:
@@ -96,7 +105,9 @@ def guess(value: str, *, country: str | None = None) -> Observable:
     if _SCHEME.match(s) or (_DEFANG.search(s) and "/" in s):
         candidates.append(("url", lambda: url(s)))
     plain = refang(s)
-    if "@" in plain:  # also "[at]", "(at)", "[@]": every defanged "@" `email` accepts
+    if plain.startswith("@") and plain.count("@") == 1:
+        tried.append(f"handle: a handle needs its platform, e.g. 'handle:telegram:{plain[1:]}'")
+    elif "@" in plain:  # also "[at]", "(at)", "[@]": every defanged "@" `email` accepts
         candidates.append(("email", lambda: email(s)))
     if ":" in plain or (plain.replace(".", "").isdigit() and plain.count(".") == 3):
         candidates.append(("ip", lambda: ip(s)))
@@ -104,17 +115,11 @@ def guess(value: str, *, country: str | None = None) -> Observable:
         candidates.append(("crypto", lambda: crypto(s)))
     if looks_like_hash(s):
         candidates.append(("hash", lambda: file_hash(s)))
-    if looks_like_phone(s):
+    if looks_like_phone(s) or (not candidates and _NUMBERISH.fullmatch(s)):
+        # Digits too few or too many for a number still get the phone reason.
         candidates.append(("phone", lambda: phone(s, country)))
     if "." in plain and "/" not in plain and "@" not in plain:
         candidates.append(("domain", lambda: domain(s)))
     if "/" in plain and not _SCHEME.match(s):
         candidates.append(("url", lambda: url(s)))
-    for name, fn in candidates:
-        obs = attempt(name, fn)
-        if obs is not None:
-            return obs
-    why = "; ".join(tried) if tried else "it looks like no supported kind"
-    invalid(f"not a recognised identifier ({why}); prefix it with a kind, e.g. "
-            "'bank-account:MY:MBB:5123456789' or 'handle:telegram:name'",
-            field="value", value=s)
+    return candidates

@@ -153,6 +153,22 @@ def test_objects_breaking_stix21_are_rejected_naming_the_property() -> None:
     assert [d.source_id for d in drafts] == ["indicator--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0001"]
 
 
+def test_observables_of_a_rejected_report_are_not_called_unreferenced() -> None:
+    times = {"created": "2026-03-01T00:00:00Z", "modified": "2026-03-01T00:00:00Z"}
+    named = "url--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0101"
+    stray = "url--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0102"
+    drafts, rejections = _parse(_bundle(
+        {"type": "report", "spec_version": "2.1", "id": REPORT, **times,
+         "published": "2026-03-01T00:00:00Z", "object_refs": [named]},
+        {"type": "url", "spec_version": "2.1", "id": named, "value": "https://a-pay.xyz/"},
+        {"type": "url", "spec_version": "2.1", "id": stray, "value": "https://b-pay.xyz/"},
+    ))
+    assert drafts == []
+    reasons = [r.reason for r in rejections]
+    assert any(r.startswith("1 observable(s) named only by rejected objects") for r in reasons)
+    assert any(r.startswith("1 observable(s) not referenced by any report") for r in reasons)
+
+
 def test_stix20_bundle_is_refused_clearly() -> None:
     with pytest.raises(InvalidInput, match=r"spec_version must be 2\.1") as err:
         list(parse_stix(fixture("bundle_stix20.json"), agency_country="MY"))

@@ -112,6 +112,8 @@ def test_guess(value: str, country: str | None, ref: str) -> None:
         ("hello world", None, "no supported kind"),
         ("012-345 6789", None, "phone: no country"),
         ("12345", "MY", "phone: not a valid number"),
+        ("0123", "MY", "phone: not a valid number"),  # too short to look like one
+        ("@ScamBossMY", None, "handle: a handle needs its platform"),
         ("evil.notatld", None, "domain:"),
         ("0x5AAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", None, "crypto: EIP-55"),
         ("bank-account:MY:5123", None, "COUNTRY:BANK:NUMBER"),
