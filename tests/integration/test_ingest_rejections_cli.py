@@ -73,3 +73,19 @@ def test_a_legacy_encoded_advisory_is_ingested_with_encoding(cli_node: Path) -> 
                                   "--encoding", "cp874"])
     assert refused.exception is not None
     assert getattr(refused.exception, "field", None) == "encoding"
+
+
+def test_cli_prints_a_rejected_value_as_it_is(cli_node: Path) -> None:
+    """A value is data, not rich markup: `[/b]` used to stop the command with a MarkupError,
+    `[b]` to vanish from what it printed."""
+    runner = CliRunner()
+    add = ["agency", "add", "MY-PDRM", "--country", "MY", "--name", "PDRM", "--type", "police"]
+    assert runner.invoke(app, add).exit_code == 0
+    hotline = cli_node / "hotline.csv"
+    hotline.write_text("Case No,Date Reported,Phone Number\nC1,2026-03-01,[/b]\n"
+                       "C2,2026-03-01,[b]\n", "utf-8")
+    res = runner.invoke(app, ["ingest", str(hotline), "--agency", "MY-PDRM"])
+    assert res.exit_code == 0, res.output
+    printed = res.stdout.replace("\n", "")
+    assert "field Phone Number, value [/b]" in printed
+    assert "field Phone Number, value [b]" in printed
