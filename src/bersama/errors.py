@@ -47,6 +47,24 @@ class BersamaError(Exception):
         return out
 
 
+def field_path(*parts: str | int) -> str:
+    """The name of a field inside a structure, the one form every error uses for it:
+    names joined by dots, list indices in brackets (`items[2].text`, `mapping.phone`,
+    `[0]` for the first item of a list at the top); an empty name is left out.
+
+    WHY one helper: the API's request validation, the checks of the detection
+    endpoints, the ingest formats and the CLI all name fields, and a client that
+    reads `field` to find its mistake should not meet `values.0` from one and
+    `values[0]` from another."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part:
+            out += f".{part}" if out else part
+    return out
+
+
 class InvalidInput(BersamaError):
     """The caller sent something that cannot be accepted as it is."""
 

@@ -73,3 +73,44 @@ def test_a_legacy_encoded_advisory_is_ingested_with_encoding(cli_node: Path) -> 
                                   "--encoding", "cp874"])
     assert refused.exception is not None
     assert getattr(refused.exception, "field", None) == "encoding"
+
+
+def test_cli_prints_a_rejected_value_as_it_is(cli_node: Path) -> None:
+    """A value is data, not rich markup: `[/b]` used to stop the command with a MarkupError,
+    `[b]` to vanish from what it printed."""
+    runner = CliRunner()
+    add = ["agency", "add", "MY-PDRM", "--country", "MY", "--name", "PDRM", "--type", "police"]
+    assert runner.invoke(app, add).exit_code == 0
+    hotline = cli_node / "hotline.csv"
+    hotline.write_text("Case No,Date Reported,Phone Number\nC1,2026-03-01,[/b]\n"
+                       "C2,2026-03-01,[b]\n", "utf-8")
+    res = runner.invoke(app, ["ingest", str(hotline), "--agency", "MY-PDRM"])
+    assert res.exit_code == 0, res.output
+    printed = res.stdout.replace("\n", "")
+    assert "field Phone Number, value [/b]" in printed
+    assert "field Phone Number, value [b]" in printed
+
+
+def test_cli_stores_the_other_rows_of_a_csv_with_a_cell_over_the_field_limit(
+        cli_node: Path) -> None:
+    """A cell over Python csv's 131,072 characters refused the whole file; now its row."""
+    runner = CliRunner()
+    add = ["agency", "add", "MY-PDRM", "--country", "MY", "--name", "PDRM", "--type", "police"]
+    assert runner.invoke(app, add).exit_code == 0
+    hotline = cli_node / "hotline.csv"
+    hotline.write_text(
+        "Case No,Date Reported,Phone Number,Details\n"
+        "C1,2026-03-01,012-345 6789,first\n"
+        f'C2,2026-03-02,011-2345 6789,"{"x" * 200_000}\nover two lines"\n'
+        "C3,2026-03-03,012-345 6789,third\n", "utf-8")
+    res = runner.invoke(app, ["ingest", str(hotline), "--agency", "MY-PDRM", "--json"])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.stdout)
+    assert (result["accepted"], result["rejected"]) == (2, 1)
+    assert result["rejections"] == [{
+        "reason": "column 4 (Details) is longer than 131,072 characters: row skipped",
+        "line": 3, "field": "Details", "record": "line 3"}]
+    stored = runner.invoke(app, ["check", "012-345 6789", "--country", "MY", "--json"])
+    assert json.loads(stored.stdout)["reports"] == 2, stored.output
+    missing = runner.invoke(app, ["check", "011-2345 6789", "--country", "MY", "--json"])
+    assert json.loads(missing.stdout)["reports"] == 0, missing.output

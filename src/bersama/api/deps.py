@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from bersama.api.security import current_reader
 from bersama.config import Settings
-from bersama.errors import InvalidInput
+from bersama.errors import InvalidInput, field_path
 from bersama.markings import Reader
 
 
@@ -73,23 +73,24 @@ class StrictBody(BaseModel):
         """JSON may spell a lone UTF-16 surrogate (`"\\ud800"`), which no UTF-8 text holds:
         refused here, naming where, instead of failing when the value is echoed, stored or
         signed (orjson and the databases refuse to encode it: that was a 500)."""
-        _check_text(data, "")
+        _check_text(data, ())
         return data
 
 
-def _check_text(value: Any, where: str) -> None:
+def _check_text(value: Any, where: tuple[str | int, ...]) -> None:
     if isinstance(value, str):
         if not value.isascii():
             try:
                 value.encode()
             except UnicodeEncodeError as exc:
+                name = field_path(*where) or "body"
                 raise InvalidInput(
-                    f"{where or 'body'}: a lone UTF-16 surrogate (\\u{ord(value[exc.start]):04x}) "
-                    "is no character", field=where or "body") from None
+                    f"{name}: a lone UTF-16 surrogate (\\u{ord(value[exc.start]):04x}) "
+                    "is no character", field=name) from None
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_text(key, where)
-            _check_text(item, f"{where}.{key}" if where else str(key))
+            _check_text(item, (*where, key))
     elif isinstance(value, list):
         for i, item in enumerate(value):
-            _check_text(item, f"{where}[{i}]")
+            _check_text(item, (*where, i))

@@ -41,6 +41,7 @@ from bersama.errors import (
     RateLimited,
     TryLater,
     Unauthenticated,
+    field_path,
 )
 
 log = logging.getLogger("bersama.api")
@@ -121,12 +122,18 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=MEDIA_TYPE)
 
 
+LOCATIONS = ("body", "query", "path", "header", "cookie")
+"""Where FastAPI locates what it validates: the first item of a validation error's `loc`."""
+
+
 def _field_error(error: dict[str, Any]) -> dict[str, str]:
     """One validation error as the field it names and why.
 
-    A body field is named by its path inside the body (`values.0`).  A body that is
-    missing, or is not JSON at all, is named `body`: FastAPI locates a JSON syntax error
-    at `("body", <character offset>)`, and the offset is no field.
+    A body field is named by its path inside the body and a parameter by its name
+    (`values[0]`, `top`), as the node's own checks name them (`field_path`): FastAPI's
+    location (`("body", "values", 0)`, `("query", "top")`) is no part of the name.  A body
+    that is missing, or is not JSON at all, is named `body`: FastAPI locates a JSON syntax
+    error at `("body", <character offset>)`, and the offset is no field.
     """
     loc = tuple(error.get("loc", ()))
     reason = str(error.get("msg", ""))
@@ -137,7 +144,8 @@ def _field_error(error: dict[str, Any]) -> dict[str, str]:
                 + (f": {cause}" if cause else "")}
     if loc == ("body",):
         return {"field": "body", "reason": reason}
-    return {"field": ".".join(str(p) for p in loc if p != "body"), "reason": reason}
+    where = loc[1:] if loc and loc[0] in LOCATIONS else loc
+    return {"field": field_path(*where), "reason": reason}
 
 
 def _unreadable_body(cause: BaseException) -> dict[str, str]:

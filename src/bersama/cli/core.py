@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
@@ -132,7 +133,7 @@ def ingest(
     )
     for r in result.rejections[:50]:
         where = ", ".join(f"{k} {v}" for k, v in r.as_dict().items() if k != "reason")
-        console.print(f"  rejected ({where}): {r.reason}", highlight=False)
+        console.print(escape(f"  rejected ({where}): {r.reason}"), highlight=False)
     if result.rejected > 50 and written is None:
         console.print(f"  ... and {result.rejected - 50} more (--rejections FILE writes all)")
     if written is not None:

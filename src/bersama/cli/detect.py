@@ -22,7 +22,7 @@ from typing import Annotated, Any
 
 import typer
 
-from bersama.errors import BersamaError, InvalidInput
+from bersama.errors import BersamaError, InvalidInput, field_path
 
 app = typer.Typer(help="Score messages and URLs with the bundled detection models.",
                   no_args_is_help=True)
@@ -97,7 +97,7 @@ def _score(kind: str, items: list[str], country: str | None = None,
                     err = e1.as_dict()
                     err["line"] = start + j + 1
                     where = kind if single else f"line {err['line']}"
-                    err["detail"] = err["detail"].replace("items[0]", where)
+                    err["detail"] = err["detail"].replace(field_path("items", 0), where)
                     err.pop("field", None)
                     out.append({"error": err})
     return out

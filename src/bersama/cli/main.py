@@ -6,6 +6,7 @@ import sys
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bersama.cli import (
     agency,
@@ -76,11 +77,18 @@ def main() -> None:
     try:
         app()
     except BersamaError as exc:
-        err = Console(stderr=True)
-        where = "".join(
-            f" [{k}: {v}]" for k, v in (("field", exc.field), ("line", exc.line)) if v is not None
-        )
-        err.print(f"[bold red]error:[/] {exc.detail}{where}", highlight=False)
-        for item in exc.errors[:20]:
-            err.print(f"  - {item}", highlight=False)
+        report(exc, Console(stderr=True))
         sys.exit(exit_code(exc))
+
+
+def report(exc: BersamaError, err: Console) -> None:
+    """The error as the user reads it, the field or line it names in brackets.
+
+    What the error says is escaped: rich reads `[field: top]`, or `[link]` in a value
+    the detail quotes, as markup, and printed nothing of it."""
+    where = "".join(
+        f" [{k}: {v}]" for k, v in (("field", exc.field), ("line", exc.line)) if v is not None
+    )
+    err.print(f"[bold red]error:[/] {escape(exc.detail + where)}", highlight=False)
+    for item in exc.errors[:20]:
+        err.print(escape(f"  - {item}"), highlight=False)

@@ -28,7 +28,7 @@ from bersama.detection.lexicon import score_types_many
 from bersama.detection.linear import REVIEW, THRESHOLD, LinearModel, band
 from bersama.detection.normalise import normalise_many
 from bersama.detection.url import UrlFeaturizer, brand_domains, lookalike
-from bersama.errors import ConfigurationError, InvalidInput, PayloadTooLarge
+from bersama.errors import ConfigurationError, InvalidInput, PayloadTooLarge, field_path
 from bersama.gcpause import collection_paused
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class Detector:
         Long batches are cut into pieces of at most `CHUNK_CHARS` characters, which
         bounds the memory of the vectorised steps (1,000 texts of 64 KB would
         otherwise make arrays of hundreds of MB)."""
-        checked = [check_text(t, f"items[{i}]") for i, t in enumerate(texts)]
+        checked = [check_text(t, field_path("items", i)) for i, t in enumerate(texts)]
         if country is not None:
             import phonenumbers
 
@@ -232,10 +232,11 @@ class Detector:
     def urls(self, urls: list[str]) -> list[Result]:
         checked = []
         for i, raw in enumerate(urls):
-            u = check_text(raw, f"items[{i}]").strip()
+            name = field_path("items", i)
+            u = check_text(raw, name).strip()
             if len(u) > MAX_URL_CHARS:
-                raise PayloadTooLarge(f"items[{i}] is a URL over {MAX_URL_CHARS} characters",
-                                      field=f"items[{i}]", value=u[:100])
+                raise PayloadTooLarge(f"{name} is a URL over {MAX_URL_CHARS} characters",
+                                      field=name, value=u[:100])
             checked.append(u)
         x, parts = self.url_featurizer.transform(checked)
         probs = self.url.proba(x).tolist()

@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select, update
 
 from bersama.config import Settings
-from bersama.errors import Forbidden, InvalidInput
+from bersama.errors import Forbidden, InvalidInput, field_path
 from bersama.federation.assemble import Assembled, assemble
 from bersama.federation.protocol import SIGNATURES, object_version, signature_key
 from bersama.federation.signing import jws_kid, parse_public_key, public_key_text
@@ -171,8 +171,8 @@ def receive_objects(
                            field=SIGNATURES)
     for i, obj in enumerate(objects):
         if not isinstance(obj.get("id"), str) or not isinstance(obj.get("type"), str):
-            raise InvalidInput(f"objects[{i}] is not a STIX object with an id and a type",
-                               field=f"objects[{i}]")
+            name = field_path("objects", i)
+            raise InvalidInput(f"{name} is not a STIX object with an id and a type", field=name)
     assert reader.agency is not None  # noqa: S101 - the router refuses anonymous readers
     if reader.is_peer:
         peer = peer_for_agency(conn, reader.agency)

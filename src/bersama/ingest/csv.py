@@ -3,8 +3,13 @@
 Hotlines export whatever their case system calls its columns, so the header is
 matched case-insensitively against documented aliases of our fields (docs/
 ingest-formats.md), and a `CsvMapping` file (JSON or TOML) names the columns of
-any other export.  Rows are streamed: memory is bounded by the longest line
-(`MAX_LINE_BYTES`; a longer line is rejected and skipped, not buffered).
+any other export.  Rows are streamed: memory is bounded by the longest row
+(`MAX_ROW_BYTES`, on one line or over the several of a quoted cell's line breaks; a
+longer row is rejected and skipped as it is read, not buffered).  A cell over the csv
+module's field limit (131,072 characters unless a program changed it) is a rejection
+of its row naming the line and column, and the row is skipped to its end; a quoted
+cell that the file never closes raises InvalidInput, since every row after its quote
+would otherwise be read as part of it.
 
 Encoding: UTF-8 (a BOM is allowed) unless told otherwise; we never guess, because
 a wrong guess silently changes names and narratives.  A byte that is not UTF-8
@@ -26,7 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NoReturn
 
 from bersama import observables as ob
 from bersama.errors import InvalidInput, InvalidObservable
@@ -36,7 +41,7 @@ from bersama.ingest.model import Rejection, ReportDraft
 from bersama.observables.model import Kind, Observable
 from bersama.taxonomy import ScamType
 
-MAX_LINE_BYTES = 1024 * 1024
+MAX_ROW_BYTES = 1024 * 1024
 _NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0400")
 
 
@@ -172,46 +177,157 @@ class CsvMapping:
         )
 
 
+class _RowTooLong(Exception):
+    """Raised through the csv reader when `_Lines` skipped a row over MAX_ROW_BYTES."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _Cells:
+    """Follows the csv reader's reading of a row it gave up on, so it can be skipped whole
+    and its over-long cell named.
+
+    The states are those of CPython's `_csv` for our dialect (quote `"`, doubled inside
+    a quoted cell; no escape character; not strict): a cell that starts with a quote
+    runs to the quote that is not doubled, a quote elsewhere is a character, and only a
+    line end outside quotes ends the row.  Text may come in pieces (a line longer than
+    a read), so every state survives the end of a piece."""
+
+    START, UNQUOTED, QUOTED, QUOTE = range(4)
+
+    def __init__(self, delimiter: str, *, quoted: bool) -> None:
+        self.delimiter = delimiter
+        self.stops = re.compile(f"[{re.escape(delimiter)}\r\n]")
+        self.state = self.QUOTED if quoted else self.START
+        self.cell = 0
+        self.length = 0
+        self.over: int | None = None
+        """The first cell longer than the csv module's field limit."""
+        self.ended = False
+
+    def feed(self, text: str) -> None:
+        pos, n = 0, len(text)
+        while pos < n and not self.ended:
+            c = text[pos]
+            if self.state == self.QUOTED:
+                end = text.find('"', pos)
+                end = n if end < 0 else end
+                self._grow(end - pos)
+                pos, self.state = end + 1, self.QUOTE if end < n else self.QUOTED
+            elif self.state == self.UNQUOTED:
+                stop = self.stops.search(text, pos)
+                end = n if stop is None else stop.start()
+                self._grow(end - pos)
+                pos = end
+                if end < n:  # the stop is read as at the start of a cell: ends this one
+                    self.state = self.START
+            elif self.state == self.QUOTE and c == '"':  # a doubled quote: one character
+                self._grow(1)
+                pos, self.state = pos + 1, self.QUOTED
+            elif c == self.delimiter or c in "\r\n":
+                self._after_cell(c)
+                pos += 1
+            elif self.state == self.START and c == '"':
+                pos, self.state = pos + 1, self.QUOTED
+            else:  # a cell's first character, or one after its closing quote
+                self.state = self.UNQUOTED
+
+    def _after_cell(self, c: str) -> None:
+        if c == self.delimiter:
+            self.cell, self.length, self.state = self.cell + 1, 0, self.START
+        else:
+            self.ended = True
+
+    def _grow(self, n: int) -> None:
+        self.length += n
+        if self.over is None and self.length > _csv.field_size_limit():
+            self.over = self.cell
+
+
 class _Lines:
-    """Decoded physical lines, each at most MAX_LINE_BYTES; remembers where rows start."""
+    """Decoded physical lines for the csv reader, and the lines of the row it is reading.
+
+    A row (one line, or several when a quoted cell holds line breaks) is at most
+    MAX_ROW_BYTES: a longer one is skipped as it is read, never buffered, and
+    `_RowTooLong` raised through the reader.  The row's lines are kept so that a row
+    the reader gives up on (a cell over its field limit) can be followed to its end
+    (`skip`)."""
 
     def __init__(self, stream: BinaryIO, encoding: str) -> None:
         self.stream = stream
         self.encoding = encoding
+        self.delimiter = ","
         self.line = 0
         self.row_start = 0
-        self.too_long: list[int] = []
+        """The first line of the row being read; 0 until the reader asks for one."""
+        self.row: list[str] = []
+        self.row_bytes = 0
 
-    def __iter__(self) -> Iterator[str]:
-        while True:
-            raw = self.stream.readline(MAX_LINE_BYTES + 1)
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if not self.row_start:
+            self.row, self.row_bytes = [], 0
+        raw = self.stream.readline(MAX_ROW_BYTES - self.row_bytes + 1)
+        if not raw:
+            if self.row_start:  # the reader wants the rest of a quoted cell
+                self._unclosed()
+            raise StopIteration
+        self.line += 1
+        continued = bool(self.row_start)
+        self.row_start = self.row_start or self.line
+        self.row_bytes += len(raw)
+        if self.row_bytes > MAX_ROW_BYTES:
+            cells = _Cells(self.delimiter, quoted=continued)
+            cells.feed(raw.decode(self.encoding, "replace"))
+            self.skip(cells, line_ended=raw.endswith(b"\n"))
+            raise _RowTooLong(self.row_start)
+        if self.line == 1:
+            raw = self._first(raw)
+        if b"\x00" in raw:
+            raise InvalidInput(
+                f"binary data (NUL byte) at line {self.line}: not a CSV file", line=self.line
+            )
+        try:
+            text = raw.decode(self.encoding)
+        except UnicodeDecodeError as exc:
+            bad = raw[exc.start : exc.start + 1].hex()
+            raise InvalidInput(
+                f"file is not {self.encoding} (line {self.line}: byte 0x{bad}); re-export "
+                "as UTF-8 or pass --encoding (e.g. cp1252, latin-1, cp874)",
+                line=self.line,
+                field="encoding",
+            ) from None
+        self.row.append(text)
+        return text
+
+    def given_up(self) -> _Cells:
+        """The row the reader gave up on, followed from its start and skipped to its end."""
+        cells = _Cells(self.delimiter, quoted=False)
+        for text in self.row:
+            cells.feed(text)
+        self.skip(cells, line_ended=True)
+        return cells
+
+    def skip(self, cells: _Cells, *, line_ended: bool) -> None:
+        """Read on to the end of the row `cells` follows, a bounded piece at a time."""
+        while not cells.ended:
+            raw = self.stream.readline(MAX_ROW_BYTES)
             if not raw:
+                if cells.state == cells.QUOTED:
+                    self._unclosed()
                 return
-            self.line += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                self.too_long.append(self.line)
-                while raw and not raw.endswith(b"\n"):
-                    raw = self.stream.readline(MAX_LINE_BYTES)
-                continue
-            if self.line == 1:
-                raw = self._first(raw)
-            if b"\x00" in raw:
-                raise InvalidInput(
-                    f"binary data (NUL byte) at line {self.line}: not a CSV file", line=self.line
-                )
-            try:
-                text = raw.decode(self.encoding)
-            except UnicodeDecodeError as exc:
-                bad = raw[exc.start : exc.start + 1].hex()
-                raise InvalidInput(
-                    f"file is not {self.encoding} (line {self.line}: byte 0x{bad}); re-export "
-                    "as UTF-8 or pass --encoding (e.g. cp1252, latin-1, cp874)",
-                    line=self.line,
-                    field="encoding",
-                ) from None
-            if not self.row_start:
-                self.row_start = self.line
-            yield text
+            self.line += line_ended
+            line_ended = raw.endswith(b"\n")
+            cells.feed(raw.decode(self.encoding, "replace"))
+
+    def _unclosed(self) -> NoReturn:
+        raise InvalidInput(
+            f"a quoted cell of the row at line {self.row_start} is never closed: the file "
+            "ends inside it", line=self.row_start)
 
     def _first(self, raw: bytes) -> bytes:
         if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -280,11 +396,14 @@ def parse_csv(
     except LookupError:
         raise InvalidInput(f"unknown encoding {enc!r}", field="encoding", value=enc) from None
     lines = _Lines(stream, enc)
-    it = iter(lines)
-    first = next(it, None)
+    try:
+        first = next(lines, None)
+    except _RowTooLong:
+        raise InvalidInput(f"header line longer than {MAX_ROW_BYTES} bytes: not a CSV export",
+                           line=1, field="header") from None
     if first is None or not first.strip():
         raise InvalidInput("empty CSV: expected a header line", line=1, field="header")
-    delim = mapping.delimiter or _delimiter(first)
+    delim = lines.delimiter = mapping.delimiter or _delimiter(first)
     if "\r" in first.rstrip("\r\n"):  # lines are read up to LF: CR-only files are one line
         raise InvalidInput("lines end in a bare CR (old Mac format): re-export the CSV with LF "
                            "or CRLF line ends", line=1, field="header")
@@ -294,22 +413,24 @@ def parse_csv(
         raise InvalidInput(f"CSV syntax error in the header line: {exc}", line=1,
                            field="header") from None
     cols = _resolve(header, mapping)
-    reader = _csv.reader(it, delimiter=delim)
+    reader = _csv.reader(lines, delimiter=delim)
     multi = "|" if delim == ";" else ";|"
     split = re.compile(f"[{re.escape(multi)}]")
     while True:
         lines.row_start = 0
-        skipped = len(lines.too_long)
         try:
             row = next(reader, None)
+        except _RowTooLong as exc:
+            yield Rejection(f"row longer than {MAX_ROW_BYTES} bytes: skipped", line=exc.line,
+                            record=f"line {exc.line}")
+            continue
         except _csv.Error as exc:
-            raise InvalidInput(
-                f"CSV syntax error at line {lines.line}: {exc}", line=lines.line
-            ) from None
-        for n in lines.too_long[skipped:]:
-            yield Rejection(
-                f"line longer than {MAX_LINE_BYTES} bytes: skipped", line=n, record=f"line {n}"
-            )
+            if not str(exc).startswith("field larger than field limit"):
+                raise InvalidInput(
+                    f"CSV syntax error at line {lines.line}: {exc}", line=lines.line
+                ) from None
+            yield _over_long(lines, header)
+            continue
         if row is None:
             return
         if not any(c.strip() for c in row):
@@ -323,6 +444,17 @@ def parse_csv(
             agency_country=agency_country,
             header=header,
         )
+
+
+def _over_long(lines: _Lines, header: list[str]) -> Rejection:
+    """The row whose cell the reader refused as over its field limit, skipped whole."""
+    line = lines.row_start
+    over = lines.given_up().over
+    column = f"column {over + 1}" if over is not None else "a column"
+    name = header[over] if over is not None and over < len(header) else None
+    return Rejection(
+        f"{column}{f' ({name})' if name else ''} is longer than {_csv.field_size_limit():,} "
+        "characters: row skipped", line=line, field=name or column, record=f"line {line}")
 
 
 def _row(

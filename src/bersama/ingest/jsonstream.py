@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Protocol
 
 import ijson
 
-from bersama.errors import InvalidInput
+from bersama.errors import InvalidInput, field_path
 
 HEAD_BYTES = 64 * 1024
 MAX_DEPTH = 256
@@ -254,15 +254,27 @@ def open_document(stream: BinaryIO, what: str) -> tuple[Shape, CountingReader]:
     return shape, CountingReader(head, stream, guards)
 
 
+def item_path(prefix: str, index: int) -> str:
+    """The `index`th item at an ijson `prefix` named as errors name fields (`field_path`):
+    `objects.item` -> `objects[3]`, `item` (a list at the top) -> `[3]`; a prefix that is
+    no list's items (`Event`, one object) is its own name."""
+    parts = prefix.split(".")
+    return field_path(*parts[:-1], index) if parts[-1] == "item" else field_path(*parts)
+
+
 def stream_items(reader: CountingReader, prefix: str, what: str) -> Iterator[Any]:
-    """Items at `prefix`, one at a time; malformed JSON raises InvalidInput with the offset."""
+    """Items at `prefix`, one at a time; malformed JSON raises InvalidInput with the offset,
+    naming the item it broke in (every one before it was yielded)."""
+    index = 0
     try:
-        yield from ijson.items(reader, prefix)
+        for item in ijson.items(reader, prefix):
+            yield item
+            index += 1
     except ijson.JSONError as exc:
         raise InvalidInput(
             f"malformed JSON in {what} near byte {reader.pos}: {_message(exc)}",
-            field=prefix.replace(".item", "[]"),
+            field=item_path(prefix, index),
         ) from None
     except UnicodeDecodeError as exc:
         raise InvalidInput(f"{what} is not UTF-8 near byte {reader.pos}: {exc.reason}",
-                           field=prefix) from None
+                           field=item_path(prefix, index)) from None

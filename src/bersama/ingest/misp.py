@@ -34,7 +34,7 @@ from typing import Any, BinaryIO
 from bersama import observables as ob
 from bersama.errors import InvalidInput, InvalidObservable
 from bersama.ingest import fields
-from bersama.ingest.jsonstream import open_document, stream_items
+from bersama.ingest.jsonstream import item_path, open_document, stream_items
 from bersama.ingest.markings_map import from_misp
 from bersama.ingest.model import Rejection, ReportDraft
 from bersama.observables._common import collapse
@@ -177,7 +177,7 @@ def parse_misp(stream: BinaryIO, *, agency_country: str,
     for index, item in enumerate(stream_items(reader, prefix, "MISP export")):
         event = item.get("Event", item) if isinstance(item, dict) else None
         if not isinstance(event, dict):
-            yield Rejection("not a MISP event object", record=f"{prefix}[{index}]")
+            yield Rejection("not a MISP event object", record=item_path(prefix, index))
             continue
         yield from _event(event, index, agency_country)
 

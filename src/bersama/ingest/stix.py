@@ -34,7 +34,7 @@ from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, BinaryIO
 
-from bersama.errors import InvalidInput, InvalidObservable
+from bersama.errors import InvalidInput, InvalidObservable, field_path
 from bersama.ingest import fields
 from bersama.ingest.jsonstream import open_document, stream_items
 from bersama.ingest.markings_map import StixMarkingInfo, from_stix_refs, stix_marking_info
@@ -56,7 +56,7 @@ STIX21_SCO_TYPES = frozenset({
     "process", "software", "url", "user-account", "windows-registry-key", "x509-certificate",
 })
 _NO_MODIFIED = frozenset({"marking-definition"})
-_CTX = f"extensions.{REPORT_CONTEXT_EXTENSION}"
+_CTX = field_path("extensions", REPORT_CONTEXT_EXTENSION)
 _NONE: list[Rejection] = []  # shared, never mutated: "no rejections" without an allocation
 
 
@@ -382,12 +382,12 @@ def _context(obj: dict[str, Any], rejections: list[Rejection]) -> dict[str, Any]
         try:
             out[key] = _context_value(key, value)
         except (ValueError, InvalidOperation, TypeError) as exc:
-            rejections.append(Rejection(f"{exc}", field=f"{_CTX}.{key}", value=_short(value),
+            rejections.append(Rejection(f"{exc}", field=field_path(_CTX, key), value=_short(value),
                                         record=obj["id"]))
             out.pop(key, None)
     if "loss_amount" in out and "loss_currency" not in out:
         rejections.append(Rejection("loss_amount without loss_currency (ISO 4217) is ignored",
-                                    field=f"{_CTX}.loss_currency", record=obj["id"]))
+                                    field=field_path(_CTX, "loss_currency"), record=obj["id"]))
         del out["loss_amount"]
     return out
 
@@ -505,7 +505,8 @@ def _observed_data(bundle: _Bundle, obj: dict[str, Any], modified: datetime) -> 
                 try:
                     observables.extend(sco_to_observables(sco, country=bundle.country))
                 except InvalidObservable as exc:
-                    rejections.append(Rejection(exc.detail, field=f"objects.{key}.{exc.field}",
+                    rejections.append(Rejection(exc.detail,
+                                                field=field_path("objects", key, exc.field or ""),
                                                 value=exc.value, record=c.id))
         c.observables = tuple(observables)
     return c, rejections

@@ -38,6 +38,7 @@ from typing import Any
 
 import jsonschema_rs
 
+from bersama.errors import field_path
 from bersama.ingest.fields import stix_timestamp
 from bersama.stix.extensions import EXTENSION_IDS
 from bersama.stix.patterns import pattern_problem
@@ -180,7 +181,7 @@ def _order_problem(
 
 def _first_error(validator: Any, obj: dict[str, Any]) -> tuple[str, str]:
     error = next(iter(validator.iter_errors(obj)))
-    path = ".".join(str(p) for p in error.instance_path)
+    path = field_path(*error.instance_path)
     missing = getattr(error.kind, "property", None)
     if isinstance(missing, str) and not path:
         path = missing

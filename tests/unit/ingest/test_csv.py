@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bersama.errors import InvalidInput
-from bersama.ingest.csv import MAX_LINE_BYTES, CsvMapping, parse_csv
+from bersama.ingest.csv import MAX_ROW_BYTES, CsvMapping, _Cells, parse_csv
 from bersama.markings import TLP
 from bersama.taxonomy import ScamType
 
@@ -79,13 +82,120 @@ def test_utf8_bom_and_semicolon_delimiter() -> None:
 
 
 def test_very_long_line_is_rejected_and_skipped() -> None:
-    long = b"X2,2026-01-02,012-345 6789," + b"a" * (MAX_LINE_BYTES + 10) + b"\n"
+    long = b"X2,2026-01-02,012-345 6789," + b"a" * (MAX_ROW_BYTES + 10) + b"\n"
     data = b"id,date,phone,narrative\nX1,2026-01-01,012-345 6789,ok\n" + long + \
         b"X3,2026-01-03,012-345 6789,ok\n"
     drafts, rejections = _parse(data)
     assert [d.title for d in drafts] == ["Hotline report X1", "Hotline report X3"]
     assert rejections[0].line == 3
     assert "longer than" in rejections[0].reason
+
+
+_HEAD = b"id,date,phone,narrative\nX1,2026-01-01,012-345 6789,ok\n"
+_TAIL = b"X3,2026-01-03,012-345 6789,ok\n"
+_BIG = b"a" * (csv.field_size_limit() + 1)
+
+
+@pytest.mark.parametrize(("row", "field", "column"), [
+    (b'X2,2026-01-02,012-345 6789,"' + _BIG + b'"\n', "narrative", 4),
+    (b'X2,2026-01-02,012-345 6789,"starts\n' + _BIG + b'\nand ends, ""quoted"""\n',
+     "narrative", 4),
+    (b"X2,2026-01-02,012-345 6789," + _BIG + b"\n", "narrative", 4),
+    (b'X2,"' + _BIG + b'",012-345 6789,"and a cell\nover two lines"\n', "date", 2),
+    (b'X2,2026-01-02,012-345 6789,"a"' + _BIG + b"\n", "narrative", 4),
+    (b"X2,2026-01-02,012-345 6789,ok,more," + _BIG + b"\n", "column 6", 6),
+])
+def test_a_cell_over_the_field_limit_rejects_its_row_naming_line_and_column(
+        row: bytes, field: str, column: int) -> None:
+    """Python's csv refuses a cell over 131,072 characters: that refused the whole batch."""
+    drafts, rejections = _parse(_HEAD + row + _TAIL)
+    assert [d.title for d in drafts] == ["Hotline report X1", "Hotline report X3"]
+    assert [(r.line, r.field, r.record) for r in rejections] == [(3, field, "line 3")]
+    assert rejections[0].reason.startswith(f"column {column}")
+    assert "131,072 characters" in rejections[0].reason
+
+
+def test_a_cell_over_the_field_limit_on_the_last_line_rejects_its_row() -> None:
+    for last in (_BIG, b'"' + _BIG + b'"'):  # no line end after it
+        drafts, rejections = _parse(_HEAD + b"X2,2026-01-02,012-345 6789," + last)
+        assert [d.title for d in drafts] == ["Hotline report X1"]
+        assert [(r.line, r.field) for r in rejections] == [(3, "narrative")]
+
+
+@pytest.mark.parametrize("quoted", [
+    b"x" * 100,                                           # what the reader returned at the end
+    (b"x" * 1000 + b"\n") * 200,                          # over the field limit
+    _BIG + b'""\n',                                       # a doubled quote closes nothing
+])
+def test_a_quoted_cell_never_closed_refuses_the_batch(quoted: bytes) -> None:
+    """Everything after the quote would be one cell: the rows after it silently lost."""
+    with pytest.raises(InvalidInput, match="line 3 is never closed") as err:
+        _parse(_HEAD + b'X2,2026-01-02,012-345 6789,"' + quoted + b"\n" + _TAIL)
+    assert err.value.line == 3
+
+
+@pytest.mark.parametrize("row", [
+    # one line over the bound, opening a quoted cell that closes on the next line
+    b'X2,2026-01-02,012-345 6789,"' + b"q" * MAX_ROW_BYTES + b'\nX9,2026-01-09,012"\n',
+    # many lines, each cell under the field limit, together over the bound
+    b"X2,2026-01-02,012-345 6789," + b",".join(
+        [b'"' + b"y" * 100_000 + b'\n"'] * (MAX_ROW_BYTES // 100_000 + 1)) + b"\n",
+])
+def test_a_row_over_the_bound_is_skipped_to_its_end(row: bytes) -> None:
+    drafts, rejections = _parse(_HEAD + row + _TAIL)
+    assert [d.title for d in drafts] == ["Hotline report X1", "Hotline report X3"]
+    assert [(r.line, r.reason) for r in rejections] == [
+        (3, f"row longer than {MAX_ROW_BYTES} bytes: skipped")]
+
+
+class _Pulls:
+    """Lines for the csv reader, counting the pulls that found the end of the input."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = iter(lines)
+        self.ends = 0
+
+    def __iter__(self) -> _Pulls:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            return next(self.lines)
+        except StopIteration:
+            self.ends += 1
+            raise
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(text=st.text(alphabet='a,"\n', max_size=40), cut=st.integers(0, 40))
+def test_the_cell_follower_reads_rows_as_the_csv_module_does(text: str, cut: int) -> None:
+    """`_Cells` (what skips a row the reader gave up on) ends a row where the reader does,
+    counts its cells and cell lengths as the reader does, and survives any cut."""
+    lines = text.splitlines(keepends=True)
+    pulls = _Pulls(lines)
+    reader, start, rows = csv.reader(pulls), 0, []
+    for record in reader:
+        rows.append((record, "".join(lines[start:reader.line_num]), pulls.ends > 0))
+        start = reader.line_num
+    limit = csv.field_size_limit(3)
+    try:
+        for record, row, unclosed in rows:
+            cells = _Cells(",", quoted=False)
+            cells.feed(row[:cut])
+            cells.feed(row[cut:])
+            long = [i for i, c in enumerate(record) if len(c) > 3]
+            assert (cells.cell, cells.over) == (max(len(record) - 1, 0), long[0] if long else None)
+            if unclosed:
+                assert (cells.ended, cells.state) == (False, cells.QUOTED)
+            elif row.endswith("\n"):
+                early = _Cells(",", quoted=False)
+                early.feed(row[:-1])
+                assert (cells.ended, early.ended) == (True, False)
+            else:
+                assert not cells.ended
+                assert cells.state != cells.QUOTED
+    finally:
+        csv.field_size_limit(limit)
 
 
 @pytest.mark.parametrize("data", [

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 from typing import Any, TypeVar
 
 import pytest
@@ -12,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bersama.errors import InvalidInput
-from bersama.ingest.jsonstream import MAX_DEPTH, Guard, LoneSurrogates, NestingGuard
+from bersama.ingest.jsonstream import (
+    HEAD_BYTES,
+    MAX_DEPTH,
+    Guard,
+    LoneSurrogates,
+    NestingGuard,
+    item_path,
+)
 from bersama.ingest.stix import parse_stix
 
 G = TypeVar("G", bound=Guard)
@@ -92,3 +100,30 @@ def test_an_identifier_with_a_lone_surrogate_is_not_read_as_another() -> None:
               b'"value": "a\\ud800b@x.com"}]}')
     with pytest.raises(InvalidInput, match="lone UTF-16 surrogate"):
         list(parse_stix(io.BytesIO(bundle), agency_country="MY"))
+
+
+@pytest.mark.parametrize(("prefix", "name"), [
+    ("objects.item", "objects[3]"), ("response.item", "response[3]"), ("item", "[3]"),
+    ("Event", "Event"),
+])
+def test_an_item_is_named_as_errors_name_fields(prefix: str, name: str) -> None:
+    assert item_path(prefix, 3) == name
+
+
+def _bundle_breaking_in_item(index: int, bad: bytes) -> bytes:
+    """A bundle whose head (the first HEAD_BYTES) is sound and whose item `index` is not."""
+    url = b'{"type": "url", "spec_version": "2.1", "id": "url--%s", "value": "http://a.test/"}'
+    good = [url % str(uuid.UUID(int=i)).encode() for i in range(index)]
+    assert sum(map(len, good)) > HEAD_BYTES
+    return (b'{"type": "bundle", "id": "bundle--3f0e4b6a-2b8e-4c55-9a47-1d2c3b4a5e6f", '
+            b'"objects": [' + b", ".join([*good, bad]) + b"]}")
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    (b'{"type": "url", "value": oops}', "malformed JSON in STIX bundle near byte"),
+    (b'{"type": "url", "value": "caf\xe9"}', "UTF-8|malformed JSON"),
+])
+def test_json_breaking_past_the_head_names_the_item_it_broke_in(bad: bytes, message: str) -> None:
+    with pytest.raises(InvalidInput, match=message) as err:
+        list(parse_stix(io.BytesIO(_bundle_breaking_in_item(1000, bad)), agency_country="MY"))
+    assert err.value.field == "objects[1000]"

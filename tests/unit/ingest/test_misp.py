@@ -115,3 +115,12 @@ def test_export_nested_past_the_bound_is_refused() -> None:
     data = _event(info="x").replace(b'"x"', deep)
     with pytest.raises(InvalidInput, match="nested deeper than 256 levels"):
         list(parse_misp(io.BytesIO(data), agency_country="MY"))
+
+
+@pytest.mark.parametrize(("data", "record"), [
+    (b'{"response": [{"Event": {"uuid": "x"}}, 5]}', "response[1]"),
+    (b'[{"Event": {"uuid": "x"}}, "no"]', "[1]"),
+])
+def test_an_item_that_is_no_event_is_named_by_its_place(data: bytes, record: str) -> None:
+    _, rejections = split(parse_misp(io.BytesIO(data), agency_country="MY"))
+    assert [r.record for r in rejections if r.reason == "not a MISP event object"] == [record]

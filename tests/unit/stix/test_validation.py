@@ -108,7 +108,7 @@ def test_broken_objects_are_refused_as_the_oasis_validator_refuses_them() -> Non
     (_with(valid_until="2026-04-01T00:00:00Z"), "valid_until", "must be after valid_from"),
     (_with(pattern="[url:value = ]"), "pattern", "not a valid STIX pattern"),
     (_with(id="indicator--00000000-0000-0000-0000-000000000001"), "id", "does not match"),
-    (_with(object_marking_refs=["marking-definition--x"]), "object_marking_refs.0",
+    (_with(object_marking_refs=["marking-definition--x"]), "object_marking_refs[0]",
      "does not match"),
     (_with(severity="high"), "(object)", "not valid STIX 2.1"),
 ])
