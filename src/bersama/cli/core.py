@@ -183,7 +183,9 @@ def check(
     if json_out:
         emit_json(result)
         return
-    console.print(f"[bold]{result['kind']}[/] {result['key']}  ({result['display']})")
+    # Identifiers and report text are data: escaped, never read as rich markup.
+    console.print(f"[bold]{result['kind']}[/] {escape(result['key'])}  "
+                  f"({escape(result['display'])})")
     if not result["reports"]:
         console.print(
             "not reported" + (f" — hidden: {result['hidden']}" if "hidden" in result else "")
@@ -210,7 +212,8 @@ def check(
         )
         for o in cl["observables"][:10]:
             console.print(
-                f"  {o['kind']:<13} {o['display']}  ({o['reports']} reports)", highlight=False
+                f"  {o['kind']:<13} {escape(o['display'])}  ({o['reports']} reports)",
+                highlight=False,
             )
 
 
@@ -237,7 +240,7 @@ def clusters(
             ",".join(c["countries"]),
             ",".join(c["agencies"][:4]),
             "; ".join(f"{m['amount']} {m['currency']}" for m in c["losses"][:3]),
-            "\n".join(o["display"] for o in c["observables"][:3]),
+            escape("\n".join(o["display"] for o in c["observables"][:3])),
         )
     console.print(table)
 
@@ -255,7 +258,7 @@ def report(
         emit_json(out)
         return
     for k, v in out.items():
-        console.print(f"{k}: {v}", highlight=False)
+        console.print(f"{k}: {v}", markup=False, highlight=False)
 
 
 def correlate(

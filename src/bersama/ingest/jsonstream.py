@@ -257,9 +257,12 @@ def open_document(stream: BinaryIO, what: str) -> tuple[Shape, CountingReader]:
 def item_path(prefix: str, index: int) -> str:
     """The `index`th item at an ijson `prefix` named as errors name fields (`field_path`):
     `objects.item` -> `objects[3]`, `item` (a list at the top) -> `[3]`; a prefix that is
-    no list's items (`Event`, one object) is its own name."""
+    no list's items (`Event`, one object) is its own name, and the whole document (a bare
+    MISP event, prefix "") is `body`."""
     parts = prefix.split(".")
-    return field_path(*parts[:-1], index) if parts[-1] == "item" else field_path(*parts)
+    if parts[-1] == "item":
+        return field_path(*parts[:-1], index)
+    return field_path(*parts) or "body"
 
 
 def stream_items(reader: CountingReader, prefix: str, what: str) -> Iterator[Any]:
