@@ -28,6 +28,11 @@ import ijson
 from bersama.errors import InvalidInput, field_path
 
 HEAD_BYTES = 64 * 1024
+READ_BYTES = 256 * 1024
+"""What the parser reads at a time.  yajl (ijson's C backend) copies a token that spans
+reads at every read, so one long string costs the square of its length over the read
+size: a 64 MB string took 16 CPU-s with ijson's default 64 kB, 4.5 s with 256 kB; and
+ordinary bundles parse as fast (benchmarks/RESULTS.md, session 16; 1 MB cost them 30%)."""
 MAX_DEPTH = 256
 """JSON nesting accepted: STIX bundles and MISP exports need about a dozen levels."""
 _ESCAPE = re.compile(rb"\\.", re.DOTALL)
@@ -270,7 +275,7 @@ def stream_items(reader: CountingReader, prefix: str, what: str) -> Iterator[Any
     naming the item it broke in (every one before it was yielded)."""
     index = 0
     try:
-        for item in ijson.items(reader, prefix):
+        for item in ijson.items(reader, prefix, buf_size=READ_BYTES):
             yield item
             index += 1
     except ijson.JSONError as exc:
