@@ -364,6 +364,10 @@ def _resolve(header: list[str], mapping: CsvMapping) -> dict[str, int]:
             if name in keys and keys.index(name) not in out.values():
                 out[ours] = keys.index(name)
                 break
+    if "ewallet_provider" in out and "ewallet_account" not in out:
+        # One wallet column ("E-wallet") holds the wallets themselves, `provider:account`:
+        # read as the provider's column it would be dropped, row after row, unread.
+        out["ewallet_account"] = out.pop("ewallet_provider")
     missing = []
     if "reported_at" not in out:
         missing.append("reported_at")

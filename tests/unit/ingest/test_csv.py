@@ -274,6 +274,16 @@ def test_banks_without_account_numbers_read_no_account() -> None:
     assert [o.ref for o in drafts[0].observables] == ["phone:+60123456789"]
 
 
+def test_a_lone_wallet_column_holds_the_wallets_not_their_providers() -> None:
+    # "E-wallet" is an alias of the provider's column; alone, its cells were never read.
+    drafts, rejections = _parse(b"Date,Phone,E-wallet\n"
+                                b"2026-03-01,012-345 6789,tng:012-345 6789\n"
+                                b"2026-03-02,012-345 6790,TNG\n")
+    assert [o.ref for o in drafts[0].observables] == [
+        "phone:+60123456789", "ewallet:tng:+60123456789"]
+    assert [(r.line, r.field) for r in rejections] == [(3, "E-wallet")]  # the header, as written
+
+
 def test_bare_cr_line_ends_are_named() -> None:
     with pytest.raises(InvalidInput, match="bare CR") as info:
         _parse(b"reported_at,phone\r2026-03-01,+60123456789\r")
