@@ -3,7 +3,8 @@
 Two agencies reporting one campaign at once, and an upload retried while the first
 is still being ingested, must both land as if one came after the other; a writer
 that waits longer than the node allows is told to retry, with nothing written; two
-admins adding the same agency, group or user at once get one row and a Conflict.
+admins adding the same agency, group or user at once get one row and a Conflict;
+two API workers storing the same cluster view at once both succeed.
 Each test holds one batch open on a connection while a second runs in a thread,
 then commits the first.
 """
@@ -25,9 +26,10 @@ from bersama.ingest.model import ReportDraft
 from bersama.ingest.pipeline import IngestResult, ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import Observable, domain, phone
-from bersama.store import correlate, writelock
+from bersama.store import correlate, summaries, writelock
+from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.identities import add_agency, add_group, add_user
-from bersama.store.tables.core import clusters, reports
+from bersama.store.tables.core import cluster_summaries, clusters, reports
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -161,3 +163,27 @@ def test_the_same_name_added_twice_at_once_is_one_row_and_a_conflict(
     got = _while_open(engine, add, second)
     assert isinstance(got[0], Conflict), got
     assert "already exists" in got[0].detail
+
+
+def test_two_writers_storing_one_cluster_view_at_once_both_succeed(
+        engine: Engine, settings: Settings) -> None:
+    _setup(engine)
+    known = phone("+60123456789", "MY")
+    with engine.begin() as c:
+        _run(c, settings, "MY-PDRM", [_draft(known), _draft(known)])
+        cid, stamp = c.execute(select(clusters.c.id, clusters.c.stamp)).one()
+    top = settings.cluster_top_observables
+
+    def write(conn: Connection) -> int:
+        return summaries.write(conn, {cid: (stamp, SNAPSHOTS.fetch(conn, [cid])[cid])}, top)
+
+    def second() -> int:
+        with engine.begin() as c:
+            return write(c)
+
+    got = _while_open(engine, write, second)
+    assert isinstance(got[0], int), got
+    with engine.connect() as c:
+        rows = c.execute(select(cluster_summaries.c.signature, cluster_summaries.c.stamp)).all()
+    assert len(rows) == len({r[0] for r in rows}) > 0
+    assert {r[1] for r in rows} == {stamp}

@@ -211,7 +211,9 @@ def write(
         if drop:
             conn.execute(_DELETE, drop)
         if rows:
-            bulk.insert_rows(conn, cluster_summaries, COLUMNS, rows)
+            # A second writer (another API worker's) may store a view first: it is the same
+            # view, or one its stamp will retire.
+            bulk.insert_rows(conn, cluster_summaries, COLUMNS, rows, ignore_conflicts=True)
         written += len(rows)
     return written
 
