@@ -491,3 +491,24 @@ def test_every_rejection_is_stored_with_its_batch_for_its_agency(
     with engine.connect() as c:
         assert c.execute(select(ingest_batches.c.id)).scalars().all() == [batch]
         assert len(c.execute(select(ingest_rejections.c.seq)).all()) == 2500
+
+
+def test_private_check_answer_set_builds_and_follows_withdrawals(
+    engine: Engine, settings: Settings
+) -> None:
+    """The PSI answer set (store/psi.py) is built on every store: its snapshot counts
+    withdrawn reports, which PostgreSQL refused to sum as a boolean cast to BIGINT."""
+    from bersama.store import psi as store_psi
+
+    _setup(engine)
+    kept, gone = phone("0123456789", "MY"), phone("0198765432", "MY")
+    withdrawn = _draft([gone])
+    _ingest(engine, settings, "MY-PDRM", [_draft([kept]), withdrawn])
+    peer = Reader(agency="TH-TCSD", is_peer=True)
+    first = store_psi.current_generation(engine, peer, lambda: NOW)
+    assert first.items == 2
+    _ingest(engine, settings, "MY-PDRM",
+            [replace(withdrawn, modified=NOW + timedelta(hours=1), revoked=True)])
+    second = store_psi.current_generation(engine, peer, lambda: NOW)
+    assert second.id != first.id  # a withdrawal rebuilds the set
+    assert second.items == 1

@@ -110,7 +110,7 @@ def answer_refs(conn: Connection, reader: Reader, *, after: int, upto: int) -> l
 def snapshot(conn: Connection, reader: Reader, base_upto: int | None) -> answer_set.Snapshot:
     max_id, revoked = conn.execute(
         select(func.coalesce(func.max(reports.c.id), 0),
-               func.coalesce(func.sum(func.cast(reports.c.revoked, reports.c.id.type)), 0))
+               func.count().filter(reports.c.revoked.is_(True)))
     ).one()
     upto = int(max_id) if base_upto is None else base_upto
     cnt, modified = conn.execute(
