@@ -55,3 +55,36 @@ def test_views_follow_each_readers_rights_and_cluster_changes(
     assert _size(engine, settings, outsider, P2) == 2
     assert _size(engine, settings, system, P1) == 4
     assert _size(engine, settings, outsider, P1) == 1
+
+
+def test_a_report_joining_while_a_snapshot_is_read_is_left_to_the_next_stamp(
+    engine: Engine, settings: Settings
+) -> None:
+    """A snapshot is read in three statements (members, audiences, identifiers); on
+    PostgreSQL each sees what was committed before it, so a report that joins the cluster
+    in between must not break the read (it was a KeyError: HTTP 500 on GET /clusters)."""
+    from sqlalchemy import event
+
+    from bersama.store.clusterviews import SNAPSHOTS
+
+    with engine.begin() as c:
+        add_agency(c, code="MY-PDRM", name="MY-PDRM", country="MY", type="police", now=NOW)
+    add_report(engine, settings, "MY-PDRM", [P1], TLP.GREEN)
+    add_report(engine, settings, "MY-PDRM", [P1, P2], TLP.GREEN)
+    SNAPSHOTS.clear()
+    after_members: list[bool] = []
+
+    def join_after_members(conn: object, cursor: object, statement: str, *args: object) -> None:
+        if after_members == [True]:
+            after_members.append(True)
+            add_report(engine, settings, "MY-PDRM", [P2], TLP.GREEN)
+        elif not after_members and " AS seen" in statement:  # clusterviews._MEMBERS
+            after_members.append(True)
+
+    with engine.connect() as c:
+        event.listen(c, "before_cursor_execute", join_after_members)
+        listed = Reads(c, Reader.system(), settings).clusters(limit=10)["clusters"]
+        event.remove(c, "before_cursor_execute", join_after_members)
+    assert after_members == [True, True]
+    assert [cl["size"] for cl in listed] == [2]  # the members read first
+    assert _size(engine, settings, Reader.system(), P1) == 3  # the new stamp: read again

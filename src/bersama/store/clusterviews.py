@@ -315,7 +315,14 @@ class SnapshotCache:
         return out
 
     def fetch(self, conn: Connection, cids: Sequence[int]) -> dict[int, Snapshot]:
-        """Snapshots of `cids` straight from the database (not cached)."""
+        """Snapshots of `cids` straight from the database (not cached).
+
+        Members, audiences and identifiers are three statements; on PostgreSQL (READ
+        COMMITTED) each sees what was committed before it, so a report that joined a
+        cluster after the members were read has audience and identifier rows here: it
+        is left out, as it is from the members.  Its ingest rewrote the cluster's
+        stamp, so the next read under that stamp fetches the cluster again.
+        """
         snaps = {cid: Snapshot() for cid in cids}
         owner: dict[int, Snapshot] = {}
         params = {"cids": list(cids)}
@@ -327,12 +334,15 @@ class SnapshotCache:
             owner[rid] = snap
         audience_of: dict[int, set[str]] = defaultdict(set)
         for rid, token in conn.execute(_AUDIENCE, params):
-            audience_of[rid].add(token)
+            if rid in owner:
+                audience_of[rid].add(token)
         for rid, oid, ref, kind, display, link in conn.execute(_REFS, params):
-            snap = owner[rid]
-            snap.refs[rid].append((ref, kind, display))  # type: ignore[attr-defined]
+            member_of = owner.get(rid)
+            if member_of is None:
+                continue  # joined after the members were read
+            member_of.refs[rid].append((ref, kind, display))  # type: ignore[attr-defined]
             if link:
-                snap.links[oid].append(rid)  # type: ignore[attr-defined]
+                member_of.links[oid].append(rid)  # type: ignore[attr-defined]
         with self._lock:
             intern = self._intern
             if len(intern) > 100_000:
