@@ -22,7 +22,8 @@ def add(
     code: Annotated[str, typer.Argument(help="short agency code, e.g. MY-PDRM")],
     country: Annotated[str, typer.Option(help="ISO 3166-1 alpha-2 country code")],
     name: Annotated[str, typer.Option(help="full name")],
-    type_: Annotated[str, typer.Option("--type", help=", ".join(ids.AGENCY_TYPES))],
+    type_: Annotated[str | None, typer.Option(
+        "--type", help=f"{', '.join(ids.AGENCY_TYPES)}; unstated when left out")] = None,
     default_tlp: Annotated[str, typer.Option(help="marking for reports without one")] = "amber",
     default_group: Annotated[str | None, typer.Option(help="sharing group for that default")]
     = None,
@@ -40,7 +41,8 @@ def add(
     if json_out:
         emit_json(row.as_dict())
     else:
-        console.print(f"added agency {row.code} ({row.name}, {row.country}, {row.type})",
+        kind = f", {row.type}" if row.type else ""
+        console.print(f"added agency {row.code} ({row.name}, {row.country}{kind})",
                       highlight=False)
 
 

@@ -46,7 +46,7 @@ class AgencyIn(StrictBody):
     code: str = Field(min_length=2, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     country: str = Field(min_length=2, max_length=2)
-    type: str
+    type: str | None = None
     default_tlp: str = "amber"
     default_group: str | None = None
     hint_amber: str = "none"
