@@ -10,7 +10,7 @@ from tests.integration.conftest import Node
 from typer.testing import CliRunner
 
 from bersama.cli.main import app
-from bersama.errors import InvalidInput
+from bersama.errors import Conflict, InvalidInput, NotFound
 
 
 def test_an_agency_is_added_with_code_country_and_name_alone(cli_node: Path) -> None:
@@ -52,3 +52,19 @@ def test_an_admin_adds_an_agency_over_rest_with_or_without_a_type(node: Node) ->
     bad = node.client.post("/api/v1/admin/agencies", json={"code": "SG-X", **base, "type": "navy"},
                            headers=node.auth("adm@my"))
     assert (bad.status_code, bad.json()["field"]) == (422, "type")
+
+
+def test_a_code_differing_only_in_letter_case_is_refused_and_suggested(cli_node: Path) -> None:
+    # "my-pdrm" was a second agency beside "MY-PDRM"; ingest under "my-pdrm" said only that
+    # it was not registered.
+    runner = CliRunner()
+    first = ["agency", "add", "MY-PDRM", "--country", "MY", "--name", "PDRM"]
+    assert runner.invoke(app, first).exit_code == 0
+    twin = runner.invoke(app, ["agency", "add", "my-pdrm", "--country", "MY", "--name", "x"])
+    assert isinstance(twin.exception, Conflict)
+    assert "'MY-PDRM'" in twin.exception.detail
+    text = cli_node / "advisory.txt"
+    text.write_text("Call 012-345 6789 about the parcel.\n", "utf-8")
+    wrong = runner.invoke(app, ["ingest", str(text), "--agency", "my-pdrm"])
+    assert isinstance(wrong.exception, NotFound)
+    assert "did you mean 'MY-PDRM'" in wrong.exception.detail

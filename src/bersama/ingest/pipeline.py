@@ -51,6 +51,7 @@ from bersama.observables.model import Observable
 from bersama.observables.warninglists import is_warninglisted
 from bersama.stix.export import draft_to_stix_rows
 from bersama.store import bulk, correlate, holdings
+from bersama.store.identities import code_in_other_case
 from bersama.store.tables.core import (
     agencies,
     ingest_batches,
@@ -135,12 +136,11 @@ class Agency:
 def load_agency(conn: Connection, code: str) -> Agency:
     row = conn.execute(select(agencies).where(agencies.c.code == code)).first()
     if row is None:
-        raise NotFound(
-            f"agency {code!r} is not registered on this node; add it with "
-            f"`bersama agency add {code} --country CC --name NAME --type TYPE`",
-            field="agency",
-            value=code,
-        )
+        meant = code_in_other_case(conn, code)
+        hint = (f"did you mean {meant!r}?" if meant else
+                f"add it with `bersama agency add {code} --country CC --name NAME`")
+        raise NotFound(f"agency {code!r} is not registered on this node; {hint}",
+                       field="agency", value=code)
     group = row.default_group
     return Agency(row.code, row.country, Marking(TLP(row.default_tlp), group=group))
 

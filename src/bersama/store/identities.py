@@ -133,6 +133,10 @@ def add_agency(
         is_peer=is_peer,
     )
     taken = Conflict(f"agency {code!r} already exists", field="code", value=code)
+    existing = code_in_other_case(conn, code)
+    if existing is not None:
+        raise Conflict(f"agency {existing!r} already exists: codes differing only in letter "
+                       "case would be two agencies to every reader", field="code", value=code)
     if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first():
         raise taken
     _insert_new(conn, insert(agencies).values(**row.as_dict(), created_at=now), taken)
@@ -147,6 +151,16 @@ def _insert_new(conn: Connection, stmt: Any, taken: Conflict) -> None:
         conn.execute(stmt)
     except IntegrityError as exc:
         raise taken from exc
+
+
+def code_in_other_case(conn: Connection, code: str) -> str | None:
+    """The registered agency whose code is `code` in other letter case, if any: a mistyped
+    `--agency my-pdrm` is told the code it meant, and no twin of it is registered."""
+    found: str | None = conn.execute(
+        select(agencies.c.code).where(func.lower(agencies.c.code) == code.lower(),
+                                      agencies.c.code != code)
+    ).scalar()
+    return found
 
 
 def get_agency(conn: Connection, code: str) -> Agency:
