@@ -8,6 +8,12 @@ kept as given (order can matter to the server).  Defanged forms (`hxxps://`,
 `[.]`, `(dot)`, `[:]`) are accepted.  A value without a scheme is taken as
 `http://` (how reports usually write a bare address).
 
+Where a browser would read the address differently from a naive split, the
+key follows the browser (the WHATWG URL Standard), since that is where a
+victim lands: every scheme we accept is "special", so a `\\` before the query
+is a `/` (`http://evil.example\\@bank.com/` is a page on evil.example, not
+bank.com).
+
 The registered domain comes from `tldextract` with its bundled suffix list and
 no network, private suffixes included, so `a.github.io` and `b.github.io` stay
 apart.  The extractor is built once, lazily.
@@ -35,6 +41,7 @@ _SAFE = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"
 )
 _HOST_SPLIT = re.compile(r"[/?#]")
+_QUERY_OR_FRAGMENT = re.compile(r"[?#]")
 _WS = re.compile(r"\s")
 _UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
 _DOTTED_QUAD = re.compile(r"\A\d+\.\d+\.\d+\.\d+\Z")
@@ -172,6 +179,10 @@ def url(value: str) -> Observable:
     s = refang(clean(value, "url")).strip("<>\"' ")
     if _WS.search(s):
         invalid("whitespace inside a URL", field="url", value=value)
+    if "\\" in s:
+        cut = _QUERY_OR_FRAGMENT.search(s)
+        end = cut.start() if cut else len(s)
+        s = s[:end].replace("\\", "/") + s[end:]
     m = _SCHEME_RE.match(s)
     if m:
         scheme = m.group(1).lower()

@@ -74,6 +74,23 @@ def test_registered_domain_uses_private_suffixes() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "key", "registered"),
+    [
+        # A browser reads "\" as "/" in http(s) URLs: the host is evil.com, not paypal.com.
+        ("http://evil.com\\@paypal.com/", "http://evil.com/@paypal.com/", "evil.com"),
+        ("https://evil.com\\login", "https://evil.com/login", "evil.com"),
+        ("http://example.com\\a\\b/../c", "http://example.com/a/c", "example.com"),
+        ("http:\\\\example.com\\a", "http://example.com/a", "example.com"),
+        ("http://example.com/a?q=\\x", "http://example.com/a?q=%5Cx", "example.com"),
+    ],
+)
+def test_backslash_is_a_slash_as_browsers_read_it(value: str, key: str, registered: str) -> None:
+    obs = url(value)
+    assert (obs.key, obs.attr("registered_domain")) == (key, registered)
+    assert url(obs.key) == obs
+
+
+@pytest.mark.parametrize(
     ("value", "reason"),
     [
         ("javascript:alert(1)", "not a URL"),
