@@ -17,6 +17,12 @@ raises InvalidInput naming the line and suggesting `--encoding`.  Missing
 required columns and binary content raise InvalidInput before any row is read;
 a bad row is a Rejection with its line number; a bad identifier in a good row is
 a Rejection while the rest of the row is still a draft.
+
+An identifier cell may hold several values separated by `;` or `|`, except a URL
+cell: `;` and `|` are characters of URLs (`;jsessionid=`, `&amp;`, `?q=a|b`), so
+URLs are separated only by white space (with or without a `;` or `|` before it),
+which no URL contains; splitting on the bare character cut one URL into a shorter,
+different one and rejected fragments.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from bersama.observables.model import Kind, Observable
 from bersama.taxonomy import ScamType
 
 MAX_ROW_BYTES = 1024 * 1024
+_URL_SPLIT = re.compile(r"\s*[;|]\s+|\s+")
 _NS = uuid.UUID("3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0400")
 
 
@@ -596,7 +603,8 @@ def _observables(
     out: dict[str, Observable] = {}
 
     def values(name: str) -> list[str]:
-        return [v.strip() for v in split.split(cell(name)) if v.strip()]
+        sep = _URL_SPLIT if name == "url" else split
+        return [v.strip() for v in sep.split(cell(name)) if v.strip()]
 
     def paired(name: str, partner: str) -> list[tuple[str, str]]:
         vals, others = values(name), values(partner)

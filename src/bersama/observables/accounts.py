@@ -21,7 +21,10 @@ default (reporting) country, as before.
 E-wallet key: `provider:account` — the provider as a lower-case code from an
 alias table ("Touch 'n Go", "TNG" -> `tng`), the account as E.164 when the
 provider's accounts are mobile numbers, resolved with the provider's country
-(or the reporting country for multi-country providers such as GrabPay).
+(or the reporting country for multi-country providers such as GrabPay).  Such an
+account must be a mobile number, not merely a valid one: free text offers dates
+and amounts next to wallet names ("GCash ... Jan 20 2024", "WaveMoney: 1200000 Ks")
+that read as landline numbers.
 
 The alias tables are JSON files in `observables/data/`, read once on import.
 """
@@ -44,6 +47,9 @@ from bersama.observables.phone import phone
 
 _ACCOUNT_SEP = re.compile(r"[\s\-./]")
 _GENERIC_ID = re.compile(r"\A[A-Za-z0-9._-]{3,64}\Z")
+_MOBILE_TYPES = frozenset({"mobile", "fixed_line_or_mobile"})
+"""Number types a phone-account wallet takes: where the metadata cannot tell a mobile
+from a landline (the US, China...) it says fixed_line_or_mobile."""
 
 
 def load_data(name: str) -> dict[str, Any]:
@@ -258,11 +264,16 @@ def _wallet_account(spec: dict[str, Any] | None, raw: str, country: str | None) 
     if "@" in raw and mode in ("email_or_phone", "any"):
         return email(raw).key, "email"
     try:
-        return phone(raw, home).key, "phone"
+        number = phone(raw, home)
     except InvalidObservable as exc:
         if mode in ("phone", "email_or_phone"):
             invalid(f"account is not a valid mobile number: {exc.detail}", field="account",
                     value=raw)
+    else:
+        if mode in ("phone", "email_or_phone") and number.attr("type") not in _MOBILE_TYPES:
+            invalid(f"account is not a mobile number ({number.display} is a "
+                    f"{number.attr('type')} number)", field="account", value=raw)
+        return number.key, "phone"
     compact = _ACCOUNT_SEP.sub("", raw)
     if mode == "phone_or_id":
         if compact.isdigit() and compact.isascii() and 6 <= len(compact) <= 20:

@@ -101,6 +101,12 @@ def _lookup(table: dict[str, T], word: str) -> T:
     return hit
 
 
+def amount_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each amount with its currency word in `text`, for the entity
+    extractor: digits inside one are money, not an account or a phone number."""
+    return [m.span() for m in _AMOUNT.finditer(text)]
+
+
 def extract_amounts(text: str) -> list[tuple[Decimal, str]]:
     """Money amounts with their ISO 4217 currency, in order of appearance."""
     out: list[tuple[Decimal, str]] = []

@@ -12,7 +12,11 @@ links, crypto, hashes, IPs, bank accounts, e-wallets, handles, phones, bare
 domains); each claims its span of text so that, say, the digits of a bank
 account are not also read as a phone number, or a host inside a URL as a
 domain.  A phone number next to an e-wallet provider gives both the e-wallet
-and the phone.  Results are de-duplicated and ordered by first appearance.
+and the phone, and so does a mobile number next to a bank name (the bank's
+account or the caller's phone: the text cannot say).  Beside a bank or wallet
+name, a date (`19-11-22`) or an amount with its currency (`PHP 150000`,
+`700000 Ks`) is not an account, and a bank name inside a wallet's name (`AYA
+Pay`) names the wallet.  Results are de-duplicated and ordered by first appearance.
 
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
 appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
@@ -46,6 +50,7 @@ from bersama.observables.accounts import (
     load_data,
     resolve_bank,
 )
+from bersama.observables.amounts import amount_spans
 from bersama.observables.crypto import PATTERN_TEXT, crypto
 from bersama.observables.handles import handle
 from bersama.observables.hashes import file_hash
@@ -318,11 +323,46 @@ def wallet_providers(text: str) -> list[str]:
     return list(dict.fromkeys(p for _, p in _wallet_mentions(text[:MAX_TEXT])))
 
 
+def _date_like(digits: str) -> bool:
+    """`19-11-22`, `28-01-2021`, `2021-04-25`: three dash-separated groups that make a day,
+    a month (either order) and a year."""
+    parts = digits.split("-")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return False
+    if len(parts[0]) == 4:
+        parts = [parts[2], parts[1], parts[0]]
+    day, month, year = parts
+    if len(day) > 2 or len(month) > 2 or len(year) not in (2, 4):
+        return False
+    d, m = int(day), int(month)
+    return (1 <= m <= 12 and 1 <= d <= 31) or (1 <= d <= 12 and 1 <= m <= 31)
+
+
+def _not_an_account(d: re.Match[str], amounts: list[tuple[int, int]]) -> bool:
+    """A digit run that is a date or the number of an amount with its currency."""
+    return _date_like(d.group()) or any(a <= d.start() and d.end() <= b for a, b in amounts)
+
+
+def _mobile(digits: str, country: str | None) -> bool:
+    """`digits` is a mobile number of `country` as written there."""
+    if country is None:
+        return False
+    try:
+        return phone(digits, country).attr("type") in ("mobile", "fixed_line_or_mobile")
+    except InvalidObservable:
+        return False
+
+
 def _pass_accounts(scan: _Scan) -> None:
     text = scan.text
     if not _SIX_DIGITS.search(text):
         return  # no account or e-wallet number to attach to a name
-    mentions = sorted((m for pat in _BANK_PATTERNS for m in pat.finditer(text)),
+    wallets = list(_wallet_mentions(text))
+    amounts = amount_spans(text)
+    # A bank name inside an e-wallet's name ("AYA Pay", "KBZ Pay") names the wallet.
+    mentions = sorted((m for pat in _BANK_PATTERNS for m in pat.finditer(text)
+                       if not any(w.start() <= m.start() and m.end() <= w.end()
+                                  for w, _ in wallets)),
                       key=lambda m: m.start())
     for i, m in enumerate(mentions):
         # The same rule as every other source (accounts.resolve_bank): the agency's country
@@ -340,7 +380,7 @@ def _pass_accounts(scan: _Scan) -> None:
         d = _DIGITS.search(text, m.end(), window_end + 40)
         if d is None or d.start() >= window_end or not scan.free(d.start(), d.end()):
             continue
-        if d.group().startswith("+"):
+        if d.group().startswith("+") or _not_an_account(d, amounts):
             continue
         if _CALL_WORDS.search(text, m.end(), d.start()) or _service_number(d.group(), bank):
             continue  # "Maybank hotline 1300 88 6688": the bank's number, not an account
@@ -348,11 +388,15 @@ def _pass_accounts(scan: _Scan) -> None:
             scan.rejected.append(Rejected(d.group(), why, Kind.BANK_ACCOUNT, d.start()))
             continue
         cc, code = bank
+        # Digits that also read as a mobile number are left to the phone pass as well.
         scan.add(d.start(), d.end(), Kind.BANK_ACCOUNT, d.group(),
-                 partial(bank_account, cc, code, d.group()))
-    for m, provider in _wallet_mentions(text):
+                 partial(bank_account, cc, code, d.group()),
+                 claim=not _mobile(d.group(), scan.country))
+    for m, provider in wallets:
         d = _DIGITS.search(text, m.end(), m.end() + _WALLET_WINDOW + 40)
         if d is None or d.start() >= m.end() + _WALLET_WINDOW or not scan.free(d.start(), d.end()):
+            continue
+        if _not_an_account(d, amounts):
             continue
         # The wallet does not claim the digits: the phone pass may still read them.
         scan.add(d.start(), d.end(), Kind.EWALLET, d.group(),

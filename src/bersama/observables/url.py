@@ -8,6 +8,15 @@ kept as given (order can matter to the server).  Defanged forms (`hxxps://`,
 `[.]`, `(dot)`, `[:]`) are accepted.  A value without a scheme is taken as
 `http://` (how reports usually write a bare address).
 
+Where a browser would read the address differently from a naive split, the
+key follows the browser (the WHATWG URL Standard), since that is where a
+victim lands: every scheme we accept is "special", so a `\\` before the query
+is a `/` (`http://evil.example\\@bank.com/` is a page on evil.example, not
+bank.com), and a host whose last label is a number is an IPv4 address in any
+of the forms browsers accept (`3232235777`, `0xC0A80101`, `0300.0250.1.1`,
+`192.168.257`, a trailing dot), keyed as its dotted quad; such a host that is
+no IPv4 address (`example.123`, `256.1.1.1`) is refused.
+
 The registered domain comes from `tldextract` with its bundled suffix list and
 no network, private suffixes included, so `a.github.io` and `b.github.io` stay
 apart.  The extractor is built once, lazily.
@@ -35,9 +44,10 @@ _SAFE = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~!$&'()*+,;=:@/?%"
 )
 _HOST_SPLIT = re.compile(r"[/?#]")
+_QUERY_OR_FRAGMENT = re.compile(r"[?#]")
 _WS = re.compile(r"\s")
 _UNSAFE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?%]")
-_DOTTED_QUAD = re.compile(r"\A\d+\.\d+\.\d+\.\d+\Z")
+_HEX_NUMBER = re.compile(r"\A0[xX][0-9A-Fa-f]*\Z")
 _LONE_PCT = re.compile(r"%(?![0-9A-F]{2})")
 
 _extractor: Any = None
@@ -131,6 +141,41 @@ def _remove_dot_segments(path: str) -> str:
     return "/" + "/".join(out) + ("/" if trailing and out else "")
 
 
+def _ipv4_number(part: str) -> int | None:
+    """WHATWG "IPv4 number parser": decimal, `0x` hex or `0`-prefixed octal; None if not."""
+    radix = 10
+    if part[:2] in ("0x", "0X"):
+        part, radix = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        part, radix = part[1:], 8
+    if not part:
+        return 0
+    if not part.isascii() or not part.isalnum():
+        return None
+    try:
+        return int(part, radix)
+    except ValueError:
+        return None
+
+
+def _ends_in_number(host: str) -> bool:
+    """WHATWG "ends in a number checker", for a host already without its trailing dot."""
+    last = host.rpartition(".")[2]
+    return last.isdigit() or bool(_HEX_NUMBER.match(last))
+
+
+def _ipv4(host: str, original: str) -> str:
+    """WHATWG "IPv4 parser": the dotted quad of a host that ends in a number."""
+    numbers = [_ipv4_number(p) if p else None for p in host.split(".")]
+    parsed = [n for n in numbers if n is not None]
+    if (len(parsed) != len(numbers) or len(parsed) > 4 or any(n > 255 for n in parsed[:-1])
+            or parsed[-1] >= 256 ** (5 - len(parsed))):
+        invalid(f"host {host!r} ends in a number but is no IPv4 address", field="url",
+                value=original)
+    value = parsed[-1] + sum(n * 256 ** (3 - i) for i, n in enumerate(parsed[:-1]))
+    return str(ipaddress.IPv4Address(value))
+
+
 def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool]:
     """Split `host[:port]` into (key host, display host, port, is_ip)."""
     port: int | None = None
@@ -148,16 +193,10 @@ def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool
     else:
         h, sep, rest = hostport.partition(":")
         rest = sep + rest
-        if _DOTTED_QUAD.match(h):
-            try:
-                host = disp = str(ipaddress.IPv4Address(h))
-            except ValueError:
-                invalid(f"invalid IPv4 host {h!r}", field="url", value=original)
-            is_ip = True
-        else:
-            host = _ascii_host(h, "url", original)
-            disp = unicode_host(host)
-            is_ip = False
+        host = _ascii_host(h, "url", original)
+        is_ip = _ends_in_number(host)
+        host = _ipv4(host, original) if is_ip else host
+        disp = host if is_ip else unicode_host(host)
     if rest:
         p = rest[1:] if rest.startswith(":") else None
         if p is None or (p and not p.isdigit()) or (p and int(p) > 65535):
@@ -172,6 +211,10 @@ def url(value: str) -> Observable:
     s = refang(clean(value, "url")).strip("<>\"' ")
     if _WS.search(s):
         invalid("whitespace inside a URL", field="url", value=value)
+    if "\\" in s:
+        cut = _QUERY_OR_FRAGMENT.search(s)
+        end = cut.start() if cut else len(s)
+        s = s[:end].replace("\\", "/") + s[end:]
     m = _SCHEME_RE.match(s)
     if m:
         scheme = m.group(1).lower()

@@ -81,6 +81,24 @@ def test_utf8_bom_and_semicolon_delimiter() -> None:
     assert len(drafts[0].observables) == 2
 
 
+
+@pytest.mark.parametrize(("cell", "keys"), [
+    # ";" and "|" are characters of URLs: a URL holding one stays whole.
+    ('"http://a.com/login.php?cmd=x&amp;id=7&amp;s=1"',
+     ["http://a.com/login.php?cmd=x&amp;id=7&amp;s=1"]),
+    ("http://a.com/p;jsessionid=AB12?q=1|2", ["http://a.com/p;jsessionid=AB12?q=1%7C2"]),
+    # Several URLs: separated by white space, with or without a ";" or "|" before it.
+    ('"http://a.com/x; http://b.com/y"', ["http://a.com/x", "http://b.com/y"]),
+    ('"a.com/x | b.com/y"', ["http://a.com/x", "http://b.com/y"]),
+    ('"http://a.com/x http://b.com/y"', ["http://a.com/x", "http://b.com/y"]),
+])
+def test_url_cells_split_only_where_a_url_cannot_continue(cell: str, keys: list[str]) -> None:
+    data = f"id,date,url\nA1,2026-01-01,{cell}\n".encode()
+    drafts, rejections = _parse(data)
+    assert not rejections
+    assert sorted(o.key for o in drafts[0].observables) == keys
+
+
 def test_very_long_line_is_rejected_and_skipped() -> None:
     long = b"X2,2026-01-02,012-345 6789," + b"a" * (MAX_ROW_BYTES + 10) + b"\n"
     data = b"id,date,phone,narrative\nX1,2026-01-01,012-345 6789,ok\n" + long + \

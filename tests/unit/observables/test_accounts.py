@@ -117,6 +117,11 @@ def test_ewallets(provider: str, account: str, country: str | None, key: str) ->
     ("provider", "account", "country", "reason"),
     [
         ("GCash", "12345", None, "not a valid mobile number"),
+        # Valid numbers, but landlines: a phone-account wallet is a mobile number
+        # ("Jan 20 2024" and "1200000 Ks" were read as these).
+        ("GCash", "20 2024", "PH", "not a mobile number"),
+        ("GCash", "(02) 8888 0000", None, "not a mobile number"),
+        ("Wave Money", "1200000", None, "not a mobile number"),
         ("GrabPay", "081 234 5678", None, "no country"),
         ("PromptPay", "12345", None, "neither"),
         ("x", "0917 123 4567", None, "2-40"),

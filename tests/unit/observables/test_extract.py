@@ -111,6 +111,28 @@ def test_bank_hotlines_are_not_accounts() -> None:
     assert "phone:+601300886688" in found
 
 
+
+@pytest.mark.parametrize(("text", "country"), [
+    # dates after a bank name (Thai card and securities notices)
+    ("บัตรกรุงไทยลงท้าย 4083 ครบกำหนดค่าบริการรายปี 19-11-22 โปรดสำรองเงิน", "TH"),
+    ("ท่านได้เข้าใช้ระบบ Money Connect by Krungthai เมื่อวันที่ 28-01-2021  เวลา 12:07 น.", "TH"),
+    ("Maybank statement 2026-04-25 is ready", "MY"),
+    # amounts after a bank name
+    ("BDO: your payment of PHP 150000 is due", "PH"),
+    ("Krungsri ยอด 250000 บาท", "TH"),
+    # an e-wallet's name is not the bank inside it ("AYA Pay" is not AYA Bank)
+    ("AYA Pay: Amt: 700000 Ks; TID:4199642169 Give Trx Id", "MM"),
+])
+def test_dates_amounts_and_wallet_names_give_no_bank_account(text: str, country: str) -> None:
+    found = refs(text, country)
+    assert not [r for r in found if r.startswith(("bank-account:", "ewallet:"))], found
+
+
+def test_a_mobile_number_after_a_bank_name_is_still_a_phone() -> None:
+    text = "Buy Now Pay Later w/ your BDO Credit Card. RSVP to 09171474688."
+    assert "phone:+639171474688" in refs(text, "PH")
+
+
 def test_indonesian_word_dana_is_not_the_wallet() -> None:
     text = "Transfer dana ke 0812-3456-7890 via DANA 0813-1111-2222"
     assert refs(text, "ID") == [

@@ -74,6 +74,53 @@ def test_registered_domain_uses_private_suffixes() -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "key", "registered"),
+    [
+        # A browser reads "\" as "/" in http(s) URLs: the host is evil.com, not paypal.com.
+        ("http://evil.com\\@paypal.com/", "http://evil.com/@paypal.com/", "evil.com"),
+        ("https://evil.com\\login", "https://evil.com/login", "evil.com"),
+        ("http://example.com\\a\\b/../c", "http://example.com/a/c", "example.com"),
+        ("http:\\\\example.com\\a", "http://example.com/a", "example.com"),
+        ("http://example.com/a?q=\\x", "http://example.com/a?q=%5Cx", "example.com"),
+    ],
+)
+def test_backslash_is_a_slash_as_browsers_read_it(value: str, key: str, registered: str) -> None:
+    obs = url(value)
+    assert (obs.key, obs.attr("registered_domain")) == (key, registered)
+    assert url(obs.key) == obs
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "http://192.168.1.1/",
+        "http://192.168.1.1./",
+        "http://3232235777/",
+        "http://0xC0A80101/",
+        "http://0300.0250.0001.0001/",
+        "http://0xc0.0xa8.1.1/",
+        "http://192.168.257/",
+        "http://192.11010305/",
+    ],
+)
+def test_ipv4_hosts_in_every_form_browsers_accept_meet(spelling: str) -> None:
+    obs = url(spelling)
+    assert obs.key == "http://192.168.1.1/"
+    assert obs.attr("host") == "192.168.1.1"
+    assert obs.attr("registered_domain") is None
+
+
+@pytest.mark.parametrize(
+    "value", ["http://256.1.1.1/", "http://1.2.3.4.5/", "http://0x100000000/", "http://1.2.3.08/",
+              "http://example.123/"],
+)
+def test_hosts_ending_in_a_number_must_be_ipv4(value: str) -> None:
+    with pytest.raises(InvalidObservable) as exc:
+        url(value)
+    assert "IPv4" in exc.value.detail
+
+
+@pytest.mark.parametrize(
     ("value", "reason"),
     [
         ("javascript:alert(1)", "not a URL"),
