@@ -37,6 +37,9 @@ class Settings(BaseSettings):
 
     # correlation
     hub_threshold: int = Field(default=50, ge=2, description="reports before a value is a hub")
+    list_threshold: int = Field(
+        default=50, ge=2, description="identifiers before a report is a list that links nothing"
+    )
     decay_half_life_days: float = Field(default=90.0, gt=0)
     cluster_top_observables: int = Field(default=20, ge=1)
 

@@ -181,7 +181,7 @@ def test_status_from_counters_is_the_scan_for_every_reader(
 
     incremental = holdings_snapshot(engine)
     with engine.begin() as c:
-        correlate.rebuild(c, settings.hub_threshold)
+        correlate.rebuild(c, settings.hub_threshold, settings.list_threshold)
     assert holdings_snapshot(engine) == incremental
     _assert_status_is_the_scan(engine, settings)
 
@@ -211,7 +211,7 @@ def test_listing_values_that_split_cross_border_clusters(
     _assert_status_is_the_scan(engine, settings)
     incremental = holdings_snapshot(engine)
     with engine.begin() as c:
-        correlate.rebuild(c, settings.hub_threshold)
+        correlate.rebuild(c, settings.hub_threshold, settings.list_threshold)
     assert holdings_snapshot(engine) == incremental
 
 
@@ -236,7 +236,7 @@ def test_migration_fills_the_counters_of_an_existing_store(
     # ... and the migration's fill is what a rebuild computes
     filled = holdings_snapshot(engine)
     with engine.begin() as c:
-        correlate.rebuild(c, settings.hub_threshold)
+        correlate.rebuild(c, settings.hub_threshold, settings.list_threshold)
     assert holdings_snapshot(engine) == filled
 
 

@@ -315,7 +315,7 @@ def test_cluster_pages_hold_at_most_limit_and_keep_a_clusters_parts_together(
 def _assert_rebuild_agrees(engine: Engine, settings: Settings) -> None:
     incremental = _snapshot(engine), holdings_snapshot(engine)
     with engine.begin() as c:
-        correlate.rebuild(c, settings.hub_threshold)
+        correlate.rebuild(c, settings.hub_threshold, settings.list_threshold)
     assert (_snapshot(engine), holdings_snapshot(engine)) == incremental
 
 
@@ -512,3 +512,40 @@ def test_private_check_answer_set_builds_and_follows_withdrawals(
     second = store_psi.current_generation(engine, peer, lambda: NOW)
     assert second.id != first.id  # a withdrawal rebuilds the set
     assert second.items == 1
+
+
+def test_a_list_report_links_no_campaigns_and_every_figure_counts_it(
+    engine: Engine, settings: Settings
+) -> None:
+    """A report naming more identifiers than the list threshold (a partner's feed of a
+    month's scam numbers) merged every campaign it named into one cross-border cluster.
+    It is now a cluster of its own: its identifiers are counted and checked, the campaigns
+    stay apart, stored value summaries are not served stale, and a rebuild agrees."""
+    from bersama.store.queries import summarise_observables
+
+    s = settings.model_copy(update={"list_threshold": 3})
+    _setup(engine)
+    a, b, c, d, x = (phone(f"01234567{i}1", "MY") for i in range(5))
+    _ingest(engine, s, "MY-PDRM", [_draft([a, b]), _draft([a])])
+    _ingest(engine, s, "TH-TCSD", [_draft([c, d]), _draft([c])])
+    assert sum(summarise_observables(engine, s)) > 0  # a's figures stored before the list
+    feed = _draft([a, c, d, x])
+    _ingest(engine, s, "JP-NPA", [feed])
+    with engine.connect() as conn:
+        reads = Reads(conn, Reader.system(), s)
+        got_a, got_x = reads.check(a), reads.check(x)
+        listed = reads.clusters(limit=10)["clusters"]
+        feed_id = conn.execute(select(reports.c.id).where(reports.c.stix_id == feed.source_id))
+        feed_cluster = feed_id.scalar_one()
+    assert sorted(cl["size"] for cl in listed) == [2, 2]  # one-report clusters are not listed
+    assert not any(cl["cross_border"] for cl in listed)
+    assert (got_a["reports"], got_a["countries"]) == (3, ["JP", "MY"])
+    assert got_a["cluster"]["size"] == 2
+    assert got_a["cluster"]["id"] != feed_cluster
+    assert (got_x["reports"], got_x["cluster"]["id"]) == (1, feed_cluster)
+    _assert_rebuild_agrees(engine, s)
+    with engine.begin() as conn:  # a higher threshold, applied by a rebuild, links the list
+        correlate.rebuild(conn, settings.hub_threshold, 4)
+    with engine.connect() as conn:
+        merged = Reads(conn, Reader.system(), s).clusters(limit=10)["clusters"]
+    assert [cl["size"] for cl in merged] == [5]

@@ -102,7 +102,7 @@ def test_two_batches_growing_one_cluster_at_once_both_land(
     incremental = _state(engine)
     assert incremental[1] == [(1, 3, ["MY", "SG", "TH"], True)]
     with engine.begin() as c:
-        correlate.rebuild(c, settings.hub_threshold)
+        correlate.rebuild(c, settings.hub_threshold, settings.list_threshold)
     assert _state(engine) == incremental
 
 

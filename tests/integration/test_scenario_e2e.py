@@ -56,5 +56,5 @@ def test_campaigns_become_clusters(engine: Engine, settings: Settings, tmp_path:
     assert len(flagged) == len(cross) > 0
 
     with engine.begin() as c:
-        correlate.rebuild(c, settings.hub_threshold)
+        correlate.rebuild(c, settings.hub_threshold, settings.list_threshold)
     assert _clusters(engine) == stored

@@ -281,7 +281,7 @@ def correlate(
         )
     if rebuild:
         with engine().begin() as conn:
-            correlation.rebuild(conn, settings().hub_threshold)
+            correlation.rebuild(conn, settings().hub_threshold, settings().list_threshold)
         console.print("correlation rebuilt")
     if summaries:
         written = sum(summarise_all(engine(), settings().cluster_top_observables))

@@ -72,7 +72,7 @@ REPORT_COLUMNS = (
     "loss_amount", "loss_currency", "occurred_at", "modified", "ingested_at", "language",
     "narrative", "tlp", "sharing_group", "recipient_agencies", "recipient_users", "labels",
     "revoked", "source_format", "source_ref", "content_hash", "origin_peer", "cluster_id",
-    "audience",
+    "audience", "links",
 )
 STIX_COLUMNS = (
     "object_id", "modified", "type", "spec_version", "report_id", "date_added", "body",
@@ -401,7 +401,14 @@ class _Batch:
             self.origin_peer,
             None,
             self._audiences[marking][1],
+            self._links(draft),
         )
+
+    def _links(self, draft: ReportDraft) -> bool:
+        """Whether the report links its identifiers into clusters: not when it is a list
+        (a feed's day of numbers, a bank's blocklist) of more than the list threshold,
+        which would merge every campaign it names into one."""
+        return len({o.ref for o in draft.observables}) <= self.settings.list_threshold
 
     def _attach(
         self,
@@ -416,6 +423,7 @@ class _Batch:
         stix_rows: list[tuple[Any, ...]] = []
         deltas: dict[int, int] = {}
         added: dict[int, tuple[str, list[int]]] = {}
+        listed: set[int] = set()  # identifiers of list reports
         tally = self.tally
         for rid, draft, marking in written:
             self.result.report_ids.append(rid)
@@ -429,7 +437,11 @@ class _Batch:
                 for oid in links:
                     deltas[oid] = deltas.get(oid, 0) + 1
                 country = self._country(draft)
-                added[rid] = (country, links)
+                if self._links(draft):
+                    added[rid] = (country, links)
+                else:
+                    added[rid] = (country, [])  # a cluster of its own
+                    listed.update(links)
                 tally.add(audience_id, country, links)
         conn = self.conn
         bulk.insert_rows(conn, report_audience, ("report_id", "token"), audience_rows)
@@ -437,6 +449,9 @@ class _Batch:
         bulk.insert_rows(conn, stix_objects, STIX_COLUMNS, stix_rows, bound=_DATE_ADDED)
         correlate.add_counts(conn, deltas)
         touched.update(deltas)
+        # The stored summaries of a list's identifiers (store/summaries.py) go stale with the
+        # stamps of the clusters they are in, which a list does not join: new stamps.
+        correlate.restamp(conn, correlate.clusters_of_observables(conn, sorted(listed)))
         return added
 
     def _stix_rows(self, rid: int, draft: ReportDraft, marking: Marking) -> list[tuple[Any, ...]]:

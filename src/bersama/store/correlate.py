@@ -40,7 +40,11 @@ def _countries_lists() -> Callable[[frozenset[str]], list[str]]:
     return cache(sorted)
 
 
-_linkable = and_(observables.c.warninglist.is_(None), observables.c.is_hub.is_(False))
+_linkable = and_(
+    observables.c.warninglist.is_(None), observables.c.is_hub.is_(False), reports.c.links
+)
+"""A link that joins clusters (with `reports` and `observables` joined): a value that is no
+hub and on no warninglist, in a report that is no list."""
 
 
 def refresh_hubs(
@@ -87,6 +91,14 @@ def clusters_of_observables(conn: Connection, observable_ids: Sequence[int]) -> 
             ).scalars()
         )
     return out
+
+
+def restamp(conn: Connection, cluster_ids: Iterable[int]) -> None:
+    """New stamps for clusters whose members did not change but whose identifiers' figures
+    did (a list report naming them): what was stored under the old stamps is not served."""
+    for part in chunks(sorted(set(cluster_ids)), CHUNK):
+        conn.execute(update(clusters).where(clusters.c.id.in_(_IDS)).values(stamp=time.time_ns()),
+                     {"ids": part})
 
 
 def split(conn: Connection, cluster_ids: Iterable[int]) -> None:
@@ -212,6 +224,7 @@ def join(
                 report_observables.c.observable_id.in_(_IDS),
                 reports.c.revoked.is_(False),
                 reports.c.cluster_id.is_not(None),
+                reports.c.links,
             ),
             {"ids": part},
         ).all():
@@ -358,10 +371,16 @@ def maintain(
     return _split(conn, to_split) + join(conn, added, unlinkable, unhubbed, fresh_observables)
 
 
-def rebuild(conn: Connection, hub_threshold: int) -> None:
-    """Recompute hub flags, clusters and counts, and the holdings counters
+def rebuild(conn: Connection, hub_threshold: int, list_threshold: int) -> None:
+    """Recompute list and hub flags, clusters and counts, and the holdings counters
     (store/holdings.py), from the stored reports alone."""
     hold_correlation(conn)
+    named = (
+        select(func.count())
+        .where(report_observables.c.report_id == reports.c.id)
+        .scalar_subquery()
+    )
+    conn.execute(update(reports).values(links=named <= list_threshold))
     conn.execute(update(observables).values(report_count=0, is_hub=False))
     counts = (
         select(report_observables.c.observable_id, func.count().label("n"))

@@ -110,6 +110,7 @@ def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
             readable_clause.label("readable"),
             clusters.c.stamp,
             reports.c.audience,
+            reports.c.links,
         )
         .select_from(joined)
         .where(observables.c.ref.in_(bindparam("refs", expanding=True)))
@@ -122,7 +123,8 @@ _CHECK_ALL = _check_stmt(true())
 # Positions in a `_check_stmt` row.
 (
     REF, IS_HUB, WARN, RID, AGENCY, COUNTRY, TLP_, SEEN, AMOUNT, CURRENCY, CID, OK, STAMP, AUDIENCE,
-) = range(14)
+    LINKS,
+) = range(15)
 
 
 def readable(reader: Reader) -> ColumnElement[bool]:
@@ -165,8 +167,21 @@ def _clusters_shown(
 
 
 def _storable(links: list[Any]) -> bool:
-    """Can the summary of these links (every active link of a linkable value) be stored?"""
-    return links[0][CID] is not None and all(r[AUDIENCE] is not None for r in links)
+    """Can the summary of these links (every active link of a linkable value) be stored?
+    Not when a list report names the value: a list is a cluster of its own, so the
+    value's reports are in more than one cluster and no one stamp tells when the
+    figures change (store/correlate.py)."""
+    return links[0][CID] is not None and all(
+        r[AUDIENCE] is not None and r[LINKS] for r in links
+    )
+
+
+def _cluster_of(visible: list[Any]) -> tuple[int | None, int]:
+    """The cluster a value's answer shows and its seed (the smallest report of it): that of
+    the reports that link the value; a list report's own only when no other names it."""
+    linking = [r for r in visible if r[LINKS]] or visible
+    cid = linking[0][CID]
+    return cid, min(int(r[RID]) for r in linking if r[CID] == cid)
 
 
 class Reads:
@@ -417,14 +432,15 @@ class Reads:
         # count behind the flag includes reports the reader may not see.
         base["hub"] = is_hub and len(visible) > self.settings.hub_threshold
         base["warninglist"] = row[WARN]
-        fields, last, seed, sensitive = self._summary(visible)
+        fields, last, _, sensitive = self._summary(visible)
         base.update(fields)
         base["score"] = decayed_score(
             fields["corroboration"], last, self.now, self.settings.decay_half_life_days
         )
         self.sensitive_reads.update(sensitive)
         if linkable:
-            base["cluster"] = self._cluster_part(visible[0][CID], seed, row[REF], visible)
+            cid, in_cluster = _cluster_of(visible)
+            base["cluster"] = self._cluster_part(cid, in_cluster, row[REF], visible)
         return base
 
     def summary_rows(self, refs: list[str]) -> list[stored.Row]:

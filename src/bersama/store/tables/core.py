@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    true,
 )
 
 from bersama.store.tables.base import metadata
@@ -87,6 +88,9 @@ reports = Table(
     Column("content_hash", String(64), nullable=False),
     Column("origin_peer", String(100), nullable=True),
     Column("cluster_id", IdType, nullable=True),
+    # False for a list (more identifiers than the node's list threshold): its identifiers
+    # are counted and checked but link no clusters (store/correlate.py).
+    Column("links", Boolean, nullable=False, server_default=true()),
     # The canonical audience of its tokens (store/holdings.py); no foreign key, so that
     # adding the column to a large SQLite store does not rebuild the table.
     Column("audience", IdType, nullable=True),
