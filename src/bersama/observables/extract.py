@@ -15,8 +15,12 @@ domain.  A phone number next to an e-wallet provider gives both the e-wallet
 and the phone, and so does a mobile number next to a bank name (the bank's
 account or the caller's phone: the text cannot say).  Beside a bank or wallet
 name, a date (`19-11-22`) or an amount with its currency (`PHP 150000`,
-`700000 Ks`) is not an account, and a bank name inside a wallet's name (`AYA
-Pay`) names the wallet.  Results are de-duplicated and ordered by first appearance.
+`700000 Ks`) is not an account, nor is a number that a cue word between the
+name and the number calls something else: a hotline (`Maybank hotline 1300 88
+6688`), a one-time code, a reference, transaction or order id, a permit (`KTB
+OTP for NEXT Application is 890321`); and a bank name inside a wallet's name
+(`AYA Pay`) names the wallet.  Results are de-duplicated and ordered by first
+appearance.
 
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
 appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
@@ -126,6 +130,17 @@ _PHONE_MESSENGERS = frozenset({"whatsapp", "wa", "zalo", "viber", "signal", "tel
 _BANK_WINDOW = 40
 _CALL_WORDS = re.compile(
     r"\b(?:call|hotline|tel|phone|contact|hubungi|talian|telefon|tawag|gọi|điện thoại)|โทร",
+    re.IGNORECASE,
+)
+# Words that name a number after a bank or wallet name as something other than an account:
+# a one-time or verification code, a reference, transaction or order id, a permit.  Codes
+# (OTP, TAC, PIN, code, Malay kod, Indonesian kode, Vietnamese mã, Thai รหัส), references
+# (ref, reference, Malay rujukan, Indonesian referensi, Thai อ้างอิง), ids (TID, txn, trx,
+# trans id, order, invoice), permits (permit, the Philippine DTI's, Thai ใบอนุญาต).
+_CODE_WORDS = re.compile(
+    r"\b(?:otp|tac|pin|(?:pass)?code|kode?|mã|ref(?:erence|no)?|rujukan|referensi"
+    r"|tid|txn|trx|trans(?:action)?\s*(?:id|no|#)|order|invoice|permit|dti)\b"
+    r"|รหัส|อ้างอิง|ใบอนุญาต",
     re.IGNORECASE,
 )
 _WALLET_WINDOW = 40
@@ -384,6 +399,8 @@ def _pass_accounts(scan: _Scan) -> None:
             continue
         if _CALL_WORDS.search(text, m.end(), d.start()) or _service_number(d.group(), bank):
             continue  # "Maybank hotline 1300 88 6688": the bank's number, not an account
+        if _CODE_WORDS.search(text, m.end(), d.start()):
+            continue  # "KTB OTP for NEXT Application is 890321": a code, not an account
         if bank is None:
             scan.rejected.append(Rejected(d.group(), why, Kind.BANK_ACCOUNT, d.start()))
             continue
