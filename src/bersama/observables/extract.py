@@ -18,9 +18,9 @@ name, a date (`19-11-22`) or an amount with its currency (`PHP 150000`,
 `700000 Ks`) is not an account, nor is a number that a cue word between the
 name and the number calls something else: a hotline (`Maybank hotline 1300 88
 6688`), a one-time code, a reference, transaction or order id, a permit (`KTB
-OTP for NEXT Application is 890321`); and a bank name inside a wallet's name
-(`AYA Pay`) names the wallet.  Results are de-duplicated and ordered by first
-appearance.
+OTP for NEXT Application is 890321`, `WaveMoney: ... TID:9676862249`); and a
+bank name inside a wallet's name (`AYA Pay`) names the wallet.  Results are
+de-duplicated and ordered by first appearance.
 
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
 appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
@@ -413,8 +413,8 @@ def _pass_accounts(scan: _Scan) -> None:
         d = _DIGITS.search(text, m.end(), m.end() + _WALLET_WINDOW + 40)
         if d is None or d.start() >= m.end() + _WALLET_WINDOW or not scan.free(d.start(), d.end()):
             continue
-        if _not_an_account(d, amounts):
-            continue
+        if _not_an_account(d, amounts) or _CODE_WORDS.search(text, m.end(), d.start()):
+            continue  # "WaveMoney: 700000Ks, TID:9676862249": a transaction id
         # The wallet does not claim the digits: the phone pass may still read them.
         scan.add(d.start(), d.end(), Kind.EWALLET, d.group(),
                  partial(ewallet, provider, d.group(), scan.country), claim=False)

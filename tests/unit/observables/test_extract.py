@@ -135,6 +135,17 @@ def test_an_account_number_beside_a_bank_is_still_read() -> None:
 
 
 @pytest.mark.parametrize(("text", "country"), [
+    ("WaveMoney: ဆုငွေ: 700000Ks, TID:9676862249.", "MM"),
+    ("GCash: Ref No. 9171234567 for PHP 500.00", "PH"),
+    ("GCash Trans ID 9171234567 completed", "PH"),
+    ("TrueMoney order 0812345678 paid", "TH"),
+])
+def test_transaction_ids_beside_a_wallet_are_not_wallet_accounts(text: str, country: str) -> None:
+    found = refs(text, country)
+    assert not [r for r in found if r.startswith("ewallet:")], found
+
+
+@pytest.mark.parametrize(("text", "country"), [
     # dates after a bank name (Thai card and securities notices)
     ("บัตรกรุงไทยลงท้าย 4083 ครบกำหนดค่าบริการรายปี 19-11-22 โปรดสำรองเงิน", "TH"),
     ("ท่านได้เข้าใช้ระบบ Money Connect by Krungthai เมื่อวันที่ 28-01-2021  เวลา 12:07 น.", "TH"),
