@@ -24,7 +24,10 @@ de-duplicated and ordered by first appearance.
 
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
 appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
-and a capitalised TLD (`done.Next`) is taken for a missing space.
+and a capitalised TLD (`done.Next`) is taken for a missing space.  A bare
+domain that fails is skipped silently, and so is a scheme-less `host/path`
+whose host is not written as ASCII labels (`500บ.ขึ้นไป/สลิป`: Thai "baht and
+up / slip"); one written like a host (`scb.xycittop/th`) is reported.
 
 Speed (the detector extracts from every message it scores): a pass first runs
 a cheap test of the whole text that every match of its patterns passes (an `@`
@@ -114,6 +117,9 @@ _HOST = re.compile(
     r"(?<![\w@.\-/])((?:[A-Za-z0-9\u00a1-\uffff](?:[A-Za-z0-9\u00a1-\uffff-]{0,62})\.)+"
     r"[A-Za-z\u00a1-\uffff]{2,63})(/[^\s<>\"']*)?(?![\w@])"
 )
+# An ASCII label, a dot and an ASCII letter: how a host name is written, unlike the
+# abbreviations that end in a dot in scripts without spaces (Thai `บ.` for baht).
+_LATIN_LABELS = re.compile(r"[A-Za-z0-9-]\.[A-Za-z]")
 _FILE_TLDS = frozenset({"md", "py", "sh", "pl", "rs", "so", "zip", "mov", "ps", "sc", "tf", "pm"})
 _TRAILING = ".,;:!?)]}'\"\u00bb\u201d\u2019>\u2026"
 _HANDLE = re.compile(
@@ -231,11 +237,15 @@ class _Scan:
         return all(end <= a or start >= b for a, b in self.claimed)
 
     def add(self, start: int, end: int, kind: Kind | None, value: str,
-            fn: Callable[[], Observable], *, claim: bool = True) -> Observable | None:
+            fn: Callable[[], Observable], *, claim: bool = True,
+            report: bool = True) -> Observable | None:
+        """Validate and record a candidate; a refused one is kept only when `report`."""
         try:
             obs = fn()
         except InvalidObservable as exc:
-            self.rejected.append(Rejected(value=value, reason=exc.detail, kind=kind, start=start))
+            if report:
+                self.rejected.append(Rejected(value=value, reason=exc.detail, kind=kind,
+                                              start=start))
             return None
         self.found.append((start, obs))
         if claim:
@@ -482,8 +492,11 @@ def _pass_domains(scan: _Scan) -> None:
         if not www and not path and raw_tld != tld and raw_tld != raw_tld.upper():
             continue  # "end of sentence.Next one": a missing space, not a domain
         if path and len(_trim(path)) > 1:
+            # A refused "host/path" is worth reporting only when its host is written like
+            # one (`scb.xycittop/th`); Thai abbreviations end in a dot (`500บ.ขึ้นไป/สลิป`).
             v = _trim(host + path)
-            scan.add(m.start(), m.start() + len(v), Kind.URL, v, partial(url, v))
+            scan.add(m.start(), m.start() + len(v), Kind.URL, v, partial(url, v),
+                     report=bool(_LATIN_LABELS.search(host)))
             continue
         try:
             obs = domain(host)

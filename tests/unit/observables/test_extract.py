@@ -145,6 +145,18 @@ def test_transaction_ids_beside_a_wallet_are_not_wallet_accounts(text: str, coun
     assert not [r for r in found if r.startswith("ewallet:")], found
 
 
+def test_thai_abbreviation_before_a_slash_is_neither_url_nor_rejection() -> None:
+    found, rejected = extract_entities_with_rejections(
+        "ช้อปครบ500บ.ขึ้นไป/สลิป รับพอยต์ 1.วิธีการโทรออก/ส่ง", country="TH")
+    assert (found, rejected) == ([], [])
+
+
+def test_scheme_less_url_with_a_latin_host_is_still_rejected_with_its_reason() -> None:
+    _, rejected = extract_entities_with_rejections("login at scb.xycittop/th now", country="TH")
+    assert [(r.kind, r.value) for r in rejected] == [(Kind.URL, "scb.xycittop/th")]
+    assert "no public suffix" in rejected[0].reason
+
+
 @pytest.mark.parametrize(("text", "country"), [
     # dates after a bank name (Thai card and securities notices)
     ("บัตรกรุงไทยลงท้าย 4083 ครบกำหนดค่าบริการรายปี 19-11-22 โปรดสำรองเงิน", "TH"),
