@@ -67,6 +67,8 @@ def test_non_strings_rejected_cleanly(kind: Kind, value: object) -> None:
         ("h[xx]ps://evil[.]com/x", None, "url:https://evil.com/x"),
         ("evil[.]com/login", None, "url:http://evil.com/login"),
         ("evil.com/login", None, "url:http://evil.com/login"),
+        ("http:\\\\example.com\\a", None, "url:http://example.com/a"),
+        ("http:/\\example.com/a", None, "url:http://example.com/a"),
         ("Evil.com", None, "domain:evil.com"),
         ("evil[.]com", None, "domain:evil.com"),
         ("scam@evil.com", None, "email:scam@evil.com"),
