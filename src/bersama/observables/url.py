@@ -12,10 +12,12 @@ Where a browser would read the address differently from a naive split, the
 key follows the browser (the WHATWG URL Standard), since that is where a
 victim lands: every scheme we accept is "special", so a `\\` before the query
 is a `/` (`http://evil.example\\@bank.com/` is a page on evil.example, not
-bank.com), and a host whose last label is a number is an IPv4 address in any
-of the forms browsers accept (`3232235777`, `0xC0A80101`, `0300.0250.1.1`,
-`192.168.257`, a trailing dot), keyed as its dotted quad; such a host that is
-no IPv4 address (`example.123`, `256.1.1.1`) is refused.
+bank.com), a percent-encoded host is decoded before it is validated
+(`http://%65vil.com/` is evil.com), and a host whose last label is a number
+is an IPv4 address in any of the forms browsers accept (`3232235777`,
+`0xC0A80101`, `0300.0250.1.1`, `192.168.257`, a trailing dot), keyed as its
+dotted quad; such a host that is no IPv4 address (`example.123`, `256.1.1.1`)
+is refused.
 
 The registered domain comes from `tldextract` with its bundled suffix list and
 no network, private suffixes included, so `a.github.io` and `b.github.io` stay
@@ -28,6 +30,7 @@ import ipaddress
 import re
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import idna
 
@@ -176,6 +179,17 @@ def _ipv4(host: str, original: str) -> str:
     return str(ipaddress.IPv4Address(value))
 
 
+def _percent_decoded_host(host: str, original: str) -> str:
+    """WHATWG host parser's first step: `%65vil.com` is `evil.com`, `%E4%BE%8B.com` is
+    `例.com`; what it decodes to is then validated like any host (`evil%2Fx.com` fails)."""
+    if "%" not in host:
+        return host
+    try:
+        return unquote_to_bytes(host).decode("utf-8")
+    except UnicodeDecodeError:
+        invalid(f"host {host!r} is not UTF-8 once percent-decoded", field="url", value=original)
+
+
 def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool]:
     """Split `host[:port]` into (key host, display host, port, is_ip)."""
     port: int | None = None
@@ -193,7 +207,7 @@ def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool
     else:
         h, sep, rest = hostport.partition(":")
         rest = sep + rest
-        host = _ascii_host(h, "url", original)
+        host = _ascii_host(_percent_decoded_host(h, original), "url", original)
         is_ip = _ends_in_number(host)
         host = _ipv4(host, original) if is_ip else host
         disp = host if is_ip else unicode_host(host)

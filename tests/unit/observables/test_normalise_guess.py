@@ -69,6 +69,7 @@ def test_non_strings_rejected_cleanly(kind: Kind, value: object) -> None:
         ("evil.com/login", None, "url:http://evil.com/login"),
         ("http:\\\\example.com\\a", None, "url:http://example.com/a"),
         ("http:/\\example.com/a", None, "url:http://example.com/a"),
+        ("http://%65vil.com/", None, "url:http://evil.com/"),
         ("Evil.com", None, "domain:evil.com"),
         ("evil[.]com", None, "domain:evil.com"),
         ("scam@evil.com", None, "email:scam@evil.com"),
