@@ -6,7 +6,11 @@ normalised (unreserved characters decoded, other escapes upper-cased, unsafe
 characters encoded), empty path -> "/", fragment dropped.  Query strings are
 kept as given (order can matter to the server).  Defanged forms (`hxxps://`,
 `[.]`, `(dot)`, `[:]`) are accepted.  A value without a scheme is taken as
-`http://` (how reports usually write a bare address).
+`http://` (how reports usually write a bare address), and so is a
+protocol-relative `//host/path` (copied from a page's HTML: it takes the
+scheme of a page the report seldom names, and an analyst pasting it means the
+address on that host, which must meet the same address written bare or with
+`http://`; refusing it would lose the indicator).
 
 Where a browser would read the address differently from a naive split, the
 key follows the browser (the WHATWG URL Standard), since that is where a
@@ -234,9 +238,11 @@ def url(value: str) -> Observable:
         scheme = m.group(1).lower()
         rest = s[m.end():]
     else:
-        if ":" in s.split("/", 1)[0] and not re.match(r"\A[^:/]+:\d+(?:[/?#]|\Z)", s):
+        # protocol-relative `//host/path`: read as http://, like any address without a scheme
+        rest = s[2:] if s.startswith("//") else s
+        if ":" in rest.split("/", 1)[0] and not re.match(r"\A[^:/]+:\d+(?:[/?#]|\Z)", rest):
             invalid("not a URL (unsupported scheme or no //)", field="url", value=value)
-        scheme, rest = "http", s
+        scheme = "http"
     if scheme not in _SCHEMES:
         invalid(f"unsupported URL scheme {scheme!r}", field="url", value=value)
     cut = _HOST_SPLIT.search(rest)

@@ -70,6 +70,7 @@ def test_non_strings_rejected_cleanly(kind: Kind, value: object) -> None:
         ("http:\\\\example.com\\a", None, "url:http://example.com/a"),
         ("http:/\\example.com/a", None, "url:http://example.com/a"),
         ("http://%65vil.com/", None, "url:http://evil.com/"),
+        ("//evil.com/login", None, "url:http://evil.com/login"),
         ("Evil.com", None, "domain:evil.com"),
         ("evil[.]com", None, "domain:evil.com"),
         ("scam@evil.com", None, "email:scam@evil.com"),

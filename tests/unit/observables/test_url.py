@@ -114,6 +114,12 @@ def test_percent_encoded_host_that_decodes_to_no_host_is_refused(value: str) -> 
     assert "host" in exc.value.detail
 
 
+def test_protocol_relative_url_is_read_as_http() -> None:
+    obs = url("//a.com/x")
+    assert (obs.key, obs.attr("registered_domain")) == ("http://a.com/x", "a.com")
+    assert url("//a.com/x") == url("a.com/x")
+
+
 @pytest.mark.parametrize(
     "spelling",
     [
