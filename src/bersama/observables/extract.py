@@ -15,12 +15,19 @@ domain.  A phone number next to an e-wallet provider gives both the e-wallet
 and the phone, and so does a mobile number next to a bank name (the bank's
 account or the caller's phone: the text cannot say).  Beside a bank or wallet
 name, a date (`19-11-22`) or an amount with its currency (`PHP 150000`,
-`700000 Ks`) is not an account, and a bank name inside a wallet's name (`AYA
-Pay`) names the wallet.  Results are de-duplicated and ordered by first appearance.
+`700000 Ks`) is not an account, nor is a number that a cue word between the
+name and the number calls something else: a hotline (`Maybank hotline 1300 88
+6688`), a one-time code, a reference, transaction or order id, a permit (`KTB
+OTP for NEXT Application is 890321`, `WaveMoney: ... TID:9676862249`); and a
+bank name inside a wallet's name (`AYA Pay`) names the wallet.  Results are
+de-duplicated and ordered by first appearance.
 
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
 appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
-and a capitalised TLD (`done.Next`) is taken for a missing space.
+and a capitalised TLD (`done.Next`) is taken for a missing space.  A bare
+domain that fails is skipped silently, and so is a scheme-less `host/path`
+whose host is not written as ASCII labels (`500บ.ขึ้นไป/สลิป`: Thai "baht and
+up / slip"); one written like a host (`scb.xycittop/th`) is reported.
 
 Speed (the detector extracts from every message it scores): a pass first runs
 a cheap test of the whole text that every match of its patterns passes (an `@`
@@ -110,6 +117,9 @@ _HOST = re.compile(
     r"(?<![\w@.\-/])((?:[A-Za-z0-9\u00a1-\uffff](?:[A-Za-z0-9\u00a1-\uffff-]{0,62})\.)+"
     r"[A-Za-z\u00a1-\uffff]{2,63})(/[^\s<>\"']*)?(?![\w@])"
 )
+# An ASCII label, a dot and an ASCII letter: how a host name is written, unlike the
+# abbreviations that end in a dot in scripts without spaces (Thai `บ.` for baht).
+_LATIN_LABELS = re.compile(r"[A-Za-z0-9-]\.[A-Za-z]")
 _FILE_TLDS = frozenset({"md", "py", "sh", "pl", "rs", "so", "zip", "mov", "ps", "sc", "tf", "pm"})
 _TRAILING = ".,;:!?)]}'\"\u00bb\u201d\u2019>\u2026"
 _HANDLE = re.compile(
@@ -126,6 +136,17 @@ _PHONE_MESSENGERS = frozenset({"whatsapp", "wa", "zalo", "viber", "signal", "tel
 _BANK_WINDOW = 40
 _CALL_WORDS = re.compile(
     r"\b(?:call|hotline|tel|phone|contact|hubungi|talian|telefon|tawag|gọi|điện thoại)|โทร",
+    re.IGNORECASE,
+)
+# Words that name a number after a bank or wallet name as something other than an account:
+# a one-time or verification code, a reference, transaction or order id, a permit.  Codes
+# (OTP, TAC, PIN, code, Malay kod, Indonesian kode, Vietnamese mã, Thai รหัส), references
+# (ref, reference, Malay rujukan, Indonesian referensi, Thai อ้างอิง), ids (TID, txn, trx,
+# trans id, order, invoice), permits (permit, the Philippine DTI's, Thai ใบอนุญาต).
+_CODE_WORDS = re.compile(
+    r"\b(?:otp|tac|pin|(?:pass)?code|kode?|mã|ref(?:erence|no)?|rujukan|referensi"
+    r"|tid|txn|trx|trans(?:action)?\s*(?:id|no|#)|order|invoice|permit|dti)\b"
+    r"|รหัส|อ้างอิง|ใบอนุญาต",
     re.IGNORECASE,
 )
 _WALLET_WINDOW = 40
@@ -216,11 +237,15 @@ class _Scan:
         return all(end <= a or start >= b for a, b in self.claimed)
 
     def add(self, start: int, end: int, kind: Kind | None, value: str,
-            fn: Callable[[], Observable], *, claim: bool = True) -> Observable | None:
+            fn: Callable[[], Observable], *, claim: bool = True,
+            report: bool = True) -> Observable | None:
+        """Validate and record a candidate; a refused one is kept only when `report`."""
         try:
             obs = fn()
         except InvalidObservable as exc:
-            self.rejected.append(Rejected(value=value, reason=exc.detail, kind=kind, start=start))
+            if report:
+                self.rejected.append(Rejected(value=value, reason=exc.detail, kind=kind,
+                                              start=start))
             return None
         self.found.append((start, obs))
         if claim:
@@ -384,6 +409,8 @@ def _pass_accounts(scan: _Scan) -> None:
             continue
         if _CALL_WORDS.search(text, m.end(), d.start()) or _service_number(d.group(), bank):
             continue  # "Maybank hotline 1300 88 6688": the bank's number, not an account
+        if _CODE_WORDS.search(text, m.end(), d.start()):
+            continue  # "KTB OTP for NEXT Application is 890321": a code, not an account
         if bank is None:
             scan.rejected.append(Rejected(d.group(), why, Kind.BANK_ACCOUNT, d.start()))
             continue
@@ -396,8 +423,8 @@ def _pass_accounts(scan: _Scan) -> None:
         d = _DIGITS.search(text, m.end(), m.end() + _WALLET_WINDOW + 40)
         if d is None or d.start() >= m.end() + _WALLET_WINDOW or not scan.free(d.start(), d.end()):
             continue
-        if _not_an_account(d, amounts):
-            continue
+        if _not_an_account(d, amounts) or _CODE_WORDS.search(text, m.end(), d.start()):
+            continue  # "WaveMoney: 700000Ks, TID:9676862249": a transaction id
         # The wallet does not claim the digits: the phone pass may still read them.
         scan.add(d.start(), d.end(), Kind.EWALLET, d.group(),
                  partial(ewallet, provider, d.group(), scan.country), claim=False)
@@ -465,8 +492,11 @@ def _pass_domains(scan: _Scan) -> None:
         if not www and not path and raw_tld != tld and raw_tld != raw_tld.upper():
             continue  # "end of sentence.Next one": a missing space, not a domain
         if path and len(_trim(path)) > 1:
+            # A refused "host/path" is worth reporting only when its host is written like
+            # one (`scb.xycittop/th`); Thai abbreviations end in a dot (`500บ.ขึ้นไป/สลิป`).
             v = _trim(host + path)
-            scan.add(m.start(), m.start() + len(v), Kind.URL, v, partial(url, v))
+            scan.add(m.start(), m.start() + len(v), Kind.URL, v, partial(url, v),
+                     report=bool(_LATIN_LABELS.search(host)))
             continue
         try:
             obs = domain(host)

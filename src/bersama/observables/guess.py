@@ -35,8 +35,10 @@ _PREFIXES.update({
     "ip": "ip", "hash": "hash", "mailto": Kind.EMAIL, "sha-1": Kind.SHA1,
     "sha-256": Kind.SHA256, "btc": Kind.CRYPTO, "eth": Kind.CRYPTO,
 })
-_SCHEME = re.compile(r"\A(?:https?|hxxps?|h\[?xx\]?ps?|ftp|wss?)(?:\[?:\]?//|\[://\])",
-                     re.IGNORECASE)
+# `url` reads "\" before the query as "/", as browsers do: `http:\\host\a` has a scheme too.
+_SCHEME = re.compile(
+    r"\A(?:https?|hxxps?|h\[?xx\]?ps?|ftp|wss?)(?:\[?:\]?[/\\]{2}|\[://\])", re.IGNORECASE
+)
 _DEFANG = re.compile(r"\[\.\]|\(\.\)|\[dot\]|\(dot\)|\{\.\}", re.IGNORECASE)
 _NUMBERISH = re.compile(r"\+?[\d\s\-.()]{1,40}")
 """Digits and a phone number's separators only."""

@@ -6,16 +6,22 @@ normalised (unreserved characters decoded, other escapes upper-cased, unsafe
 characters encoded), empty path -> "/", fragment dropped.  Query strings are
 kept as given (order can matter to the server).  Defanged forms (`hxxps://`,
 `[.]`, `(dot)`, `[:]`) are accepted.  A value without a scheme is taken as
-`http://` (how reports usually write a bare address).
+`http://` (how reports usually write a bare address), and so is a
+protocol-relative `//host/path` (copied from a page's HTML: it takes the
+scheme of a page the report seldom names, and an analyst pasting it means the
+address on that host, which must meet the same address written bare or with
+`http://`; refusing it would lose the indicator).
 
 Where a browser would read the address differently from a naive split, the
 key follows the browser (the WHATWG URL Standard), since that is where a
 victim lands: every scheme we accept is "special", so a `\\` before the query
 is a `/` (`http://evil.example\\@bank.com/` is a page on evil.example, not
-bank.com), and a host whose last label is a number is an IPv4 address in any
-of the forms browsers accept (`3232235777`, `0xC0A80101`, `0300.0250.1.1`,
-`192.168.257`, a trailing dot), keyed as its dotted quad; such a host that is
-no IPv4 address (`example.123`, `256.1.1.1`) is refused.
+bank.com), a percent-encoded host is decoded before it is validated
+(`http://%65vil.com/` is evil.com), and a host whose last label is a number
+is an IPv4 address in any of the forms browsers accept (`3232235777`,
+`0xC0A80101`, `0300.0250.1.1`, `192.168.257`, a trailing dot), keyed as its
+dotted quad; such a host that is no IPv4 address (`example.123`, `256.1.1.1`)
+is refused.
 
 The registered domain comes from `tldextract` with its bundled suffix list and
 no network, private suffixes included, so `a.github.io` and `b.github.io` stay
@@ -28,6 +34,7 @@ import ipaddress
 import re
 from functools import lru_cache
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import idna
 
@@ -176,6 +183,17 @@ def _ipv4(host: str, original: str) -> str:
     return str(ipaddress.IPv4Address(value))
 
 
+def _percent_decoded_host(host: str, original: str) -> str:
+    """WHATWG host parser's first step: `%65vil.com` is `evil.com`, `%E4%BE%8B.com` is
+    `例.com`; what it decodes to is then validated like any host (`evil%2Fx.com` fails)."""
+    if "%" not in host:
+        return host
+    try:
+        return unquote_to_bytes(host).decode("utf-8")
+    except UnicodeDecodeError:
+        invalid(f"host {host!r} is not UTF-8 once percent-decoded", field="url", value=original)
+
+
 def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool]:
     """Split `host[:port]` into (key host, display host, port, is_ip)."""
     port: int | None = None
@@ -193,7 +211,7 @@ def _host_port(hostport: str, original: str) -> tuple[str, str, int | None, bool
     else:
         h, sep, rest = hostport.partition(":")
         rest = sep + rest
-        host = _ascii_host(h, "url", original)
+        host = _ascii_host(_percent_decoded_host(h, original), "url", original)
         is_ip = _ends_in_number(host)
         host = _ipv4(host, original) if is_ip else host
         disp = host if is_ip else unicode_host(host)
@@ -220,9 +238,11 @@ def url(value: str) -> Observable:
         scheme = m.group(1).lower()
         rest = s[m.end():]
     else:
-        if ":" in s.split("/", 1)[0] and not re.match(r"\A[^:/]+:\d+(?:[/?#]|\Z)", s):
+        # protocol-relative `//host/path`: read as http://, like any address without a scheme
+        rest = s[2:] if s.startswith("//") else s
+        if ":" in rest.split("/", 1)[0] and not re.match(r"\A[^:/]+:\d+(?:[/?#]|\Z)", rest):
             invalid("not a URL (unsupported scheme or no //)", field="url", value=value)
-        scheme, rest = "http", s
+        scheme = "http"
     if scheme not in _SCHEMES:
         invalid(f"unsupported URL scheme {scheme!r}", field="url", value=value)
     cut = _HOST_SPLIT.search(rest)

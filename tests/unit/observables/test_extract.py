@@ -113,6 +113,51 @@ def test_bank_hotlines_are_not_accounts() -> None:
 
 
 @pytest.mark.parametrize(("text", "country"), [
+    ("KTB OTP for NEXT Application is 890321", "TH"),
+    ("Visit BDO Website for T&Cs. DTI 258305", "PH"),
+    ("Your Maybank TAC is 482913. Do not share it.", "MY"),
+    ("Maybank2u: kod pengesahan anda 482913", "MY"),
+    ("BCA kode verifikasi 482913", "ID"),
+    ("Vietcombank: mã OTP của quý khách là 482913", "VN"),
+    ("กรุงไทย รหัสผ่านครั้งเดียว 482913", "TH"),
+    ("BDO reference no. 0012345678 for your payment", "PH"),
+    ("Per DTI Fair Trade Permit No. FTEB-123456 BDO promo, permit 123456", "PH"),
+])
+def test_codes_and_permit_numbers_beside_a_bank_are_not_accounts(text: str, country: str) -> None:
+    """A cue word (OTP, TAC, code, reference, permit...) between the bank's name and the
+    digits says what the digits are, the way "hotline" does."""
+    found = refs(text, country)
+    assert not [r for r in found if r.startswith("bank-account:")], found
+
+
+def test_an_account_number_beside_a_bank_is_still_read() -> None:
+    assert refs("Transfer to BDO 001234567890 today", "PH") == ["bank-account:PH:BDO:001234567890"]
+
+
+@pytest.mark.parametrize(("text", "country"), [
+    ("WaveMoney: ဆုငွေ: 700000Ks, TID:9676862249.", "MM"),
+    ("GCash: Ref No. 9171234567 for PHP 500.00", "PH"),
+    ("GCash Trans ID 9171234567 completed", "PH"),
+    ("TrueMoney order 0812345678 paid", "TH"),
+])
+def test_transaction_ids_beside_a_wallet_are_not_wallet_accounts(text: str, country: str) -> None:
+    found = refs(text, country)
+    assert not [r for r in found if r.startswith("ewallet:")], found
+
+
+def test_thai_abbreviation_before_a_slash_is_neither_url_nor_rejection() -> None:
+    found, rejected = extract_entities_with_rejections(
+        "ช้อปครบ500บ.ขึ้นไป/สลิป รับพอยต์ 1.วิธีการโทรออก/ส่ง", country="TH")
+    assert (found, rejected) == ([], [])
+
+
+def test_scheme_less_url_with_a_latin_host_is_still_rejected_with_its_reason() -> None:
+    _, rejected = extract_entities_with_rejections("login at scb.xycittop/th now", country="TH")
+    assert [(r.kind, r.value) for r in rejected] == [(Kind.URL, "scb.xycittop/th")]
+    assert "no public suffix" in rejected[0].reason
+
+
+@pytest.mark.parametrize(("text", "country"), [
     # dates after a bank name (Thai card and securities notices)
     ("บัตรกรุงไทยลงท้าย 4083 ครบกำหนดค่าบริการรายปี 19-11-22 โปรดสำรองเงิน", "TH"),
     ("ท่านได้เข้าใช้ระบบ Money Connect by Krungthai เมื่อวันที่ 28-01-2021  เวลา 12:07 น.", "TH"),

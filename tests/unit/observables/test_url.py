@@ -91,6 +91,36 @@ def test_backslash_is_a_slash_as_browsers_read_it(value: str, key: str, register
 
 
 @pytest.mark.parametrize(
+    ("value", "key"),
+    [
+        ("http://%65vil.com/", "http://evil.com/"),
+        ("http://EV%49L.com/login", "http://evil.com/login"),
+        ("http://%E4%BE%8B.com/", "http://xn--fsq.com/"),
+        ("http://%31%39%32.168.1.1/", "http://192.168.1.1/"),
+    ],
+)
+def test_percent_encoded_host_is_decoded_as_browsers_do(value: str, key: str) -> None:
+    obs = url(value)
+    assert obs.key == key
+    assert url(obs.key) == obs
+
+
+@pytest.mark.parametrize(
+    "value", ["http://evil%2Fx.com/", "http://evil%3A80.com/", "http://%zz.com/", "http://%C3%28.com/"]
+)
+def test_percent_encoded_host_that_decodes_to_no_host_is_refused(value: str) -> None:
+    with pytest.raises(InvalidObservable) as exc:
+        url(value)
+    assert "host" in exc.value.detail
+
+
+def test_protocol_relative_url_is_read_as_http() -> None:
+    obs = url("//a.com/x")
+    assert (obs.key, obs.attr("registered_domain")) == ("http://a.com/x", "a.com")
+    assert url("//a.com/x") == url("a.com/x")
+
+
+@pytest.mark.parametrize(
     "spelling",
     [
         "http://192.168.1.1/",
