@@ -4,17 +4,19 @@ Two agencies reporting one campaign at once, and an upload retried while the fir
 is still being ingested, must both land as if one came after the other; a writer
 that waits longer than the node allows is told to retry, with nothing written; two
 admins adding the same agency, group or user at once get one row and a Conflict;
-two API workers storing the same cluster view at once both succeed.
+two API workers storing the same cluster view at once both succeed; a batch that
+began before another but committed after it is still after it in TAXII's order.
 Each test holds one batch open on a connection while a second runs in a thread,
 then commits the first.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Connection, Engine, func, select
@@ -22,14 +24,15 @@ from tests.contract.holdings import holdings_snapshot
 
 from bersama.config import Settings
 from bersama.errors import Busy, Conflict
+from bersama.federation.protocol import Filters
 from bersama.ingest.model import ReportDraft
 from bersama.ingest.pipeline import IngestResult, ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import Observable, domain, phone
-from bersama.store import correlate, summaries, writelock
+from bersama.store import correlate, summaries, taxii, writelock
 from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.identities import add_agency, add_group, add_user
-from bersama.store.tables.core import cluster_summaries, clusters, reports
+from bersama.store.tables.core import cluster_summaries, clusters, reports, stix_objects
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -187,3 +190,41 @@ def test_two_writers_storing_one_cluster_view_at_once_both_succeed(
         rows = c.execute(select(cluster_summaries.c.signature, cluster_summaries.c.stamp)).all()
     assert len(rows) == len({r[0] for r in rows}) > 0
     assert {r[1] for r in rows} == {stamp}
+
+
+def test_a_batch_committed_after_another_is_added_after_it(
+        engine: Engine, settings: Settings) -> None:
+    """A TAXII client polls with `added_after` the last `date_added` it was served (as
+    peers do: federation/client.py), and a `next` cursor resumes after it too; so a
+    batch's objects must be added after everything committed before them.  The first
+    batch here reads the clock as it begins, then the second runs whole before the first
+    writes (on PostgreSQL the first waits for the lock while it parses; the soak saw it
+    under four concurrent uploads): the first's objects were stamped with its start,
+    before the second's, and a client that had polled the second never received them."""
+    _setup(engine)
+    ticks = itertools.count()
+
+    def clock() -> datetime:
+        return NOW + timedelta(seconds=next(ticks))
+
+    early = _draft(phone("+6591234567", "SG"))
+    late = _draft(phone("+66812345678", "TH"))
+
+    def first_clock() -> datetime:
+        began = clock()
+        if began == NOW:  # the first reading: the second batch runs now, whole
+            with engine.begin() as c:
+                ingest(c, settings, agency="TH-TCSD", items=[late], source_format="test",
+                       source="test", actor=Reader(agency="TH-TCSD", user="a@x",
+                                                   role=Role.ANALYST), clock=clock)
+        return began
+
+    with engine.begin() as c:
+        ingest(c, settings, agency="SG-SPF", items=[early], source_format="test",
+               source="test", actor=Reader(agency="SG-SPF", user="a@x", role=Role.ANALYST),
+               clock=first_clock)
+    with engine.connect() as c:
+        polled = c.execute(select(func.max(stix_objects.c.date_added)).where(
+            stix_objects.c.object_id == late.source_id)).scalar_one()
+        after = taxii.page(c, Reader.system(), None, Filters(added_after=polled, limit=100))
+    assert early.source_id in {r.object_id for r in after.rows}

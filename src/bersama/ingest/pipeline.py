@@ -209,7 +209,9 @@ class _Batch:
         self._creator = None if actor.is_peer else actor.user
         self._audiences: dict[Marking, tuple[list[str], int]] = {}
         self.tally = holdings.Tally(conn)
-        self._date_added = bulk.bind_value(conn, stix_objects, "date_added", self.now)
+        self._clock = clock
+        self._date_added: Any = None
+        """TAXII's `date_added` of this batch's objects, read once the lock is held."""
         self.batch_id = 0
         """Set by `ingest` once the batch's row exists (rejections are stored under it)."""
         self._rejected: list[tuple[Any, ...]] = []
@@ -256,6 +258,11 @@ class _Batch:
         if not self._locked:
             hold_correlation(self.conn)
             self._locked = True
+            # Read now, not as the batch began: TAXII clients resume after the last
+            # `date_added` they were served, so objects must be added after everything
+            # committed before them, and only the lock orders this batch after those.
+            self._date_added = bulk.bind_value(
+                self.conn, stix_objects, "date_added", self._clock())
         self.apply(list(pending.values()))
         pending.clear()
 
