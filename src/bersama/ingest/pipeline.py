@@ -76,7 +76,7 @@ REPORT_COLUMNS = (
 )
 STIX_COLUMNS = (
     "object_id", "modified", "type", "spec_version", "report_id", "date_added", "body",
-    "origin_peer",
+    "origin_peer", "audience",
 )
 OBSERVABLE_COLUMNS = (
     "ref", "kind", "display", "attrs", "report_count", "is_hub", "warninglist",
@@ -465,9 +465,9 @@ class _Batch:
         """The STIX form of this report version (`draft_to_stix`), kept for TAXII and
         exports, as rows in STIX_COLUMNS order (every object we produce is STIX 2.1), with
         `date_added` already bound: then no column of these rows needs converting."""
-        now, peer = self._date_added, self.origin_peer
+        now, peer, audience = self._date_added, self.origin_peer, self._audiences[marking][1]
         return [
-            (oid, modified, otype, "2.1", rid, now, body, peer)
+            (oid, modified, otype, "2.1", rid, now, body, peer, audience)
             for oid, modified, otype, body in draft_to_stix_rows(
                 draft if draft.marking is marking else _with_marking(draft, marking),
                 agency=self.agency.code,

@@ -44,6 +44,7 @@ from bersama.federation.collections import Scope
 from bersama.federation.protocol import Cursor, Filters, parse_timestamp
 from bersama.markings.model import ALL, TLP, Reader, reader_tokens
 from bersama.store.tables.core import report_audience, reports, stix_objects
+from bersama.store.tables.holdings import audience_tokens
 
 
 class Row(NamedTuple):
@@ -121,6 +122,14 @@ def _visible(shape: _Shape, s: Any) -> ColumnElement[bool]:
             exists().where(
                 report_audience.c.report_id == s.c.report_id,
                 report_audience.c.token.in_(bindparam("tokens", expanding=True)),
+            ),
+        ))
+        # and the audience of the row's own version (an older one may be RED)
+        conds.append(or_(
+            s.c.audience.is_(None),
+            exists().where(
+                audience_tokens.c.audience_id == s.c.audience,
+                audience_tokens.c.token.in_(bindparam("tokens", expanding=True)),
             ),
         ))
     r = reports.alias()

@@ -187,6 +187,11 @@ stix_objects = Table(
     Column("body", Text, nullable=False),
     Column("origin_peer", String(100), nullable=True),
     Column("signature", Text, nullable=True),
+    # The canonical audience of the report version the row belongs to (the report's own
+    # is that of its current version): a reader sees a row only when it may read both,
+    # so an older RED version never shows under a newer GREEN marking.  NULL for rows
+    # stored before it was kept, and for rows of no report.
+    Column("audience", IdType, nullable=True),
     Index("ix_stix_objects_id_modified", "object_id", "modified"),
     Index("ix_stix_objects_date_added", "date_added", "seq"),
     Index("ix_stix_objects_report", "report_id"),
