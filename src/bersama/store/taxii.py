@@ -114,24 +114,12 @@ def _reader_shape(reader: Reader, scope: Scope | None) -> tuple[_Shape, dict[str
 
 
 def _visible(shape: _Shape, s: Any) -> ColumnElement[bool]:
-    """May the reader see row alias `s` of stix_objects, within the scope?"""
+    """May the reader see row alias `s` of stix_objects, within the scope?
+
+    The report's own conditions come first: for a peer they fail in one probe on the rows
+    it must not be sent (its own agency's, received from it), which on a node holding
+    much of a peer's data are most rows, and each is tested again in the version tests."""
     conds: list[ColumnElement[bool]] = []
-    if shape.audience:
-        conds.append(or_(
-            s.c.report_id.is_(None),
-            exists().where(
-                report_audience.c.report_id == s.c.report_id,
-                report_audience.c.token.in_(bindparam("tokens", expanding=True)),
-            ),
-        ))
-        # and the audience of the row's own version (an older one may be RED)
-        conds.append(or_(
-            s.c.audience.is_(None),
-            exists().where(
-                audience_tokens.c.audience_id == s.c.audience,
-                audience_tokens.c.token.in_(bindparam("tokens", expanding=True)),
-            ),
-        ))
     r = reports.alias()
     rep: list[ColumnElement[bool]] = []
     if shape.peer:
@@ -149,6 +137,22 @@ def _visible(shape: _Shape, s: Any) -> ColumnElement[bool]:
         conds.append(or_(
             s.c.report_id.is_(None),
             exists().where(r.c.id == s.c.report_id, *rep),
+        ))
+    if shape.audience:
+        conds.append(or_(
+            s.c.report_id.is_(None),
+            exists().where(
+                report_audience.c.report_id == s.c.report_id,
+                report_audience.c.token.in_(bindparam("tokens", expanding=True)),
+            ),
+        ))
+        # and the audience of the row's own version (an older one may be RED)
+        conds.append(or_(
+            s.c.audience.is_(None),
+            exists().where(
+                audience_tokens.c.audience_id == s.c.audience,
+                audience_tokens.c.token.in_(bindparam("tokens", expanding=True)),
+            ),
         ))
     return and_(*conds) if conds else true()
 
@@ -170,7 +174,12 @@ def _page_statement(shape: _Shape) -> Select[Any]:
     """The page query of one shape, with bound parameters for every value.
 
     The column filters come first and the visibility of the row itself last:
-    SQLite tests the terms in this order, and most rows skipped are older versions.
+    SQLite tests the terms in this order, and most rows a reader skips are older
+    versions.  Not for a peer: most rows it skips are its own agency's (received from
+    it, never sent back), for which the version tests walk every row of the same
+    object first (an identifier many reports name has a row in each): on a node
+    holding 16,000 of a peer's 21,000 rows a page took 2-14 s, and 0.05 s with the
+    row's own visibility first.
     """
     s = stix_objects
     body = s.c.body if shape.with_body else literal(None).label("body")
@@ -188,36 +197,46 @@ def _page_statement(shape: _Shape) -> Select[Any]:
         stmt = stmt.where(tuple_(s.c.date_added, s.c.seq) > tuple_(
             bindparam("after_added", type_=s.c.date_added.type),
             bindparam("after_seq", type_=s.c.seq.type)))
+    own = _visible(shape, s)
+    versions = _version_terms(shape, s)
+    # a peer's own rows fail `own` in one probe; a reader's older versions fail `versions`
+    terms = [own, *versions] if shape.peer else [*versions, own]
+    stmt = stmt.where(*terms)
+    return stmt.order_by(s.c.date_added, s.c.seq).limit(bindparam("limit"))
+
+
+def _version_terms(shape: _Shape, s: Any) -> list[ColumnElement[bool]]:
+    """The terms that keep the requested versions of each object, the first visible row
+    of each only."""
     if shape.only_last:
         # no visible row of a newer version, nor an earlier visible row of this one:
         # the two tests below in one index seek (the default, and what peers sync)
         x = stix_objects.alias("x")
-        stmt = stmt.where(~exists().where(
+        return [~exists().where(
             x.c.object_id == s.c.object_id, x.c.modified >= s.c.modified,
             or_(x.c.modified > s.c.modified, x.c.seq < s.c.seq), _visible(shape, x),
-        ))
-    else:
-        if not shape.all_versions:
-            version_conds: list[ColumnElement[bool]] = []
-            for v, on in (("last", shape.last), ("first", shape.first)):
-                if on:
-                    n = stix_objects.alias("n")
-                    newer = (n.c.modified > s.c.modified if v == "last"
-                             else n.c.modified < s.c.modified)
-                    version_conds.append(not_(exists().where(
-                        n.c.object_id == s.c.object_id, newer, _visible(shape, n),
-                    )))
-            if shape.stamps:
-                version_conds.append(s.c.modified.in_(bindparam("stamps", expanding=True)))
-            stmt = stmt.where(or_(*version_conds) if version_conds else false())
-        # first visible row of each (object id, version) only
-        d = stix_objects.alias("d")
-        stmt = stmt.where(~exists().where(
-            d.c.object_id == s.c.object_id, d.c.modified == s.c.modified, d.c.seq < s.c.seq,
-            _visible(shape, d),
-        ))
-    stmt = stmt.where(_visible(shape, s))
-    return stmt.order_by(s.c.date_added, s.c.seq).limit(bindparam("limit"))
+        )]
+    terms: list[ColumnElement[bool]] = []
+    if not shape.all_versions:
+        version_conds: list[ColumnElement[bool]] = []
+        for v, on in (("last", shape.last), ("first", shape.first)):
+            if on:
+                n = stix_objects.alias("n")
+                newer = (n.c.modified > s.c.modified if v == "last"
+                         else n.c.modified < s.c.modified)
+                version_conds.append(not_(exists().where(
+                    n.c.object_id == s.c.object_id, newer, _visible(shape, n),
+                )))
+        if shape.stamps:
+            version_conds.append(s.c.modified.in_(bindparam("stamps", expanding=True)))
+        terms.append(or_(*version_conds) if version_conds else false())
+    # first visible row of each (object id, version) only
+    d = stix_objects.alias("d")
+    terms.append(~exists().where(
+        d.c.object_id == s.c.object_id, d.c.modified == s.c.modified, d.c.seq < s.c.seq,
+        _visible(shape, d),
+    ))
+    return terms
 
 
 def page(
