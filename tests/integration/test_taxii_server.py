@@ -52,8 +52,11 @@ def draft(n: int, marking: Marking, *, modified: datetime = NOW, revoked: bool =
 
 
 class Node:
-    def __init__(self, tmp: Path) -> None:
-        self.settings = Settings(data_dir=tmp, node_name="my", environment="test")
+    """A node in process; on SQLite in `tmp` unless given a `database_url`."""
+
+    def __init__(self, tmp: Path, database_url: str | None = None) -> None:
+        self.settings = Settings(data_dir=tmp, node_name="my", environment="test",
+                                 database_url=database_url)
         self.engine = open_engine(self.settings)
         with self.engine.begin() as conn:
             for code, cc in (("MY-PDRM", "MY"), ("TH-AOC", "TH"), ("JP-NPA", "JP")):
@@ -81,8 +84,8 @@ class Node:
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
-    n = Node(tmp_path)
+def node(tmp_path: Path, db_url: str) -> Iterator[Node]:
+    n = Node(tmp_path, db_url)
     yield n
     n.engine.dispose()
 
