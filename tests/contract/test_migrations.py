@@ -36,10 +36,10 @@ def _to(url: str, engine: Engine, revision: str, *, down: bool = False) -> None:
         (command.downgrade if down else command.upgrade)(cfg, revision)
 
 
-def test_provenance_rows_survive_the_rekey_of_0005_both_ways(db_url: str) -> None:
+def test_provenance_rows_survive_the_rekey_of_0005_both_ways(empty_db_url: str) -> None:
     """0005 rebuilds `received_objects` on SQLite (a key cannot change in place): every
     row is kept on the way up and back down, and the key still refuses a duplicate."""
-    engine = make_engine(db_url)
+    engine = make_engine(empty_db_url)
     now = datetime(2026, 12, 2, tzinfo=UTC)
     rows = [
         {"peer": "th", "object_id": f"report--{i:08d}-0000-4000-8000-000000000000",
@@ -48,7 +48,7 @@ def test_provenance_rows_survive_the_rekey_of_0005_both_ways(db_url: str) -> Non
         for i in range(5)
     ]
     try:
-        _to(db_url, engine, "0004")
+        _to(empty_db_url, engine, "0004")
         with engine.begin() as conn:
             conn.execute(insert(agencies).values(code="TH-X", name="x", country="TH",
                                                  created_at=now))
@@ -57,7 +57,7 @@ def test_provenance_rows_survive_the_rekey_of_0005_both_ways(db_url: str) -> Non
                 public_key="k", agency="TH-X", created_at=now))
             conn.execute(insert(received_objects), rows)
         for revision, down in (("head", False), ("0004", True), ("head", False)):
-            _to(db_url, engine, revision, down=down)
+            _to(empty_db_url, engine, revision, down=down)
             with engine.connect() as conn:
                 got = conn.execute(select(received_objects).order_by(
                     received_objects.c.object_id)).mappings().all()

@@ -25,12 +25,14 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 @pytest.fixture
-def cli_node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """The CLI's node (`bersama.cli.context`) on a fresh SQLite store in `tmp_path`, which
-    it yields; the cached settings and engine are dropped before and after."""
+def cli_node(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The CLI's node (`bersama.cli.context`) with its data directory `tmp_path`, which it
+    yields, on a fresh store of each kind; the cached settings and engine are dropped
+    before and after."""
     from bersama.cli import context
 
     monkeypatch.setenv("BERSAMA_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("BERSAMA_DATABASE_URL", db_url)
     monkeypatch.setenv("BERSAMA_ENVIRONMENT", "test")
     context.settings.cache_clear()
     context.engine.cache_clear()

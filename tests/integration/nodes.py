@@ -1,12 +1,13 @@
 """Bersama nodes as real processes on loopback, set up through the real CLI.
 
-Each `NodeProc` has its own data directory (SQLite database, node key), its own
-environment (`BERSAMA_*`) and a `bersama serve` process whose stdout and stderr
-go to `serve.log` in that directory, so a test can grep everything a node ever
-wrote.  `cli()` runs `bersama ...` in a subprocess with the node's environment;
-command groups that exist as modules but are not registered in
-`bersama.cli.main` yet (agency, group, user, token) are registered on the fly,
-so tests go through the same command functions either way.
+Each `NodeProc` has its own data directory (SQLite database, node key), or its own
+PostgreSQL database when given a `database_url`, its own environment (`BERSAMA_*`)
+and a `bersama serve` process whose stdout and stderr go to `serve.log` in that
+directory, so a test can grep everything a node ever wrote (`files_bytes`, with
+`database_bytes` for a PostgreSQL database).  `cli()` runs `bersama ...` in a
+subprocess with the node's environment; command groups that exist as modules but
+are not registered in `bersama.cli.main` yet (agency, group, user, token) are
+registered on the fly, so tests go through the same command functions either way.
 
 `connect(a, b)` makes two nodes peers of each other the way administrators do:
 agencies flagged `--peer`, a peer token issued by each side, `peer add` with
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine, text
+
+from bersama.store.db import make_engine
 
 SRC = str(Path(__file__).resolve().parents[2] / "src")
 RUNNER = """
@@ -55,6 +59,7 @@ class NodeProc:
     country: str
     root: Path
     extra_env: dict[str, str] = field(default_factory=dict)
+    database_url: str | None = None
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -76,6 +81,8 @@ class NodeProc:
             "BERSAMA_NODE_AGENCY_NAME": f"{self.agency} (test)",
             "BERSAMA_NODE_COUNTRY": self.country, "NO_COLOR": "1", "COLUMNS": "200",
         })
+        if self.database_url:
+            env["BERSAMA_DATABASE_URL"] = self.database_url
         env.update(self.extra_env)
         return env
 
@@ -144,8 +151,25 @@ class NodeProc:
         return self.cli("token", "create", "--user", email, "--expires", "2d").stdout.strip()
 
     def files_bytes(self) -> dict[Path, bytes]:
-        """Every file the node wrote: database, WAL, key, logs."""
-        return {p: p.read_bytes() for p in sorted(self.root.rglob("*")) if p.is_file()}
+        """Every file the node wrote: database (SQLite), WAL, key, logs; a PostgreSQL
+        database as the pseudo-file `database` (`database_bytes`)."""
+        files = {p: p.read_bytes() for p in sorted(self.root.rglob("*")) if p.is_file()}
+        if self.database_url:
+            engine = make_engine(self.database_url)
+            try:
+                files[self.root / "database"] = database_bytes(engine)
+            finally:
+                engine.dispose()
+        return files
+
+
+def database_bytes(engine: Engine) -> bytes:
+    """Every row of every table of a PostgreSQL database, as text: what a dump holds."""
+    with engine.connect() as conn:
+        tables = conn.execute(text(
+            "SELECT quote_ident(tablename) FROM pg_tables WHERE schemaname = 'public'")).scalars()
+        return b"\n".join(row.encode() for table in tables.all() for row in conn.execute(
+            text(f"SELECT CAST(t AS text) FROM {table} AS t")).scalars())  # noqa: S608
 
 
 def connect(a: NodeProc, b: NodeProc, *, collection: str = "shared") -> None:

@@ -23,14 +23,15 @@ Make = Callable[..., tuple[TestClient, dict[str, str]]]
 
 
 @pytest.fixture
-def make_node(tmp_path: Path) -> Iterator[Make]:
+def make_node(tmp_path: Path, db_url: str, db_urls: Callable[[], str]) -> Iterator[Make]:
+    """Nodes on the store of `db_url`, each with its own database."""
     clients: list[TestClient] = []
     engines: list[Any] = []
 
     def make(**overrides: Any) -> tuple[TestClient, dict[str, str]]:
         n = len(clients)
         settings = Settings(environment="test", data_dir=tmp_path / f"d{n}",
-                            database_url=f"sqlite:///{tmp_path / f'n{n}.db'}", **overrides)
+                            database_url=db_urls() if n else db_url, **overrides)
         engine = make_engine(settings.effective_database_url)
         migrate(engine)
         tokens: dict[str, str] = {}

@@ -1,9 +1,8 @@
-"""`bersama review` on a fresh SQLite node: list, confirm, reject, export."""
+"""`bersama review` on a fresh node (each store): list, confirm, reject, export."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -21,21 +20,14 @@ SCAM = "URGENT: your Maybank account is suspended. Verify at http://maybank2u-se
 
 
 @pytest.fixture
-def node(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
-    monkeypatch.setenv("BERSAMA_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("BERSAMA_ENVIRONMENT", "test")
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+def node(cli_node: Path) -> list[int]:
     eng = context.engine()
     result = load_detector().messages([SCAM, SCAM + "!"])[0].as_dict()
     with eng.begin() as c:
         add_agency(c, code="MY-PDRM", name="PDRM", country="MY", type="police", now=NOW)
         ids = [review.enqueue(c, agency="MY-PDRM", text=t, result=result, source="test", now=NOW)
                for t in (SCAM, SCAM + "!")]
-    yield [i for i in ids if i is not None]
-    eng.dispose()
-    context.settings.cache_clear()
-    context.engine.cache_clear()
+    return [i for i in ids if i is not None]
 
 
 def test_review_cli(node: list[int], tmp_path: Path) -> None:

@@ -64,10 +64,11 @@ class FakePeer:
             "X-TAXII-Date-Added-Last": stamp})
 
 
-def node_with_peer(tmp_path: Path, *, name: str = "fx", host: str = "fake",
+def node_with_peer(tmp_path: Path, database_url: str, *, name: str = "fx", host: str = "fake",
                    agency: str = "MY-PDRM") -> Node:
-    """A node that pins KEY for peer `name` of `agency`, served at http://`host`/."""
-    n = Node(tmp_path)
+    """A node on `database_url` that pins KEY for peer `name` of `agency`, served at
+    http://`host`/."""
+    n = Node(tmp_path, database_url)
     with n.engine.begin() as conn:
         conn.execute(insert(peers).values(
             name=name, url=f"http://{host}/taxii2/", api_root=f"http://{host}/api/",
@@ -77,8 +78,8 @@ def node_with_peer(tmp_path: Path, *, name: str = "fx", host: str = "fake",
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
-    n = node_with_peer(tmp_path)
+def node(tmp_path: Path, db_url: str) -> Iterator[Node]:
+    n = node_with_peer(tmp_path, db_url)
     yield n
     n.engine.dispose()
 

@@ -33,8 +33,8 @@ Handler = Callable[[httpx.Request], httpx.Response]
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
-    n = Node(tmp_path)
+def node(tmp_path: Path, db_url: str) -> Iterator[Node]:
+    n = Node(tmp_path, db_url)
     with n.engine.begin() as conn:
         for name, agency in (("fx", "MY-PDRM"), ("th", "TH-AOC")):
             conn.execute(insert(peers).values(

@@ -1,6 +1,7 @@
 """Three real nodes (MY police, TH anti-scam centre, JP partner) as `bersama serve` processes.
 
-Each node has its own SQLite database and key.  Reports are shared under
+Each node has its own SQLite database and key (in one variant of the first test, TH's
+database is on PostgreSQL: it receives, forwards and serves).  Reports are shared under
 GREEN, AMBER for the MY-TH group, AMBER+STRICT and RED; nodes pull with
 `bersama peer sync`; the test asserts exactly which node holds which report,
 then kills a syncing process with SIGKILL mid-sync and a serving node mid-sync,
@@ -51,6 +52,7 @@ class Node:
     data: Path
     port: int
     engine: Engine
+    database_url: str | None = None
     tokens: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -63,8 +65,9 @@ class Node:
         return f"http://127.0.0.1:{self.port}/taxii2/"
 
     def env(self, **extra: str) -> dict[str, str]:
+        database = {"BERSAMA_DATABASE_URL": self.database_url} if self.database_url else {}
         return {**os.environ, "BERSAMA_DATA_DIR": str(self.data),
-                "BERSAMA_ENVIRONMENT": "test",
+                "BERSAMA_ENVIRONMENT": "test", **database,
                 "BERSAMA_SYNC_INTERVAL_SECONDS": "0", "BERSAMA_NODE_NAME": self.name, **extra}
 
     def start(self) -> None:
@@ -97,11 +100,11 @@ class Node:
         return load_or_create_node_key(self.data).kid
 
 
-def make_node(tmp: Path, name: str) -> Node:
+def make_node(tmp: Path, name: str, database_url: str | None = None) -> Node:
     data = tmp / name
-    settings = Settings(data_dir=data, environment="test")
+    settings = Settings(data_dir=data, environment="test", database_url=database_url)
     engine = open_engine(settings)
-    node = Node(name, data, free_port(), engine)
+    node = Node(name, data, free_port(), engine, database_url)
     with engine.begin() as conn:
         for other, (code, country) in AGENCIES.items():
             identities.add_agency(conn, code=code, name=code, country=country, type="police",
@@ -123,8 +126,12 @@ def draft(n: int, marking: Marking, *, phone_no: str | None = None) -> ReportDra
 
 
 @pytest.fixture
-def nodes(tmp_path: Path) -> Iterator[dict[str, Node]]:
-    made = {n: make_node(tmp_path, n) for n in AGENCIES}
+def nodes(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[dict[str, Node]]:
+    """The three nodes, on SQLite; with the indirect parameter "th-on-postgresql", TH's
+    database is on PostgreSQL."""
+    th_on_pg = getattr(request, "param", None) == "th-on-postgresql"
+    th_url = request.getfixturevalue("pg_url") if th_on_pg else None
+    made = {n: make_node(tmp_path, n, th_url if n == "th" else None) for n in AGENCIES}
     try:
         for node in made.values():
             node.start()
@@ -143,6 +150,7 @@ def add_peer(at: Node, remote: Node, *, key: str | None = None, check: bool = Tr
                   "--agency", remote.agency, check=check)
 
 
+@pytest.mark.parametrize("nodes", ["sqlite", "th-on-postgresql"], indirect=True)
 def test_three_nodes_share_exactly_what_markings_allow(nodes: dict[str, Node]) -> None:
     my, th, jp = nodes["my"], nodes["th"], nodes["jp"]
     my.publish([draft(1, Marking(TLP.GREEN)),

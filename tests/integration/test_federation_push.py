@@ -27,8 +27,8 @@ OTHER = NodeKey.generate()
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
-    n = Node(tmp_path)
+def node(tmp_path: Path, db_url: str) -> Iterator[Node]:
+    n = Node(tmp_path, db_url)
     with n.engine.begin() as conn:
         conn.execute(insert(peers).values(
             name="th", url="http://th/taxii2/", api_root="http://th/api/", collection_id="c",

@@ -29,8 +29,9 @@ OBJECTS = "/taxii2/api/collections/shared/objects/"
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
-    n = node_with_peer(tmp_path, name="th", host="th", agency="TH-AOC")  # TH-AOC pushes to us
+def node(tmp_path: Path, db_url: str) -> Iterator[Node]:
+    # TH-AOC pushes to us
+    n = node_with_peer(tmp_path, db_url, name="th", host="th", agency="TH-AOC")
     yield n
     n.engine.dispose()
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -23,8 +23,8 @@ from bersama.store.tables.federation import peers, received_objects
 
 
 @pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[Node, Node]]:
-    a, b = Node(tmp_path / "a"), Node(tmp_path / "b")
+def pair(tmp_path: Path, db_url: str, db_urls: Callable[[], str]) -> Iterator[tuple[Node, Node]]:
+    a, b = Node(tmp_path / "a", db_url), Node(tmp_path / "b", db_urls())
     yield a, b
     a.engine.dispose()
     b.engine.dispose()

@@ -26,8 +26,8 @@ PAGES = 5
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> Iterator[Node]:
-    n = node_with_peer(tmp_path)
+def node(tmp_path: Path, db_url: str) -> Iterator[Node]:
+    n = node_with_peer(tmp_path, db_url)
     yield n
     n.engine.dispose()
 

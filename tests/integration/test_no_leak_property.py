@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine, update
+from tests.conftest import fresh_pg_database
 
 from bersama.api.app import create_app
 from bersama.config import Settings
@@ -75,10 +77,19 @@ class Node:
     held: list[Held]
 
 
-@pytest.fixture(scope="module")
-def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def node(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[Node]:
+    """One node per store for the whole module (reports accumulate across examples)."""
     tmp: Path = tmp_path_factory.mktemp("noleak")
-    s = Settings(environment="test", data_dir=tmp / "d", database_url=f"sqlite:///{tmp / 'n.db'}",
+    with ExitStack() as dropped:
+        url = (f"sqlite:///{tmp / 'n.db'}" if request.param == "sqlite"
+               else dropped.enter_context(fresh_pg_database(migrated=True)))
+        yield from _node(tmp, url)
+
+
+def _node(tmp: Path, url: str) -> Iterator[Node]:
+    s = Settings(environment="test", data_dir=tmp / "d", database_url=url,
                  check_rate_per_minute=1_000_000)
     engine = make_engine(s.effective_database_url)
     migrate(engine)

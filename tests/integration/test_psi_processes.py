@@ -76,6 +76,20 @@ def _draft(values: list[str], marking: Marking) -> ReportDraft:
                        title="crafted", marking=marking, narrative="crafted for PSI tests")
 
 
+def _crafted() -> list[dict[str, object]]:
+    """The crafted reports of MY-NSRC, as STIX objects."""
+    crafted = [
+        _draft([GREEN_PHONE, "green.lead@example.net"], Marking(TLP.GREEN)),
+        _draft([AMBER_PHONE], Marking(TLP.AMBER)),
+        _draft([STRICT_OTHER], Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset(
+            {MY_AGENCY}))),
+        _draft([STRICT_TH], Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset(
+            {TH_AGENCY}))),
+    ]
+    return [o for d in crafted
+            for o in draft_to_stix(d, agency=MY_NSRC, agency_country="MY", identity_id=None)]
+
+
 def _write_bundles(tmp: Path) -> dict[str, Path]:
     """Generated reports per agency, plus crafted ones of MY-NSRC, as STIX bundles."""
     scenario = generate(5, 600, ["MY", "TH"], as_of=date(2026, 11, 1))
@@ -85,16 +99,7 @@ def _write_bundles(tmp: Path) -> dict[str, Path]:
         objs[agency.code] += draft_to_stix(draft, agency=agency.code,
                                            agency_country=agency.country, identity_id=None)
         countries[agency.code] = agency.country
-    crafted = [
-        _draft([GREEN_PHONE, "green.lead@example.net"], Marking(TLP.GREEN)),
-        _draft([AMBER_PHONE], Marking(TLP.AMBER)),
-        _draft([STRICT_OTHER], Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset(
-            {MY_AGENCY}))),
-        _draft([STRICT_TH], Marking(TLP.AMBER_STRICT, recipient_agencies=frozenset(
-            {TH_AGENCY}))),
-    ]
-    for d in crafted:
-        objs[MY_NSRC] += draft_to_stix(d, agency=MY_NSRC, agency_country="MY", identity_id=None)
+    objs[MY_NSRC] += _crafted()
     out = {}
     for code, items in objs.items():
         path = tmp / f"{code}.json"
@@ -363,3 +368,40 @@ def test_holder_never_keeps_what_it_does_not_hold(pair: Pair) -> None:
             "select action, detail from audit_log") if a == "psi.answer"]
     assert answers
     assert all(set(d) == {"items"} for d in answers)
+
+
+def test_a_holder_on_postgresql_answers_and_keeps_no_trace(tmp_path: Path, pg_url: str) -> None:
+    """The holder's store on PostgreSQL (the pair above is on SQLite), with the crafted
+    reports only: the answer set is built there (every build once failed on a boolean
+    cast), AMBER+STRICT stays hidden from a non-recipient, a GREEN disclosure is
+    answered, and no asked value it does not hold is kept in its files or its rows."""
+    my = NodeProc("my-node", MY_AGENCY, "MY", tmp_path / "my", database_url=pg_url)
+    th = NodeProc("th-node", TH_AGENCY, "TH", tmp_path / "th")
+    crafted = tmp_path / "crafted.json"
+    crafted.write_bytes(orjson.dumps(bundle(_crafted())))
+    try:
+        for node in (my, th):
+            node.root.mkdir(parents=True)
+            node.add_agency(node.agency, node.country)
+        my.add_agency(MY_NSRC, "MY", type_="scam-centre")
+        assert my.cli_json("ingest", str(crafted), "--agency", MY_NSRC, "--format", "stix"
+                           )["accepted"] == 4
+        my.start()
+        th.start()
+        connect(my, th)
+        asked = [GREEN_PHONE, STRICT_OTHER, STRICT_TH, *ASKED_SPELLINGS]
+        out = th.cli_json("ask-peers", str(_ask_file(Pair(my, th, tmp_path), "ask.txt", asked)))
+        assert out["peer_errors"] == {}
+        held = [r["value"] for r in out["results"] if r["held_by"] == ["my-node"]]
+        assert held == [GREEN_PHONE, STRICT_TH]
+        green = th.cli_json("disclosure", "request", "my-node", GREEN_PHONE,
+                            "--reason", "case TH-2026-0042", "--country", "MY")
+        assert green["status"] == "answered"
+    finally:
+        my.stop()
+        th.stop()
+    files = my.files_bytes()
+    assert b"+60121112222" in files[my.root / "database"]
+    for path, raw in files.items():
+        for needle in (n for spellings in SECRETS.values() for n in spellings):
+            assert needle.lower() not in raw.lower(), f"{needle!r} found in {path}"

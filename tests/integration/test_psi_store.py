@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, insert, update
-from sqlalchemy.pool import StaticPool
+from sqlalchemy import Engine, insert, select, update
 
 from bersama.errors import Unauthenticated
 from bersama.markings.model import TLP, Marking, Reader, audience
 from bersama.psi import protocol
 from bersama.store import psi as store_psi
-from bersama.store.db import make_engine
-from bersama.store.tables import all_tables
 from bersama.store.tables.core import (
     agencies,
     observables,
@@ -27,18 +23,18 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 PEER = Reader(agency="TH-CCIB", is_peer=True)
 
 
-@pytest.fixture
-def engine() -> Iterator[Engine]:
-    eng = make_engine("sqlite://")
-    eng.pool = StaticPool(eng.pool._creator)  # one shared in-memory database
-    all_tables().create_all(eng)
-    with eng.begin() as conn:
-        for code, country, hint in [("MY-PDRM", "MY", "none"), ("MY-NSRC", "MY", "count"),
-                                    ("TH-CCIB", "TH", "none")]:
+@pytest.fixture(autouse=True)
+def _agencies(engine: Engine) -> None:
+    """The owners and the asking agency, on each store (the `engine` fixture)."""
+    add_agencies(engine, [("MY-PDRM", "MY", "none"), ("MY-NSRC", "MY", "count"),
+                          ("TH-CCIB", "TH", "none")])
+
+
+def add_agencies(engine: Engine, rows: list[tuple[str, str, str]]) -> None:
+    with engine.begin() as conn:
+        for code, country, hint in rows:
             conn.execute(insert(agencies).values(code=code, name=code, country=country,
                                                  hint_amber=hint, created_at=NOW))
-    yield eng
-    eng.dispose()
 
 
 _n = 0
@@ -57,11 +53,9 @@ def add_report(engine: Engine, owner: str, marking: Marking, refs: list[str]) ->
         for tok in audience(marking, owner, "analyst@my"):
             conn.execute(insert(report_audience).values(report_id=rid, token=tok))
         for ref in refs:
-            oid = conn.execute(insert(observables).prefix_with("OR IGNORE").values(
+            oid = conn.execute(select(observables.c.id).where(observables.c.ref == ref)
+                               ).scalar() or conn.execute(insert(observables).values(
                 ref=ref, kind=ref.split(":")[0], attrs={})).inserted_primary_key[0]
-            if not oid:
-                oid = conn.exec_driver_sql("SELECT id FROM observables WHERE ref=?",
-                                           (ref,)).scalar_one()
             conn.execute(insert(report_observables).values(report_id=rid, observable_id=oid))
     return int(rid)
 
@@ -93,7 +87,7 @@ def _ask(gen: store_psi.Generation, values: list[str]) -> set[str]:
 
 
 def test_generation_is_cached_extended_and_rebuilt(engine: Engine) -> None:
-    add_report(engine, "MY-PDRM", Marking(TLP.GREEN), ["phone:+60111111111"])
+    withdrawn = add_report(engine, "MY-PDRM", Marking(TLP.GREEN), ["phone:+60111111111"])
     first = store_psi.current_generation(engine, PEER, lambda: NOW)
     assert first.items == 1
     assert store_psi.current_generation(engine, PEER, lambda: NOW) == first  # cached
@@ -106,7 +100,7 @@ def test_generation_is_cached_extended_and_rebuilt(engine: Engine) -> None:
         "phone:+60122222222", "phone:+60111111111"}
 
     with engine.begin() as conn:  # a withdrawal is never additive: new key, one segment
-        conn.execute(update(reports).where(reports.c.id == 1).values(revoked=True))
+        conn.execute(update(reports).where(reports.c.id == withdrawn).values(revoked=True))
     third = store_psi.current_generation(engine, PEER, lambda: NOW)
     assert third.id != first.id
     assert third.key != first.key

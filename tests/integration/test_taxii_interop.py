@@ -81,9 +81,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def our_node(tmp_path: Path) -> Iterator[tuple[str, str]]:
+def our_node(tmp_path: Path, db_url: str) -> Iterator[tuple[str, str]]:
     """A node with 7 GREEN reports, served on a free port; yields (base URL, token)."""
-    settings = Settings(data_dir=tmp_path, environment="test")
+    settings = Settings(data_dir=tmp_path, environment="test", database_url=db_url)
     engine = open_engine(settings)
     with engine.begin() as conn:
         identities.add_agency(conn, code="MY-PDRM", name="PDRM", country="MY", type="police",
@@ -102,7 +102,7 @@ def our_node(tmp_path: Path) -> Iterator[tuple[str, str]]:
     engine.dispose()
     port = free_port()
     env = {**os.environ, "BERSAMA_DATA_DIR": str(tmp_path), "BERSAMA_ENVIRONMENT": "test",
-           "PYTHONPATH": SRC}
+           "BERSAMA_DATABASE_URL": db_url, "PYTHONPATH": SRC}
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and a fixed script
         [sys.executable, "-c", SERVE, str(port)], env=env)
     base = f"http://127.0.0.1:{port}"
@@ -186,7 +186,7 @@ def medallion(tmp_path: Path) -> Iterator[str]:
         stop(proc)
 
 
-def test_sync_pulls_from_medallion(medallion: str, tmp_path: Path) -> None:
+def test_sync_pulls_from_medallion(medallion: str, tmp_path: Path, db_url: str) -> None:
     key = NodeKey.generate()
     objects = []
     for i in range(1, 10):
@@ -211,7 +211,7 @@ def test_sync_pulls_from_medallion(medallion: str, tmp_path: Path) -> None:
                                "Accept": "application/taxii+json;version=2.1"})
         assert r.status_code == 202, r.text
 
-    settings = Settings(data_dir=tmp_path / "node", environment="test")
+    settings = Settings(data_dir=tmp_path / "node", environment="test", database_url=db_url)
     engine = open_engine(settings)
     with engine.begin() as conn:
         identities.add_agency(conn, code="OASIS", name="medallion", country="US",

@@ -1,4 +1,4 @@
-"""The trust CLI end to end on SQLite: agencies, groups, users, tokens, audit."""
+"""The trust CLI end to end on each store: agencies, groups, users, tokens, audit."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import typer
-from sqlalchemy import update
+from sqlalchemy import text, update
+from sqlalchemy.exc import DBAPIError
 from typer.testing import CliRunner
 
 from bersama.cli import agency, context, group, token, user
@@ -69,8 +70,14 @@ def test_cli_errors_and_tamper(cli: typer.Typer) -> None:
     assert bad.exit_code != 0
     run(cli, "agency", "add", "SG-SPF", "--country", "SG", "--name", "SPF", "--type", "police")
     run(cli, "agency", "add", "ID-POL", "--country", "ID", "--name", "Polri", "--type", "police")
+    tamper = update(audit_log).where(audit_log.c.seq == 1).values(target="agency:EVIL")
     with context.engine().begin() as conn:
-        conn.execute(update(audit_log).where(audit_log.c.seq == 1).values(target="agency:EVIL"))
+        if conn.dialect.name == "postgresql":  # the database refuses the edit (audit guards)
+            with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+                conn.execute(tamper)
+            # the owner can drop a guard: the chain still shows the edit
+            conn.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"))
+        conn.execute(tamper)
     result = runner.invoke(cli, ["audit", "verify", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.stdout)["problem"] == "edited"

@@ -10,6 +10,7 @@ the answering side records counts, peers and times only.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -136,8 +137,15 @@ class Generation:
 
     @property
     def tag(self) -> str:
-        """Names the exact setup segments: a delta rebuild keeps the id, not the tag."""
-        return f"{self.id}.{self.upto}.{len(self.segments)}"
+        """Names the exact setup segments: a delta rebuild keeps the id, not the tag.
+
+        Id, coverage and count alone repeat on a store restored from a backup or moved to
+        another database (ids restart, the key is new): an asker holding the old setup
+        took it for the current one.  A digest of the segments tells them apart."""
+        digest = hashlib.sha256()
+        for segment in self.segments:
+            digest.update(hashlib.sha256(segment).digest())
+        return f"{self.id}.{self.upto}.{len(self.segments)}.{digest.hexdigest()[:16]}"
 
     def server(self) -> PsiServer:
         return PsiServer(self.key)
