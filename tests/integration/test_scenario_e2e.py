@@ -3,7 +3,9 @@
 Every file the generator writes (STIX, MISP, CSV, text) goes through the real
 adapters and pipeline; then each campaign must be exactly one cluster and no
 cluster may mix campaigns or unrelated reports, on SQLite and PostgreSQL, and
-a rebuild must reproduce the incremental clusters exactly.
+a rebuild must reproduce the incremental clusters exactly.  The scenario ends with a
+partner's feed naming a phone number of 60 campaigns: read as a campaign, it would
+merge them all (docs/correlation.md, list reports).
 """
 
 from __future__ import annotations

@@ -72,6 +72,7 @@ def synth(
         f"{out}\n  {manifest['campaigns']:,} campaigns "
         f"({manifest['cross_border_campaigns']:,} cross-border), "
         f"{manifest['noise_reports']:,} unrelated reports, "
+        f"{manifest['list_reports']:,} partner feed(s), "
         f"{manifest['invalid_values']:,} invalid values to reject\n  formats: {fmts}\n"
         f"  register {out / 'agencies.json'}; check against {out / 'answer_key.jsonl'}"
     )

@@ -67,6 +67,9 @@ SMALL_SCENARIO = 20_000
 NOISE_SHARE = 0.12
 WARNINGLISTED_SHARE = 0.06
 INVALID_SHARE = 0.02
+FEED_SIZE = 60
+"""Phone numbers in the partner feed (`_Gen._feed_report`): more than the node's default
+list threshold (50), so the feed must be read as a list, not as one campaign."""
 
 _VICTIM_WEIGHT = {"MY": 1.0, "SG": 1.0, "TH": 1.0, "ID": 0.9, "PH": 0.9, "VN": 0.8, "JP": 0.7,
                   "AU": 0.7, "KR": 0.5, "CN": 0.5, "KH": 0.4, "BN": 0.3, "LA": 0.2, "MM": 0.2,
@@ -96,6 +99,8 @@ class GeneratedReport:
     """The agency's own reference (the hotline CSV `report_id`)."""
     text: str = ""
     """The advisory section, for reports written as text."""
+    is_list: bool = False
+    """A partner's feed naming identifiers of many campaigns (campaign None)."""
 
     @property
     def rejects(self) -> tuple[str, ...]:
@@ -272,6 +277,7 @@ class _Run:
         self.seq: dict[str, int] = {}
         self.minted = 0
         self.campaign_no = 0
+        self.feed_phones: dict[str, Ident] = {}  # a valid phone of each campaign, for the feed
         self.expected_reports = max(1, int(sc.observables / 1.7))
         self.hotlines = {c: well_known_phone(c) for c in COUNTRIES}
         self.web = [well_known_url(u) for u in WELL_KNOWN_URLS]
@@ -303,6 +309,9 @@ class _Run:
         for c in active:
             if c.emitted:
                 yield c.summary()
+        feed = self._feed_report()
+        if feed is not None:
+            yield feed
 
     # ------------------------------------------------------------- campaigns
     def _new_campaign(self) -> _Campaign:
@@ -387,6 +396,8 @@ class _Run:
                     kinds.add(ident.kind)
                     pool.append(ident)
                     c.refs.append(ident.ref)
+                    if ident.kind is Kind.PHONE and ident.valid:
+                        self.feed_phones.setdefault(c.id, ident)
                     self.minted += 1
                     break
         if len(pool) > POOL_WINDOW:
@@ -437,6 +448,36 @@ class _Run:
         report, _ = self._report(agency, profile, chosen, day=rng.uniform(0, WINDOW_DAYS),
                                  campaign=None, targets=(country,))
         return report
+
+    def _feed_report(self) -> GeneratedReport | None:
+        """A partner's monthly feed: one MISP event naming a phone number of each of
+        FEED_SIZE campaigns, in no campaign of the answer key.  Partners share such lists
+        as one report; read as a campaign it would merge every campaign it names
+        (docs/correlation.md, list reports).  Written last and from a random stream of its
+        own, so every other report of the scenario is the same with or without it; none in
+        scenarios of fewer campaigns with a phone number, or without MISP and STIX."""
+        fmt = next((f for f in ("misp", "stix") if f in self.sc.formats), None)
+        phones = list(self.feed_phones.values())
+        if fmt is None or len(phones) < FEED_SIZE:
+            return None
+        rng = random.Random(f"feed:{self.sc.seed}")  # noqa: S311 - seeded synthetic data
+        reporting = self.sc.reporting_agencies
+        agency = min((a for a in reporting if a.type == "scam-centre"),
+                     key=lambda a: a.code, default=reporting[0])
+        written = tuple((i, render(i, agency.country, rng))
+                        for i in rng.sample(phones, FEED_SIZE))
+        reported = self.end.replace(microsecond=0)
+        ref = f"{agency.code}-FEED-{reported:%Y%m}"
+        draft = ReportDraft(
+            source_id=f"report--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            modified=reported,
+            observables=tuple(i.obs for i, _ in written if i.obs is not None),
+            title=f"Scam numbers reported to {agency.code} this month ({ref})",
+            crime_type=CrimeType.SCAM,
+            marking=self.plain_markings[TLP.GREEN],
+            country=agency.country,
+        )
+        return GeneratedReport(agency, draft, None, fmt, written, ref, is_list=True)
 
     def _agency_in(self, country: str) -> Agency:
         return self.agency_pick[country](self.rng)  # type: ignore[return-value]

@@ -252,7 +252,9 @@ def write(sc: Scenario, out_dir: str | Path, formats: Sequence[str] | None = Non
                 stats["observable_mentions"] += len(ev.draft.observables)
                 stats["invalid_values"] += len(ev.rejects)
                 stats["warninglisted_mentions"] += sum(i.warninglisted for i, _ in ev.written)
-                if ev.campaign is None:
+                if ev.is_list:
+                    stats["list_reports"] += 1  # names other reports' identifiers only
+                elif ev.campaign is None:
                     stats["noise_reports"] += 1
                     observables += sum(1 for i, _ in ev.written
                                        if i.valid and not i.warninglisted)
@@ -260,7 +262,7 @@ def write(sc: Scenario, out_dir: str | Path, formats: Sequence[str] | None = Non
                     "type": "report", "source_id": ev.draft.source_id, "campaign": ev.campaign,
                     "agency": ev.agency.code, "country": ev.agency.country,
                     "format": ev.format, "file": path, "ref": ev.ref,
-                    "rejects": list(ev.rejects)}) + b"\n")
+                    "rejects": list(ev.rejects), "list": ev.is_list}) + b"\n")
                 if progress is not None and stats["reports"] % 5000 == 0:
                     progress(observables)
         paths = writers.close()
@@ -272,7 +274,8 @@ def write(sc: Scenario, out_dir: str | Path, formats: Sequence[str] | None = Non
         "seed": sc.seed, "as_of": sc.as_of.isoformat(), "countries": list(sc.countries),
         "observables_requested": sc.observables, "observables": observables,
         **{k: stats[k] for k in ("reports", "campaigns", "cross_border_campaigns",
-                                 "noise_reports", "observable_mentions", "invalid_values",
+                                 "noise_reports", "list_reports", "observable_mentions",
+                                 "invalid_values",
                                  "warninglisted_mentions")},
         "formats": {f: writers.counts[f] for f in sc.formats},
         "agencies": len(sc.agencies),

@@ -7,10 +7,12 @@ from datetime import date
 
 import pytest
 
+from bersama.config import Settings
 from bersama.errors import InvalidInput
-from bersama.markings import TLP
+from bersama.markings import TLP, Marking
+from bersama.observables.model import Kind
 from bersama.synth import CampaignSummary, GeneratedReport, generate
-from bersama.synth.scenario import USE_CAP
+from bersama.synth.scenario import FEED_SIZE, USE_CAP
 
 AS_OF = date(2026, 11, 1)
 
@@ -60,6 +62,8 @@ def test_answer_key_matches_the_reports() -> None:
     uses: Counter[str] = Counter()
     owner: dict[str, str] = {}
     for r in reports:
+        if r.is_list:
+            continue  # names other reports' identifiers (test_a_partner_feed_...)
         linking = [i.ref for i, _ in r.written if i.valid and not i.warninglisted]
         uses.update(linking)
         for ref in linking:
@@ -116,7 +120,7 @@ def test_scenario_looks_like_the_region() -> None:
 
 def test_narratives_name_the_identifiers() -> None:
     for ev in _events(n=600):
-        if isinstance(ev, GeneratedReport):
+        if isinstance(ev, GeneratedReport) and not ev.is_list:  # a feed has no narrative
             for _, written in ev.written:
                 assert written in ev.draft.narrative
 
@@ -147,3 +151,20 @@ def test_unknown_format_is_named() -> None:
         generate(1, 1000, formats=["stix", "pdf"])
     assert exc.value.field == "formats"
     assert exc.value.value == "pdf"
+
+
+def test_a_partner_feed_names_a_phone_of_each_of_many_campaigns_and_changes_nothing_else(
+) -> None:
+    events = _events()
+    feeds = [e for e in events if isinstance(e, GeneratedReport) and e.is_list]
+    assert len(feeds) == 1
+    feed = feeds[0]
+    assert events[-1] is feed  # last: every other report is as without it
+    assert (feed.campaign, feed.format, feed.draft.marking) == (None, "misp", Marking(TLP.GREEN))
+    owners = {ref: c.id for c in events if isinstance(c, CampaignSummary) for ref in c.refs}
+    named = {owners[i.ref] for i, _ in feed.written}
+    assert all(i.kind is Kind.PHONE and i.valid for i, _ in feed.written)
+    assert len(named) == len(feed.written) == FEED_SIZE > Settings().list_threshold
+    no_misp = _events(formats=("stix", "csv", "text"))
+    assert [e.format for e in no_misp if isinstance(e, GeneratedReport) and e.is_list] == ["stix"]
+    assert not any(e.is_list for e in _events(n=200) if isinstance(e, GeneratedReport))
