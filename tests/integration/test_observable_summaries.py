@@ -31,7 +31,13 @@ from bersama.store.identities import add_agency
 from bersama.store.queries import Reads, summarise_observables
 from bersama.store.summaries import SUMMARIES
 from bersama.store.summary_writer import SummaryWriter
-from bersama.store.tables.core import agencies, observable_summaries, observables
+from bersama.store.tables.core import (
+    agencies,
+    observable_summaries,
+    observables,
+    report_observables,
+    reports,
+)
 
 NOW = datetime(2026, 11, 20, tzinfo=UTC)
 
@@ -165,14 +171,21 @@ def test_correlate_summaries_stores_every_linkable_value_once(
     readers = [r for r in _readers(engine) if r.agency is not None or r.is_system][:3]
     before = [_answers(engine, settings, r, loaded) for r in readers]
     stored = sum(summarise_observables(engine, settings))
+    listed = (  # named by a list report: their reports span clusters, so never stored
+        select(report_observables.c.observable_id)
+        .join(reports, reports.c.id == report_observables.c.report_id)
+        .where(reports.c.links.is_(False), reports.c.revoked.is_(False))
+    )
     with engine.connect() as c:
         linked = c.execute(
             select(func.count()).select_from(observables).where(
                 observables.c.report_count > 0,
                 observables.c.is_hub.is_(False),
                 observables.c.warninglist.is_(None),
+                observables.c.id.not_in(listed),
             )
         ).scalar_one()
+        assert c.execute(select(func.count()).select_from(listed.subquery())).scalar_one() > 0
     assert stored == _count(engine) == linked
     assert sum(summarise_observables(engine, settings)) == 0  # every one is current
     after = [_answers(engine, settings, r, loaded) for r in readers]
