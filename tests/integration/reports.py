@@ -56,5 +56,8 @@ def load_scenario(
 
 def stored_values(engine: Engine) -> list[Observable]:
     with engine.connect() as c:
-        rows = c.execute(select(observables.c.kind, observables.c.ref)).all()
+        # in id order: PostgreSQL returns rows it has updated in no fixed order
+        rows = c.execute(
+            select(observables.c.kind, observables.c.ref).order_by(observables.c.id)
+        ).all()
     return [Observable(Kind(kind), ref.split(":", 1)[1]) for kind, ref in rows]
