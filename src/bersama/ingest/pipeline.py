@@ -444,7 +444,7 @@ class _Batch:
                 for oid in links:
                     deltas[oid] = deltas.get(oid, 0) + 1
                 country = self._country(draft)
-                if self._links(draft):
+                if len(links) <= self.settings.list_threshold:  # as `_links`, ids for refs
                     added[rid] = (country, links)
                 else:
                     added[rid] = (country, [])  # a cluster of its own
