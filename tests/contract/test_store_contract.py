@@ -549,3 +549,33 @@ def test_a_list_report_links_no_campaigns_and_every_figure_counts_it(
     with engine.connect() as conn:
         merged = Reads(conn, Reader.system(), s).clusters(limit=10)["clusters"]
     assert [cl["size"] for cl in merged] == [5]
+
+
+def test_a_report_about_one_campaign_links_whatever_its_size(
+    engine: Engine, settings: Settings
+) -> None:
+    """A takedown report naming more identifiers than the list threshold, which its agency
+    says are one campaign's, joins the campaigns it names (across borders); the report
+    view says so, a rebuild agrees, and a higher threshold changes nothing for it."""
+    s = settings.model_copy(update={"list_threshold": 3})
+    _setup(engine)
+    a, b, c, d, x = (phone(f"01234567{i}1", "MY") for i in range(5))
+    _ingest(engine, s, "MY-PDRM", [_draft([a, b])])
+    _ingest(engine, s, "TH-TCSD", [_draft([c, d])])
+    takedown = _draft([a, c, d, x], one_campaign=True)
+    _ingest(engine, s, "JP-NPA", [takedown])
+    with engine.connect() as conn:
+        reads = Reads(conn, Reader.system(), s)
+        joined = reads.clusters(limit=10)["clusters"]
+        got_x = reads.check(x)
+        view = reads.report(takedown.source_id)
+    assert [(cl["size"], cl["countries"], cl["cross_border"]) for cl in joined] == [
+        (3, ["JP", "MY", "TH"], True)]
+    assert got_x["cluster"]["size"] == 3
+    assert (view["list"], view["one_campaign"]) == (False, True)
+    _assert_rebuild_agrees(engine, s)
+    with engine.begin() as conn:
+        correlate.rebuild(conn, settings.hub_threshold, 1)  # every other report is a list
+    with engine.connect() as conn:
+        after = Reads(conn, Reader.system(), s).clusters(limit=10)["clusters"]
+    assert [cl["size"] for cl in after] == []  # the takedown alone is a one-report cluster

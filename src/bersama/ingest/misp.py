@@ -228,7 +228,7 @@ def _event(event: dict[str, Any], index: int,
                           else None),
         labels=tuple(t for t in tags if not t.lower().startswith(("tlp:", "bersama:"))),
         source_ref=record, extra=(("misp:to_ids", ";".join(to_ids)[:2000]),) if to_ids else (),
-        **ctx,
+        one_campaign=_one_campaign(tags), **ctx,
     )
 
 
@@ -506,3 +506,21 @@ def _tag_context(tags: list[str], record: str, rejections: list[Rejection],
         except ValueError as exc:
             rejections.append(Rejection(str(exc), field="Tag", value=tag, record=record))
     return crime, tuple(dict.fromkeys(scams)), ctx
+
+
+_CAMPAIGN_TAGS = frozenset({"bersama:campaign", "misp-galaxy:threat-actor",
+                            "misp-galaxy:mitre-intrusion-set"})
+
+
+def _one_campaign(tags: list[str]) -> bool:
+    """Whether the tags name exactly one campaign or actor (`bersama:campaign="…"`, a
+    threat-actor or intrusion-set galaxy): the event's identifiers are then that one
+    campaign's, and they link however many they are (docs/correlation.md)."""
+    named = set()
+    for tag in tags:
+        m = _TAG.match(tag.strip())
+        ns = m.group("ns").lower() if m is not None else ""
+        value = (m.group("value") or "").strip() if m is not None else ""
+        if ns in _CAMPAIGN_TAGS and value:
+            named.add((ns, value.casefold()))
+    return len(named) == 1

@@ -40,6 +40,10 @@ class ReportDraft:
     country: str | None = None
     """Country the report concerns; defaults to the agency's country."""
     revoked: bool = False
+    one_campaign: bool = False
+    """The reporting agency says these identifiers are one campaign (a takedown report, a
+    report on one intrusion set): the report links them however many they are, where a
+    longer report would otherwise be a list that links nothing (docs/correlation.md)."""
     labels: tuple[str, ...] = ()
     source_ref: str = ""
     """Where in the input this came from (file line, bundle id, MISP event uuid)."""

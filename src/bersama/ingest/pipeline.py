@@ -72,7 +72,7 @@ REPORT_COLUMNS = (
     "loss_amount", "loss_currency", "occurred_at", "modified", "ingested_at", "language",
     "narrative", "tlp", "sharing_group", "recipient_agencies", "recipient_users", "labels",
     "revoked", "source_format", "source_ref", "content_hash", "origin_peer", "cluster_id",
-    "audience", "links",
+    "audience", "links", "one_campaign",
 )
 STIX_COLUMNS = (
     "object_id", "modified", "type", "spec_version", "report_id", "date_added", "body",
@@ -157,7 +157,7 @@ def content_hash(draft: ReportDraft, marking: Marking) -> str:
     Stored: its bytes must never change.  orjson writes enums (`StrEnum`) as their values
     and tuples as arrays, the same text as `.value` and `list(...)`, without the enum
     property lookups (tests/unit/ingest/test_content_hash.py pins the digests)."""
-    payload = (
+    payload: tuple[Any, ...] = (
         sorted(o.ref for o in draft.observables),
         draft.title,
         draft.crime_type,
@@ -175,6 +175,8 @@ def content_hash(draft: ReportDraft, marking: Marking) -> str:
         sorted(marking.recipient_users),
         draft.labels,
     )
+    if draft.one_campaign:  # appended only when set: the digests stored before stay valid
+        payload = (*payload, True)
     return hashlib.sha256(orjson.dumps(payload)).hexdigest()
 
 
@@ -409,13 +411,16 @@ class _Batch:
             None,
             self._audiences[marking][1],
             self._links(draft),
+            draft.one_campaign,
         )
 
     def _links(self, draft: ReportDraft) -> bool:
         """Whether the report links its identifiers into clusters: not when it is a list
         (a feed's day of numbers, a bank's blocklist) of more than the list threshold,
-        which would merge every campaign it names into one."""
-        return len({o.ref for o in draft.observables}) <= self.settings.list_threshold
+        which would merge every campaign it names into one, unless its agency says they
+        are one campaign."""
+        return draft.one_campaign or (
+            len({o.ref for o in draft.observables}) <= self.settings.list_threshold)
 
     def _attach(
         self,
@@ -444,7 +449,8 @@ class _Batch:
                 for oid in links:
                     deltas[oid] = deltas.get(oid, 0) + 1
                 country = self._country(draft)
-                if len(links) <= self.settings.list_threshold:  # as `_links`, ids for refs
+                if draft.one_campaign or len(links) <= self.settings.list_threshold:
+                    # as `_links`, counting ids instead of refs
                     added[rid] = (country, links)
                 else:
                     added[rid] = (country, [])  # a cluster of its own

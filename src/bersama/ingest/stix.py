@@ -76,6 +76,7 @@ class _Container:
     language: str | None = None
     occurred_at: datetime | None = None
     context: dict[str, Any] | None = None
+    one_campaign: bool = False
 
 
 def parse_stix(stream: BinaryIO, *, agency_country: str,
@@ -311,11 +312,12 @@ class _Bundle:
         ctx = dict(c.context or {})
         kwargs: dict[str, Any] = {}
         for key in ("crime_type", "scam_types", "loss_amount", "loss_currency", "country",
-                    "language", "occurred_at"):
+                    "language", "occurred_at", "one_campaign"):
             if key in ctx:
                 kwargs[key] = ctx[key]
         kwargs.setdefault("language", c.language)
         kwargs.setdefault("occurred_at", c.occurred_at)
+        kwargs.setdefault("one_campaign", c.one_campaign)
         if c.marking_refs in self.marking_of:  # a bundle's reports share a few marking sets
             marking = self.marking_of[c.marking_refs]
         else:
@@ -435,6 +437,10 @@ def _parse_context_value(key: str, value: Any) -> Any:  # noqa: PLR0911 - one pe
         return value
     if key == "occurred_at":
         return fields.stix_timestamp(str(value))
+    if key == "one_campaign":
+        if not isinstance(value, bool):
+            raise ValueError("one_campaign must be true or false")
+        return value
     raise ValueError(f"unknown property {key!r} of the report-context extension")
 
 
@@ -444,7 +450,19 @@ def _report(bundle: _Bundle, obj: dict[str, Any], modified: datetime) -> _Reduce
     c.refs = _str_list(obj.get("object_refs"))
     c.occurred_at = _time(obj, "published", rejections)
     c.context = _context(obj, rejections)
+    c.one_campaign = _about_one_campaign(c.refs)
     return c, rejections
+
+
+_CAMPAIGN_TYPES = ("campaign--", "intrusion-set--", "threat-actor--")
+
+
+def _about_one_campaign(refs: tuple[str, ...]) -> bool:
+    """Whether a report names exactly one campaign, intrusion set or threat actor (as
+    OpenCTI and MISP's STIX export write a report on one operation): its identifiers are
+    then that one actor's, and it links them however many (docs/correlation.md).  Our
+    report-context extension's `one_campaign` says so explicitly and overrides this."""
+    return len({r for r in refs if r.startswith(_CAMPAIGN_TYPES)}) == 1
 
 
 def _incident(bundle: _Bundle, obj: dict[str, Any], modified: datetime) -> _Reduced:

@@ -94,6 +94,8 @@ def _context(draft: ReportDraft, agency_country: str, occurred: str | None) -> d
         ctx["language"] = draft.language
     if occurred is not None:
         ctx["occurred_at"] = occurred
+    if draft.one_campaign:
+        ctx["one_campaign"] = True
     return ctx
 
 

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from functools import cache
 
-from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, select, update
+from sqlalchemy import BindParameter, Connection, and_, bindparam, delete, func, or_, select, update
 
 from bersama.correlation.unionfind import UnionFind, components
 from bersama.store import bulk, holdings
@@ -380,7 +380,7 @@ def rebuild(conn: Connection, hub_threshold: int, list_threshold: int) -> None:
         .where(report_observables.c.report_id == reports.c.id)
         .scalar_subquery()
     )
-    conn.execute(update(reports).values(links=named <= list_threshold))
+    conn.execute(update(reports).values(links=or_(reports.c.one_campaign, named <= list_threshold)))
     conn.execute(update(observables).values(report_count=0, is_hub=False))
     counts = (
         select(report_observables.c.observable_id, func.count().label("n"))

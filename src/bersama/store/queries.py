@@ -711,6 +711,8 @@ class Reads:
             recipient_users=row.recipient_users,
             ingested_at=_iso(row.ingested_at),
             origin_peer=row.origin_peer,
+            list=not row.links,
+            one_campaign=bool(row.one_campaign),
             cluster=(
                 self.cluster_view(row.cluster_id, row.id)["id"]  # type: ignore[index]
                 if row.cluster_id is not None and not row.revoked

@@ -47,3 +47,9 @@ GROUP = Marking(TLP.AMBER, group="MY-TH", recipient_agencies=frozenset({"TH-TCSD
 )
 def test_digests_are_pinned(draft: ReportDraft, marking: Marking, digest: str) -> None:
     assert content_hash(draft, marking) == digest
+
+
+def test_saying_one_campaign_is_a_change_of_content() -> None:
+    from dataclasses import replace
+
+    assert content_hash(replace(FULL, one_campaign=True), GROUP) != content_hash(FULL, GROUP)

@@ -124,3 +124,19 @@ def test_export_nested_past_the_bound_is_refused() -> None:
 def test_an_item_that_is_no_event_is_named_by_its_place(data: bytes, record: str) -> None:
     _, rejections = split(parse_misp(io.BytesIO(data), agency_country="MY"))
     assert [r.record for r in rejections if r.reason == "not a MISP event object"] == [record]
+
+
+@pytest.mark.parametrize(("tags", "expected"), [
+    ([], False),
+    (['bersama:campaign="Operation Crimson Harbour"'], True),
+    (['misp-galaxy:threat-actor="Golden Chicken"'], True),
+    (['bersama:campaign="Crimson"', 'bersama:campaign="crimson"'], True),  # one, in two cases
+    (['misp-galaxy:threat-actor="A"', 'misp-galaxy:threat-actor="B"'], False),
+    (['bersama:campaign=""'], False),
+])
+def test_an_event_naming_one_campaign_says_its_identifiers_are_one(
+    tags: list[str], expected: bool
+) -> None:
+    drafts, _ = split(parse_misp(io.BytesIO(_event(Tag=[{"name": t} for t in tags])),
+                                 agency_country="MY"))
+    assert drafts[0].one_campaign is expected

@@ -11,6 +11,7 @@ import pytest
 from bersama.errors import InvalidInput
 from bersama.ingest.stix import parse_stix, parse_stix_objects
 from bersama.markings import TLP
+from bersama.stix.extensions import REPORT_CONTEXT_EXTENSION
 from bersama.taxonomy import CrimeType, ScamType
 
 from .conftest import fixture, split
@@ -251,3 +252,43 @@ def test_bundle_nested_past_the_bound_is_refused_before_parsing() -> None:
     with pytest.raises(InvalidInput, match="nested deeper than 256 levels") as info:
         _parse(data)
     assert info.value.field == "json"
+
+
+def _campaign_report(refs: list[str], **context: object) -> bytes:
+    phone = {"type": "x-bersama-phone-number", "spec_version": "2.1",
+             "id": "x-bersama-phone-number--3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0aaa",
+             "number": "+60123456789"}
+    report = {"type": "report", "spec_version": "2.1", "id": REPORT,
+              "created": "2026-03-01T00:00:00.000Z", "modified": "2026-03-01T00:00:00.000Z",
+              "name": "Takedown", "published": "2026-03-01T00:00:00.000Z",
+              "report_types": ["campaign"], "object_refs": [phone["id"], *refs]}
+    if context:
+        report["extensions"] = {REPORT_CONTEXT_EXTENSION: {
+            "extension_type": "property-extension", **context}}
+    return _bundle(phone, report)
+
+
+CAMPAIGN = "campaign--3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0c01"
+INTRUSION_SET = "intrusion-set--3b1a6d2e-5c0f-4f43-9a8e-1f6f0e2a0c02"
+
+
+@pytest.mark.parametrize(("refs", "context", "expected"), [
+    ([], {}, False),
+    ([CAMPAIGN], {}, True),  # a report on one operation, as OpenCTI writes it
+    ([INTRUSION_SET, INTRUSION_SET], {}, True),
+    ([CAMPAIGN, INTRUSION_SET], {}, False),  # two actors: their identifiers may not be one's
+    ([], {"one_campaign": True}, True),  # our extension says so
+    ([CAMPAIGN], {"one_campaign": False}, False),  # and says so over the refs
+])
+def test_a_report_says_its_identifiers_are_one_campaign(
+    refs: list[str], context: dict[str, object], expected: bool
+) -> None:
+    drafts, rejections = _parse(_campaign_report(refs, **context))
+    assert rejections == []
+    assert drafts[0].one_campaign is expected
+
+
+def test_one_campaign_that_is_not_a_boolean_is_rejected_by_name() -> None:
+    drafts, rejections = _parse(_campaign_report([], one_campaign="yes"))
+    assert drafts[0].one_campaign is False
+    assert any((r.field or "").endswith("one_campaign") for r in rejections), rejections

@@ -187,3 +187,16 @@ def test_published_and_occurred_at_are_the_occurrence_time(occurred: datetime) -
                                            identity_id=None) if o["type"] == "report")
     assert report["published"] == timestamp(occurred) == _reference_timestamp(occurred)
     assert report["extensions"][REPORT_CONTEXT_EXTENSION]["occurred_at"] == report["published"]
+
+
+def test_one_campaign_is_exported_valid_and_read_back() -> None:
+    takedown = replace(DRAFT, one_campaign=True)
+    objs = draft_to_stix(takedown, agency="MY-NSRC", agency_country="MY", identity_id=None)
+    report = next(o for o in objs if o["type"] == "report")
+    assert report["extensions"][REPORT_CONTEXT_EXTENSION]["one_campaign"] is True
+    assert all(problem(o) is None for o in objs)
+    back = [d for d in parse_stix(io.BytesIO(orjson.dumps(bundle(objs))), agency_country="MY")
+            if isinstance(d, ReportDraft)]
+    assert back[0].one_campaign is True
+    plain = next(o for o in _objects() if o["type"] == "report")
+    assert "one_campaign" not in plain["extensions"][REPORT_CONTEXT_EXTENSION]

@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     true,
 )
 
@@ -91,6 +92,9 @@ reports = Table(
     # False for a list (more identifiers than the node's list threshold): its identifiers
     # are counted and checked but link no clusters (store/correlate.py).
     Column("links", Boolean, nullable=False, server_default=true()),
+    # True when the report says its identifiers are one campaign (a takedown, an
+    # intrusion set): it links whatever its size, so `links` is true.
+    Column("one_campaign", Boolean, nullable=False, server_default=false()),
     # The canonical audience of its tokens (store/holdings.py); no foreign key, so that
     # adding the column to a large SQLite store does not rebuild the table.
     Column("audience", IdType, nullable=True),
