@@ -5,7 +5,9 @@ adapters and pipeline; then each campaign must be exactly one cluster and no
 cluster may mix campaigns or unrelated reports, on SQLite and PostgreSQL, and
 a rebuild must reproduce the incremental clusters exactly.  The scenario ends with a
 partner's feed naming a phone number of 60 campaigns: read as a campaign, it would
-merge them all (docs/correlation.md, list reports).
+merge them all (docs/correlation.md, list reports); and the first campaign's takedown
+names 60 of its identifiers and says they are one campaign: read as a list, it would
+split from its campaign.
 """
 
 from __future__ import annotations

@@ -70,6 +70,9 @@ INVALID_SHARE = 0.02
 FEED_SIZE = 60
 """Phone numbers in the partner feed (`_Gen._feed_report`): more than the node's default
 list threshold (50), so the feed must be read as a list, not as one campaign."""
+TAKEDOWN_SIZE = 60
+"""Identifiers of the first campaign in its takedown report (`_Run._takedown_report`): more
+than the list threshold too, so only the report's own word keeps it in its campaign."""
 
 _VICTIM_WEIGHT = {"MY": 1.0, "SG": 1.0, "TH": 1.0, "ID": 0.9, "PH": 0.9, "VN": 0.8, "JP": 0.7,
                   "AU": 0.7, "KR": 0.5, "CN": 0.5, "KH": 0.4, "BN": 0.3, "LA": 0.2, "MM": 0.2,
@@ -278,6 +281,8 @@ class _Run:
         self.minted = 0
         self.campaign_no = 0
         self.feed_phones: dict[str, Ident] = {}  # a valid phone of each campaign, for the feed
+        self.first: _Campaign | None = None  # the campaign the takedown is about
+        self.first_idents: list[Ident] = []  # its identifiers, for the takedown
         self.expected_reports = max(1, int(sc.observables / 1.7))
         self.hotlines = {c: well_known_phone(c) for c in COUNTRIES}
         self.web = [well_known_url(u) for u in WELL_KNOWN_URLS]
@@ -305,10 +310,16 @@ class _Run:
             yield self._campaign_report(c)
             if c.emitted >= c.planned:
                 active.remove(c)
-                yield c.summary()
+                if c is not self.first:  # its summary follows the takedown
+                    yield c.summary()
         for c in active:
-            if c.emitted:
+            if c.emitted and c is not self.first:
                 yield c.summary()
+        takedown = self._takedown_report()
+        if takedown is not None:
+            yield takedown
+        if self.first is not None and self.first.emitted:
+            yield self.first.summary()
         feed = self._feed_report()
         if feed is not None:
             yield feed
@@ -337,11 +348,14 @@ class _Run:
             planned = min(cap, 2 + int(rng.paretovariate(1.4) * 2.5) - 2)
             planned = max(2, planned)
         duration = rng.uniform(20, 300)
-        return _Campaign(
+        campaign = _Campaign(
             id=f"C{self.campaign_no:06d}", profile=profile, home=rng.choice(profile.homes),
             targets=tuple(targets), planned=planned,
             start=rng.uniform(0, WINDOW_DAYS - duration), duration=duration,
         )
+        if self.first is None:
+            self.first = campaign
+        return campaign
 
     def _mint(self, kind: str, c: _Campaign) -> Ident:  # noqa: PLR0911 - one exit per kind
         rng, m = self.rng, self.minter
@@ -394,11 +408,7 @@ class _Run:
                         continue
                     chosen.append(ident)
                     kinds.add(ident.kind)
-                    pool.append(ident)
-                    c.refs.append(ident.ref)
-                    if ident.kind is Kind.PHONE and ident.valid:
-                        self.feed_phones.setdefault(c.id, ident)
-                    self.minted += 1
+                    self._keep(c, ident)
                     break
         if len(pool) > POOL_WINDOW:
             del pool[: len(pool) - POOL_WINDOW]
@@ -415,6 +425,17 @@ class _Run:
                                    targets=c.targets)
         c.loss_usd += usd
         return report
+
+    def _keep(self, c: _Campaign, ident: Ident) -> None:
+        """A fresh identifier of `c`: into its pool and refs, and those the feed and the
+        takedown name."""
+        c.pool.append(ident)
+        c.refs.append(ident.ref)
+        if ident.kind is Kind.PHONE and ident.valid:
+            self.feed_phones.setdefault(c.id, ident)
+        if c is self.first:
+            self.first_idents.append(ident)
+        self.minted += 1
 
     def _noise_report(self) -> GeneratedReport:
         rng, m = self.rng, self.minter
@@ -478,6 +499,42 @@ class _Run:
             country=agency.country,
         )
         return GeneratedReport(agency, draft, None, fmt, written, ref, is_list=True)
+
+    def _takedown_report(self) -> GeneratedReport | None:
+        """The police of the first campaign's main target country take its operation down
+        and report TAKEDOWN_SIZE of its identifiers in one STIX report that says they are
+        one campaign (`one_campaign`).  More than the list threshold: without that word it
+        would be a list of its own, outside its campaign (docs/correlation.md).  Written
+        after every campaign report, from a random stream of its own; none when the
+        campaign has fewer identifiers or the scenario is written without STIX."""
+        c = self.first
+        if c is None or "stix" not in self.sc.formats or len(self.first_idents) < TAKEDOWN_SIZE:
+            return None
+        rng = random.Random(f"takedown:{self.sc.seed}")  # noqa: S311 - seeded synthetic data
+        here = self.by_country[c.targets[0]]
+        agency = min((a for a in here if a.type == "police"), key=lambda a: a.code,
+                     default=here[0])
+        written = tuple((i, render(i, agency.country, rng))
+                        for i in rng.sample(self.first_idents, TAKEDOWN_SIZE))
+        reported = self.end.replace(microsecond=0)
+        ref = f"{agency.code}-TAKEDOWN-{c.id}"
+        draft = ReportDraft(
+            source_id=f"report--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            modified=reported,
+            observables=tuple(i.obs for i, _ in written if i.obs is not None),
+            title=f"{_SCAM_LABEL[c.profile.scam_type].capitalize()} scam operation taken "
+                  f"down: numbers and accounts seized ({ref})",
+            crime_type=CrimeType.SCAM,
+            scam_types=(c.profile.scam_type,),
+            marking=self.plain_markings[TLP.GREEN],
+            country=agency.country,
+            one_campaign=True,
+            labels=("takedown",),
+        )
+        c.emitted += 1
+        c.countries.add(agency.country)
+        c.agencies.add(agency.code)
+        return GeneratedReport(agency, draft, c.id, "stix", written, ref)
 
     def _agency_in(self, country: str) -> Agency:
         return self.agency_pick[country](self.rng)  # type: ignore[return-value]

@@ -252,6 +252,7 @@ def write(sc: Scenario, out_dir: str | Path, formats: Sequence[str] | None = Non
                 stats["observable_mentions"] += len(ev.draft.observables)
                 stats["invalid_values"] += len(ev.rejects)
                 stats["warninglisted_mentions"] += sum(i.warninglisted for i, _ in ev.written)
+                stats["one_campaign_reports"] += ev.draft.one_campaign
                 if ev.is_list:
                     stats["list_reports"] += 1  # names other reports' identifiers only
                 elif ev.campaign is None:
@@ -262,7 +263,8 @@ def write(sc: Scenario, out_dir: str | Path, formats: Sequence[str] | None = Non
                     "type": "report", "source_id": ev.draft.source_id, "campaign": ev.campaign,
                     "agency": ev.agency.code, "country": ev.agency.country,
                     "format": ev.format, "file": path, "ref": ev.ref,
-                    "rejects": list(ev.rejects), "list": ev.is_list}) + b"\n")
+                    "rejects": list(ev.rejects), "list": ev.is_list,
+                    "one_campaign": ev.draft.one_campaign}) + b"\n")
                 if progress is not None and stats["reports"] % 5000 == 0:
                     progress(observables)
         paths = writers.close()
@@ -274,7 +276,8 @@ def write(sc: Scenario, out_dir: str | Path, formats: Sequence[str] | None = Non
         "seed": sc.seed, "as_of": sc.as_of.isoformat(), "countries": list(sc.countries),
         "observables_requested": sc.observables, "observables": observables,
         **{k: stats[k] for k in ("reports", "campaigns", "cross_border_campaigns",
-                                 "noise_reports", "list_reports", "observable_mentions",
+                                 "noise_reports", "list_reports", "one_campaign_reports",
+                                 "observable_mentions",
                                  "invalid_values",
                                  "warninglisted_mentions")},
         "formats": {f: writers.counts[f] for f in sc.formats},

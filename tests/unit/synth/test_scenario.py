@@ -12,7 +12,7 @@ from bersama.errors import InvalidInput
 from bersama.markings import TLP, Marking
 from bersama.observables.model import Kind
 from bersama.synth import CampaignSummary, GeneratedReport, generate
-from bersama.synth.scenario import FEED_SIZE, USE_CAP
+from bersama.synth.scenario import FEED_SIZE, TAKEDOWN_SIZE, USE_CAP
 
 AS_OF = date(2026, 11, 1)
 
@@ -168,3 +168,20 @@ def test_a_partner_feed_names_a_phone_of_each_of_many_campaigns_and_changes_noth
     no_misp = _events(formats=("stix", "csv", "text"))
     assert [e.format for e in no_misp if isinstance(e, GeneratedReport) and e.is_list] == ["stix"]
     assert not any(e.is_list for e in _events(n=200) if isinstance(e, GeneratedReport))
+
+
+def test_a_takedown_names_many_identifiers_of_one_campaign_and_says_so() -> None:
+    events = _events()
+    takedowns = [e for e in events if isinstance(e, GeneratedReport) and e.draft.one_campaign]
+    assert len(takedowns) == 1
+    takedown = takedowns[0]
+    summary = next(e for e in events if isinstance(e, CampaignSummary) and e.id == "C000001")
+    assert events.index(takedown) < events.index(summary)  # the summary counts it
+    assert (takedown.campaign, takedown.format, takedown.draft.labels) == (
+        "C000001", "stix", ("takedown",))
+    assert len({i.ref for i, _ in takedown.written}) == TAKEDOWN_SIZE > Settings().list_threshold
+    assert {i.ref for i, _ in takedown.written} <= set(summary.refs)
+    assert takedown.agency.code in summary.agencies
+    plain = _events(formats=("misp", "csv", "text"))
+    assert not any(e.draft.one_campaign for e in plain if isinstance(e, GeneratedReport))
+    assert not any(e.draft.one_campaign for e in _events(n=600) if isinstance(e, GeneratedReport))
