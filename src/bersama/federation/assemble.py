@@ -23,17 +23,17 @@ next.  Received pages are therefore assembled before ingest:
    marking definition it names never arrived: then it is refused (counted,
    kind ``marking``), because ingesting it would weaken its marking.  Released
    observables that no report named are dropped (counted, kind ``orphan``);
-5. the SCOs and marking definitions a report carried that the ingest pipeline
-   *refused* (a report id another agency owns, an unstorable value...) are
-   *kept* (`kept_objects`, `keep`), and step 1 resolves refs against them
-   too.  Without them every later report of
-   that peer naming the same SCO or marking would wait for an object the
-   peer never sends again, and be released without it or refused.  Kept
-   objects are read by this module alone, for the same peer: they belong to
-   no report, so no reader is ever served or shown one (TAXII serves
-   `stix_objects`, checks read the stored links of reports); an SCO becomes
-   readable only as part of a later report that names it, under that
-   report's marking, as any SCO resolved in step 1 does.
+5. the SCOs and marking definitions a *refused* report carried (refused here
+   for its marking, or by the ingest pipeline: a report id another agency
+   owns, an unstorable value...) are *kept* (`kept_objects`, `keep`), and
+   step 1 resolves refs against them too.  Without them every later report of
+   that peer naming the same SCO or marking would wait for an object the peer
+   never sends again, and be released without it or refused.  Kept objects are
+   read by this module alone, for the same peer: they belong to no report, so
+   no reader is ever served or shown one (TAXII serves `stix_objects`, checks
+   read the stored links of reports); an SCO becomes readable only as part of
+   a later report that names it, under that report's marking, as any SCO
+   resolved in step 1 does.
 
 Every page runs through here, also an empty one, so expired holds are
 released on the next sync even when the peer has nothing new.
@@ -109,6 +109,8 @@ class Assembled:
     dropped (then also in `dropped`)."""
     dropped: dict[str, str] = field(default_factory=dict)
     """Id -> why it will never be ingested (refused for its marking, orphan observable)."""
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    """SCOs and marking definitions the reports in `refused` carried, to `keep`."""
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -220,12 +222,16 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
     ready_ids = {str(c["id"]) for c in ready_roots}
     for_ready = _reach(ready_ids, need)
     for_held = _reach(list(hold), need)
+    for_refused = _reach([str(c["id"]) for c, _ in out.refused], need) - for_held
     for oid, obj in pool.items():
         if oid in hold:
             continue
         otype = obj.get("type")
         if oid in ready_ids or oid in for_ready:
             out.ready.append(obj)
+        elif oid in for_refused and otype in KEPT:
+            if oid not in known:
+                out.kept.append(obj)
         elif otype in SCO_TYPES or oid in for_held:
             if oid in known:
                 continue

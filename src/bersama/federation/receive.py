@@ -153,13 +153,15 @@ def accept_page(
                       detail="observables no report named within the hold time were dropped")
     result = None
     failures = dict(parts.dropped)
+    kept = parts.kept
     if parts.ready:
         actor = Reader(agency=agency, is_peer=True)
         result = ingest_objects(conn, settings, agency=agency, actor=actor,
                                 objects=parts.ready, source=source, origin_peer=peer)
         failures.update((str(r.record), r.reason) for r in result.rejections)
         if result.rejected:
-            keep(conn, peer, carried(parts.ready, rejected_records(conn, result.batch_id)), now)
+            kept = kept + carried(parts.ready, rejected_records(conn, result.batch_id))
+    keep(conn, peer, kept, now)
     if parts.settled:
         settle(conn, agency, {oid: failures.get(oid) for oid in parts.settled})
     return Accepted(checked, result, parts, failures)
