@@ -174,3 +174,21 @@ def test_size_bound_and_missing_marking_definition_refused(node: Node) -> None:
     # with no room to hold, report 5 is ingested at once with what it has
     run(node, FakePeer([[*five["report"].values(), sco5]]), peer_hold_max_objects=0)
     assert phones_of(node, 5) == {"phone:" + sco5["number"]}
+
+
+def test_observables_of_a_report_refused_for_its_marking_still_resolve(node: Node) -> None:
+    """A server that sends each SCO once sent this one with a report refused here for
+    its marking: a later report naming it is complete, not held for it."""
+    four = stix_of(4, ["+60123000011"], Marking(TLP.AMBER, group="mekong"))
+    six = stix_of(6, ["+60123000011"], Marking(TLP.GREEN))  # the same SCO id
+    fake = FakePeer([[*four["report"].values(), *four["x-bersama-phone-number"].values()]])
+    run(node, fake)
+    later = NOW + timedelta(seconds=node.settings.peer_hold_seconds + 1)
+    run(node, fake, at=lambda: later)
+    assert marking_of(node, 4) is None  # refused: its group marking definition never came
+    with node.engine.connect() as conn:
+        fails = dict(conn.execute(select(sync_failures.c.kind, sync_failures.c.count)).all())
+    assert "orphan" not in fails  # its observable was named, by the refused report
+    run(node, FakePeer([[*six["report"].values()]]), at=lambda: later)
+    assert phones_of(node, 6) == {"phone:+60123000011"}
+    assert held_count(node) == 0

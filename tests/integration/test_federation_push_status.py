@@ -79,12 +79,8 @@ def test_held_report_is_pending_until_the_rest_arrives(node: Node) -> None:
             reports.c.stix_id == report["id"])).scalar() == "TH-AOC"
 
 
-def test_orphan_observable_becomes_a_failure_when_dropped(node: Node) -> None:
-    two = stix_of(2, ["+66812345673"], Marking(TLP.GREEN))
-    sco = next(iter(two["x-bersama-phone-number"].values()))
-    pushed = post(node, [sco])  # no report names it (yet)
-    assert counts(pushed) == ("pending", 0, 0, 1)
-    # the hold time passes; the next receipt from the same peer (here a pull) drops it
+def pull_after_the_hold(node: Node) -> None:
+    """The hold time passes; the next receipt from the same peer (here an empty pull)."""
     client = TaxiiClient(None, transport=httpx.MockTransport(FakePeer([[]]).handle),
                          limits=ClientLimits(retries=0))
     later = datetime.now(UTC) + timedelta(seconds=node.settings.peer_hold_seconds + 1)
@@ -93,7 +89,27 @@ def test_orphan_observable_becomes_a_failure_when_dropped(node: Node) -> None:
     result = sync_peer(node.engine, node.settings, peer, client=client, clock=lambda: later)
     client.close()
     assert result.error is None
+
+
+def test_orphan_observable_becomes_a_failure_when_dropped(node: Node) -> None:
+    two = stix_of(2, ["+66812345673"], Marking(TLP.GREEN))
+    sco = next(iter(two["x-bersama-phone-number"].values()))
+    pushed = post(node, [sco])  # no report names it (yet)
+    assert counts(pushed) == ("pending", 0, 0, 1)
+    pull_after_the_hold(node)  # drops it
     dropped = status(node, pushed["id"])
     assert counts(dropped) == ("complete", 0, 1, 0)
     assert "dropped" in dropped["failures"][0]["message"]
 
+
+def test_observable_of_a_report_refused_for_its_marking_is_kept_not_dropped(node: Node) -> None:
+    three = stix_of(3, ["+66812345674"], Marking(TLP.AMBER, group="mekong"))
+    report = next(iter(three["report"].values()))
+    sco = next(iter(three["x-bersama-phone-number"].values()))
+    pushed = post(node, [report, sco])  # the group's marking definition never comes
+    assert counts(pushed) == ("pending", 0, 0, 2)
+    pull_after_the_hold(node)
+    done = status(node, pushed["id"])
+    assert counts(done) == ("complete", 1, 1, 0)
+    assert [s["id"] for s in done["successes"]] == [sco["id"]]  # kept for later reports
+    assert [f["id"] for f in done["failures"]] == [report["id"]]

@@ -11,15 +11,18 @@ import httpx
 import orjson
 import pytest
 from sqlalchemy import func, select
-from tests.integration.test_taxii_server import NOW, Node, draft, rid
+from tests.integration.test_taxii_server import NOW, ROOT, Node, draft, rid
 
 from bersama.errors import PeerError
 from bersama.federation.client import TaxiiClient
 from bersama.federation.signing import NodeKey, load_or_create_node_key
 from bersama.federation.sync import add_peer, describe_peers, get_peers, sync_peer
+from bersama.ingest import pipeline
+from bersama.ingest.model import ReportDraft
 from bersama.markings import TLP, Marking
-from bersama.store.tables.core import reports
-from bersama.store.tables.federation import peers, received_objects
+from bersama.observables import phone
+from bersama.store.tables.core import observables, report_observables, reports
+from bersama.store.tables.federation import held_objects, peers, received_objects
 
 
 @pytest.fixture
@@ -104,6 +107,72 @@ def test_pull_markings_updates_withdrawals(pair: tuple[Node, Node]) -> None:
     listed = describe_peers(b.engine.connect())
     assert listed[0]["objects_received"] > 0
     assert "token" not in listed[0]
+
+
+def naming(n: int, phones: list[str], marking: Marking) -> ReportDraft:
+    return ReportDraft(source_id=rid(n), modified=NOW, title=f"r{n}", marking=marking,
+                       observables=tuple(phone(p) for p in phones))
+
+
+def phones_of(node: Node, n: int) -> set[str]:
+    with node.engine.connect() as conn:
+        return set(conn.execute(
+            select(observables.c.ref)
+            .join(report_observables, report_observables.c.observable_id == observables.c.id)
+            .join(reports, reports.c.id == report_observables.c.report_id)
+            .where(reports.c.stix_id == rid(n), reports.c.origin_peer == "my")).scalars())
+
+
+def refuse_first_report(a: Node, b: Node, marking: Marking) -> TaxiiClient:
+    """Node a publishes report 1 naming +60123000001 under `marking`; b already holds a
+    report of that id as JP-NPA's, so its pipeline refuses a's; the first sync."""
+    b.ingest([draft(1, Marking(TLP.GREEN))], agency="JP-NPA")
+    a.ingest([naming(1, ["+60123000001"], marking)])
+    client = register(b, a)
+    first = sync(b, client)
+    assert (first.error, first.accepted, first.rejected) == (None, 0, 1)
+    return client
+
+
+@pytest.mark.parametrize(("marking", "phones"), [
+    (Marking(TLP.GREEN), ["+60123000001", "+60123000002"]),  # the SCO: sent with report 1
+    (Marking(TLP.AMBER, group="mekong"), ["+60123000002"]),  # the group's marking definition
+], ids=["sco", "marking-definition"])
+def test_a_later_report_resolves_what_a_refused_report_carried(
+        pair: tuple[Node, Node], marking: Marking, phones: list[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """a's server sends an SCO and a marking definition once, with the first report
+    that names it; b refused that report, and must not hold the next one for them."""
+    # the refusal is found among the batch's stored rejections, not only in its answer
+    monkeypatch.setattr(pipeline, "MAX_REJECTIONS_KEPT", 0)
+    a, b = pair
+    client = refuse_first_report(a, b, marking)
+    a.ingest([naming(2, phones, marking)])
+    second = sync(b, client)
+    assert (second.error, second.accepted) == (None, 1)
+    assert phones_of(b, 2) == {f"phone:{p}" for p in phones}
+    with b.engine.connect() as conn:
+        tlp, group = conn.execute(select(reports.c.tlp, reports.c.sharing_group).where(
+            reports.c.stix_id == rid(2))).one()
+        assert conn.execute(select(func.count()).select_from(held_objects)).scalar() == 0
+    assert (tlp, group) == (marking.tlp.value, marking.group)
+
+
+def test_what_a_refused_report_carried_is_readable_by_nobody(pair: tuple[Node, Node]) -> None:
+    a, b = pair
+    refuse_first_report(a, b, Marking(TLP.GREEN))
+    with b.engine.connect() as conn:
+        assert conn.execute(select(observables.c.id).where(
+            observables.c.ref == "phone:+60123000001")).first() is None
+    for token in (b.analyst, b.th, b.jp):
+        got = b.get(ROOT + "collections/shared/objects/", token)
+        assert got.status_code == 200, got.text
+        sent = {o.get("number") for o in got.json().get("objects", [])}
+        assert "+60123000001" not in sent
+    checked = b.client.get("/api/v1/check", params={"value": "+60123000001"},
+                           headers={"Authorization": f"Bearer {b.analyst}"})
+    assert checked.status_code == 200, checked.text
+    assert (checked.json()["reports"], checked.json()["first_seen"]) == (0, None)
 
 
 def test_small_pages_lose_nothing(pair: tuple[Node, Node]) -> None:

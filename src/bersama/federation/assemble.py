@@ -22,7 +22,18 @@ next.  Received pages are therefore assembled before ingest:
    first).  A released report is ingested with what it has — unless a custom
    marking definition it names never arrived: then it is refused (counted,
    kind ``marking``), because ingesting it would weaken its marking.  Released
-   observables that no report named are dropped (counted, kind ``orphan``).
+   observables that no report named are dropped (counted, kind ``orphan``);
+5. the SCOs and marking definitions a *refused* report carried (refused here
+   for its marking, or by the ingest pipeline: a report id another agency
+   owns, an unstorable value...) are *kept* (`kept_objects`, `keep`), and
+   step 1 resolves refs against them too.  Without them every later report of
+   that peer naming the same SCO or marking would wait for an object the peer
+   never sends again, and be released without it or refused.  Kept objects are
+   read by this module alone, for the same peer: they belong to no report, so
+   no reader is ever served or shown one (TAXII serves `stix_objects`, checks
+   read the stored links of reports); an SCO becomes readable only as part of
+   a later report that names it, under that report's marking, as any SCO
+   resolved in step 1 does.
 
 Every page runs through here, also an empty one, so expired holds are
 released on the next sync even when the peer has nothing new.
@@ -31,7 +42,7 @@ released on the next sync even when the peer has nothing new.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,14 +54,17 @@ from bersama.federation.protocol import object_version
 from bersama.ingest.stix import STIX21_SCO_TYPES
 from bersama.stix.scos import SUPPORTED_SCO_TYPES
 from bersama.stix.tlp import tlp_from_id
+from bersama.store.bulk import insert_rows
 from bersama.store.tables.core import reports, stix_objects
-from bersama.store.tables.federation import held_objects
+from bersama.store.tables.federation import held_objects, kept_objects
 
 SCO_TYPES = frozenset(SUPPORTED_SCO_TYPES | STIX21_SCO_TYPES)
 CONTAINERS = frozenset({"report", "observed-data"})
 """Types whose `object_refs` decide what a draft contains."""
 NEEDED = frozenset(SCO_TYPES | {"indicator", "observed-data", "incident"})
 """Referenced types that change a draft; refs to other types (identity...) never hold."""
+KEPT = frozenset(SCO_TYPES | {"marking-definition"})
+"""Types resolved from earlier receipts (step 1), so kept when a refused report carried them."""
 
 
 _WELL_FORMED = re.compile(
@@ -95,6 +109,8 @@ class Assembled:
     dropped (then also in `dropped`)."""
     dropped: dict[str, str] = field(default_factory=dict)
     """Id -> why it will never be ingested (refused for its marking, orphan observable)."""
+    kept: list[dict[str, Any]] = field(default_factory=list)
+    """SCOs and marking definitions the reports in `refused` carried, to `keep`."""
 
 
 def _newer(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -106,7 +122,7 @@ def _known(conn: Connection, peer: str, missing: set[str]) -> tuple[dict[str, di
     """Objects this node already received from `peer`: bodies of SCOs and marking
     definitions, and the ids of containers ingested as reports."""
     bodies: dict[str, dict[str, Any]] = {}
-    flat = [m for m in missing if _type(m) in SCO_TYPES or _type(m) == "marking-definition"]
+    flat = [m for m in missing if _type(m) in KEPT]
     for chunk in _chunks(flat, 500):
         for oid, body in conn.execute(
             select(stix_objects.c.object_id, stix_objects.c.body)
@@ -115,6 +131,12 @@ def _known(conn: Connection, peer: str, missing: set[str]) -> tuple[dict[str, di
         ):
             if body:
                 bodies[oid] = orjson.loads(body)
+    for chunk in _chunks([m for m in flat if m not in bodies], 500):  # step 5
+        for oid, body in conn.execute(
+            select(kept_objects.c.object_id, kept_objects.c.body)
+            .where(kept_objects.c.object_id.in_(chunk), kept_objects.c.peer == peer)
+        ):
+            bodies[oid] = orjson.loads(body)
     other = [m for m in missing if m not in bodies and _type(m) not in SCO_TYPES]
     ingested: set[str] = set()
     for chunk in _chunks(other, 500):
@@ -200,12 +222,16 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
     ready_ids = {str(c["id"]) for c in ready_roots}
     for_ready = _reach(ready_ids, need)
     for_held = _reach(list(hold), need)
+    for_refused = _reach([str(c["id"]) for c, _ in out.refused], need) - for_held
     for oid, obj in pool.items():
         if oid in hold:
             continue
         otype = obj.get("type")
         if oid in ready_ids or oid in for_ready:
             out.ready.append(obj)
+        elif oid in for_refused and otype in KEPT:
+            if oid not in known:
+                out.kept.append(obj)
         elif otype in SCO_TYPES or oid in for_held:
             if oid in known:
                 continue
@@ -226,6 +252,24 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
     out.dropped.update((str(c["id"]), reason) for c, reason in out.refused)
     _store(conn, peer, pool_held=hold, was_held=was_held, since=since, now=now)
     return out
+
+
+def carried(objects: Iterable[dict[str, Any]], refused: Collection[str]) -> list[dict[str, Any]]:
+    """The SCOs and marking definitions among `objects` that the containers `refused`
+    (ids) name, directly or through another container among `objects`."""
+    by_id = {str(o["id"]): o for o in objects}
+    need = {oid: needs(o) for oid, o in by_id.items()
+            if o.get("type") in CONTAINERS or o.get("object_marking_refs")}
+    reached = _reach([r for r in refused if r in need], need)
+    return [by_id[r] for r in reached if r in by_id and by_id[r].get("type") in KEPT]
+
+
+def keep(conn: Connection, peer: str, objects: Sequence[dict[str, Any]], now: datetime) -> None:
+    """Keep what a refused report of `peer` carried (step 5); the first receipt stays."""
+    rows = {str(o["id"])[:100]: (peer, str(o["id"])[:100], object_version(o)[:32], now,
+                                 orjson.dumps(o).decode()) for o in objects}
+    insert_rows(conn, kept_objects, ("peer", "object_id", "modified", "kept_at", "body"),
+                list(rows.values()), ignore_conflicts=True)
 
 
 def _store(conn: Connection, peer: str, *, pool_held: dict[str, dict[str, Any]],

@@ -7,7 +7,9 @@ the key pinned for that peer; every object from a peer leaves a provenance
 row (peer, version, time, signature status) whether it was accepted or not;
 rejected objects are counted in `sync_failures` and logged, never ingested.
 Accepted objects go through the one ingest pipeline as a STIX bundle, in the
-caller's transaction, so a page is all-or-nothing.
+caller's transaction, so a page is all-or-nothing; the SCOs and marking
+definitions of the reports the pipeline refuses are kept for the peer's later
+reports (federation/assemble.py, step 5).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from sqlalchemy import Connection, select, update
 
 from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput, field_path
-from bersama.federation.assemble import Assembled, assemble
+from bersama.federation.assemble import Assembled, assemble, carried, keep
 from bersama.federation.protocol import SIGNATURES, object_version, signature_key
 from bersama.federation.signing import jws_kid, parse_public_key, public_key_text
 from bersama.federation.status import settle, status_body
@@ -33,6 +35,7 @@ from bersama.ingest.pipeline import IngestResult, ingest, load_agency
 from bersama.ingest.stix import parse_stix_objects
 from bersama.markings import Reader
 from bersama.store.bulk import insert_rows
+from bersama.store.tables.core import ingest_rejections
 from bersama.store.tables.federation import peers, received_objects, sync_failures
 from bersama.store.writelock import hold_correlation
 
@@ -97,6 +100,14 @@ def ingest_objects(
                   source=source, actor=actor, origin_peer=origin_peer)
 
 
+def rejected_records(conn: Connection, batch_id: int) -> set[str]:
+    """Every record an ingest batch rejected (its answer lists only the first 1,000).
+    A container named there may still be stored (some rejections are warnings about one
+    of its properties): keeping what it carried as well costs a few rows and no harm."""
+    return {r for r in conn.execute(select(ingest_rejections.c.record).where(
+        ingest_rejections.c.batch_id == batch_id)).scalars() if r}
+
+
 @dataclass
 class Accepted:
     """What became of one batch of a peer's objects (one transaction)."""
@@ -142,11 +153,15 @@ def accept_page(
                       detail="observables no report named within the hold time were dropped")
     result = None
     failures = dict(parts.dropped)
+    kept = parts.kept
     if parts.ready:
         actor = Reader(agency=agency, is_peer=True)
         result = ingest_objects(conn, settings, agency=agency, actor=actor,
                                 objects=parts.ready, source=source, origin_peer=peer)
         failures.update((str(r.record), r.reason) for r in result.rejections)
+        if result.rejected:
+            kept = kept + carried(parts.ready, rejected_records(conn, result.batch_id))
+    keep(conn, peer, kept, now)
     if parts.settled:
         settle(conn, agency, {oid: failures.get(oid) for oid in parts.settled})
     return Accepted(checked, result, parts, failures)

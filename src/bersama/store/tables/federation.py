@@ -106,3 +106,17 @@ held_objects = Table(
     Column("held_at", DateTime(timezone=True), nullable=False),
     Column("body", Text, nullable=False),
 )
+
+kept_objects = Table(
+    "kept_objects",
+    metadata,
+    # Verified SCOs and marking definitions a peer sent with a report this node refused
+    # (federation/assemble.py): a Bersama server sends each once, with the first report
+    # naming it, so the peer's later reports resolve their refs here.  Read by assembly
+    # alone, for the same peer; never served, checked or counted (they are no report's).
+    Column("peer", String(100), ForeignKey("peers.name", ondelete="CASCADE"), primary_key=True),
+    Column("object_id", String(100), primary_key=True),
+    Column("modified", String(32), nullable=False),
+    Column("kept_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False),
+)
