@@ -1,9 +1,9 @@
 """What a peer sent with a report this node refused, kept to resolve its later refs
 (`kept_objects`; federation/assemble.py).
 
-Revision ID: 0010
-Revises: 0009
-Create Date: 2026-12-04
+Revision ID: 0011
+Revises: 0010
+Create Date: 2026-12-03
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0010"
-down_revision: str | None = "0009"
+revision: str = "0011"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
