@@ -135,6 +135,49 @@ def test_an_account_number_beside_a_bank_is_still_read() -> None:
 
 
 @pytest.mark.parametrize(("text", "country"), [
+    ("Your OTP for KTB is 890321", "TH"),
+    ("Your OTP for GCash is 123456", "PH"),
+    # Thai: "OTP code to verify your identity for using GHB All is 732323"
+    ("รหัส OTP สำหรับการยืนยันตัวตนของคุณสำหรับการใช้งาน GHB All คือ 732323", "TH"),
+    ("รหัสสมัครบริการ K PLUS ของคุณคือ 982531", "TH"),  # "your K PLUS sign-up code is"
+    ("If you did not perform the activity, please contact Krungthai at 02-111-1111.", "TH"),
+])
+def test_a_cue_word_before_the_name_in_its_clause_is_read_like_one_after(
+        text: str, country: str) -> None:
+    """"Your OTP for KTB is 890321" says what the digits are as plainly as "KTB OTP is"."""
+    found, rejected = extract_entities_with_rejections(text, country=country)
+    assert not [o for o in found if o.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], found
+    assert not [r for r in rejected if r.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], rejected
+
+
+def test_a_bank_number_after_a_contact_cue_is_its_phone() -> None:
+    assert refs("Please contact Krungthai at 02-111-1111", "TH") == ["phone:+6621111111"]
+
+
+@pytest.mark.parametrize(("text", "country", "ref"), [
+    ("transfer to KTB 123-4-56789-0", "TH", "bank-account:TH:KTB:1234567890"),
+    ("Maybank account 5140 1234 5678", "MY", "bank-account:MY:MBB:514012345678"),
+    # the cue is in another clause, or it named a number of its own
+    ("Never share your OTP. Transfer only to KTB 1234567890", "TH",
+     "bank-account:TH:KTB:1234567890"),
+    ("Do not share your PIN, pay to Maybank 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    ("Your OTP 482913 confirms the transfer to KTB 1234567890", "TH",
+     "bank-account:TH:KTB:1234567890"),
+    # a call word not said to the bank, an id word before the name
+    ("A man called me and told me to pay Maybank 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    ("In order to claim the prize pay into Maybank 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    ("Settle the invoice via Maybank account 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+])
+def test_accounts_after_a_bank_name_without_a_cue_of_their_own_are_read(
+        text: str, country: str, ref: str) -> None:
+    assert ref in refs(text, country)
+
+
+@pytest.mark.parametrize(("text", "country"), [
     ("WaveMoney: ဆုငွေ: 700000Ks, TID:9676862249.", "MM"),
     ("GCash: Ref No. 9171234567 for PHP 500.00", "PH"),
     ("GCash Trans ID 9171234567 completed", "PH"),
