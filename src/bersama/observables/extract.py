@@ -14,17 +14,18 @@ account are not also read as a phone number, or a host inside a URL as a
 domain.  A phone number next to an e-wallet provider gives both the e-wallet
 and the phone, and so does a mobile number next to a bank name (the bank's
 account or the caller's phone: the text cannot say).  Beside a bank or wallet
-name, a date (`19-11-22`) or an amount with its currency (`PHP 150000`,
-`700000 Ks`) is not an account, nor is a number that a cue word between the
-name and the number calls something else: a hotline (`Maybank hotline 1300 88
-6688`), a one-time code, a reference, transaction or order id, a permit (`KTB
-OTP for NEXT Application is 890321`, `WaveMoney: ... TID:9676862249`).
-Before the name, a call word said to the bank (`contact Krungthai at
-02-111-1111`) counts, and so does a one-time code's name earlier in the name's
-clause that has not named a number of its own (`Your OTP for KTB is 890321`);
-an id word there does not, being as often about the transfer (`In order to
-claim pay into Maybank ...`).  A bank name inside a wallet's name (`AYA Pay`)
-names the wallet.  Results are de-duplicated and ordered by first appearance.
+name, a date (`19-11-22`) or an amount with its currency (`PHP 150000`, `700000
+Ks`) is not an account, nor is a number that a cue word between the name and
+the number calls something else: a hotline (`Maybank hotline 1300 88 6688`), a
+one-time code, a reference, transaction or order id, a permit, its name perhaps
+run on into its first number (`KTB OTP for NEXT Application is 890321`,
+`WaveMoney: ... TID:9676862249`, `BDO ... DTI230348 225361`).  Before the name,
+a call word said to the bank (`contact Krungthai at 02-111-1111`) counts, and
+so does a one-time code's name earlier in the name's clause that has not named
+a number of its own (`Your OTP for KTB is 890321`); an id word there does not,
+being as often about the transfer (`In order to claim pay into Maybank ...`).
+A bank name inside a wallet's name (`AYA Pay`) names the wallet.  Results are
+de-duplicated and ordered by first appearance.
 
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
 appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
@@ -148,10 +149,11 @@ _CALL_WORDS = re.compile(
 # (OTP, TAC, PIN, code, Malay kod, Indonesian kode, Vietnamese mã, Thai รหัส), references
 # (ref, reference, Malay rujukan, Indonesian referensi, Thai อ้างอิง), ids (TID, txn, trx,
 # trans id, order, invoice), permits (permit, the Philippine DTI's, Thai ใบอนุญาต).
-_ONE_TIME_CODE = r"\b(?:otp|tac|pin|(?:pass)?code|kode?|mã)\b|รหัส"
+# A word may run on into its digits ("DTI230348 225361": a list of permits).
+_ONE_TIME_CODE = r"\b(?:otp|tac|pin|(?:pass)?code|kode?|mã)(?![^\W\d_])|รหัส"
 _CODE_WORDS = re.compile(
     _ONE_TIME_CODE + r"|\b(?:ref(?:erence|no)?|rujukan|referensi|tid|txn|trx"
-    r"|trans(?:action)?\s*(?:id|no|#)|order|invoice|permit|dti)\b|อ้างอิง|ใบอนุญาต",
+    r"|trans(?:action)?\s*(?:id|no|#)|order|invoice|permit|dti)(?![^\W\d_])|อ้างอิง|ใบอนุญาต",
     re.IGNORECASE,
 )
 # Before the name only a one-time code's name counts ("Your OTP for KTB is 890321"): an id

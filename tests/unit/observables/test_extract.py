@@ -122,6 +122,9 @@ def test_bank_hotlines_are_not_accounts() -> None:
     ("กรุงไทย รหัสผ่านครั้งเดียว 482913", "TH"),
     ("BDO reference no. 0012345678 for your payment", "PH"),
     ("Per DTI Fair Trade Permit No. FTEB-123456 BDO promo, permit 123456", "PH"),
+    # a permit list whose first number runs on from its name
+    ("Visit BDO Website for T&Cs DTI230348 225361", "PH"),
+    ("Search the hotel on BDO web for T&C DTI206722, 207804", "PH"),
 ])
 def test_codes_and_permit_numbers_beside_a_bank_are_not_accounts(text: str, country: str) -> None:
     """A cue word (OTP, TAC, code, reference, permit...) between the bank's name and the
