@@ -16,7 +16,8 @@ and the phone, and so does a mobile number next to a bank name (the bank's
 account or the caller's phone: the text cannot say).  Beside a bank or wallet
 name, a date (`19-11-22`) or an amount with its currency (`PHP 150000`, `700000
 Ks`) is not an account, nor is a number that a cue word between the name and
-the number calls something else: a hotline (`Maybank hotline 1300 88 6688`), a
+the number calls something else: a hotline or a number to call or text
+(`Maybank hotline 1300 88 6688`, `BDO Credit Card. RSVP to 0917...`), a
 one-time code, a reference, transaction or order id, a permit, its name perhaps
 run on into its first number (`KTB OTP for NEXT Application is 890321`,
 `WaveMoney: ... TID:9676862249`, `BDO ... DTI230348 225361`).  Before the name,
@@ -141,7 +142,7 @@ _PHONE_MESSENGERS = frozenset({"whatsapp", "wa", "zalo", "viber", "signal", "tel
 _BANK_WINDOW = 40
 _CALL_WORDS = re.compile(
     r"\b(?:call|hotline|tel|phone|contact|hubungi|talian|telefon|tawag|gọi|điện thoại"
-    r")|โทร|ติดต่อ",
+    r"|(?:rsvp|text|txt|sms)\b)|โทร|ติดต่อ",
     re.IGNORECASE,
 )
 # Words that name a number after a bank or wallet name as something other than an account:

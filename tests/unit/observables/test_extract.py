@@ -224,6 +224,14 @@ def test_a_mobile_number_after_a_bank_name_is_still_a_phone() -> None:
     assert "phone:+639171474688" in refs(text, "PH")
 
 
+@pytest.mark.parametrize("text", [
+    "Buy Now Pay Later w/ your BDO Credit Card. RSVP to 09171474688.",
+    "0% interest for up to 12 months w/ your BDO Credit Card. Text 09178255956 to confirm",
+])
+def test_a_number_to_text_after_a_bank_name_is_only_a_phone(text: str) -> None:
+    assert [r for r in refs(text, "PH") if not r.startswith("phone:")] == []
+
+
 def test_indonesian_word_dana_is_not_the_wallet() -> None:
     text = "Transfer dana ke 0812-3456-7890 via DANA 0813-1111-2222"
     assert refs(text, "ID") == [
