@@ -28,6 +28,15 @@ being as often about the transfer (`In order to claim pay into Maybank ...`).
 A bank name inside a wallet's name (`AYA Pay`) names the wallet.  Results are
 de-duplicated and ordered by first appearance.
 
+Phone numbers are `PhoneNumberMatcher`'s: digit groups with spaces, dashes and
+the like between them make one candidate, and when the whole run is not a valid
+number the matcher tries each space-separated group on its own, never the
+leading groups together.  So `Help? 0845 2814032 16 after 1st free` (a UCI spam SMS; the `16`
+is an age limit) gives no phone, while `0845 2814032. 16+` and `08452814032 16`
+do.  We keep that: reading the longest leading groups that make a number would
+turn a 13-digit account written `012 345 6789 0123` into a Malaysian phone, and
+the text cannot say which digits belong to the number.
+
 Bare domains need a public suffix and a letter-only TLD; TLDs that mostly
 appear as file extensions (`.md`, `.py`, `.zip`...) count only with `www.`,
 and a capitalised TLD (`done.Next`) is taken for a missing space.  A bare

@@ -261,6 +261,22 @@ def test_no_false_positives_in_ordinary_text() -> None:
     assert refs(text, "MY") == []
 
 
+@pytest.mark.parametrize(("text", "country", "found"), [
+    # UCI SMS spam: "16" is the "16+" of the next clause, but the text cannot say so
+    ("Help? 0845 2814032 16 after 1st free", "GB", []),
+    ("Help? 0845 2814032. 16+ after 1st free", "GB", ["phone:+448452814032"]),
+    ("Help? 08452814032 16 after 1st free", "GB", ["phone:+448452814032"]),
+    # what reading leading groups would invent: a phone out of a 13-digit account
+    ("Pay 012 345 6789 0123 now", "MY", []),
+])
+def test_a_number_written_in_groups_is_read_whole_or_not_at_all(
+        text: str, country: str, found: list[str]) -> None:
+    """A run of space-separated digit groups is one phone candidate; when the whole run is
+    not a number, `phonenumbers` tries each group alone, never the leading ones together,
+    and neither do we (see the module docstring)."""
+    assert refs(text, country) == found
+
+
 def test_without_country_only_international_numbers() -> None:
     text = "call 012-345 6789 or +66 81 234 5678"
     assert refs(text, None) == ["phone:+66812345678"]
