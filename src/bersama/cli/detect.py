@@ -4,7 +4,9 @@ Why a file mode: analysts receive exports of forwarded messages; `--file` reads
 one item a line, or a CSV with a `text` (or `message`) / `url` column, and
 with `--json` prints one JSON result per input item, in input order, so the
 output can be joined back line by line.  A bad item gives an `error` object
-on its line instead of stopping the run.
+on its line instead of stopping the run, and so does a CSV row with a cell over
+the csv module's field limit (skipped to its end with `ingest.csvcells`, as
+ingest skips it).
 
 `--queue AGENCY` puts the messages scored likely or review into that agency's
 review queue (the CLI's way in for files of forwarded messages, as the API's
@@ -17,12 +19,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from bersama.errors import BersamaError, InvalidInput, field_path
+from bersama.ingest.csvcells import Cells, over_limit
 
 app = typer.Typer(help="Score messages and URLs with the bundled detection models.",
                   no_args_is_help=True)
@@ -30,7 +34,79 @@ app = typer.Typer(help="Score messages and URLs with the bundled detection model
 BATCH = 500
 
 
-def _read_items(path: Path, columns: tuple[str, ...]) -> list[str]:
+class _RowLines:
+    """The lines of a CSV text for the csv reader, keeping those of the row it reads, so
+    that a row it gives up on can be followed from its start to its end."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = iter(io.StringIO(text, newline=""))
+        self.line = 0
+        self.row: list[str] = []
+        self.row_start = 0
+
+    def __iter__(self) -> _RowLines:
+        return self
+
+    def __next__(self) -> str:
+        text = next(self.lines)
+        self.line += 1
+        self.row_start = self.row_start or self.line
+        self.row.append(text)
+        return text
+
+    def next_row(self) -> None:
+        self.row, self.row_start = [], 0
+
+    def skip_given_up(self) -> Cells:
+        """Read on to the end of the row the reader gave up on."""
+        cells = Cells(",", quoted=False)
+        for text in self.row:
+            cells.feed(text)
+        while not cells.ended:
+            rest = next(self.lines, None)
+            if rest is None:
+                break
+            self.line += 1
+            cells.feed(rest)
+        return cells
+
+
+def _csv_items(path: Path, text: str, columns: tuple[str, ...]) -> list[str | BersamaError]:
+    """The cells of the first of `columns` in a CSV, a row a item; a row with a cell over
+    the csv module's field limit is an error in its place."""
+    lines = _RowLines(text)
+    reader = csv.reader(lines)
+    try:
+        header = next(reader, [])
+        fields = [f.strip().lower() for f in header]
+        col = next((c for c in columns if c in fields), None)
+        if col is None:
+            raise InvalidInput(f"{path}: CSV needs a column named one of {', '.join(columns)}",
+                               field="file", value=",".join(fields))
+        index = fields.index(col)
+        items: list[str | BersamaError] = []
+        while True:
+            lines.next_row()
+            try:
+                row = next(reader, None)
+            except csv.Error as e:
+                if not str(e).startswith("field larger than field limit"):
+                    raise
+                row_start = lines.row_start
+                what, _ = over_limit(lines.skip_given_up(), header)
+                items.append(InvalidInput(f"line {len(items) + 1} (the row at line {row_start} "
+                                          f"of the file): {what}: row not scored"))
+                continue
+            if row is None:
+                return items
+            if row:  # a blank line is no row
+                items.append(row[index] if index < len(row) else "")
+    except csv.Error as e:
+        raise InvalidInput(f"{path}: bad CSV at line {reader.line_num}: {e}",
+                           field="file", value=str(path)) from e
+
+
+def _read_items(path: Path, columns: tuple[str, ...]) -> list[str | BersamaError]:
     """The items of a file: one a line (split on newlines only, so a line is a line as
     `wc -l` counts it), or the rows of a CSV.  Undecodable bytes do not stop the run:
     they make their own line an error (`check_text` refuses the surrogates that
@@ -48,18 +124,7 @@ def _read_items(path: Path, columns: tuple[str, ...]) -> list[str]:
                            field="file", value=str(path))
     text = raw.decode("utf-8", "surrogateescape").removeprefix("\ufeff")
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(io.StringIO(text, newline=""))
-        fields = [f.strip().lower() for f in reader.fieldnames or []]
-        col = next((c for c in columns if c in fields), None)
-        if col is None:
-            raise InvalidInput(f"{path}: CSV needs a column named one of {', '.join(columns)}",
-                               field="file", value=",".join(fields))
-        name = (reader.fieldnames or [])[fields.index(col)]
-        try:
-            return [row.get(name) or "" for row in reader]
-        except csv.Error as e:
-            raise InvalidInput(f"{path}: bad CSV at line {reader.line_num}: {e}",
-                               field="file", value=str(path)) from e
+        return _csv_items(path, text, columns)
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last line
@@ -73,37 +138,49 @@ def _detector() -> Any:
     return configured_detector(Settings())
 
 
-def _score(kind: str, items: list[str], country: str | None = None,
+def _score(kind: str, items: list[str | BersamaError], country: str | None = None,
            single: bool = False) -> list[dict[str, Any]]:
+    """One result per item, in order; an item that is already an error (a CSV row not
+    read) or that cannot be scored gives `{"error": ...}` with its line."""
     det = _detector()
 
     def fn(chunk: list[str]) -> list[Any]:
+        if not chunk:
+            return []
         if kind == "message":
             return list(det.messages(chunk, country=country))
         return list(det.urls(chunk))
+
+    def error(e: BersamaError, line: int) -> dict[str, Any]:
+        err = e.as_dict()
+        err["line"] = line
+        err["detail"] = err["detail"].replace(field_path("items", 0),
+                                              kind if single else f"line {line}")
+        err.pop("field", None)
+        return {"error": err}
 
     out: list[dict[str, Any]] = []
     for start in range(0, len(items), BATCH):
         chunk = items[start:start + BATCH]
         try:
-            out += [r.as_dict() for r in fn(chunk)]
+            scored: Iterator[Any] | None = iter(fn([t for t in chunk if isinstance(t, str)]))
         except BersamaError as e:
             if e.field == "country":
                 raise
-            for j, item in enumerate(chunk):  # score one by one to isolate the bad line
-                try:
-                    out.append(fn([item])[0].as_dict())
-                except BersamaError as e1:
-                    err = e1.as_dict()
-                    err["line"] = start + j + 1
-                    where = kind if single else f"line {err['line']}"
-                    err["detail"] = err["detail"].replace(field_path("items", 0), where)
-                    err.pop("field", None)
-                    out.append({"error": err})
+            scored = None  # score one by one to isolate the bad line
+        for j, item in enumerate(chunk, start + 1):
+            if isinstance(item, BersamaError):
+                out.append(error(item, j))
+                continue
+            try:
+                out.append(next(scored).as_dict() if scored else fn([item])[0].as_dict())
+            except BersamaError as e1:
+                out.append(error(e1, j))
     return out
 
 
-def _queue(items: list[str], results: list[dict[str, Any]], agency: str, source: str) -> int:
+def _queue(items: list[str | BersamaError], results: list[dict[str, Any]], agency: str,
+           source: str) -> int:
     """Queue the likely/review results for `agency`; sets `review_id` on each result."""
     from bersama.cli import context
     from bersama.ingest.pipeline import load_agency
@@ -113,7 +190,7 @@ def _queue(items: list[str], results: list[dict[str, Any]], agency: str, source:
     with context.engine().begin() as conn:
         load_agency(conn, agency)  # a clear error for an unregistered agency
         for text, r in zip(items, results, strict=True):
-            if "error" in r:
+            if "error" in r or not isinstance(text, str):
                 continue
             r["review_id"] = review.enqueue(conn, agency=agency, text=text, result=r,
                                             source=source)
@@ -142,7 +219,8 @@ def _run(kind: str, value: str | None, file: Path | None, as_json: bool,
          source: str | None = None) -> None:
     if (value is None) == (file is None):
         raise InvalidInput(f"give either a {kind} or --file, not both or neither", field=kind)
-    items = _read_items(file, columns) if file is not None else [value or ""]
+    items: list[str | BersamaError] = (_read_items(file, columns) if file is not None
+                                       else [value or ""])
     results = _score(kind, items, country, single=file is None)
     if file is None and "error" in results[0]:
         raise InvalidInput(results[0]["error"]["detail"], field=kind)

@@ -42,6 +42,7 @@ from typing import Any, BinaryIO, NoReturn
 from bersama import observables as ob
 from bersama.errors import InvalidInput, InvalidObservable
 from bersama.ingest import fields
+from bersama.ingest.csvcells import Cells, over_limit
 from bersama.ingest.markings_map import tlp_marking
 from bersama.ingest.model import Rejection, ReportDraft
 from bersama.observables.model import Kind, Observable
@@ -192,67 +193,6 @@ class _RowTooLong(Exception):
         self.line = line
 
 
-class _Cells:
-    """Follows the csv reader's reading of a row it gave up on, so it can be skipped whole
-    and its over-long cell named.
-
-    The states are those of CPython's `_csv` for our dialect (quote `"`, doubled inside
-    a quoted cell; no escape character; not strict): a cell that starts with a quote
-    runs to the quote that is not doubled, a quote elsewhere is a character, and only a
-    line end outside quotes ends the row.  Text may come in pieces (a line longer than
-    a read), so every state survives the end of a piece."""
-
-    START, UNQUOTED, QUOTED, QUOTE = range(4)
-
-    def __init__(self, delimiter: str, *, quoted: bool) -> None:
-        self.delimiter = delimiter
-        self.stops = re.compile(f"[{re.escape(delimiter)}\r\n]")
-        self.state = self.QUOTED if quoted else self.START
-        self.cell = 0
-        self.length = 0
-        self.over: int | None = None
-        """The first cell longer than the csv module's field limit."""
-        self.ended = False
-
-    def feed(self, text: str) -> None:
-        pos, n = 0, len(text)
-        while pos < n and not self.ended:
-            c = text[pos]
-            if self.state == self.QUOTED:
-                end = text.find('"', pos)
-                end = n if end < 0 else end
-                self._grow(end - pos)
-                pos, self.state = end + 1, self.QUOTE if end < n else self.QUOTED
-            elif self.state == self.UNQUOTED:
-                stop = self.stops.search(text, pos)
-                end = n if stop is None else stop.start()
-                self._grow(end - pos)
-                pos = end
-                if end < n:  # the stop is read as at the start of a cell: ends this one
-                    self.state = self.START
-            elif self.state == self.QUOTE and c == '"':  # a doubled quote: one character
-                self._grow(1)
-                pos, self.state = pos + 1, self.QUOTED
-            elif c == self.delimiter or c in "\r\n":
-                self._after_cell(c)
-                pos += 1
-            elif self.state == self.START and c == '"':
-                pos, self.state = pos + 1, self.QUOTED
-            else:  # a cell's first character, or one after its closing quote
-                self.state = self.UNQUOTED
-
-    def _after_cell(self, c: str) -> None:
-        if c == self.delimiter:
-            self.cell, self.length, self.state = self.cell + 1, 0, self.START
-        else:
-            self.ended = True
-
-    def _grow(self, n: int) -> None:
-        self.length += n
-        if self.over is None and self.length > _csv.field_size_limit():
-            self.over = self.cell
-
-
 class _Lines:
     """Decoded physical lines for the csv reader, and the lines of the row it is reading.
 
@@ -288,7 +228,7 @@ class _Lines:
         self.row_start = self.row_start or self.line
         self.row_bytes += len(raw)
         if self.row_bytes > MAX_ROW_BYTES:
-            cells = _Cells(self.delimiter, quoted=continued)
+            cells = Cells(self.delimiter, quoted=continued)
             cells.feed(raw.decode(self.encoding, "replace"))
             self.skip(cells, line_ended=raw.endswith(b"\n"))
             raise _RowTooLong(self.row_start)
@@ -311,15 +251,15 @@ class _Lines:
         self.row.append(text)
         return text
 
-    def given_up(self) -> _Cells:
+    def given_up(self) -> Cells:
         """The row the reader gave up on, followed from its start and skipped to its end."""
-        cells = _Cells(self.delimiter, quoted=False)
+        cells = Cells(self.delimiter, quoted=False)
         for text in self.row:
             cells.feed(text)
         self.skip(cells, line_ended=True)
         return cells
 
-    def skip(self, cells: _Cells, *, line_ended: bool) -> None:
+    def skip(self, cells: Cells, *, line_ended: bool) -> None:
         """Read on to the end of the row `cells` follows, a bounded piece at a time."""
         while not cells.ended:
             raw = self.stream.readline(MAX_ROW_BYTES)
@@ -460,12 +400,8 @@ def parse_csv(
 def _over_long(lines: _Lines, header: list[str]) -> Rejection:
     """The row whose cell the reader refused as over its field limit, skipped whole."""
     line = lines.row_start
-    over = lines.given_up().over
-    column = f"column {over + 1}" if over is not None else "a column"
-    name = header[over] if over is not None and over < len(header) else None
-    return Rejection(
-        f"{column}{f' ({name})' if name else ''} is longer than {_csv.field_size_limit():,} "
-        "characters: row skipped", line=line, field=name or column, record=f"line {line}")
+    what, column = over_limit(lines.given_up(), header)
+    return Rejection(f"{what}: row skipped", line=line, field=column, record=f"line {line}")
 
 
 def _row(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -90,3 +91,25 @@ def test_country_option() -> None:
     assert res.exit_code == 0, res.output
     assert {"kind": "phone", "key": "+639171234567",
             "display": "+63 917 123 4567"} in json.loads(res.output)["entities"]
+
+
+def test_csv_cell_over_the_field_limit_is_an_error_on_its_row_only(tmp_path: Path) -> None:
+    """A cell the csv module refuses (over 131,072 characters) makes its row an error
+    naming the row and column, and the rows after it are still scored: before, the whole
+    file was refused ("bad CSV at line 3: field larger than field limit")."""
+    big = "x" * (csv.field_size_limit() + 1)
+    f = tmp_path / "export.csv"
+    f.write_text(f'id,text,notes\n1,hello mum see you later,\n2,"{big}\nstill, the cell",\n'
+                 f"3,WIN cash now call 09061701461,\n4,see you at 6,{big}\n5,ok thanks,\n",
+                 "utf-8")
+    res = runner.invoke(app, ["message", "--file", str(f), "--json"])
+    assert res.exit_code == 0, res.output
+    out = [json.loads(x) for x in res.output.splitlines()]
+    assert len(out) == 5
+    assert [o["error"]["line"] for o in out if "error" in o] == [2, 4]
+    assert out[1]["error"]["detail"] == (
+        "line 2 (the row at line 3 of the file): column 2 (text) is longer than "
+        f"{csv.field_size_limit():,} characters: row not scored")
+    assert "column 3 (notes)" in out[3]["error"]["detail"]
+    assert out[2]["label"] == "scam"
+    assert [o["kind"] for o in out if "error" not in o] == ["message"] * 3

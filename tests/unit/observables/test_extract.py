@@ -122,6 +122,9 @@ def test_bank_hotlines_are_not_accounts() -> None:
     ("กรุงไทย รหัสผ่านครั้งเดียว 482913", "TH"),
     ("BDO reference no. 0012345678 for your payment", "PH"),
     ("Per DTI Fair Trade Permit No. FTEB-123456 BDO promo, permit 123456", "PH"),
+    # a permit list whose first number runs on from its name
+    ("Visit BDO Website for T&Cs DTI230348 225361", "PH"),
+    ("Search the hotel on BDO web for T&C DTI206722, 207804", "PH"),
 ])
 def test_codes_and_permit_numbers_beside_a_bank_are_not_accounts(text: str, country: str) -> None:
     """A cue word (OTP, TAC, code, reference, permit...) between the bank's name and the
@@ -132,6 +135,49 @@ def test_codes_and_permit_numbers_beside_a_bank_are_not_accounts(text: str, coun
 
 def test_an_account_number_beside_a_bank_is_still_read() -> None:
     assert refs("Transfer to BDO 001234567890 today", "PH") == ["bank-account:PH:BDO:001234567890"]
+
+
+@pytest.mark.parametrize(("text", "country"), [
+    ("Your OTP for KTB is 890321", "TH"),
+    ("Your OTP for GCash is 123456", "PH"),
+    # Thai: "OTP code to verify your identity for using GHB All is 732323"
+    ("รหัส OTP สำหรับการยืนยันตัวตนของคุณสำหรับการใช้งาน GHB All คือ 732323", "TH"),
+    ("รหัสสมัครบริการ K PLUS ของคุณคือ 982531", "TH"),  # "your K PLUS sign-up code is"
+    ("If you did not perform the activity, please contact Krungthai at 02-111-1111.", "TH"),
+])
+def test_a_cue_word_before_the_name_in_its_clause_is_read_like_one_after(
+        text: str, country: str) -> None:
+    """"Your OTP for KTB is 890321" says what the digits are as plainly as "KTB OTP is"."""
+    found, rejected = extract_entities_with_rejections(text, country=country)
+    assert not [o for o in found if o.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], found
+    assert not [r for r in rejected if r.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], rejected
+
+
+def test_a_bank_number_after_a_contact_cue_is_its_phone() -> None:
+    assert refs("Please contact Krungthai at 02-111-1111", "TH") == ["phone:+6621111111"]
+
+
+@pytest.mark.parametrize(("text", "country", "ref"), [
+    ("transfer to KTB 123-4-56789-0", "TH", "bank-account:TH:KTB:1234567890"),
+    ("Maybank account 5140 1234 5678", "MY", "bank-account:MY:MBB:514012345678"),
+    # the cue is in another clause, or it named a number of its own
+    ("Never share your OTP. Transfer only to KTB 1234567890", "TH",
+     "bank-account:TH:KTB:1234567890"),
+    ("Do not share your PIN, pay to Maybank 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    ("Your OTP 482913 confirms the transfer to KTB 1234567890", "TH",
+     "bank-account:TH:KTB:1234567890"),
+    # a call word not said to the bank, an id word before the name
+    ("A man called me and told me to pay Maybank 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    ("In order to claim the prize pay into Maybank 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    ("Settle the invoice via Maybank account 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+])
+def test_accounts_after_a_bank_name_without_a_cue_of_their_own_are_read(
+        text: str, country: str, ref: str) -> None:
+    assert ref in refs(text, country)
 
 
 @pytest.mark.parametrize(("text", "country"), [
@@ -178,6 +224,14 @@ def test_a_mobile_number_after_a_bank_name_is_still_a_phone() -> None:
     assert "phone:+639171474688" in refs(text, "PH")
 
 
+@pytest.mark.parametrize("text", [
+    "Buy Now Pay Later w/ your BDO Credit Card. RSVP to 09171474688.",
+    "0% interest for up to 12 months w/ your BDO Credit Card. Text 09178255956 to confirm",
+])
+def test_a_number_to_text_after_a_bank_name_is_only_a_phone(text: str) -> None:
+    assert [r for r in refs(text, "PH") if not r.startswith("phone:")] == []
+
+
 def test_indonesian_word_dana_is_not_the_wallet() -> None:
     text = "Transfer dana ke 0812-3456-7890 via DANA 0813-1111-2222"
     assert refs(text, "ID") == [
@@ -205,6 +259,22 @@ def test_no_false_positives_in_ordinary_text() -> None:
         "Hello.World and goodbye.Network."
     )
     assert refs(text, "MY") == []
+
+
+@pytest.mark.parametrize(("text", "country", "found"), [
+    # UCI SMS spam: "16" is the "16+" of the next clause, but the text cannot say so
+    ("Help? 0845 2814032 16 after 1st free", "GB", []),
+    ("Help? 0845 2814032. 16+ after 1st free", "GB", ["phone:+448452814032"]),
+    ("Help? 08452814032 16 after 1st free", "GB", ["phone:+448452814032"]),
+    # what reading leading groups would invent: a phone out of a 13-digit account
+    ("Pay 012 345 6789 0123 now", "MY", []),
+])
+def test_a_number_written_in_groups_is_read_whole_or_not_at_all(
+        text: str, country: str, found: list[str]) -> None:
+    """A run of space-separated digit groups is one phone candidate; when the whole run is
+    not a number, `phonenumbers` tries each group alone, never the leading ones together,
+    and neither do we (see the module docstring)."""
+    assert refs(text, country) == found
 
 
 def test_without_country_only_international_numbers() -> None:
