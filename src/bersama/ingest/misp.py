@@ -2,8 +2,9 @@
 
 Accepted shapes: `{"Event": {...}}`, a bare event (PyMISP's
 `MISPEvent.to_json()`), `{"response": [{"Event": {...}}, ...]}` (REST search)
-and a JSON list of either.  Events stream one at a time (ijson), so memory is
-bounded by the largest event.  One event is one draft: `report--<event uuid>`,
+and a JSON list of either.  Events stream one at a time (ijson), and so do the
+attributes and objects inside one (`_Read`): memory is bounded by the observables of the
+largest event, not by its JSON.  One event is one draft: `report--<event uuid>`,
 `info` → title, `date` → occurred_at, `timestamp` → modified, tags → marking,
 crime and scam type (docs/ingest-formats.md has the full table).  Attributes,
 including those inside objects, become observables; a value the observables
@@ -174,16 +175,57 @@ def parse_misp(stream: BinaryIO, *, agency_country: str,
         raise InvalidInput(
             'not a MISP export: expected {"Event": {...}}, {"response": [...]}, a bare event '
             f"or a list of events; top-level keys are {shape.keys[:5]}", field="Event")
-    for index, item in enumerate(stream_items(reader, prefix, "MISP export")):
+    sinks: dict[str, Callable[[], _Read]] = {
+        path: partial(_Read, agency_country, objects=path.endswith("Object"))
+        for path in ("Attribute", "Object", "Event.Attribute", "Event.Object")
+    }
+    for index, item in enumerate(stream_items(reader, prefix, "MISP export", sinks)):
         event = item.get("Event", item) if isinstance(item, dict) else None
         if not isinstance(event, dict):
             yield Rejection("not a MISP event object", record=item_path(prefix, index))
             continue
-        yield from _event(event, index, agency_country)
+        yield from _event(event, index)
 
 
-def _event(event: dict[str, Any], index: int,
-           country: str) -> Iterator[ReportDraft | Rejection]:
+class _Read:
+    """An event's `Attribute` (or `Object`) array, read as it streams: each attribute (each
+    object, with its attributes) becomes observables and rejections as soon as the parser
+    has it, so one event of a million attributes is never held whole.  Attributes and
+    objects are read apart and joined in `_event`, attributes first, wherever either
+    sits in the event."""
+
+    __slots__ = ("country", "objects", "out", "rejections", "to_ids")
+
+    def __init__(self, country: str, *, objects: bool) -> None:
+        self.country, self.objects = country, objects
+        self.out: dict[str, Observable] = {}
+        self.to_ids = _ToIds()
+        self.rejections: list[Rejection] = []
+
+    def add(self, item: Any) -> None:
+        if not self.objects:
+            _attribute(item, self.country, self.out, self.to_ids, self.rejections)
+        elif isinstance(item, dict) and not _true(item.get("deleted")):
+            _object(item, self.country, self.out, self.to_ids, self.rejections)
+
+
+class _ToIds(list[str]):
+    """The refs of `to_ids` attributes, as many as the note that lists them holds
+    (`TO_IDS_CHARS`): a feed of a million indicators marks most of them."""
+
+    chars = 0
+
+    def append(self, ref: str) -> None:
+        if self.chars <= TO_IDS_CHARS:
+            self.chars += len(ref) + 1
+            super().append(ref)
+
+
+TO_IDS_CHARS = 2000
+"""Length of the `misp:to_ids` note of a draft (the refs of its `to_ids` attributes)."""
+
+
+def _event(event: dict[str, Any], index: int) -> Iterator[ReportDraft | Rejection]:
     record = f"event[{index}]"
     raw_uuid = event.get("uuid")
     try:
@@ -207,19 +249,20 @@ def _event(event: dict[str, Any], index: int,
         except ValueError as exc:
             yield Rejection(str(exc), field="date", value=str(event["date"]), record=record)
     tags = _tags(event)
-    rejections: list[Rejection] = []
-    observables: dict[str, Observable] = {}
-    to_ids: list[str] = []
-    for attr in _list(event.get("Attribute")):
-        _attribute(attr, country, observables, to_ids, rejections)
-    for obj in _list(event.get("Object")):
-        if isinstance(obj, dict) and not _true(obj.get("deleted")):
-            _object(obj, country, observables, to_ids, rejections)
-    yield from rejections
+    read = [r for r in (event.get("Attribute"), event.get("Object")) if isinstance(r, _Read)]
+    read.sort(key=lambda r: r.objects)
+    observables: dict[str, Observable] = read[0].out if read else {}
+    for more in read[1:]:
+        for ref, obs in more.out.items():
+            observables.setdefault(ref, obs)  # an attribute's value first, as MISP lists them
+    to_ids = [ref for r in read for ref in r.to_ids]
+    for r in read:
+        yield from r.rejections
     sharing = event.get("SharingGroup")
     group = sharing.get("name") if isinstance(sharing, dict) else None
-    crime, scams, ctx = _tag_context(tags, record, rejections := [])
-    yield from rejections
+    tag_rejections: list[Rejection] = []
+    crime, scams, ctx = _tag_context(tags, record, tag_rejections)
+    yield from tag_rejections
     yield ReportDraft(
         source_id=f"report--{event_uuid}", modified=modified,
         observables=tuple(observables.values()), title=str(event.get("info") or "")[:500],
@@ -227,7 +270,8 @@ def _event(event: dict[str, Any], index: int,
         marking=from_misp(tags, event.get("distribution"), group if isinstance(group, str)
                           else None),
         labels=tuple(t for t in tags if not t.lower().startswith(("tlp:", "bersama:"))),
-        source_ref=record, extra=(("misp:to_ids", ";".join(to_ids)[:2000]),) if to_ids else (),
+        source_ref=record,
+        extra=(("misp:to_ids", ";".join(to_ids)[:TO_IDS_CHARS]),) if to_ids else (),
         one_campaign=_one_campaign(tags), **ctx,
     )
 

@@ -444,7 +444,10 @@ class _Batch:
             links = sorted({obs_ids[o.ref] for o in draft.observables})
             link_rows.extend((rid, oid) for oid in links)
             self.result.observables += len(links)
-            stix_rows.extend(self._stix_rows(rid, draft, marking))
+            for row in self._stix_rows(rid, draft, marking):  # a long report, in chunks
+                stix_rows.append(row)
+                if len(stix_rows) >= CHUNK:
+                    self._store_stix(stix_rows)
             if not draft.revoked:
                 for oid in links:
                     deltas[oid] = deltas.get(oid, 0) + 1
@@ -459,7 +462,7 @@ class _Batch:
         conn = self.conn
         bulk.insert_rows(conn, report_audience, ("report_id", "token"), audience_rows)
         bulk.insert_rows(conn, report_observables, ("report_id", "observable_id"), link_rows)
-        bulk.insert_rows(conn, stix_objects, STIX_COLUMNS, stix_rows, bound=_DATE_ADDED)
+        self._store_stix(stix_rows)
         correlate.add_counts(conn, deltas)
         touched.update(deltas)
         # The stored summaries of a list's identifiers (store/summaries.py) go stale with the
@@ -467,19 +470,23 @@ class _Batch:
         correlate.restamp(conn, correlate.clusters_of_observables(conn, sorted(listed)))
         return added
 
-    def _stix_rows(self, rid: int, draft: ReportDraft, marking: Marking) -> list[tuple[Any, ...]]:
+    def _stix_rows(
+        self, rid: int, draft: ReportDraft, marking: Marking
+    ) -> Iterator[tuple[Any, ...]]:
         """The STIX form of this report version (`draft_to_stix`), kept for TAXII and
         exports, as rows in STIX_COLUMNS order (every object we produce is STIX 2.1), with
         `date_added` already bound: then no column of these rows needs converting."""
         now, peer, audience = self._date_added, self.origin_peer, self._audiences[marking][1]
-        return [
-            (oid, modified, otype, "2.1", rid, now, body, peer, audience)
-            for oid, modified, otype, body in draft_to_stix_rows(
-                draft if draft.marking is marking else _with_marking(draft, marking),
-                agency=self.agency.code,
-                agency_country=self.agency.country,
-            )
-        ]
+        for oid, modified, otype, body in draft_to_stix_rows(
+            draft if draft.marking is marking else _with_marking(draft, marking),
+            agency=self.agency.code,
+            agency_country=self.agency.country,
+        ):
+            yield oid, modified, otype, "2.1", rid, now, body, peer, audience
+
+    def _store_stix(self, rows: list[tuple[Any, ...]]) -> None:
+        bulk.insert_rows(self.conn, stix_objects, STIX_COLUMNS, rows, bound=_DATE_ADDED)
+        rows.clear()
 
     def _observable_ids(self, items: list[Observable]) -> tuple[dict[str, int], set[int]]:
         """Ids of the observables by ref, storing those not yet stored; and the ids this

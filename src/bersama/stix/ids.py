@@ -23,13 +23,16 @@ SCO_NAMESPACE = uuid.UUID("00abedb4-aa42-466c-9c01-fed23315a9b7")
 
 def sco_id(sco_type: str, contributing: dict[str, Any]) -> str:
     """`<type>--<uuid5>` over the canonical JSON of the ID contributing properties."""
-    return _sco_id(sco_type, canonical(contributing))
+    return _sco_id(sco_type, canonical(contributing).decode())
 
 
 @lru_cache(maxsize=32_768)
-def _sco_id(sco_type: str, data: bytes) -> str:
-    """Cached: exports name the same values over and over."""
-    return f"{sco_type}--{uuid5(data)}"
+def _sco_id(sco_type: str, data: str) -> str:
+    """Cached: exports name the same values over and over.  Keyed by text, not by the
+    canonical bytes: orjson's `bytes` keep the buffer they were written in, about 4 kB
+    however short the JSON, so a full cache of bytes keys held 134 MB (text: ~100 B a key;
+    benchmarks/bench_memory.py)."""
+    return f"{sco_type}--{uuid5(data.encode())}"
 
 
 _NAMESPACE_BYTES = SCO_NAMESPACE.bytes

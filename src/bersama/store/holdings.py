@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 import orjson
@@ -147,7 +148,7 @@ class Audiences:
             self._ids[tuple(tokens)] = aid
         return {a: self._tokens[a] for a in wanted}
 
-    def unions(self, many: Sequence[set[int]]) -> list[int | None]:
+    def unions(self, many: Sequence[AbstractSet[int]]) -> list[int | None]:
         """The canonical audience of each set of audiences together (None for none), the
         new ones named in one lookup."""
         known = self._unions
@@ -177,7 +178,7 @@ class Tally:
         self._reports: dict[tuple[int, str], int] = {}
         self._observables: dict[tuple[int], int] = {}
         self._cross_border = 0
-        self._gained: dict[int, set[int]] = {}
+        self._gained: dict[int, frozenset[int]] = {}
         self._lost: set[int] = set()
 
     def audiences_of(self, token_sets: Sequence[Iterable[str]]) -> list[int]:
@@ -205,12 +206,13 @@ class Tally:
         key = (audience, country)
         self._reports[key] = self._reports.get(key, 0) + 1
         gained = self._gained
+        one = frozenset((audience,))  # shared: a report of 300,000 values, one set, not 300,000
         for oid in links:
             seen = gained.get(oid)
             if seen is None:
-                gained[oid] = {audience}
-            else:
-                seen.add(audience)
+                gained[oid] = one
+            elif audience not in seen:
+                gained[oid] = seen | one
 
     def cross_border(self, delta: int) -> None:
         """Cross-border clusters written (+) or deleted (-) by `correlate.maintain`."""
@@ -225,16 +227,13 @@ class Tally:
         if ids:
             stored: dict[int, int | None] = bulk.lookup(conn, observables, "id", "audience", ids)
             linked = _lost_audiences(conn, sorted(lost), stored)
-            sets: list[set[int]] = []
+            sets: list[AbstractSet[int]] = []
             for oid in ids:
                 if oid in lost:
                     sets.append(linked.get(oid, set()))
                 else:
-                    auds = gained[oid]
                     old = stored[oid]
-                    if old is not None:
-                        auds.add(old)
-                    sets.append(auds)
+                    sets.append(gained[oid] if old is None else gained[oid] | {old})
             changed: list[tuple[int | None, int]] = []
             for oid, new in zip(ids, self.audiences.unions(sets), strict=True):
                 old = stored[oid]

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bersama.errors import InvalidInput
+from bersama.ingest import jsonstream
 from bersama.ingest.jsonstream import (
     HEAD_BYTES,
     MAX_DEPTH,
@@ -127,3 +128,40 @@ def test_json_breaking_past_the_head_names_the_item_it_broke_in(bad: bytes, mess
     with pytest.raises(InvalidInput, match=message) as err:
         list(parse_stix(io.BytesIO(_bundle_breaking_in_item(1000, bad)), agency_country="MY"))
     assert err.value.field == "objects[1000]"
+
+
+class _Collect(list[Any]):
+    """A sink that keeps what it is given: a list again, to compare with ijson's."""
+
+    def add(self, item: Any) -> None:
+        self.append(item)
+
+
+_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | _TEXT
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.sampled_from(["a", "list", "b", ""]), inner, max_size=4),
+    max_leaves=20)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_VALUES, max_size=4), st.sampled_from(["list", "a.list", "list.item.list"]))
+def test_items_with_sinks_are_the_items_ijson_builds(items: list[Any], path: str) -> None:
+    """Arrays handed to sinks element by element hold what ijson would have put there, and
+    everything else is built as ijson builds it (numbers as int or Decimal)."""
+    doc = json.dumps(items).encode()
+    expected = list(jsonstream.stream_items(_reader(doc), "item", "test"))
+    got = list(jsonstream.stream_items(_reader(doc), "item", "test", {path: _Collect}))
+    assert got == expected
+
+
+def _reader(doc: bytes) -> jsonstream.CountingReader:
+    return jsonstream.open_document(io.BytesIO(doc), "test")[1]
+
+
+def test_json_breaking_inside_a_sink_names_the_item_it_broke_in() -> None:
+    doc = b'[{"list": [1], "pad": "' + b"x" * HEAD_BYTES + b'"}, {"list": [1, 2, }]'
+    with pytest.raises(InvalidInput, match="malformed JSON in test") as err:
+        list(jsonstream.stream_items(_reader(doc), "item", "test", {"list": _Collect}))
+    assert err.value.field == "[1]"

@@ -172,7 +172,7 @@ def test_rows_are_draft_to_stix_serialised_byte_for_byte(draft: ReportDraft) -> 
         for o in objects
     ]
     for _ in range(2):  # the second call runs on the cached templates
-        assert draft_to_stix_rows(draft, agency="MY-NSRC", agency_country="MY") == expected
+        assert list(draft_to_stix_rows(draft, agency="MY-NSRC", agency_country="MY")) == expected
 
 
 @pytest.mark.parametrize("occurred", [
