@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import typer
 from rich.console import Console
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from bersama.cli.context import emit_json, engine, reader_for, settings
+from bersama.cli.context import emit_json, engine, open_output, reader_for, settings
 from bersama.errors import InvalidInput
 from bersama.ingest.csv import CsvMapping
 from bersama.ingest.detect_format import sniff
@@ -92,6 +93,8 @@ def ingest(
                               encoding=encoding)
     size = path.stat().st_size
     with (
+        contextlib.nullcontext() if rejections is None
+        else open_output(rejections, "rejections", binary=True) as rejected,
         path.open("rb") as raw,
         Progress(
             "[progress.description]{task.description}",
@@ -117,7 +120,7 @@ def ingest(
             review=review,
             **options,
         )
-    written = None if rejections is None else _write_rejections(result.batch_id, actor, rejections)
+        written = None if rejected is None else _write_rejections(result.batch_id, actor, rejected)
     if json_out:
         emit_json(result.as_dict())
         return
@@ -140,12 +143,12 @@ def ingest(
         console.print(f"{written} rejected records written to {rejections}")
 
 
-def _write_rejections(batch_id: int, reader: Reader, path: Path) -> int:
-    """Every rejection of the batch, as stored with it, to `path` as JSON Lines."""
+def _write_rejections(batch_id: int, reader: Reader, out: IO[bytes]) -> int:
+    """Every rejection of the batch, as stored with it, to `out` as JSON Lines."""
     import orjson
 
     written = 0
-    with engine().connect() as conn, path.open("wb") as out:
+    with engine().connect() as conn:
         reads = Reads(conn, reader, settings())
         offset: int | None = 0
         while offset is not None:

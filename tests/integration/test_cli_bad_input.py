@@ -1,0 +1,81 @@
+"""Bad input to the commands the issues name, run as a user types them: a clear error
+naming the option (exit code 2 or 3), never a traceback, and nothing written."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bersama.cli import context
+from bersama.cli.main import main
+from bersama.store.tables.core import reports
+
+
+def bersama(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+            *args: str) -> tuple[int, str, str]:
+    """`bersama ARGS` through the console script's entry point: exit code, stdout, stderr."""
+    monkeypatch.setattr(sys, "argv", ["bersama", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, " ".join(err.split())
+
+
+@pytest.fixture
+def my_node(cli_node: Path, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> Path:
+    code, _, err = bersama(monkeypatch, capsys, "agency", "add", "MY-PDRM", "--country", "MY",
+                           "--name", "PDRM")
+    assert code == 0, err
+    return cli_node
+
+
+def _reports() -> int:
+    with context.engine().connect() as conn:
+        return len(conn.execute(reports.select()).all())
+
+
+def test_a_rejections_file_that_cannot_be_written_refuses_the_batch_before_it_is_read(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    hotline = my_node / "hotline.csv"
+    hotline.write_text("Case No,Date Reported,Phone Number\nC1,2026-03-01,12\n"
+                       "C2,2026-03-01,012-345 6789\n", "utf-8")
+    code, _, err = bersama(monkeypatch, capsys, "ingest", str(hotline), "--agency", "MY-PDRM",
+                           "--rejections", str(my_node / "no-such-dir" / "rejected.jsonl"))
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "[field: rejections]" in err
+    assert "no-such-dir" in err
+    assert _reports() == 0
+
+
+@pytest.mark.parametrize("args", [
+    ("audit", "export", "--out"),
+    ("review", "export", "--out"),
+])
+def test_an_export_to_a_file_that_cannot_be_written_names_out(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        args: tuple[str, ...],
+) -> None:
+    code, _, err = bersama(monkeypatch, capsys, *args, str(my_node / "no-such-dir" / "x"))
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "[field: out]" in err
+
+
+def test_synth_into_a_directory_that_cannot_be_made_names_out(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    blocker = my_node / "a-file"
+    blocker.write_text("", "utf-8")
+    code, _, err = bersama(monkeypatch, capsys, "synth", "--out", str(blocker / "scenario"),
+                           "--observables", "10")
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "[field: out]" in err
