@@ -314,3 +314,14 @@ def test_a_lone_surrogate_in_a_json_body_is_a_422_naming_where(node: Node) -> No
     ok = node.client.post("/api/v1/check", headers=h,
                           content=b'{"values": ["+60123456789 \\ud83d\\ude00"]}')
     assert ok.status_code == 200, ok.text  # a surrogate pair is a character (an emoji)
+
+
+@pytest.mark.parametrize("value", ["012-345 6789", "+60 12-345 6789"])
+def test_a_country_that_is_none_is_a_422_naming_country(node: Node, value: str) -> None:
+    h = node.auth("ana@my")
+    r = node.client.get("/api/v1/check", params={"value": value, "country": "ZZ"}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "country"
+    r = node.client.post("/api/v1/check", json={"values": [value], "country": "ZZ"}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "country"

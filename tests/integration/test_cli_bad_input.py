@@ -79,3 +79,15 @@ def test_synth_into_a_directory_that_cannot_be_made_names_out(
     assert code == 2, err
     assert "Traceback" not in err
     assert "[field: out]" in err
+
+
+@pytest.mark.parametrize("value", ["012-345 6789", "+60 12-345 6789"])
+@pytest.mark.parametrize("country", ["ZZ", "malaysia"])
+def test_check_with_a_country_that_is_none_names_country(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        value: str, country: str,
+) -> None:
+    code, _, err = bersama(monkeypatch, capsys, "check", value, "--country", country)
+    assert code == 2, err
+    assert "[field: country]" in err
+    assert "[field: value]" not in err

@@ -21,6 +21,7 @@ from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader, Role
 from bersama.observables import guess
 from bersama.store import correlate as correlation
+from bersama.store.identities import validate_country
 from bersama.store.queries import Reads, summarise_observables
 from bersama.store.summaries import summarise_all
 
@@ -174,7 +175,7 @@ def check(
     ] = None,
 ) -> None:
     """Check an identifier: seen before, where, when, linked to what."""
-    obs = guess(value, country=country.upper() if country else None)
+    obs = guess(value, country=validate_country(country) if country else None)
     with engine().connect() as conn:
         reader = reader_for(conn, as_agency, as_user)
         result = Reads(conn, reader, settings(), top=top).check(obs)
