@@ -91,3 +91,17 @@ def test_check_with_a_country_that_is_none_names_country(
     assert code == 2, err
     assert "[field: country]" in err
     assert "[field: value]" not in err
+
+
+@pytest.mark.parametrize("agency", ["NOPE", "my-pdrm"])
+def test_reading_as_an_agency_the_node_does_not_know_is_refused(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        agency: str,
+) -> None:
+    code, out, err = bersama(monkeypatch, capsys, "check", "+60 12-345 6789", "--as-agency",
+                             agency)
+    assert code == 3, (out, err)
+    assert "[field: agency]" in err
+    assert "not reported" not in out
+    if agency == "my-pdrm":
+        assert "did you mean 'MY-PDRM'?" in err

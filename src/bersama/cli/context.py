@@ -39,9 +39,11 @@ def reader_for(conn: Connection, agency: str | None, user: str | None) -> Reader
         u = get_user(conn, user)
         return Reader(agency=u.agency, user=u.email, role=u.role, groups=groups_of(conn, u.agency))
     if agency:
+        from bersama.ingest.pipeline import load_agency
         from bersama.store.identities import groups_of
 
-        return Reader(agency=agency, role=Role.ANALYST, groups=groups_of(conn, agency))
+        code = load_agency(conn, agency).code  # an unknown agency would read as no one
+        return Reader(agency=code, role=Role.ANALYST, groups=groups_of(conn, code))
     return Reader.system()
 
 
