@@ -105,3 +105,17 @@ def test_reading_as_an_agency_the_node_does_not_know_is_refused(
     assert "not reported" not in out
     if agency == "my-pdrm":
         assert "did you mean 'MY-PDRM'?" in err
+
+
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--default-tlp", "purple", "default_tlp"),
+    ("--default-group", "nope", "default_group"),
+])
+def test_agency_add_names_the_default_option_at_fault(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        option: str, value: str, field: str,
+) -> None:
+    code, _, err = bersama(monkeypatch, capsys, "agency", "add", "TH-TCSD", "--country", "TH",
+                           "--name", "TCSD", option, value)
+    assert code in (2, 3), err
+    assert f"[field: {field}]" in err

@@ -113,7 +113,11 @@ def add_agency(
         )
     if not name.strip():
         raise InvalidInput("agency name must not be empty", field="name", value=name)
-    tlp = TLP.parse(default_tlp)
+    try:
+        tlp = TLP.parse(default_tlp)
+    except InvalidInput as exc:
+        exc.field = "default_tlp"  # the option at fault, not a report's `tlp`
+        raise
     if default_group is not None:
         if tlp is not TLP.AMBER:
             raise InvalidInput(
@@ -121,7 +125,7 @@ def add_agency(
                 field="default_group",
                 value=default_group,
             )
-        _require_group(conn, default_group)
+        _require_group(conn, default_group, field="default_group")
     row = Agency(
         code=code,
         name=name.strip(),
@@ -266,9 +270,9 @@ def groups_of(conn: Connection, agency: str) -> frozenset[str]:
     return frozenset(r[0] for r in conn.execute(_GROUPS_OF, {"agency": agency}))
 
 
-def _require_group(conn: Connection, name: str) -> None:
+def _require_group(conn: Connection, name: str, *, field: str = "group") -> None:
     if not conn.execute(select(sharing_groups.c.name).where(sharing_groups.c.name == name)).first():
-        raise NotFound(f"no sharing group {name!r}", field="group", value=name)
+        raise NotFound(f"no sharing group {name!r}", field=field, value=name)
 
 
 # ---------------------------------------------------------------- users
