@@ -325,3 +325,23 @@ def test_a_country_that_is_none_is_a_422_naming_country(node: Node, value: str) 
     r = node.client.post("/api/v1/check", json={"values": [value], "country": "ZZ"}, headers=h)
     assert r.status_code == 422, r.text
     assert r.json()["field"] == "country"
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({"tlp": "amber", "group": "MY-TH-bilateral"}, "MY-TH-bilateral"),  # the group is MY-TH
+    ({"tlp": "amber+strict", "recipients": "TH-TCSD,TH-TSCD"}, "TH-TSCD"),
+    ({"tlp": "red", "recipients": "ana@th,ana@jp.example"}, "ana@jp.example"),
+])
+def test_a_batch_group_or_recipient_this_node_does_not_know_is_refused_naming_it(
+        node: Node, params: dict[str, str], named: str) -> None:
+    # A mistyped group or recipient was stored as given: the reports were then readable
+    # by the owner agency alone, and nothing said so.
+    h = node.auth("ana@my")
+    rows = b"Case No,Date Reported,Phone Number\nC1,2026-03-01,012-345 6789\n"
+    r = node.client.post("/api/v1/ingest", params={"format": "csv", **params}, content=rows,
+                         headers=h)
+    assert r.status_code == 404, r.text
+    problem = r.json()
+    assert problem["field"] == ("group" if "group" in params else "recipients"), r.text
+    assert problem["value"] == named
+    assert node.client.get("/api/v1/status", headers=h).json()["reports"] == 0

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from bersama.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from bersama.markings.model import TLP, Reader, Role
+from bersama.markings.model import TLP, Marking, Reader, Role
 from bersama.markings.policy import parse_hint
 from bersama.store.tables.core import agencies
 from bersama.store.tables.trust import api_tokens, group_members, sharing_groups, users
@@ -268,6 +268,24 @@ _GROUPS_OF = select(group_members.c.group_name).where(group_members.c.agency == 
 
 def groups_of(conn: Connection, agency: str) -> frozenset[str]:
     return frozenset(r[0] for r in conn.execute(_GROUPS_OF, {"agency": agency}))
+
+
+def require_audience(conn: Connection, marking: Marking) -> None:
+    """The group and recipients that a batch's `--group` / `--recipients` name exist here.
+
+    Records keep whatever names their own markings carry (a peer's groups, say); the
+    options are typed by a person, and a mistyped name would leave the batch readable by
+    its owner agency alone, without a word."""
+    if marking.group is not None:
+        _require_group(conn, marking.group)
+    for code in sorted(marking.recipient_agencies):
+        if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first() is None:
+            meant = code_in_other_case(conn, code)
+            raise NotFound(f"no agency {code!r} on this node" + (
+                f"; did you mean {meant!r}?" if meant else ""), field="recipients", value=code)
+    for email in sorted(marking.recipient_users):
+        if conn.execute(select(users.c.email).where(users.c.email == email)).first() is None:
+            raise NotFound(f"no user {email!r} on this node", field="recipients", value=email)
 
 
 def _require_group(conn: Connection, name: str, *, field: str = "group") -> None:
