@@ -119,3 +119,22 @@ def test_agency_add_names_the_default_option_at_fault(
                            "--name", "TCSD", option, value)
     assert code in (2, 3), err
     assert f"[field: {field}]" in err
+
+
+@pytest.mark.parametrize("user", ["nobody@pdrm.my", "ana@tcsd.th"])
+def test_ingest_as_a_user_who_is_not_of_that_agency_is_refused(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        user: str,
+) -> None:
+    # The creator was recorded as given: a RED report's creator may read it.
+    for args in (("agency", "add", "TH-TCSD", "--country", "TH", "--name", "TCSD"),
+                 ("user", "add", "ana@tcsd.th", "--agency", "TH-TCSD", "--role", "analyst")):
+        assert bersama(monkeypatch, capsys, *args)[0] == 0
+    hotline = my_node / "hotline.csv"
+    hotline.write_text("Case No,Date Reported,Phone Number\nC1,2026-03-01,012-345 6789\n",
+                       "utf-8")
+    code, _, err = bersama(monkeypatch, capsys, "ingest", str(hotline), "--agency", "MY-PDRM",
+                           "--user", user, "--tlp", "red")
+    assert code in (2, 3), err
+    assert "[field: user]" in err
+    assert _reports() == 0

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from bersama.cli.context import emit_json, engine, open_output, reader_for, settings
-from bersama.errors import InvalidInput
+from bersama.errors import InvalidInput, NotFound
 from bersama.ingest.csv import CsvMapping
 from bersama.ingest.detect_format import sniff
 from bersama.ingest.options import adapter_options, batch_marking
@@ -21,7 +21,7 @@ from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader, Role
 from bersama.observables import guess
 from bersama.store import correlate as correlation
-from bersama.store.identities import validate_country
+from bersama.store.identities import get_user, validate_country
 from bersama.store.queries import Reads, summarise_observables
 from bersama.store.summaries import summarise_all
 
@@ -89,7 +89,7 @@ def ingest(
     """Ingest a STIX 2.1 bundle, MISP event, hotline CSV or text file as one atomic batch."""
     kind = fmt or sniff(path)
     marking = batch_marking(tlp, group, recipients)
-    actor = Reader(agency=agency, user=user.lower() if user else None, role=Role.ANALYST)
+    actor = Reader(agency=agency, user=_creator(user, agency), role=Role.ANALYST)
     options = adapter_options(kind, mapping=None if mapping is None else CsvMapping.load(mapping),
                               encoding=encoding)
     size = path.stat().st_size
@@ -142,6 +142,22 @@ def ingest(
         console.print(f"  ... and {result.rejected - 50} more (--rejections FILE writes all)")
     if written is not None:
         console.print(f"{written} rejected records written to {rejections}")
+
+
+def _creator(user: str | None, agency: str) -> str | None:
+    """`--user`: a user of `--agency` on this node, recorded as the creator, who may read
+    the batch's RED reports; anyone else is refused rather than recorded as given."""
+    if user is None:
+        return None
+    with engine().connect() as conn:
+        try:
+            found = get_user(conn, user)
+        except NotFound as exc:
+            raise NotFound(exc.detail, field="user", value=user) from None
+    if found.agency != agency:
+        raise InvalidInput(f"user {found.email!r} is of agency {found.agency}, not {agency}",
+                           field="user", value=user)
+    return found.email
 
 
 def _write_rejections(batch_id: int, reader: Reader, out: IO[bytes]) -> int:
