@@ -345,3 +345,23 @@ def test_a_batch_group_or_recipient_this_node_does_not_know_is_refused_naming_it
     assert problem["field"] == ("group" if "group" in params else "recipients"), r.text
     assert problem["value"] == named
     assert node.client.get("/api/v1/status", headers=h).json()["reports"] == 0
+
+
+def test_asking_peers_reads_a_national_number_in_the_asking_agencys_country(node: Node) -> None:
+    # POST /api/v1/ask-peers (and /disclosures) without "country" read "012-345 6789" with
+    # no country at all: 'no country', never sent, although docs/psi.md and issue 5 say the
+    # asking agency's national formats are read; a country that is none was not named.
+    h = node.auth("ana@my")
+    r = node.client.post("/api/v1/ask-peers", json={"values": ["012-345 6789"]}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["ref"] == "phone:+60123456789", r.text
+    r = node.client.post("/api/v1/disclosures", headers=h, json={
+        "peer": "th-node", "value": "012-345 6789", "reason": "case 42"})
+    assert r.status_code == 404, r.text
+    assert r.json()["field"] == "peer"  # the value was read; there is no such peer
+    for path, body in (("/api/v1/ask-peers", {"values": ["+60123456789"]}),
+                       ("/api/v1/disclosures", {"peer": "th-node", "value": "+60123456789",
+                                                "reason": "case 42"})):
+        r = node.client.post(path, json={**body, "country": "ZZ"}, headers=h)
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "country", r.text
