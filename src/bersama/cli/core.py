@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from pathlib import Path
-from typing import IO, Annotated
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -206,6 +206,8 @@ def check(
     # Identifiers and report text are data: escaped, never read as rich markup.
     console.print(f"[bold]{result['kind']}[/] {escape(result['key'])}  "
                   f"({escape(result['display'])})")
+    if ask_peers:
+        _print_peers(result["peers"])
     if not result["reports"]:
         console.print(
             "not reported" + (f" — hidden: {result['hidden']}" if "hidden" in result else "")
@@ -235,6 +237,24 @@ def check(
                 f"  {o['kind']:<13} {escape(o['display'])}  ({o['reports']} reports)",
                 highlight=False,
             )
+
+
+def _print_peers(answer: dict[str, Any]) -> None:
+    """What `--ask-peers` found (docs/psi.md): the peers that hold the value, of those
+    that answered, and each peer that failed."""
+    failed = answer["peer_errors"]
+    answered = [p for p in answer["peers_asked"] if p not in failed]
+    if answer["error"]:
+        line = f"peers: not asked ({answer['error']})"
+    elif answer["held_by"]:
+        line = f"peers: held by {', '.join(answer['held_by'])} (asked {', '.join(answered)})"
+    elif answered:
+        line = f"peers: held by none of {', '.join(answered)}"
+    else:
+        line = "peers: none answered" if failed else "peers: none to ask (bersama peer list)"
+    console.print(escape(line), highlight=False)
+    for name, why in sorted(failed.items()):
+        console.print(escape(f"peer {name} failed: {why}"), highlight=False)
 
 
 def clusters(
