@@ -132,6 +132,9 @@ def confirm(conn: Connection, settings: Settings, item_id: int, *, actor: Reader
         raise Conflict(f"review item {item_id} was already {item['status']}", field="id",
                        value=str(item_id))
     if marking is not None:
+        if item["report_id"] is not None:
+            raise InvalidInput("this item's report was stored at ingest with its marking; "
+                               "confirm it without a marking", field="tlp")
         require_audience(conn, marking)
     if item["report_id"] is not None:  # stored at ingest (triage): no second report
         out = _decide(conn, item_id, "confirmed", actor, when, report_id=item["report_id"])
