@@ -314,3 +314,54 @@ def test_a_lone_surrogate_in_a_json_body_is_a_422_naming_where(node: Node) -> No
     ok = node.client.post("/api/v1/check", headers=h,
                           content=b'{"values": ["+60123456789 \\ud83d\\ude00"]}')
     assert ok.status_code == 200, ok.text  # a surrogate pair is a character (an emoji)
+
+
+@pytest.mark.parametrize("value", ["012-345 6789", "+60 12-345 6789"])
+def test_a_country_that_is_none_is_a_422_naming_country(node: Node, value: str) -> None:
+    h = node.auth("ana@my")
+    r = node.client.get("/api/v1/check", params={"value": value, "country": "ZZ"}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "country"
+    r = node.client.post("/api/v1/check", json={"values": [value], "country": "ZZ"}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "country"
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({"tlp": "amber", "group": "MY-TH-bilateral"}, "MY-TH-bilateral"),  # the group is MY-TH
+    ({"tlp": "amber+strict", "recipients": "TH-TCSD,TH-TSCD"}, "TH-TSCD"),
+    ({"tlp": "red", "recipients": "ana@th,ana@jp.example"}, "ana@jp.example"),
+])
+def test_a_batch_group_or_recipient_this_node_does_not_know_is_refused_naming_it(
+        node: Node, params: dict[str, str], named: str) -> None:
+    # A mistyped group or recipient was stored as given: the reports were then readable
+    # by the owner agency alone, and nothing said so.
+    h = node.auth("ana@my")
+    rows = b"Case No,Date Reported,Phone Number\nC1,2026-03-01,012-345 6789\n"
+    r = node.client.post("/api/v1/ingest", params={"format": "csv", **params}, content=rows,
+                         headers=h)
+    assert r.status_code == 404, r.text
+    problem = r.json()
+    assert problem["field"] == ("group" if "group" in params else "recipients"), r.text
+    assert problem["value"] == named
+    assert node.client.get("/api/v1/status", headers=h).json()["reports"] == 0
+
+
+def test_asking_peers_reads_a_national_number_in_the_asking_agencys_country(node: Node) -> None:
+    # POST /api/v1/ask-peers (and /disclosures) without "country" read "012-345 6789" with
+    # no country at all: 'no country', never sent, although docs/psi.md and issue 5 say the
+    # asking agency's national formats are read; a country that is none was not named.
+    h = node.auth("ana@my")
+    r = node.client.post("/api/v1/ask-peers", json={"values": ["012-345 6789"]}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["results"][0]["ref"] == "phone:+60123456789", r.text
+    r = node.client.post("/api/v1/disclosures", headers=h, json={
+        "peer": "th-node", "value": "012-345 6789", "reason": "case 42"})
+    assert r.status_code == 404, r.text
+    assert r.json()["field"] == "peer"  # the value was read; there is no such peer
+    for path, body in (("/api/v1/ask-peers", {"values": ["+60123456789"]}),
+                       ("/api/v1/disclosures", {"peer": "th-node", "value": "+60123456789",
+                                                "reason": "case 42"})):
+        r = node.client.post(path, json={**body, "country": "ZZ"}, headers=h)
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "country", r.text

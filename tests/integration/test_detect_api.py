@@ -144,6 +144,21 @@ def test_confirmed_reports_carry_observables_marking_and_correlate(api: Node) ->
                           headers=api.auth("ana@jp")).status_code == 404
 
 
+def test_a_confirmation_marked_for_a_group_this_node_does_not_know_is_refused(
+        api: Node) -> None:
+    # The report was stored for the mistyped group, readable by its agency alone.
+    r = api.client.post("/api/v1/detect/message", headers=api.auth("ana@my"),
+                        json={"items": [SCAM], "queue": True})
+    item = r.json()["results"][0]["review_id"]
+    assert item, r.json()
+    r = api.client.post(f"/api/v1/review/{item}/confirm", headers=api.auth("ana@my"),
+                        json={"tlp": "amber", "group": "MY-TH-bilateral"})
+    assert r.status_code == 404, r.text
+    assert (r.json()["field"], r.json()["value"]) == ("group", "MY-TH-bilateral")
+    queued = api.client.get("/api/v1/review", headers=api.auth("ana@my")).json()["items"]
+    assert [(i["id"], i["status"]) for i in queued] == [(item, "queued")]
+
+
 def test_queueing_needs_an_analyst(api: Node) -> None:
     r = api.client.post("/api/v1/detect/message", headers=api.auth("rea@my"),
                         json={"items": [SCAM], "queue": True})

@@ -70,6 +70,21 @@ def test_confirming_an_ingested_item_creates_no_second_report(node: Node) -> Non
         assert c.execute(select(func.count()).select_from(reports)).scalar_one() == 2
 
 
+def test_a_marking_given_to_confirm_an_ingested_item_is_refused_not_ignored(
+        node: Node) -> None:
+    # The report keeps the marking it was ingested with; a --tlp/--group given here was
+    # dropped without a word, so the analyst believed the report re-marked.
+    _ingest(node, TEXT)
+    with node.engine.connect() as c:
+        item_id = c.execute(select(review_items.c.id)).scalar_one()
+    r = node.client.post(f"/api/v1/review/{item_id}/confirm", headers=node.auth("ana@my"),
+                         json={"tlp": "red"})
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "tlp"
+    with node.engine.connect() as c:
+        assert c.execute(select(review_items.c.status)).scalar_one() == "queued"
+
+
 def test_rejecting_keeps_the_link_to_the_report(node: Node) -> None:
     answer, report_id, _ = _decide(node, "reject")
     assert answer["status"] == "rejected"

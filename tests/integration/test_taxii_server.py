@@ -149,6 +149,21 @@ def test_auth_and_negotiation_errors(node: Node) -> None:
     assert f.json()["details"]["field"] == "added_after"
 
 
+def test_a_body_over_the_api_roots_max_content_length_is_a_taxii_413(node: Node) -> None:
+    # Refused by the app's body limit before the route reads it: still a TAXII error there.
+    auth = {**H, "Authorization": f"Bearer {node.analyst}", "Content-Type": TAXII_21}
+    size = node.client.get(ROOT, headers=auth).json()["max_content_length"]
+    big = b"x" * (size + 1)
+    for body in (big, iter([big[:size], big[size:]])):  # by Content-Length, then streamed
+        r = node.client.post(ROOT + "collections/shared/objects/", content=body, headers=auth)
+        assert r.status_code == 413, r.text
+        assert r.headers["content-type"] == TAXII_21
+        assert r.json()["http_status"] == "413", r.text
+    r = node.client.post("/api/v1/ingest?format=text", content=big, headers=auth)
+    assert r.status_code == 413
+    assert r.headers["content-type"] == "application/problem+json"
+
+
 def test_routing_errors_under_the_prefix_are_taxii_errors(node: Node) -> None:
     auth = {**H, "Authorization": f"Bearer {node.analyst}"}
     for method, path, status, allow in (

@@ -43,8 +43,9 @@ def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
-    problems.install(app, routing_errors={taxii.DISCOVERY: taxii.routing_error})
-    security.install(app, settings)
+    taxii_errors = {taxii.DISCOVERY: taxii.routing_error}
+    problems.install(app, routing_errors=taxii_errors)
+    security.install(app, settings, routing_errors=taxii_errors)
     app.include_router(core.router)
     app.include_router(admin.router)
     app.include_router(public.router)

@@ -17,7 +17,7 @@ import binascii
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +26,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Connection, Engine
 
+from bersama.api.problems import RoutingError
 from bersama.config import Settings
 from bersama.errors import Forbidden, RateLimited, Unauthenticated
 from bersama.markings import Reader, Role
@@ -280,11 +281,16 @@ class SecurityHeadersMiddleware:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses bodies over `max_bytes`: at once by Content-Length, else while streaming."""
+    """Refuses bodies over `max_bytes`: at once by Content-Length, else while streaming.
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    The refusal is problem+json, except under a path prefix of `routing_errors`
+    (TAXII's), which answers in its own error format as it does the routing's errors."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int,
+                 routing_errors: Mapping[str, RoutingError] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.routing_errors = dict(routing_errors or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -297,7 +303,7 @@ class BodySizeLimitMiddleware:
                 except ValueError:
                     declared = 0
                 if declared > self.max_bytes:
-                    await self._refuse(send)
+                    await self._refuse(scope, receive, send)
                     return
         seen = 0
         exceeded = False
@@ -330,12 +336,18 @@ class BodySizeLimitMiddleware:
             if not exceeded:
                 raise
         if exceeded and not started:
-            await self._refuse(send)
+            await self._refuse(scope, receive, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        detail = f"request body exceeds {self.max_bytes} bytes"
+        for prefix, answer in self.routing_errors.items():
+            if scope["path"].startswith(prefix):
+                response = answer(413, "Payload Too Large", detail, {"Connection": "close"})
+                await response(scope, receive, send)
+                return
         body = json.dumps({
             "type": "about:blank", "title": "Payload too large", "status": 413,
-            "detail": f"request body exceeds {self.max_bytes} bytes", "code": "payload-too-large",
+            "detail": detail, "code": "payload-too-large",
             "field": "body",
         }).encode()
         await send({
@@ -347,14 +359,17 @@ class BodySizeLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
-def install(app: FastAPI, settings: Settings, *, clock: Callable[[], float] | None = None) -> None:
-    """Add the security middleware and the rate limiter to an app (call once, in create_app).
+def install(app: FastAPI, settings: Settings, *, clock: Callable[[], float] | None = None,
+            routing_errors: Mapping[str, RoutingError] | None = None) -> None:
+    """Add the security middleware and the rate limiter to an app (call once, in create_app);
+    `routing_errors` as for `problems.install`.
 
     CORS stays off (no CORS headers at all, so browsers refuse cross-origin
     reads) unless `Settings.cors_origins` names origins.
     """
     app.state.rate_limiter = RateLimiter(clock or time.monotonic)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes,
+                       routing_errors=routing_errors)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

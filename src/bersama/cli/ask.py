@@ -21,6 +21,7 @@ from bersama.errors import BersamaError, InvalidInput
 from bersama.observables import guess
 from bersama.psi import service
 from bersama.psi.client import acting
+from bersama.store.identities import validate_country
 
 console = Console()
 
@@ -52,7 +53,7 @@ def ask_peers(
     lines = read_lines(file)
     with engine().connect() as conn:
         reader, home = acting(conn, agency)
-    cc = (country or home).upper()
+    cc = validate_country(country) if country else home
     rows: list[dict[str, Any]] = []
     valid: list[str] = []
     for n, value in lines:

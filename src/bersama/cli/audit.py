@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Connection
 
-from bersama.cli.context import emit_json, engine
+from bersama.cli.context import emit_json, engine, open_output
 from bersama.errors import InvalidInput
 from bersama.markings import Reader
 from bersama.store import audit
@@ -71,14 +71,15 @@ def export(
     = None,
 ) -> None:
     """Write the audit log as JSON Lines, oldest row first."""
+    fh = None if out is None else open_output(out, "out")
     with engine().connect() as conn:
         lines = audit.export(conn, "jsonl")
-        if out is None:
+        if fh is None:
             for line in lines:
                 typer.echo(line, nl=False)
             return
         count = 0
-        with out.open("w", encoding="utf-8") as fh:
+        with fh:
             for line in lines:
                 fh.write(line)
                 count += 1

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from functools import cache
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 from sqlalchemy import Connection, Engine
 
 from bersama.config import Settings
+from bersama.errors import InvalidInput
 from bersama.markings import Reader, Role
 from bersama.store.db import open_engine
 
@@ -37,10 +39,24 @@ def reader_for(conn: Connection, agency: str | None, user: str | None) -> Reader
         u = get_user(conn, user)
         return Reader(agency=u.agency, user=u.email, role=u.role, groups=groups_of(conn, u.agency))
     if agency:
+        from bersama.ingest.pipeline import load_agency
         from bersama.store.identities import groups_of
 
-        return Reader(agency=agency, role=Role.ANALYST, groups=groups_of(conn, agency))
+        code = load_agency(conn, agency).code  # an unknown agency would read as no one
+        return Reader(agency=code, role=Role.ANALYST, groups=groups_of(conn, code))
     return Reader.system()
+
+
+def open_output(path: Path, field: str, *, binary: bool = False) -> IO[Any]:
+    """`path` opened for writing, or an `InvalidInput` naming the option that gave it.
+
+    Opened before the command does its work, so that a mistyped directory is told at
+    once, not as a traceback after an ingest has been committed."""
+    try:
+        return path.open("wb") if binary else path.open("w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}", field=field,
+                           value=str(path)) from None
 
 
 def emit_json(data: Any) -> None:

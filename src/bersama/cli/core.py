@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -11,8 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from bersama.cli.context import emit_json, engine, reader_for, settings
-from bersama.errors import InvalidInput
+from bersama.cli.context import emit_json, engine, open_output, reader_for, settings
+from bersama.errors import InvalidInput, NotFound
 from bersama.ingest.csv import CsvMapping
 from bersama.ingest.detect_format import sniff
 from bersama.ingest.options import adapter_options, batch_marking
@@ -20,6 +21,7 @@ from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader, Role
 from bersama.observables import guess
 from bersama.store import correlate as correlation
+from bersama.store.identities import get_user, validate_country
 from bersama.store.queries import Reads, summarise_observables
 from bersama.store.summaries import summarise_all
 
@@ -87,11 +89,13 @@ def ingest(
     """Ingest a STIX 2.1 bundle, MISP event, hotline CSV or text file as one atomic batch."""
     kind = fmt or sniff(path)
     marking = batch_marking(tlp, group, recipients)
-    actor = Reader(agency=agency, user=user.lower() if user else None, role=Role.ANALYST)
+    actor = Reader(agency=agency, user=_creator(user, agency), role=Role.ANALYST)
     options = adapter_options(kind, mapping=None if mapping is None else CsvMapping.load(mapping),
                               encoding=encoding)
     size = path.stat().st_size
     with (
+        contextlib.nullcontext() if rejections is None
+        else open_output(rejections, "rejections", binary=True) as rejected,
         path.open("rb") as raw,
         Progress(
             "[progress.description]{task.description}",
@@ -117,7 +121,7 @@ def ingest(
             review=review,
             **options,
         )
-    written = None if rejections is None else _write_rejections(result.batch_id, actor, rejections)
+        written = None if rejected is None else _write_rejections(result.batch_id, actor, rejected)
     if json_out:
         emit_json(result.as_dict())
         return
@@ -140,12 +144,28 @@ def ingest(
         console.print(f"{written} rejected records written to {rejections}")
 
 
-def _write_rejections(batch_id: int, reader: Reader, path: Path) -> int:
-    """Every rejection of the batch, as stored with it, to `path` as JSON Lines."""
+def _creator(user: str | None, agency: str) -> str | None:
+    """`--user`: a user of `--agency` on this node, recorded as the creator, who may read
+    the batch's RED reports; anyone else is refused rather than recorded as given."""
+    if user is None:
+        return None
+    with engine().connect() as conn:
+        try:
+            found = get_user(conn, user)
+        except NotFound as exc:
+            raise NotFound(exc.detail, field="user", value=user) from None
+    if found.agency != agency:
+        raise InvalidInput(f"user {found.email!r} is of agency {found.agency}, not {agency}",
+                           field="user", value=user)
+    return found.email
+
+
+def _write_rejections(batch_id: int, reader: Reader, out: IO[bytes]) -> int:
+    """Every rejection of the batch, as stored with it, to `out` as JSON Lines."""
     import orjson
 
     written = 0
-    with engine().connect() as conn, path.open("wb") as out:
+    with engine().connect() as conn:
         reads = Reads(conn, reader, settings())
         offset: int | None = 0
         while offset is not None:
@@ -171,7 +191,7 @@ def check(
     ] = None,
 ) -> None:
     """Check an identifier: seen before, where, when, linked to what."""
-    obs = guess(value, country=country.upper() if country else None)
+    obs = guess(value, country=validate_country(country) if country else None)
     with engine().connect() as conn:
         reader = reader_for(conn, as_agency, as_user)
         result = Reads(conn, reader, settings(), top=top).check(obs)
@@ -186,6 +206,8 @@ def check(
     # Identifiers and report text are data: escaped, never read as rich markup.
     console.print(f"[bold]{result['kind']}[/] {escape(result['key'])}  "
                   f"({escape(result['display'])})")
+    if ask_peers:
+        _print_peers(result["peers"])
     if not result["reports"]:
         console.print(
             "not reported" + (f" — hidden: {result['hidden']}" if "hidden" in result else "")
@@ -215,6 +237,24 @@ def check(
                 f"  {o['kind']:<13} {escape(o['display'])}  ({o['reports']} reports)",
                 highlight=False,
             )
+
+
+def _print_peers(answer: dict[str, Any]) -> None:
+    """What `--ask-peers` found (docs/psi.md): the peers that hold the value, of those
+    that answered, and each peer that failed."""
+    failed = answer["peer_errors"]
+    answered = [p for p in answer["peers_asked"] if p not in failed]
+    if answer["error"]:
+        line = f"peers: not asked ({answer['error']})"
+    elif answer["held_by"]:
+        line = f"peers: held by {', '.join(answer['held_by'])} (asked {', '.join(answered)})"
+    elif answered:
+        line = f"peers: held by none of {', '.join(answered)}"
+    else:
+        line = "peers: none answered" if failed else "peers: none to ask (bersama peer list)"
+    console.print(escape(line), highlight=False)
+    for name, why in sorted(failed.items()):
+        console.print(escape(f"peer {name} failed: {why}"), highlight=False)
 
 
 def clusters(

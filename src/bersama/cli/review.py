@@ -99,10 +99,10 @@ def export(
     if fmt not in ("jsonl", "csv"):
         raise InvalidInput(f"unknown export format {fmt!r}; use jsonl or csv", field="format",
                            value=fmt)
+    fh = context.open_output(out, "out") if out else sys.stdout
     with context.engine().connect() as conn:
         reader = context.reader_for(conn, as_agency, as_user)
         rows = list(do_export(conn, agency=None if reader.is_system else reader.agency))
-    fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         if fmt == "jsonl":
             for r in rows:

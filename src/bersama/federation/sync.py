@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -85,6 +86,10 @@ def add_peer(
     """Register a peer after checking its URL, collection and published key."""
     if not name or len(name) > 100:
         raise InvalidInput("peer name must be 1-100 characters", field="name", value=name)
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("the peer's URL must be an http(s) URL, its TAXII discovery URL or "
+                           "an API root (https://th-node.example/taxii2/)", field="url", value=url)
     pinned = public_key_text(parse_public_key(key))
     code = agency or name
     if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first() is None:

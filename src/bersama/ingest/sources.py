@@ -17,6 +17,7 @@ from bersama.ingest.pipeline import IngestResult, counting, ingest, load_agency,
 from bersama.ingest.triage import Triage, require_reviewable
 from bersama.markings import Marking, Reader
 from bersama.store import audit
+from bersama.store.identities import require_audience
 
 Parser = Callable[..., Iterator[ReportDraft | Rejection]]
 
@@ -63,6 +64,8 @@ def ingest_stream(
         require_reviewable(fmt)
     with engine.begin() as conn:
         ag = load_agency(conn, agency)
+        if batch_marking is not None:
+            require_audience(conn, batch_marking)
         items = parse(stream, agency_country=ag.country, source_name=source, **adapter_options)
         if tick is not None:
             items = counting(items, tick)

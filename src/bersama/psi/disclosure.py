@@ -99,6 +99,7 @@ def request_disclosure(
     if asking_reader.role not in DECIDERS:
         raise Forbidden("disclosure requests need the analyst or admin role")
     why = _reason(reason)
+    country = service.asking_country(engine, asking_reader, country)
     ref = guess(value, country=country).ref
     check = service.ask_peers(settings, engine, [value], asking_reader=asking_reader,
                               country=country, transport=transport, now=now,

@@ -43,6 +43,7 @@ from bersama.observables import guess
 from bersama.psi import auth, protocol
 from bersama.store import audit
 from bersama.store import psi as store_psi
+from bersama.store.identities import agency_country, validate_country
 from bersama.store.tables.federation import peers
 
 QUERY_PATH = "/api/v1/psi/query"
@@ -264,15 +265,25 @@ def _charge_ask(conn: Connection, settings: Settings, reader: Reader, *,
            detail={"items": items, "peers": [p["name"] for p in peer_rows]})
 
 
+def asking_country(engine: Engine, reader: Reader, country: str | None) -> str | None:
+    """The country whose national formats the asked values are read in: `country`,
+    checked, else the asking agency's (issue 5: "in the asking agency's national formats")."""
+    if country:
+        return validate_country(country)
+    with engine.connect() as conn:
+        return agency_country(conn, reader.agency)
+
+
 def ask_peers(
     settings: Settings, engine: Engine, values: list[str], *, asking_reader: Reader,
     country: str | None, transport: httpx.BaseTransport | None = None,
     now: Callable[[], datetime] = _utcnow, only_peer: str | None = None,
 ) -> AskReport:
-    """Ask every peer (or `only_peer`) which of `values` it holds, without telling it."""
+    """Ask every peer (or `only_peer`) which of `values` it holds, without telling it;
+    the values are read in `asking_country`'s national formats."""
     if asking_reader.agency is None or asking_reader.is_peer:
         raise Forbidden("only a user of this node's agencies may ask peers")
-    results = normalise(values, country)
+    results = normalise(values, asking_country(engine, asking_reader, country))
     refs = sorted({r.ref for r in results if r.ref})
     with engine.begin() as conn:
         q = select(peers).order_by(peers.c.name)

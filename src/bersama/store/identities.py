@@ -27,7 +27,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 from sqlalchemy.exc import IntegrityError
 
 from bersama.errors import Conflict, InvalidInput, NotFound, Unauthenticated
-from bersama.markings.model import TLP, Reader, Role
+from bersama.markings.model import TLP, Marking, Reader, Role
 from bersama.markings.policy import parse_hint
 from bersama.store.tables.core import agencies
 from bersama.store.tables.trust import api_tokens, group_members, sharing_groups, users
@@ -113,7 +113,11 @@ def add_agency(
         )
     if not name.strip():
         raise InvalidInput("agency name must not be empty", field="name", value=name)
-    tlp = TLP.parse(default_tlp)
+    try:
+        tlp = TLP.parse(default_tlp)
+    except InvalidInput as exc:
+        exc.field = "default_tlp"  # the option at fault, not a report's `tlp`
+        raise
     if default_group is not None:
         if tlp is not TLP.AMBER:
             raise InvalidInput(
@@ -121,7 +125,7 @@ def add_agency(
                 field="default_group",
                 value=default_group,
             )
-        _require_group(conn, default_group)
+        _require_group(conn, default_group, field="default_group")
     row = Agency(
         code=code,
         name=name.strip(),
@@ -266,9 +270,27 @@ def groups_of(conn: Connection, agency: str) -> frozenset[str]:
     return frozenset(r[0] for r in conn.execute(_GROUPS_OF, {"agency": agency}))
 
 
-def _require_group(conn: Connection, name: str) -> None:
+def require_audience(conn: Connection, marking: Marking) -> None:
+    """The group and recipients that a batch's `--group` / `--recipients` name exist here.
+
+    Records keep whatever names their own markings carry (a peer's groups, say); the
+    options are typed by a person, and a mistyped name would leave the batch readable by
+    its owner agency alone, without a word."""
+    if marking.group is not None:
+        _require_group(conn, marking.group)
+    for code in sorted(marking.recipient_agencies):
+        if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first() is None:
+            meant = code_in_other_case(conn, code)
+            raise NotFound(f"no agency {code!r} on this node" + (
+                f"; did you mean {meant!r}?" if meant else ""), field="recipients", value=code)
+    for email in sorted(marking.recipient_users):
+        if conn.execute(select(users.c.email).where(users.c.email == email)).first() is None:
+            raise NotFound(f"no user {email!r} on this node", field="recipients", value=email)
+
+
+def _require_group(conn: Connection, name: str, *, field: str = "group") -> None:
     if not conn.execute(select(sharing_groups.c.name).where(sharing_groups.c.name == name)).first():
-        raise NotFound(f"no sharing group {name!r}", field="group", value=name)
+        raise NotFound(f"no sharing group {name!r}", field=field, value=name)
 
 
 # ---------------------------------------------------------------- users

@@ -25,7 +25,7 @@ from bersama.config import Settings
 from bersama.errors import Conflict, InvalidInput, NotFound
 from bersama.markings import Marking, Reader
 from bersama.store import audit
-from bersama.store.identities import agency_country
+from bersama.store.identities import agency_country, require_audience
 from bersama.store.tables.core import reports
 from bersama.store.tables.detection import review_items
 from bersama.store.values import iso_utc, utcnow
@@ -131,6 +131,11 @@ def confirm(conn: Connection, settings: Settings, item_id: int, *, actor: Reader
     if item["status"] != "queued":
         raise Conflict(f"review item {item_id} was already {item['status']}", field="id",
                        value=str(item_id))
+    if marking is not None:
+        if item["report_id"] is not None:
+            raise InvalidInput("this item's report was stored at ingest with its marking; "
+                               "confirm it without a marking", field="tlp")
+        require_audience(conn, marking)
     if item["report_id"] is not None:  # stored at ingest (triage): no second report
         out = _decide(conn, item_id, "confirmed", actor, when, report_id=item["report_id"])
         out["report"] = conn.execute(

@@ -226,11 +226,16 @@ def write(sc: Scenario, out_dir: str | Path, formats: Sequence[str] | None = Non
     every few thousand reports.
     """
     root = Path(out_dir)
-    if root.exists() and any(root.iterdir()):
-        raise InvalidInput(f"output directory {root} is not empty", field="out", value=str(root))
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        if any(root.iterdir()):
+            raise InvalidInput(f"output directory {root} is not empty", field="out",
+                               value=str(root))
+    except OSError as exc:
+        raise InvalidInput(f"cannot write to {root}: {exc.strerror or exc}", field="out",
+                           value=str(root)) from None
     if formats is not None:
         sc = sc.with_formats(formats)
-    root.mkdir(parents=True, exist_ok=True)
     writers = _Writers(sc, root)
     stats: Counter[str] = Counter()
     observables = 0

@@ -38,7 +38,7 @@ from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader
 from bersama.observables import guess
 from bersama.store import audit
-from bersama.store.identities import agency_country
+from bersama.store.identities import agency_country, validate_country
 from bersama.store.queries import Reads
 
 router = APIRouter(prefix="/api/v1", tags=["core"], responses=problems(401, 429))
@@ -192,7 +192,7 @@ def check_one(
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:
         auth = authenticate_request(request, conn)
-        obs = guess(value, country=country.upper() if country else auth.country)
+        obs = guess(value, country=validate_country(country) if country else auth.country)
         reads = Reads(conn, auth.reader, settings, top=top)
         result = reads.check(obs)
         result["value"] = value
@@ -228,7 +228,8 @@ def check_bulk(request: Request, body: BulkCheck, reader: ReaderDep) -> Response
     charge_checks(request, len(body.values) - 1)
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:  # as in `check_one`
-        country = body.country.upper() if body.country else agency_country(conn, reader.agency)
+        country = (validate_country(body.country) if body.country
+                   else agency_country(conn, reader.agency))
         # The answer is rendered and freed while the cyclic collector is paused: its
         # containers never reach a collection (`Reads.check_many` explains the pause).
         with collection_paused():

@@ -1,0 +1,140 @@
+"""Bad input to the commands the issues name, run as a user types them: a clear error
+naming the option (exit code 2 or 3), never a traceback, and nothing written."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from bersama.cli import context
+from bersama.cli.main import main
+from bersama.store.tables.core import reports
+
+
+def bersama(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+            *args: str) -> tuple[int, str, str]:
+    """`bersama ARGS` through the console script's entry point: exit code, stdout, stderr."""
+    monkeypatch.setattr(sys, "argv", ["bersama", *args])
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, " ".join(err.split())
+
+
+@pytest.fixture
+def my_node(cli_node: Path, monkeypatch: pytest.MonkeyPatch,
+            capsys: pytest.CaptureFixture[str]) -> Path:
+    code, _, err = bersama(monkeypatch, capsys, "agency", "add", "MY-PDRM", "--country", "MY",
+                           "--name", "PDRM")
+    assert code == 0, err
+    return cli_node
+
+
+def _reports() -> int:
+    with context.engine().connect() as conn:
+        return len(conn.execute(reports.select()).all())
+
+
+def test_a_rejections_file_that_cannot_be_written_refuses_the_batch_before_it_is_read(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    hotline = my_node / "hotline.csv"
+    hotline.write_text("Case No,Date Reported,Phone Number\nC1,2026-03-01,12\n"
+                       "C2,2026-03-01,012-345 6789\n", "utf-8")
+    code, _, err = bersama(monkeypatch, capsys, "ingest", str(hotline), "--agency", "MY-PDRM",
+                           "--rejections", str(my_node / "no-such-dir" / "rejected.jsonl"))
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "[field: rejections]" in err
+    assert "no-such-dir" in err
+    assert _reports() == 0
+
+
+@pytest.mark.parametrize("args", [
+    ("audit", "export", "--out"),
+    ("review", "export", "--out"),
+])
+def test_an_export_to_a_file_that_cannot_be_written_names_out(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        args: tuple[str, ...],
+) -> None:
+    code, _, err = bersama(monkeypatch, capsys, *args, str(my_node / "no-such-dir" / "x"))
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "[field: out]" in err
+
+
+def test_synth_into_a_directory_that_cannot_be_made_names_out(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    blocker = my_node / "a-file"
+    blocker.write_text("", "utf-8")
+    code, _, err = bersama(monkeypatch, capsys, "synth", "--out", str(blocker / "scenario"),
+                           "--observables", "10")
+    assert code == 2, err
+    assert "Traceback" not in err
+    assert "[field: out]" in err
+
+
+@pytest.mark.parametrize("value", ["012-345 6789", "+60 12-345 6789"])
+@pytest.mark.parametrize("country", ["ZZ", "malaysia"])
+def test_check_with_a_country_that_is_none_names_country(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        value: str, country: str,
+) -> None:
+    code, _, err = bersama(monkeypatch, capsys, "check", value, "--country", country)
+    assert code == 2, err
+    assert "[field: country]" in err
+    assert "[field: value]" not in err
+
+
+@pytest.mark.parametrize("agency", ["NOPE", "my-pdrm"])
+def test_reading_as_an_agency_the_node_does_not_know_is_refused(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        agency: str,
+) -> None:
+    code, out, err = bersama(monkeypatch, capsys, "check", "+60 12-345 6789", "--as-agency",
+                             agency)
+    assert code == 3, (out, err)
+    assert "[field: agency]" in err
+    assert "not reported" not in out
+    if agency == "my-pdrm":
+        assert "did you mean 'MY-PDRM'?" in err
+
+
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--default-tlp", "purple", "default_tlp"),
+    ("--default-group", "nope", "default_group"),
+])
+def test_agency_add_names_the_default_option_at_fault(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        option: str, value: str, field: str,
+) -> None:
+    code, _, err = bersama(monkeypatch, capsys, "agency", "add", "TH-TCSD", "--country", "TH",
+                           "--name", "TCSD", option, value)
+    assert code in (2, 3), err
+    assert f"[field: {field}]" in err
+
+
+@pytest.mark.parametrize("user", ["nobody@pdrm.my", "ana@tcsd.th"])
+def test_ingest_as_a_user_who_is_not_of_that_agency_is_refused(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        user: str,
+) -> None:
+    # The creator was recorded as given: a RED report's creator may read it.
+    for args in (("agency", "add", "TH-TCSD", "--country", "TH", "--name", "TCSD"),
+                 ("user", "add", "ana@tcsd.th", "--agency", "TH-TCSD", "--role", "analyst")):
+        assert bersama(monkeypatch, capsys, *args)[0] == 0
+    hotline = my_node / "hotline.csv"
+    hotline.write_text("Case No,Date Reported,Phone Number\nC1,2026-03-01,012-345 6789\n",
+                       "utf-8")
+    code, _, err = bersama(monkeypatch, capsys, "ingest", str(hotline), "--agency", "MY-PDRM",
+                           "--user", user, "--tlp", "red")
+    assert code in (2, 3), err
+    assert "[field: user]" in err
+    assert _reports() == 0
