@@ -561,10 +561,8 @@ def _one_campaign(tags: list[str]) -> bool:
     threat-actor or intrusion-set galaxy): the event's identifiers are then that one
     campaign's, and they link however many they are (docs/correlation.md)."""
     named = set()
-    for tag in tags:
-        m = _TAG.match(tag.strip())
-        ns = m.group("ns").lower() if m is not None else ""
-        value = (m.group("value") or "").strip() if m is not None else ""
+    for m in filter(None, (_TAG.match(tag.strip()) for tag in tags)):
+        ns, value = m.group("ns").lower(), (m.group("value") or "").strip()
         if ns in _CAMPAIGN_TAGS and value:
             named.add((ns, value.casefold()))
     return len(named) == 1

@@ -43,7 +43,7 @@ import orjson
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from bersama.config import Settings
-from bersama.errors import InvalidInput, NotFound
+from bersama.errors import InvalidInput
 from bersama.gcpause import collection_paused
 from bersama.ingest.model import Rejection, ReportDraft
 from bersama.markings import TLP, Marking, Reader, audience
@@ -51,7 +51,7 @@ from bersama.observables.model import Observable
 from bersama.observables.warninglists import is_warninglisted
 from bersama.stix.export import draft_to_stix_rows
 from bersama.store import bulk, correlate, holdings
-from bersama.store.identities import code_in_other_case
+from bersama.store.identities import unknown_agency
 from bersama.store.tables.core import (
     agencies,
     ingest_batches,
@@ -136,11 +136,7 @@ class Agency:
 def load_agency(conn: Connection, code: str) -> Agency:
     row = conn.execute(select(agencies).where(agencies.c.code == code)).first()
     if row is None:
-        meant = code_in_other_case(conn, code)
-        hint = (f"did you mean {meant!r}?" if meant else
-                f"add it with `bersama agency add {code} --country CC --name NAME`")
-        raise NotFound(f"agency {code!r} is not registered on this node; {hint}",
-                       field="agency", value=code)
+        raise unknown_agency(conn, code)
     group = row.default_group
     return Agency(row.code, row.country, Marking(TLP(row.default_tlp), group=group))
 

@@ -167,10 +167,19 @@ def code_in_other_case(conn: Connection, code: str) -> str | None:
     return found
 
 
-def get_agency(conn: Connection, code: str) -> Agency:
+def unknown_agency(conn: Connection, code: str, *, field: str = "agency") -> NotFound:
+    """The error for an agency code not registered here, naming the code it may have meant."""
+    meant = code_in_other_case(conn, code)
+    hint = (f"did you mean {meant!r}?" if meant else
+            f"add it with `bersama agency add {code} --country CC --name NAME`")
+    return NotFound(f"agency {code!r} is not registered on this node; {hint}",
+                    field=field, value=code)
+
+
+def get_agency(conn: Connection, code: str, *, field: str = "agency") -> Agency:
     row = conn.execute(select(agencies).where(agencies.c.code == code)).mappings().first()
     if row is None:
-        raise NotFound(f"no agency {code!r}", field="agency", value=code)
+        raise unknown_agency(conn, code, field=field)
     return _agency(row)
 
 
@@ -279,10 +288,7 @@ def require_audience(conn: Connection, marking: Marking) -> None:
     if marking.group is not None:
         _require_group(conn, marking.group)
     for code in sorted(marking.recipient_agencies):
-        if conn.execute(select(agencies.c.code).where(agencies.c.code == code)).first() is None:
-            meant = code_in_other_case(conn, code)
-            raise NotFound(f"no agency {code!r} on this node" + (
-                f"; did you mean {meant!r}?" if meant else ""), field="recipients", value=code)
+        get_agency(conn, code, field="recipients")
     for email in sorted(marking.recipient_users):
         if conn.execute(select(users.c.email).where(users.c.email == email)).first() is None:
             raise NotFound(f"no user {email!r} on this node", field="recipients", value=email)

@@ -29,6 +29,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 from bersama.errors import InvalidInput
 from bersama.ingest.csv import csv_source_id
@@ -88,6 +89,10 @@ _FALLBACK_KINDS = ("phone", "url", "handle", "crypto", "email", "bank-account")
 _SCAM_LABEL = {s: s.value.replace("-", " ") for s in ScamType}
 
 
+_Written = tuple[tuple[Ident, str], ...]
+"""Identifiers of a report with their written forms."""
+
+
 @dataclass(frozen=True, slots=True)
 class GeneratedReport:
     """One report as generated: the draft ingest should produce, and how it is written."""
@@ -96,7 +101,7 @@ class GeneratedReport:
     draft: ReportDraft
     campaign: str | None
     format: str
-    written: tuple[tuple[Ident, str], ...]
+    written: _Written
     """Every identifier in the report with its written form, invalid ones included."""
     ref: str
     """The agency's own reference (the hotline CSV `report_id`)."""
@@ -482,22 +487,11 @@ class _Run:
         if fmt is None or len(phones) < FEED_SIZE:
             return None
         rng = random.Random(f"feed:{self.sc.seed}")  # noqa: S311 - seeded synthetic data
-        reporting = self.sc.reporting_agencies
-        agency = min((a for a in reporting if a.type == "scam-centre"),
-                     key=lambda a: a.code, default=reporting[0])
-        written = tuple((i, render(i, agency.country, rng))
-                        for i in rng.sample(phones, FEED_SIZE))
-        reported = self.end.replace(microsecond=0)
-        ref = f"{agency.code}-FEED-{reported:%Y%m}"
-        draft = ReportDraft(
-            source_id=f"report--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
-            modified=reported,
-            observables=tuple(i.obs for i, _ in written if i.obs is not None),
-            title=f"Scam numbers reported to {agency.code} this month ({ref})",
-            crime_type=CrimeType.SCAM,
-            marking=self.plain_markings[TLP.GREEN],
-            country=agency.country,
-        )
+        agency = _first_of_type(self.sc.reporting_agencies, "scam-centre")
+        ref = f"{agency.code}-FEED-{self.end:%Y%m}"
+        written, draft = self._closing_report(
+            rng, agency, phones, FEED_SIZE,
+            title=f"Scam numbers reported to {agency.code} this month ({ref})")
         return GeneratedReport(agency, draft, None, fmt, written, ref, is_list=True)
 
     def _takedown_report(self) -> GeneratedReport | None:
@@ -511,30 +505,33 @@ class _Run:
         if c is None or "stix" not in self.sc.formats or len(self.first_idents) < TAKEDOWN_SIZE:
             return None
         rng = random.Random(f"takedown:{self.sc.seed}")  # noqa: S311 - seeded synthetic data
-        here = self.by_country[c.targets[0]]
-        agency = min((a for a in here if a.type == "police"), key=lambda a: a.code,
-                     default=here[0])
-        written = tuple((i, render(i, agency.country, rng))
-                        for i in rng.sample(self.first_idents, TAKEDOWN_SIZE))
-        reported = self.end.replace(microsecond=0)
+        agency = _first_of_type(self.by_country[c.targets[0]], "police")
         ref = f"{agency.code}-TAKEDOWN-{c.id}"
-        draft = ReportDraft(
-            source_id=f"report--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
-            modified=reported,
-            observables=tuple(i.obs for i, _ in written if i.obs is not None),
+        written, draft = self._closing_report(
+            rng, agency, self.first_idents, TAKEDOWN_SIZE,
             title=f"{_SCAM_LABEL[c.profile.scam_type].capitalize()} scam operation taken "
                   f"down: numbers and accounts seized ({ref})",
-            crime_type=CrimeType.SCAM,
-            scam_types=(c.profile.scam_type,),
-            marking=self.plain_markings[TLP.GREEN],
-            country=agency.country,
-            one_campaign=True,
-            labels=("takedown",),
-        )
+            scam_types=(c.profile.scam_type,), one_campaign=True, labels=("takedown",))
         c.emitted += 1
         c.countries.add(agency.country)
         c.agencies.add(agency.code)
         return GeneratedReport(agency, draft, c.id, "stix", written, ref)
+
+    def _closing_report(self, rng: random.Random, agency: Agency, pool: Sequence[Ident],
+                        size: int, **fields: Any) -> tuple[_Written, ReportDraft]:
+        """`size` of `pool`, as `agency` writes them, and the TLP:GREEN draft naming them,
+        reported at the scenario's end: the feed and the takedown, which come after every
+        campaign report, each from its own random stream `rng`."""
+        written = tuple((i, render(i, agency.country, rng)) for i in rng.sample(pool, size))
+        return written, ReportDraft(
+            source_id=f"report--{uuid.UUID(int=rng.getrandbits(128), version=4)}",
+            modified=self.end.replace(microsecond=0),
+            observables=tuple(i.obs for i, _ in written if i.obs is not None),
+            crime_type=CrimeType.SCAM,
+            marking=self.plain_markings[TLP.GREEN],
+            country=agency.country,
+            **fields,
+        )
 
     def _agency_in(self, country: str) -> Agency:
         return self.agency_pick[country](self.rng)  # type: ignore[return-value]
@@ -654,6 +651,12 @@ class _Run:
         if tlp is TLP.RED:
             return Marking(tlp, recipient_users=frozenset({f"{agency.code.lower()}-duty-officer"}))
         return self.plain_markings[tlp]  # type: ignore[index]
+
+
+def _first_of_type(agencies: Sequence[Agency], kind: str) -> Agency:
+    """The agency of that type with the first code, else the first agency."""
+    return min((a for a in agencies if a.type == kind), key=lambda a: a.code,
+               default=agencies[0])
 
 
 def _round_amount(value: float, currency: str, rng: random.Random) -> Decimal:
