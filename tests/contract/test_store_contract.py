@@ -19,7 +19,7 @@ from tests.contract.holdings import holdings_snapshot
 
 from bersama.config import Settings
 from bersama.errors import InvalidInput, NotFound
-from bersama.ingest import pipeline
+from bersama.ingest import pipeline, storable
 from bersama.ingest.model import Rejection, ReportDraft
 from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role
@@ -472,7 +472,7 @@ def test_every_rejection_is_stored_with_its_batch_for_its_agency(
         assert got[:1000] == [
             r.as_dict() for r in result.rejections  # type: ignore[attr-defined]
         ]
-        assert len(str(got[-1]["reason"])) == pipeline.REJECTION_TEXT_LIMIT
+        assert len(str(got[-1]["reason"])) == storable.REJECTION_TEXT_LIMIT
         assert Reads(c, Reader.system(), settings).rejections(batch, limit=1)["rejections"]
         for other in (_reader("TH-TCSD"), Reader(agency=None, user="x@y", role=Role.ANALYST)):
             with pytest.raises(NotFound):

@@ -11,7 +11,7 @@ from tests.integration.conftest import Node, writes_held
 
 from bersama.federation.protocol import TAXII_21
 from bersama.ingest.model import ReportDraft
-from bersama.ingest.pipeline import GROUP_CHARS, NAME_CHARS
+from bersama.ingest.storable import GROUP_CHARS, NAME_CHARS
 from bersama.markings import TLP, Marking
 from bersama.observables import bank_account, phone
 from bersama.stix.export import bundle, draft_to_stix

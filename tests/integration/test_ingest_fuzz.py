@@ -4,7 +4,7 @@
 inputs read as the wrong format) must never leave rows of a batch that raised, on either
 store, and never fail at the database: PostgreSQL refuses what SQLite stores (NUL in text,
 a value longer than its column, a loss past Numeric(20, 2)), so a draft holding such a
-value is a rejection of its own (`pipeline.unstorable`), not the end of the batch.
+value is a rejection of its own (`ingest.storable.unstorable`), not the end of the batch.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ import orjson
 
 from bersama.errors import InvalidInput
 from bersama.ingest.csv import CsvMapping
-from bersama.ingest.pipeline import unstorable_marking
+from bersama.ingest.storable import unstorable_marking
 from bersama.markings import TLP, Marking
 
 

@@ -6,7 +6,7 @@ Failure policy (docs/adr/0003-ingest-failure-policy.md):
   rest of the batch is still written;
 - a draft holding a value the store's columns cannot (a NUL character, a language tag
   or sharing group longer than its column, a loss of 10^18 or more) is such a record
-  too (`unstorable`): refused by PostgreSQL, it would fail the whole batch there and be
+  too (`ingest.storable`): refused by PostgreSQL, it would fail the whole batch there and be
   stored on SQLite;
 - a structurally broken input (not JSON, not UTF-8, missing required CSV
   columns, a report owned by another agency's id space is not structural: it is
@@ -35,7 +35,6 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -46,6 +45,7 @@ from bersama.config import Settings
 from bersama.errors import InvalidInput
 from bersama.gcpause import collection_paused
 from bersama.ingest.model import Rejection, ReportDraft
+from bersama.ingest.storable import cut, unstorable
 from bersama.markings import TLP, Marking, Reader, audience
 from bersama.observables.model import Observable
 from bersama.observables.warninglists import is_warninglisted
@@ -86,15 +86,7 @@ _EXISTING_COLUMNS = ("id", "stix_id", "agency", "modified", "content_hash", "rev
 MAX_REJECTIONS_KEPT = 1000
 """Rejections listed in a batch's answer; every one is stored (`ingest_rejections`)."""
 REJECTION_COLUMNS = ("batch_id", "seq", "reason", "line", "field", "value", "record")
-REJECTION_TEXT_LIMIT = 2000
 Clock = Callable[[], datetime]
-_LOSS = reports.c.loss_amount.type
-LOSS_LIMIT = Decimal(10) ** (_LOSS.precision - _LOSS.scale)  # type: ignore[attr-defined]
-"""Losses must be below this (the column's digits before the point)."""
-LANGUAGE_CHARS: int = reports.c.language.type.length  # type: ignore[attr-defined]
-GROUP_CHARS: int = reports.c.sharing_group.type.length  # type: ignore[attr-defined]
-NAME_CHARS: int = report_audience.c.token.type.length - len("agency:")  # type: ignore[attr-defined]
-"""Longest recipient agency or user: its audience token (`agency:NAME`) must fit the column."""
 
 
 @dataclass
@@ -224,8 +216,8 @@ class _Batch:
             self.result.rejections.append(rejection)
         value = rejection.value[:200] if rejection.value else None  # as answered (as_dict)
         self._rejected.append((
-            self.batch_id, self.result.rejected, _cut(rejection.reason), rejection.line,
-            _cut(rejection.field), _cut(value), _cut(rejection.record),
+            self.batch_id, self.result.rejected, cut(rejection.reason), rejection.line,
+            cut(rejection.field), cut(value), cut(rejection.record),
         ))
         if len(self._rejected) >= CHUNK:
             self._store_rejections()
@@ -511,50 +503,6 @@ class _Batch:
             if stored == len(missing):
                 fresh.update(got.values())
         return ids, fresh
-
-
-def unstorable(draft: ReportDraft, marking: Marking) -> tuple[str, str] | None:
-    """(field, reason) when a column cannot hold one of the draft's values, else None."""
-    for name, text in (("title", draft.title), ("narrative", draft.narrative),
-                       ("source_ref", draft.source_ref), ("language", draft.language or ""),
-                       *(("labels", x) for x in draft.labels)):
-        if "\x00" in text:
-            return name, _NUL.format(name)
-    if draft.language is not None and len(draft.language) > LANGUAGE_CHARS:
-        return "language", f"language tag longer than {LANGUAGE_CHARS} characters"
-    if draft.loss_amount is not None and not abs(draft.loss_amount) < LOSS_LIMIT:
-        return "loss_amount", f"loss amount must be below {LOSS_LIMIT:,}"
-    return unstorable_marking(marking)
-
-
-_NUL = "{} contains a NUL character (U+0000), which text may not hold"
-
-
-def unstorable_marking(marking: Marking) -> tuple[str, str] | None:
-    """(field, reason) when the store cannot hold a marking's sharing group or a recipient:
-    a record's own marking is a rejection (`unstorable`), a batch's is refused up front
-    (`bersama.ingest.options.batch_marking`)."""
-    if marking.group is not None and "\x00" in marking.group:
-        return "group", _NUL.format("group")
-    if marking.group is not None and len(marking.group) > GROUP_CHARS:
-        return "group", f"sharing group name longer than {GROUP_CHARS} characters"
-    for name in (*marking.recipient_agencies, *marking.recipient_users):
-        if len(name) > NAME_CHARS or "\x00" in name:
-            return "recipients", (f"recipient names are at most {NAME_CHARS} characters, "
-                                  "without NUL")
-    return None
-
-
-def _cut(text: str | None) -> str | None:
-    """A rejection's text as stored: a reason or record may quote a whole line, and NUL
-    (which PostgreSQL text cannot hold) is written as its escape."""
-    if text is None:
-        return None
-    if "\x00" in text:
-        text = text.replace("\x00", "\\x00")
-    if len(text) <= REJECTION_TEXT_LIMIT:
-        return text
-    return text[: REJECTION_TEXT_LIMIT - 1] + "…"
 
 
 def _with_marking(draft: ReportDraft, marking: Marking) -> ReportDraft:

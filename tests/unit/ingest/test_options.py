@@ -8,7 +8,7 @@ import pytest
 from bersama.errors import InvalidInput
 from bersama.ingest.csv import CsvMapping
 from bersama.ingest.options import adapter_options, batch_marking, mapping_from_json
-from bersama.ingest.pipeline import GROUP_CHARS, NAME_CHARS
+from bersama.ingest.storable import GROUP_CHARS, NAME_CHARS
 from bersama.markings import TLP, Marking
 
 
