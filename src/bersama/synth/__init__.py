@@ -7,8 +7,8 @@ out_dir, formats)` writes per-agency STIX, MISP, CSV and text files plus
 `agencies.json`, `answer_key.jsonl` and `manifest.json` (docs/synth.md).
 """
 
+from bersama.synth.draws import FORMATS
 from bersama.synth.scenario import (
-    FORMATS,
     CampaignSummary,
     GeneratedReport,
     Scenario,

@@ -21,8 +21,6 @@ values (warninglisted) are shared by everyone but never count as links.
 
 from __future__ import annotations
 
-import bisect
-import itertools
 import random
 import uuid
 from collections.abc import Iterator, Sequence
@@ -49,6 +47,19 @@ from bersama.synth.catalog import (
     Agency,
     ScamProfile,
 )
+from bersama.synth.draws import (
+    FORMAT_WEIGHTS,
+    FORMATS,
+    KIND_PICK,
+    LANG_PICK,
+    NEW_PICK,
+    PROFILE_PICK,
+    TLP_PICK,
+    TYPE_WEIGHT,
+    VICTIM_WEIGHT,
+    Picker,
+    round_amount,
+)
 from bersama.synth.identifiers import (
     LINKABLE_IN_TEXT,
     Ident,
@@ -59,7 +70,6 @@ from bersama.synth.identifiers import (
 )
 from bersama.taxonomy import CrimeType, ScamType
 
-FORMATS = ("stix", "misp", "csv", "text")
 ACTIVE = 24
 USE_CAP = 30
 POOL_WINDOW = 16
@@ -75,16 +85,6 @@ TAKEDOWN_SIZE = 60
 """Identifiers of the first campaign in its takedown report (`_Run._takedown_report`): more
 than the list threshold too, so only the report's own word keeps it in its campaign."""
 
-_VICTIM_WEIGHT = {"MY": 1.0, "SG": 1.0, "TH": 1.0, "ID": 0.9, "PH": 0.9, "VN": 0.8, "JP": 0.7,
-                  "AU": 0.7, "KR": 0.5, "CN": 0.5, "KH": 0.4, "BN": 0.3, "LA": 0.2, "MM": 0.2,
-                  "TL": 0.15}
-_TYPE_WEIGHT = {"police": 3.0, "scam-centre": 3.0, "cert": 1.0, "fiu": 1.0, "regulator": 1.0}
-_FORMAT_WEIGHTS = {  # stix, misp, csv, text by agency type
-    "police": (3, 1, 4, 2), "scam-centre": (2, 1, 6, 1), "cert": (5, 4, 0.5, 1),
-    "fiu": (4, 2, 3, 0.5), "regulator": (2, 1, 5, 1),
-}
-_TLP_WEIGHTS = ((TLP.CLEAR, 8), (TLP.GREEN, 47), (TLP.AMBER, 36), (TLP.AMBER_STRICT, 6),
-                (TLP.RED, 3))
 _FALLBACK_KINDS = ("phone", "url", "handle", "crypto", "email", "bank-account")
 _SCAM_LABEL = {s: s.value.replace("-", " ") for s in ScamType}
 
@@ -174,7 +174,7 @@ class Scenario:
 
     @property
     def reporting_agencies(self) -> tuple[Agency, ...]:
-        return tuple(a for a in self.agencies if a.type in _TYPE_WEIGHT)
+        return tuple(a for a in self.agencies if a.type in TYPE_WEIGHT)
 
     def events(self) -> Iterator[GeneratedReport | CampaignSummary]:
         """Reports in generation order, each campaign's summary after its last report."""
@@ -241,29 +241,6 @@ def generate(seed: int, observables: int, countries: Sequence[str] | None = None
                     agencies=select_agencies(chosen, observables))
 
 
-class _Picker:
-    """A weighted choice with precomputed cumulative weights (rng.choices rebuilds them)."""
-
-    __slots__ = ("cum", "items", "total")
-
-    def __init__(self, items: Sequence[object], weights: Sequence[float]) -> None:
-        self.items = tuple(items)
-        self.cum = list(itertools.accumulate(weights))
-        self.total = self.cum[-1]
-
-    def __call__(self, rng: random.Random) -> object:
-        return self.items[bisect.bisect_right(self.cum, rng.random() * self.total)]
-
-
-_PROFILE_PICK = _Picker(SCAM_PROFILES, [p.weight for p in SCAM_PROFILES])
-_KIND_PICK = {p.scam_type: _Picker([k for k, _ in p.kinds], [w for _, w in p.kinds])
-              for p in SCAM_PROFILES}
-_TLP_PICK = _Picker([t for t, _ in _TLP_WEIGHTS], [w for _, w in _TLP_WEIGHTS])
-_LANG_PICK = {c.code: _Picker([lc for lc, _ in c.languages], [w for _, w in c.languages])
-              for c in COUNTRIES.values()}
-_NEW_PICK = _Picker((0, 1, 2, 3), (15, 40, 33, 12))
-
-
 class _Run:
     """One pass of generation; all state of a scenario's stream lives here."""
 
@@ -281,7 +258,7 @@ class _Run:
         for a in reporting:
             self.by_country.setdefault(a.country, []).append(a)
         self.report_countries = sorted(self.by_country)
-        self.country_weights = [_VICTIM_WEIGHT[c] for c in self.report_countries]
+        self.country_weights = [VICTIM_WEIGHT[c] for c in self.report_countries]
         self.seq: dict[str, int] = {}
         self.minted = 0
         self.campaign_no = 0
@@ -295,10 +272,10 @@ class _Run:
                        for c in COUNTRIES}
         self.plain_markings = {t: Marking(t) for t in TLP}
         self.group_markings = {g: Marking(TLP.AMBER, group=g) for g in SHARING_GROUPS}
-        self.country_pick = _Picker(self.report_countries, self.country_weights)
-        self.agency_pick = {c: _Picker(a, [_TYPE_WEIGHT[x.type] for x in a])
+        self.country_pick = Picker(self.report_countries, self.country_weights)
+        self.agency_pick = {c: Picker(a, [TYPE_WEIGHT[x.type] for x in a])
                             for c, a in self.by_country.items()}
-        self.format_pick: dict[tuple[str, int], _Picker | None] = {}
+        self.format_pick: dict[tuple[str, int], Picker | None] = {}
 
     # ------------------------------------------------------------------ loop
     def events(self) -> Iterator[GeneratedReport | CampaignSummary]:
@@ -334,7 +311,7 @@ class _Run:
         rng = self.rng
         self.campaign_no += 1
         flagship = self.campaign_no <= 3
-        profile: ScamProfile = _PROFILE_PICK(rng)  # type: ignore[assignment]
+        profile: ScamProfile = PROFILE_PICK(rng)  # type: ignore[assignment]
         if flagship:
             profile = SCAM_PROFILES[(0, 1, 3)[self.campaign_no - 1]]
         n = rng.choices((1, 2, 3, 4), (40, 30, 20, 10))[0]
@@ -395,13 +372,13 @@ class _Run:
                 if cand.kind not in kinds:
                     chosen.append(cand)
                     kinds.add(cand.kind)
-            n_new = int(_NEW_PICK(rng))  # type: ignore[call-overload]
+            n_new = int(NEW_PICK(rng))  # type: ignore[call-overload]
             forced = len(pool) < 3  # keep the campaign connected: never let the pool run dry
             n_new = max(n_new, forced)
         else:
             n_new = 2 + (rng.random() < 0.5)
             forced = True
-        pick = _KIND_PICK[c.profile.scam_type]
+        pick = KIND_PICK[c.profile.scam_type]
         for n in range(n_new):
             tries = [str(pick(rng)) for _ in range(4)]
             if forced and n == 0:
@@ -446,11 +423,11 @@ class _Run:
         rng, m = self.rng, self.minter
         country = str(self.country_pick(rng))
         agency = self._agency_in(country)
-        profile: ScamProfile = _PROFILE_PICK(rng)  # type: ignore[assignment]
+        profile: ScamProfile = PROFILE_PICK(rng)  # type: ignore[assignment]
         chosen: list[Ident] = []
         kinds: set[Kind] = set()
         brand = rng.choice(profile.brands)
-        pick = _KIND_PICK[profile.scam_type]
+        pick = KIND_PICK[profile.scam_type]
         for _ in range(1 + (rng.random() < 0.7) + (rng.random() < 0.35)):
             kind = str(pick(rng))
             if kind == "phone":
@@ -563,8 +540,8 @@ class _Run:
             rate = country.usd_rate
             if agency.country == "KH" and rng.random() < 0.6:
                 currency, rate = "USD", 1.0
-            amount = _round_amount(usd * rate, currency, rng)
-        lang = str(_LANG_PICK[country.code](rng))
+            amount = round_amount(usd * rate, currency, rng)
+        lang = str(LANG_PICK[country.code](rng))
         mentions = [(i.kind.value, w, _mention_name(i)) for i, w in written]
         amount_text = f"{currency} {amount:,}" if amount is not None else None
         text = narratives.narrative(lang, profile.scam_type, mentions, amount_text)
@@ -627,12 +604,12 @@ class _Run:
                 excluded |= 1  # extraction skips what does not look like a number at all
         key = (agency.type, excluded)
         if key not in self.format_pick:
-            weights = dict(zip(FORMATS, _FORMAT_WEIGHTS[agency.type], strict=True))
+            weights = dict(zip(FORMATS, FORMAT_WEIGHTS[agency.type], strict=True))
             opts = [f for f in self.sc.formats if weights[f] > 0
                     and not (f == "text" and excluded & 1)
                     and not (f != "stix" and excluded & 2)
                     and not (f == "misp" and excluded & 4)]
-            self.format_pick[key] = _Picker(opts, [weights[f] for f in opts]) if opts else None
+            self.format_pick[key] = Picker(opts, [weights[f] for f in opts]) if opts else None
         pick = self.format_pick[key]
         if pick is None:
             return self.sc.formats[0]
@@ -640,7 +617,7 @@ class _Run:
 
     def _marking(self, agency: Agency, targets: tuple[str, ...]) -> Marking:
         rng = self.rng
-        tlp = _TLP_PICK(rng)
+        tlp = TLP_PICK(rng)
         if tlp is TLP.AMBER and rng.random() < 0.5 and self.groups[agency.country]:
             return self.group_markings[rng.choice(self.groups[agency.country])]
         if tlp is TLP.AMBER_STRICT:
@@ -657,18 +634,6 @@ def _first_of_type(agencies: Sequence[Agency], kind: str) -> Agency:
     """The agency of that type with the first code, else the first agency."""
     return min((a for a in agencies if a.type == kind), key=lambda a: a.code,
                default=agencies[0])
-
-
-def _round_amount(value: float, currency: str, rng: random.Random) -> Decimal:
-    if COUNTRIES_BY_CURRENCY_DECIMALS.get(currency, 2) == 0:
-        step = 1000 if value > 100_000 else 100 if value > 1000 else 1
-        return Decimal(max(step, int(round(value / step) * step)))
-    if rng.random() < 0.7:
-        return Decimal(max(1, round(value)))
-    return Decimal(f"{max(value, 1.0):.2f}")
-
-
-COUNTRIES_BY_CURRENCY_DECIMALS = {c.currency: c.currency_decimals for c in COUNTRIES.values()}
 
 
 def _mention_name(ident: Ident) -> str:
