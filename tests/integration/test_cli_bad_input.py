@@ -138,3 +138,23 @@ def test_ingest_as_a_user_who_is_not_of_that_agency_is_refused(
     assert code in (2, 3), err
     assert "[field: user]" in err
     assert _reports() == 0
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (("group", "add", "MY-TH", "--agencies", "MY-PDRM,TH-NOPE"), "agencies"),
+    (("group", "set", "MY-ONLY", "--agencies", "MY-PDRM,TH-NOPE"), "agencies"),
+    (("token", "create", "--user", "nobody@pdrm.my"), "user"),
+    (("token", "create", "--peer", "TH-NOPE"), "peer"),
+])
+def test_an_unknown_agency_or_user_names_the_option_it_was_given_in(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        args: tuple[str, ...], field: str,
+) -> None:
+    # `group add --agencies` named `agency`, `token create --user` named `email`: no option
+    # of those commands is called that.
+    assert bersama(monkeypatch, capsys, "group", "add", "MY-ONLY", "--agencies", "MY-PDRM")[0] == 0
+    code, _, err = bersama(monkeypatch, capsys, *args)
+    assert code == 3, err
+    assert f"[field: {field}]" in err
+    assert bersama(monkeypatch, capsys, "group", "list", "--json")[1].count("MY-PDRM") == 1
+    assert "[]" in bersama(monkeypatch, capsys, "token", "list", "--json")[1]

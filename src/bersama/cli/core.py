@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from bersama.cli.context import emit_json, engine, open_output, reader_for, settings
-from bersama.errors import InvalidInput, NotFound
+from bersama.errors import InvalidInput
 from bersama.ingest.csv import CsvMapping
 from bersama.ingest.detect_format import sniff
 from bersama.ingest.options import adapter_options, batch_marking
@@ -150,10 +150,7 @@ def _creator(user: str | None, agency: str) -> str | None:
     if user is None:
         return None
     with engine().connect() as conn:
-        try:
-            found = get_user(conn, user)
-        except NotFound as exc:
-            raise NotFound(exc.detail, field="user", value=user) from None
+        found = get_user(conn, user, field="user")
     if found.agency != agency:
         raise InvalidInput(f"user {found.email!r} is of agency {found.agency}, not {agency}",
                            field="user", value=user)
