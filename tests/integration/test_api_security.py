@@ -131,6 +131,23 @@ def test_an_unknown_agency_or_user_names_the_body_field_it_was_given_in(
     assert r.json()["field"] == field
 
 
+def test_revoking_a_token_twice_is_a_conflict_and_an_unknown_one_not_found(
+        make_node: Make) -> None:
+    # The second DELETE answered 200 with the row, as if it had revoked it now.
+    client, tokens = make_node()
+    adm = bearer(tokens["adm@my"])
+    token_id = ids.token_id_of(tokens["ana@my"])
+    first = client.delete(f"/api/v1/admin/tokens/{token_id}", headers=adm)
+    assert first.status_code == 200, first.text
+    again = client.delete(f"/api/v1/admin/tokens/{token_id}", headers=adm)
+    assert again.status_code == 409, again.text
+    assert again.json()["field"] == "id"
+    assert f"already revoked at {first.json()['revoked_at']}" in again.json()["detail"]
+    unknown = client.delete("/api/v1/admin/tokens/nosuchtoken1", headers=adm)
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["field"] == "id"
+
+
 def test_check_rate_limit_per_token(make_node: Make) -> None:
     client, tokens = make_node(check_rate_per_minute=3)
     h = bearer(tokens["ana@my"])

@@ -523,10 +523,15 @@ def get_token(conn: Connection, token_id: str) -> TokenInfo:
 
 
 def revoke_token(conn: Connection, token_id: str, now: datetime) -> TokenInfo:
+    """Revoke a token now.  A token revoked before is a `Conflict` naming when, so that
+    a second revocation neither reads as done now nor is audited as one."""
+    done = conn.execute(update(api_tokens).where(
+        api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None)).values(revoked_at=now))
     info = get_token(conn, token_id)
-    if info.revoked_at is None:
-        conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=now))
-    return get_token(conn, token_id)
+    if done.rowcount != 1:
+        raise Conflict(f"token {token_id} was already revoked at {iso_utc(info.revoked_at)}",
+                       field="id", value=token_id)
+    return info
 
 
 def _token(row: Any) -> TokenInfo:
