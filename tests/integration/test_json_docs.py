@@ -16,11 +16,14 @@ from typing import Any
 
 from sqlalchemy import Engine, insert
 from tests.integration.conftest import Node
+from tests.integration.reports import add_report
 from typer.testing import CliRunner
 
 from bersama.cli import context
 from bersama.cli.main import app
 from bersama.federation.receive import count_failure
+from bersama.markings import TLP
+from bersama.observables import phone
 from bersama.store import psi as store_psi
 from bersama.store.tables.federation import peers
 
@@ -142,3 +145,15 @@ def test_the_private_check_routes_answer_the_documented_keys(node: Node) -> None
     assert len(listed.json()["disclosures"]) == 2
     assert listed.json()["refresh_errors"]
     assert_shape(documented("`bersama disclosure list --json`"), listed.json())
+
+
+def test_a_cluster_with_its_reports_has_the_documented_keys(node: Node) -> None:
+    number = phone("+60123456789")
+    for agency in ("MY-PDRM", "TH-TCSD"):
+        add_report(node.engine, node.settings, agency, [number], TLP.GREEN)
+    h = node.auth("ana@jp")
+    cid = node.client.get("/api/v1/clusters", headers=h).json()["clusters"][0]["id"]
+    shown = node.client.get(f"/api/v1/clusters/{cid}", headers=h)
+    assert shown.status_code == 200, shown.text
+    assert len(shown.json()["reports"]) == 2
+    assert_shape(documented("`bersama cluster ID --json`"), shown.json())
