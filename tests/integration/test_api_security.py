@@ -117,6 +117,37 @@ def test_admin_api_flow(make_node: Make) -> None:
     assert verify["rows"] >= 5
 
 
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/api/v1/admin/groups", {"name": "MY-TH", "agencies": ["MY-PDRM", "TH-NOPE"]}, "agencies"),
+    ("/api/v1/admin/tokens", {"user": "nobody@pdrm.my"}, "user"),
+    ("/api/v1/admin/tokens", {"peer_agency": "TH-NOPE"}, "peer_agency"),
+])
+def test_an_unknown_agency_or_user_names_the_body_field_it_was_given_in(
+        make_node: Make, path: str, body: dict[str, Any], field: str) -> None:
+    # The problem named `agency` for a group's `agencies` and `email` for a token's `user`.
+    client, tokens = make_node()
+    r = client.post(path, headers=bearer(tokens["adm@my"]), json=body)
+    assert r.status_code == 404, r.text
+    assert r.json()["field"] == field
+
+
+def test_revoking_a_token_twice_is_a_conflict_and_an_unknown_one_not_found(
+        make_node: Make) -> None:
+    # The second DELETE answered 200 with the row, as if it had revoked it now.
+    client, tokens = make_node()
+    adm = bearer(tokens["adm@my"])
+    token_id = ids.token_id_of(tokens["ana@my"])
+    first = client.delete(f"/api/v1/admin/tokens/{token_id}", headers=adm)
+    assert first.status_code == 200, first.text
+    again = client.delete(f"/api/v1/admin/tokens/{token_id}", headers=adm)
+    assert again.status_code == 409, again.text
+    assert again.json()["field"] == "id"
+    assert f"already revoked at {first.json()['revoked_at']}" in again.json()["detail"]
+    unknown = client.delete("/api/v1/admin/tokens/nosuchtoken1", headers=adm)
+    assert unknown.status_code == 404, unknown.text
+    assert unknown.json()["field"] == "id"
+
+
 def test_check_rate_limit_per_token(make_node: Make) -> None:
     client, tokens = make_node(check_rate_per_minute=3)
     h = bearer(tokens["ana@my"])

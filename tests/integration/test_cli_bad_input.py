@@ -7,10 +7,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from bersama.cli import context
 from bersama.cli.main import main
+from bersama.store.identities import token_id_of
 from bersama.store.tables.core import reports
+from bersama.store.tables.trust import audit_log
 
 
 def bersama(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -138,3 +141,48 @@ def test_ingest_as_a_user_who_is_not_of_that_agency_is_refused(
     assert code in (2, 3), err
     assert "[field: user]" in err
     assert _reports() == 0
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (("group", "add", "MY-TH", "--agencies", "MY-PDRM,TH-NOPE"), "agencies"),
+    (("group", "set", "MY-ONLY", "--agencies", "MY-PDRM,TH-NOPE"), "agencies"),
+    (("token", "create", "--user", "nobody@pdrm.my"), "user"),
+    (("token", "create", "--peer", "TH-NOPE"), "peer"),
+])
+def test_an_unknown_agency_or_user_names_the_option_it_was_given_in(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        args: tuple[str, ...], field: str,
+) -> None:
+    # `group add --agencies` named `agency`, `token create --user` named `email`: no option
+    # of those commands is called that.
+    assert bersama(monkeypatch, capsys, "group", "add", "MY-ONLY", "--agencies", "MY-PDRM")[0] == 0
+    code, _, err = bersama(monkeypatch, capsys, *args)
+    assert code == 3, err
+    assert f"[field: {field}]" in err
+    assert bersama(monkeypatch, capsys, "group", "list", "--json")[1].count("MY-PDRM") == 1
+    assert "[]" in bersama(monkeypatch, capsys, "token", "list", "--json")[1]
+
+
+def test_revoking_a_token_twice_says_it_was_already_revoked_and_writes_nothing(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # The second `token revoke` printed "token ... revoked" again, exited 0 and audited a
+    # second revocation; an unknown id must not read as done either.
+    assert bersama(monkeypatch, capsys, "user", "add", "ana@pdrm.my", "--agency", "MY-PDRM",
+                   "--role", "analyst")[0] == 0
+    code, token, err = bersama(monkeypatch, capsys, "token", "create", "--user", "ana@pdrm.my")
+    assert code == 0, err
+    token_id = str(token_id_of(token.strip()))
+    assert bersama(monkeypatch, capsys, "token", "revoke", token_id)[0] == 0
+    code, out, err = bersama(monkeypatch, capsys, "token", "revoke", token_id)
+    assert code == 5, (out, err)
+    assert f"token {token_id} was already revoked at" in err
+    assert "[field: id]" in err
+    assert "revoked" not in out
+    code, out, err = bersama(monkeypatch, capsys, "token", "revoke", "nosuchtoken1")
+    assert code == 3, (out, err)
+    assert "no token 'nosuchtoken1' [field: id]" in err
+    with context.engine().connect() as conn:
+        revocations = conn.execute(select(audit_log.c.seq).where(
+            audit_log.c.action == "token.revoke")).all()
+    assert len(revocations) == 1

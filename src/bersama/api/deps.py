@@ -18,6 +18,7 @@ from bersama.api.security import current_reader
 from bersama.config import Settings
 from bersama.errors import InvalidInput, field_path
 from bersama.markings import Reader
+from bersama.store.values import ROW_ID_MAX
 
 
 def settings_of(request: Request) -> Settings:
@@ -50,9 +51,6 @@ WriteConn = Annotated[Connection, Depends(write_conn)]
 ReaderDep = Annotated[Reader, Depends(current_reader)]
 
 
-ROW_ID_MAX = 2**63 - 1
-"""Ids and offsets are 64-bit in both stores: a larger number is the client's mistake
-(422 naming the parameter), not a driver's overflow (500)."""
 RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 Position = Annotated[int, Query(ge=0, le=ROW_ID_MAX)]
 """An offset, or the id after which a page starts."""

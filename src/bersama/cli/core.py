@@ -1,4 +1,4 @@
-"""Core commands: serve, ingest, check, clusters, report, correlate, demo."""
+"""Core commands: serve, ingest, check, clusters, cluster, report, correlate, demo."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from rich.table import Table
 
 from bersama.cli.context import emit_json, engine, open_output, reader_for, settings
-from bersama.errors import InvalidInput, NotFound
+from bersama.errors import InvalidInput
 from bersama.ingest.csv import CsvMapping
 from bersama.ingest.detect_format import sniff
 from bersama.ingest.options import adapter_options, batch_marking
@@ -22,8 +22,9 @@ from bersama.markings import Reader, Role
 from bersama.observables import guess
 from bersama.store import correlate as correlation
 from bersama.store.identities import get_user, validate_country
-from bersama.store.queries import Reads, summarise_observables
+from bersama.store.queries import CLUSTER_PAGE_MAX, Reads, summarise_observables
 from bersama.store.summaries import summarise_all
+from bersama.store.values import ROW_ID_MAX
 
 console = Console()
 AsAgency = Annotated[str | None, typer.Option("--as-agency", help="read as this agency")]
@@ -150,10 +151,7 @@ def _creator(user: str | None, agency: str) -> str | None:
     if user is None:
         return None
     with engine().connect() as conn:
-        try:
-            found = get_user(conn, user)
-        except NotFound as exc:
-            raise NotFound(exc.detail, field="user", value=user) from None
+        found = get_user(conn, user, field="user")
     if found.agency != agency:
         raise InvalidInput(f"user {found.email!r} is of agency {found.agency}, not {agency}",
                            field="user", value=user)
@@ -285,6 +283,55 @@ def clusters(
     console.print(table)
 
 
+def cluster(
+    cluster_id: Annotated[
+        int, typer.Argument(metavar="ID", min=1, max=ROW_ID_MAX,
+                            help="the cluster's id, as `bersama clusters` or `check` shows it"),
+    ],
+    limit: Annotated[
+        int, typer.Option(min=1, max=CLUSTER_PAGE_MAX, help="how many reports to list")
+    ] = 50,
+    offset: Annotated[
+        int, typer.Option(min=0, max=ROW_ID_MAX, help="reports to skip (a page's next_offset)")
+    ] = 0,
+    as_agency: AsAgency = None,
+    as_user: AsUser = None,
+    json_out: Json = False,
+) -> None:
+    """One cluster (campaign) with a page of the reports in it that you may read."""
+    with engine().connect() as conn:
+        out = Reads(conn, reader_for(conn, as_agency, as_user), settings()).cluster(
+            cluster_id, offset=offset, limit=limit
+        )
+    if json_out:
+        emit_json(out)
+        return
+    flag = " [red]CROSS-BORDER[/]" if out["cross_border"] else ""
+    console.print(
+        f"cluster {out['id']}: {out['size']} reports, {', '.join(out['countries'])}{flag}; "
+        f"first {out['first_seen']}, last {out['last_seen']}"
+    )
+    if out["losses"]:
+        console.print(
+            "losses: " + ", ".join(f"{m['amount']} {m['currency']}" for m in out["losses"])
+        )
+    table = Table(box=None)
+    table.add_column("report", no_wrap=True)  # whole, to be copied into `bersama report ID`
+    for name in ("agency", "country", "occurred", "scam types", "loss", "tlp"):
+        table.add_column(name)
+    for r in out["reports"]:
+        loss = r["loss"]
+        table.add_row(*(escape(cell) for cell in (
+            r["id"], r["agency"], r["country"], (r["occurred_at"] or "")[:10],
+            ", ".join(r["scam_types"]), f"{loss['amount']} {loss['currency']}" if loss else "",
+            r["tlp"] + (f" {r['sharing_group']}" if r["sharing_group"] else ""),
+        )))
+    console.print(table)
+    if out["next_offset"] is not None:
+        console.print(f"next page: bersama cluster {out['id']} --offset {out['next_offset']}"
+                      f" --limit {limit}", highlight=False)
+
+
 def report(
     report_id: str,
     as_agency: AsAgency = None,
@@ -335,5 +382,6 @@ def register(app: typer.Typer) -> None:
     app.command()(ingest)
     app.command()(check)
     app.command()(clusters)
+    app.command()(cluster)
     app.command()(report)
     app.command()(correlate)

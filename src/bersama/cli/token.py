@@ -33,7 +33,8 @@ def create(
     now = datetime.now(UTC)
     with engine().begin() as conn:
         info, token = ids.create_token(conn, now=now, user=user, peer_agency=peer,
-                                       expires=ids.parse_expiry(expires), note=note)
+                                       expires=ids.parse_expiry(expires), note=note,
+                                       peer_field="peer")
         record_cli(conn, "token.create", f"token:{info.id}",
                    {"user": info.user, "peer_agency": info.peer_agency})
     until = info.expires_at.isoformat() if info.expires_at else "never"

@@ -233,7 +233,7 @@ def add_group(
     if not members:
         raise InvalidInput("a sharing group needs at least one agency", field="agencies")
     for code in members:
-        get_agency(conn, code)
+        get_agency(conn, code, field="agencies")
     taken = Conflict(f"sharing group {name!r} already exists", field="name", value=name)
     if conn.execute(select(sharing_groups.c.name).where(sharing_groups.c.name == name)).first():
         raise taken
@@ -250,7 +250,7 @@ def set_group_members(conn: Connection, *, name: str, agencies_: Iterable[str]) 
     if not members:
         raise InvalidInput("a sharing group needs at least one agency", field="agencies")
     for code in members:
-        get_agency(conn, code)
+        get_agency(conn, code, field="agencies")
     conn.execute(delete(group_members).where(group_members.c.group_name == name))
     conn.execute(insert(group_members), [{"group_name": name, "agency": a} for a in members])
     return members
@@ -368,11 +368,12 @@ def add_user(
     return User(addr, agency, the_role, False, False)
 
 
-def get_user(conn: Connection, email: str) -> User:
+def get_user(conn: Connection, email: str, *, field: str = "email") -> User:
+    """The user of `email`; `field` names where the caller was given it (`user`...)."""
     row = conn.execute(select(users).where(users.c.email == email.strip().lower())).mappings()
     found = row.first()
     if found is None:
-        raise NotFound(f"no user {email!r}", field="email", value=email)
+        raise NotFound(f"no user {email!r}", field=field, value=email)
     return user_from_row(found)
 
 
@@ -466,18 +467,20 @@ def create_token(
     peer_agency: str | None = None,
     expires: timedelta | None = None,
     note: str = "",
+    peer_field: str = "peer_agency",
 ) -> tuple[TokenInfo, str]:
-    """Create a token for a user or for a peer agency; the plaintext is returned once."""
+    """Create a token for a user or for a peer agency; the plaintext is returned once.
+    An error names `user`, or `peer_field` (the API's body field; the CLI's `--peer`)."""
     if (user is None) == (peer_agency is None):
         raise InvalidInput("a token is for exactly one of a user or a peer agency", field="user")
     email = None
     if user is not None:
-        found = get_user(conn, user)
+        found = get_user(conn, user, field="user")
         if found.disabled:
             raise InvalidInput(f"user {found.email!r} is disabled", field="user", value=user)
         email = found.email
     if peer_agency is not None:
-        get_agency(conn, peer_agency)
+        get_agency(conn, peer_agency, field=peer_field)
     token_id = "".join(secrets.choice("abcdefghijkmnopqrstuvwxyz23456789") for _ in range(12))
     secret = secrets.token_urlsafe(32)
     info = TokenInfo(
@@ -520,10 +523,15 @@ def get_token(conn: Connection, token_id: str) -> TokenInfo:
 
 
 def revoke_token(conn: Connection, token_id: str, now: datetime) -> TokenInfo:
+    """Revoke a token now.  A token revoked before is a `Conflict` naming when, so that
+    a second revocation neither reads as done now nor is audited as one."""
+    done = conn.execute(update(api_tokens).where(
+        api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None)).values(revoked_at=now))
     info = get_token(conn, token_id)
-    if info.revoked_at is None:
-        conn.execute(update(api_tokens).where(api_tokens.c.id == token_id).values(revoked_at=now))
-    return get_token(conn, token_id)
+    if done.rowcount != 1:
+        raise Conflict(f"token {token_id} was already revoked at {iso_utc(info.revoked_at)}",
+                       field="id", value=token_id)
+    return info
 
 
 def _token(row: Any) -> TokenInfo:

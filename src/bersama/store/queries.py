@@ -64,6 +64,8 @@ from bersama.store.tables.core import (
 from bersama.store.values import chunks
 
 CHUNK = 2000
+CLUSTER_PAGE_MAX = 500
+"""The most reports one page of a cluster lists (`Reads.cluster`), and the API's default."""
 REJECTION_FIELDS = ("reason", "line", "field", "value", "record")
 """A stored rejection as listed (`Reads.rejections`): `Rejection.as_dict`'s keys."""
 BULK = 100
@@ -617,8 +619,11 @@ class Reads:
             view["observables"] = [o for o in shared["observables"] if o["ref"] != exclude_ref]
         return view
 
-    def cluster(self, cluster_id: int) -> dict[str, Any]:
-        """A visible cluster by its public id (the smallest readable report id in it)."""
+    def cluster(self, cluster_id: int, *, offset: int = 0,
+                limit: int = CLUSTER_PAGE_MAX) -> dict[str, Any]:
+        """A visible cluster by its public id (the smallest readable report id in it), with
+        a page of its reports: at most `limit` from `offset`, in the order they were
+        stored; `next_offset` is that of the next page, None on the last."""
         gid = self._q(
             select(reports.c.cluster_id).where(
                 reports.c.id == cluster_id, reports.c.revoked.is_(False), self._readable
@@ -631,12 +636,16 @@ class Reads:
             )
         comp = self._component_map(gid)
         ids = sorted(r for r, c in comp.items() if c == cluster_id)
+        page = ids[offset : offset + limit]
         view["reports"] = [
             self._report_summary(r)
             for r in self._q(
-                select(reports).where(reports.c.id.in_(ids[:500])).order_by(reports.c.id)
+                select(reports)
+                .where(reports.c.id.in_(page), self._readable)
+                .order_by(reports.c.id)
             )
-        ]
+        ] if page else []
+        view["next_offset"] = offset + limit if offset + limit < len(ids) else None
         return view
 
     def clusters(

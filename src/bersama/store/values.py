@@ -13,6 +13,10 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
+ROW_ID_MAX = 2**63 - 1
+"""Ids and offsets are 64-bit in both stores: a larger number is the caller's mistake
+(422 or exit code 2 naming the parameter), not a driver's overflow (500 or a traceback)."""
+
 
 def utcnow() -> datetime:
     """The default clock (callers inject another in tests)."""

@@ -156,7 +156,7 @@ def create_token(body: TokenIn, request: Request, conn: WriteConn,
     return {**info.as_dict(now), "token": token}
 
 
-@router.delete("/tokens/{token_id}", responses=problems(404))
+@router.delete("/tokens/{token_id}", responses=problems(404, 409))
 def revoke_token(token_id: str, request: Request, conn: WriteConn,
                  admin: AdminDep) -> dict[str, Any]:
     now = request_time(request)

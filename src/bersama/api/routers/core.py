@@ -39,7 +39,7 @@ from bersama.markings import Reader
 from bersama.observables import guess
 from bersama.store import audit
 from bersama.store.identities import agency_country, validate_country
-from bersama.store.queries import Reads
+from bersama.store.queries import CLUSTER_PAGE_MAX, Reads
 
 router = APIRouter(prefix="/api/v1", tags=["core"], responses=problems(401, 429))
 
@@ -288,7 +288,7 @@ def list_clusters(
     return out
 
 
-@router.get("/clusters/{cluster_id}", summary="One cluster with its reports",
+@router.get("/clusters/{cluster_id}", summary="One cluster with a page of its reports",
             responses=problems(404))
 def get_cluster(
     request: Request,
@@ -296,9 +296,11 @@ def get_cluster(
     conn: ReadConn,
     settings: SettingsDep,
     reader: ReaderDep,
+    offset: Position = 0,
+    limit: Annotated[int, Query(ge=1, le=CLUSTER_PAGE_MAX)] = CLUSTER_PAGE_MAX,
 ) -> dict[str, Any]:
     reads = Reads(conn, reader, settings)
-    out = reads.cluster(cluster_id)
+    out = reads.cluster(cluster_id, offset=offset, limit=limit)
     audit_reads(conn, reads, request, "cluster", f"cluster:{cluster_id}")
     return out
 
