@@ -21,8 +21,9 @@ from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader, Role
 from bersama.observables import guess
 from bersama.store import correlate as correlation
+from bersama.store.browse import CLUSTER_PAGE_MAX
 from bersama.store.identities import get_user, validate_country
-from bersama.store.queries import CLUSTER_PAGE_MAX, Reads, summarise_observables
+from bersama.store.queries import Reads, summarise_observables
 from bersama.store.summaries import summarise_all
 from bersama.store.values import ROW_ID_MAX
 

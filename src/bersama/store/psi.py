@@ -37,7 +37,7 @@ from bersama.errors import NotFound, Unauthenticated
 from bersama.markings.model import Reader
 from bersama.psi import answer_set
 from bersama.psi.protocol import PsiServer, setup_segments
-from bersama.store.queries import readable
+from bersama.store.scope import readable
 from bersama.store.tables.core import (
     agencies,
     observables,

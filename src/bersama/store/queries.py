@@ -1,85 +1,41 @@
-"""The read layer: every read of reports, observables and clusters takes the reader.
+"""Checks: what the node knows of values, for one reader, one value or 10,000 at once.
 
-This is the one place where the markings policy meets SQL: `readable(reader)`
-turns the reader's audience tokens (`bersama.markings.reader_tokens`) into one
-indexed EXISTS over `report_audience`.  Correlation views are computed from
-readable reports only -- a cluster shown to a reader is a connected component
-of the reports *that reader* may read, so a hidden report can never be the
-invisible bridge that puts two visible reports in one campaign.  Hidden
-reports surface only as the owner agency's hint setting allows (AMBER only).
+`Reads` is the read layer callers use: it checks values here and browses clusters and
+reports through `Browse` (store/browse.py), both within the reader's scope
+(store/scope.py, where the markings policy meets SQL).  A check answers from the value's
+stored summary where it is current (store/observable_summaries.py) and from its links
+otherwise, and the cluster it shows is the reader's visible part of the value's cluster.
 """
-
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
-from sqlalchemy import (
-    ColumnElement,
-    Connection,
-    Engine,
-    and_,
-    bindparam,
-    exists,
-    func,
-    select,
-    true,
-)
+from sqlalchemy import ColumnElement, Engine, and_, bindparam, func, select, true
 
 from bersama.config import Settings
 from bersama.correlation.score import decayed_score
-from bersama.errors import InvalidInput, NotFound
 from bersama.gcpause import collection_paused
-from bersama.markings import TLP, Reader, reader_tokens
-from bersama.markings.model import ALL, may_read
+from bersama.markings import TLP, Reader
 from bersama.markings.policy import hint_for
 from bersama.observables.model import Observable
 from bersama.store import holdings
 from bersama.store import observable_summaries as stored
-from bersama.store.clusterviews import (
-    SENSITIVE,
-    SNAPSHOTS,
-    Snapshot,
-    Visible,
-    aware,
-    iso,
-    money,
-)
-from bersama.store.summaries import SUMMARIES, Component, View
+from bersama.store.browse import Browse
+from bersama.store.clusterviews import SENSITIVE, SNAPSHOTS, aware, iso, money
+from bersama.store.scope import READABLE
+from bersama.store.summaries import SUMMARIES, Component
 from bersama.store.summary_writer import offer, offer_summaries, writing
-from bersama.store.tables.core import (
-    agencies,
-    clusters,
-    ingest_batches,
-    ingest_rejections,
-    observables,
-    report_audience,
-    report_observables,
-    reports,
-)
+from bersama.store.tables.core import agencies, clusters, observables, report_observables, reports
 from bersama.store.values import chunks
 
 CHUNK = 2000
-CLUSTER_PAGE_MAX = 500
-"""The most reports one page of a cluster lists (`Reads.cluster`), and the API's default."""
-REJECTION_FIELDS = ("reason", "line", "field", "value", "record")
-"""A stored rejection as listed (`Reads.rejections`): `Rejection.as_dict`'s keys."""
 BULK = 100
 """Values from which a check pauses the cyclic collector (`check_many`)."""
-
-# Statements built once: reusing the same objects lets SQLAlchemy skip rebuilding
-# their cache keys, which otherwise costs more than SQLite's own work per check.
-_READABLE = exists().where(
-    report_audience.c.report_id == reports.c.id,
-    report_audience.c.token.in_(bindparam("tokens", expanding=True)),
-)
-_STAMPS = select(clusters.c.id, clusters.c.stamp).where(
-    clusters.c.id.in_(bindparam("cids", expanding=True))
-)
 
 
 def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
@@ -119,7 +75,9 @@ def _check_stmt(readable_clause: ColumnElement[bool]) -> Any:
     )
 
 
-_CHECK_POLICY = _check_stmt(_READABLE)
+# Built once: reusing the same statement objects lets SQLAlchemy skip rebuilding their
+# cache keys, which otherwise costs more than SQLite's own work per check.
+_CHECK_POLICY = _check_stmt(READABLE)
 _CHECK_ALL = _check_stmt(true())
 
 # Positions in a `_check_stmt` row.
@@ -129,17 +87,6 @@ _CHECK_ALL = _check_stmt(true())
 ) = range(15)
 
 
-def readable(reader: Reader) -> ColumnElement[bool]:
-    """SQL form of the read decision for `reports` rows."""
-    tokens = reader_tokens(reader)
-    if ALL in tokens:
-        return true()
-    return exists().where(
-        report_audience.c.report_id == reports.c.id, report_audience.c.token.in_(sorted(tokens))
-    )
-
-
-_iso = iso
 _Computed = tuple[str, list[Any]]
 """A linkable value a check read from its links: (ref, every active link)."""
 _Seen = tuple[dict[str, Any] | None, int, Sequence[str], dict[str, Any] | None]
@@ -186,52 +133,9 @@ def _cluster_of(visible: list[Any]) -> tuple[int | None, int]:
     return cid, min(int(r[RID]) for r in linking if r[CID] == cid)
 
 
-class Reads:
-    """Reads for one reader, with the per-request caches a bulk check needs."""
-
-    def __init__(
-        self,
-        conn: Connection,
-        reader: Reader,
-        settings: Settings,
-        now: datetime | None = None,
-        *,
-        top: int | None = None,
-    ) -> None:
-        """`top`: how many of the cluster's other observables a check lists (at most the
-        node's `cluster_top_observables`, the default; 0 for figures only, which is what
-        screening a list needs and spares building and rendering the lists)."""
-        self.conn = conn
-        self.reader = reader
-        self.settings = settings
-        self.now = now or datetime.now(UTC)
-        most = settings.cluster_top_observables
-        if top is not None and not 0 <= top <= most:
-            raise InvalidInput(
-                f"top must be between 0 and {most} on this node, got {top}",
-                field="top",
-                value=str(top),
-            )
-        self.top = most if top is None else top
-        tokens = reader_tokens(reader)
-        self._all = ALL in tokens
-        self._tokens = tokens
-        self._readable = true() if self._all else _READABLE
-        self._params: dict[str, Any] = {} if self._all else {"tokens": sorted(tokens)}
-        self._engine_key = conn.engine.url.render_as_string(hide_password=True)
-        self._snaps: dict[int, Snapshot] = {}
-        self._stored: dict[int, View] = {}
-        self._visible: dict[int, Visible] = {}
-        self._may: dict[frozenset[str], bool] = {}
-        self._reads: dict[str, bool] = {}
-        self._hint_settings: dict[str, str] | None = None
-        self.sensitive_reads: set[str] = set()
-
-    def _q(self, stmt: Any) -> Any:
-        """Execute with the reader's tokens bound (statements stay cacheable)."""
-        return self.conn.execute(stmt, self._params)
-
-    # ---- checks -------------------------------------------------------------------------
+class Reads(Browse):
+    """Every read for one reader: checks here, browsing (`Browse`) and the reader's scope
+    with the per-request caches a bulk check needs (`ReadScope`)."""
 
     def check(self, obs: Observable) -> dict[str, Any]:
         return self.check_many([obs])[0]
@@ -581,220 +485,6 @@ class Reads:
             out["agencies"] = sorted(names)
         return out
 
-    # ---- clusters -----------------------------------------------------------------------
-
-    def _may_read(self, aud: frozenset[str]) -> bool:
-        ok = self._may.get(aud)
-        if ok is None:
-            ok = self._may[aud] = may_read(self.reader, aud)
-        return ok
-
-    def _view_of(self, cluster_id: int) -> tuple[Snapshot, Visible]:
-        """The reader's visible components of a node-wide cluster."""
-        if cluster_id not in self._snaps:
-            stamps = dict(self.conn.execute(_STAMPS, {"cids": [cluster_id]}).all())
-            wanted = [(cluster_id, stamps.get(cluster_id) or 0)]
-            self._snaps.update(SNAPSHOTS.load(self.conn, self._engine_key, wanted))
-        snap = self._snaps[cluster_id]
-        vis = self._visible.get(cluster_id)
-        if vis is None:
-            vis = self._visible[cluster_id] = snap.view_for_reader(self._tokens, self._may_read)
-        return snap, vis
-
-    def _component_map(self, cluster_id: int) -> dict[int, int]:
-        """Readable members of a global cluster -> root of their *visible* component."""
-        return self._view_of(cluster_id)[1].comp
-
-    def cluster_view(
-        self, cluster_id: int, seed: int, *, exclude_ref: str | None = None
-    ) -> dict[str, Any] | None:
-        snap, vis = self._view_of(cluster_id)
-        root = vis.comp.get(seed)
-        if root is None:
-            return None
-        shared, sensitive = snap.view(vis, root, self.settings.cluster_top_observables)
-        self.sensitive_reads.update(sensitive)
-        view = dict(shared)
-        if exclude_ref is not None:
-            view["observables"] = [o for o in shared["observables"] if o["ref"] != exclude_ref]
-        return view
-
-    def cluster(self, cluster_id: int, *, offset: int = 0,
-                limit: int = CLUSTER_PAGE_MAX) -> dict[str, Any]:
-        """A visible cluster by its public id (the smallest readable report id in it), with
-        a page of its reports: at most `limit` from `offset`, in the order they were
-        stored; `next_offset` is that of the next page, None on the last."""
-        gid = self._q(
-            select(reports.c.cluster_id).where(
-                reports.c.id == cluster_id, reports.c.revoked.is_(False), self._readable
-            )
-        ).scalar()
-        view = self.cluster_view(gid, cluster_id) if gid is not None else None
-        if gid is None or view is None or view["id"] != cluster_id:
-            raise NotFound(
-                f"no cluster {cluster_id} visible to you", field="id", value=str(cluster_id)
-            )
-        comp = self._component_map(gid)
-        ids = sorted(r for r, c in comp.items() if c == cluster_id)
-        page = ids[offset : offset + limit]
-        view["reports"] = [
-            self._report_summary(r)
-            for r in self._q(
-                select(reports)
-                .where(reports.c.id.in_(page), self._readable)
-                .order_by(reports.c.id)
-            )
-        ] if page else []
-        view["next_offset"] = offset + limit if offset + limit < len(ids) else None
-        return view
-
-    def clusters(
-        self, *, cross_border: bool = False, min_size: int = 2, limit: int = 50, offset: int = 0
-    ) -> dict[str, Any]:
-        """Visible clusters, largest first, at most `limit` of them.
-
-        `offset` pages through the node's clusters.  A cluster that reports hidden from
-        this reader split shows as its visible parts, which a page never separates: a
-        page ends before a cluster whose parts would not fit (it holds more than `limit`
-        only when one cluster alone shows as more parts).  `next_offset` is None once
-        the node has no further cluster."""
-        stmt = select(clusters.c.id).where(clusters.c.size >= min_size)
-        if cross_border:
-            stmt = stmt.where(clusters.c.cross_border.is_(True))
-        stmt = stmt.order_by(clusters.c.size.desc(), clusters.c.id)
-        out: list[dict[str, Any]] = []
-        scanned = offset
-        more = False
-        ids = iter(self._q(stmt.offset(offset)).scalars())
-        for gid in ids:
-            parts = [
-                view for root in sorted(set(self._component_map(gid).values()))
-                if (view := self.cluster_view(gid, root)) and view["size"] >= min_size
-                and (not cross_border or view["cross_border"])
-            ]
-            if out and len(out) + len(parts) > limit:
-                more = True  # the next page starts with this cluster
-                break
-            scanned += 1
-            out.extend(parts)
-            if len(out) >= limit:
-                more = next(ids, None) is not None
-                break
-        out.sort(key=lambda v: (-v["size"], v["id"]))
-        return {"clusters": out, "next_offset": scanned if more else None}
-
-    # ---- reports ------------------------------------------------------------------------
-
-    def _report_summary(self, r: Any) -> dict[str, Any]:
-        if r.tlp in SENSITIVE:
-            self.sensitive_reads.add(f"report:{r.id}")
-        return {
-            "id": r.stix_id,
-            "agency": r.agency,
-            "country": r.country,
-            "title": r.title,
-            "crime_type": r.crime_type,
-            "scam_types": [s for s in r.scam_types.split(",") if s],
-            "loss": (
-                {"amount": str(r.loss_amount), "currency": r.loss_currency}
-                if r.loss_amount is not None
-                else None
-            ),
-            "occurred_at": _iso(r.occurred_at),
-            "modified": _iso(r.modified),
-            "tlp": r.tlp,
-            "sharing_group": r.sharing_group,
-            "language": r.language,
-        }
-
-    def report(self, stix_id: str) -> dict[str, Any]:
-        row = self._q(select(reports).where(reports.c.stix_id == stix_id, self._readable)).first()
-        if row is None:
-            raise NotFound(f"no report {stix_id} visible to you", field="id", value=stix_id)
-        out = self._report_summary(row)
-        out.update(
-            narrative=row.narrative,
-            labels=row.labels,
-            revoked=bool(row.revoked),
-            recipient_agencies=row.recipient_agencies,
-            recipient_users=row.recipient_users,
-            ingested_at=_iso(row.ingested_at),
-            origin_peer=row.origin_peer,
-            list=not row.links,
-            one_campaign=bool(row.one_campaign),
-            cluster=(
-                self.cluster_view(row.cluster_id, row.id)["id"]  # type: ignore[index]
-                if row.cluster_id is not None and not row.revoked
-                else None
-            ),
-            observables=[
-                {"kind": o.kind, "key": o.ref.split(":", 1)[1], "display": o.display}
-                for o in self._q(
-                    select(observables.c.kind, observables.c.ref, observables.c.display)
-                    .join(
-                        report_observables, report_observables.c.observable_id == observables.c.id
-                    )
-                    .where(report_observables.c.report_id == row.id)
-                    .order_by(observables.c.ref)
-                )
-            ],
-        )
-        return out
-
-    # ---- ingest batches -----------------------------------------------------------------
-
-    def rejections(self, batch_id: int, *, offset: int = 0, limit: int = 1000) -> dict[str, Any]:
-        """Every record an ingest batch rejected, in order, a page at a time.
-
-        Only the batch's own agency (and the node itself) may read them: a rejected
-        record quotes its value, which is as sensitive as the report it came in, and
-        whatever marking the report would have had was never applied.  Anyone else is
-        told there is no such batch, as for a report they may not read."""
-        batch = self.conn.execute(
-            select(ingest_batches.c.agency, ingest_batches.c.rejected).where(
-                ingest_batches.c.id == batch_id)
-        ).first()
-        if batch is None or not (self.reader.is_system or self.reader.agency == batch.agency):
-            raise NotFound(f"no ingest batch {batch_id} of your agency", field="batch_id",
-                           value=str(batch_id))
-        rows = self.conn.execute(
-            select(*(ingest_rejections.c[c] for c in REJECTION_FIELDS))
-            .where(ingest_rejections.c.batch_id == batch_id)
-            .order_by(ingest_rejections.c.seq)
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        listed = [
-            {name: value for name, value in zip(REJECTION_FIELDS, row, strict=True)
-             if value is not None}
-            for row in rows
-        ]
-        more = offset + len(listed) < batch.rejected and len(listed) == limit
-        return {
-            "batch_id": batch_id,
-            "agency": batch.agency,
-            "rejected": batch.rejected,
-            "rejections": listed,
-            "next_offset": offset + len(listed) if more else None,
-        }
-
-    # ---- statistics ---------------------------------------------------------------------
-
-    def status(self) -> dict[str, Any]:
-        """Counts of what this reader may read (statistics never count hidden rows), summed
-        from the counters ingest keeps per audience (store/holdings.py), not counted from
-        the reports: the same figures at any store size in a few indexed reads."""
-        by_country, n_obs = holdings.held(self.conn, self._tokens)
-        out: dict[str, Any] = {
-            "reports": sum(by_country.values()),
-            "observables": n_obs,
-            "reports_by_country": by_country,
-        }
-        if self.reader.is_system:
-            out["cross_border_clusters"] = holdings.cross_border_clusters(self.conn)
-        return out
-
-
 def summarise_observables(engine: Engine, settings: Settings) -> Iterator[int]:
     """Store the summary of every linkable value without a current one, one transaction
     per chunk of values (`bersama correlate --summaries`); yield the rows stored per
@@ -822,4 +512,4 @@ _LINKABLE = (
     .limit(CHUNK)
 )
 
-__all__ = ["Reads", "readable", "summarise_observables"]
+__all__ = ["Reads", "summarise_observables"]

@@ -38,8 +38,9 @@ from bersama.ingest.sources import ingest_stream
 from bersama.markings import Reader
 from bersama.observables import guess
 from bersama.store import audit
+from bersama.store.browse import CLUSTER_PAGE_MAX
 from bersama.store.identities import agency_country, validate_country
-from bersama.store.queries import CLUSTER_PAGE_MAX, Reads
+from bersama.store.queries import Reads
 
 router = APIRouter(prefix="/api/v1", tags=["core"], responses=problems(401, 429))
 
