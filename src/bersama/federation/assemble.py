@@ -33,7 +33,14 @@ next.  Received pages are therefore assembled before ingest:
    no reader is ever served or shown one (TAXII serves `stix_objects`, checks
    read the stored links of reports); an SCO becomes readable only as part of
    a later report that names it, under that report's marking, as any SCO
-   resolved in step 1 does.
+   resolved in step 1 does;
+6. keeping is bounded: a kept object goes once a stored report of that peer
+   holds it (it is then in `stix_objects`, which step 1 reads first, so the
+   kept copy would never be read again; `forget_stored`, after each page is
+   ingested), and a kept SCO goes `peer_kept_days` after it was kept
+   (`forget_kept`, before each page is assembled).  Marking definitions are
+   not aged out: a peer has one per sharing group, and without it every later
+   report of that group would be refused.
 
 Every page runs through here, also an empty one, so expired holds are
 released on the next sync even when the peer has nothing new.
@@ -270,6 +277,27 @@ def keep(conn: Connection, peer: str, objects: Sequence[dict[str, Any]], now: da
                                  orjson.dumps(o).decode()) for o in objects}
     insert_rows(conn, kept_objects, ("peer", "object_id", "modified", "kept_at", "body"),
                 list(rows.values()), ignore_conflicts=True)
+
+
+def forget_kept(conn: Connection, peer: str, *, before: datetime) -> None:
+    """Step 6, by age: forget the SCOs kept for `peer` before `before`."""
+    conn.execute(delete(kept_objects).where(
+        kept_objects.c.peer == peer, kept_objects.c.kept_at < before,
+        kept_objects.c.object_id.not_like("marking-definition--%")))
+
+
+def forget_stored(conn: Connection, peer: str, objects: Iterable[dict[str, Any]]) -> None:
+    """Step 6, by use: forget the kept objects among `objects` (just ingested) that a
+    stored report of `peer` now holds."""
+    ids = sorted({str(o["id"]) for o in objects if o.get("type") in KEPT})
+    if not ids or conn.execute(select(kept_objects.c.object_id).where(
+            kept_objects.c.peer == peer).limit(1)).first() is None:
+        return  # (most peers have nothing kept)
+    stored = select(stix_objects.c.seq).where(
+        stix_objects.c.object_id == kept_objects.c.object_id, stix_objects.c.origin_peer == peer)
+    for chunk in _chunks(ids, 500):
+        conn.execute(delete(kept_objects).where(
+            kept_objects.c.peer == peer, kept_objects.c.object_id.in_(chunk), stored.exists()))
 
 
 def _store(conn: Connection, peer: str, *, pool_held: dict[str, dict[str, Any]],
