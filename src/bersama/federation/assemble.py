@@ -229,19 +229,18 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
     ready_ids = {str(c["id"]) for c in ready_roots}
     for_ready = _reach(ready_ids, need)
     for_held = _reach(list(hold), need)
-    for_refused = _reach([str(c["id"]) for c, _ in out.refused], need) - for_held
+    out.kept = carried(pool.values(), [str(c["id"]) for c, _ in out.refused],
+                       besides=ready_ids | for_ready | set(hold) | for_held | known)
+    kept = {str(o["id"]) for o in out.kept}
     for oid, obj in pool.items():
         if oid in hold:
             continue
         otype = obj.get("type")
         if oid in ready_ids or oid in for_ready:
             out.ready.append(obj)
-        elif oid in for_refused and otype in KEPT:
-            if oid not in known:
-                out.kept.append(obj)
+        elif oid in known or oid in kept:
+            continue  # received before (step 1), or kept for the peer's later reports (step 5)
         elif otype in SCO_TYPES or oid in for_held:
-            if oid in known:
-                continue
             if oid in for_held or (since.get(oid, now) > expiry and len(hold) < hold_max):
                 hold[oid] = obj
             else:
@@ -261,14 +260,20 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
     return out
 
 
-def carried(objects: Iterable[dict[str, Any]], refused: Collection[str]) -> list[dict[str, Any]]:
+def carried(objects: Iterable[dict[str, Any]], refused: Collection[str], *,
+            besides: Collection[str] = ()) -> list[dict[str, Any]]:
     """The SCOs and marking definitions among `objects` that the containers `refused`
-    (ids) name, directly or through another container among `objects`."""
+    (ids) name, directly or through another container among `objects`, except the ids
+    `besides`: what to keep (step 5) of the reports refused here for their marking
+    (`assemble`, besides what is ingested, held or known already) or by the pipeline."""
+    if not refused:
+        return []
     by_id = {str(o["id"]): o for o in objects}
     need = {oid: needs(o) for oid, o in by_id.items()
             if o.get("type") in CONTAINERS or o.get("object_marking_refs")}
     reached = _reach([r for r in refused if r in need], need)
-    return [by_id[r] for r in reached if r in by_id and by_id[r].get("type") in KEPT]
+    return [o for oid, o in by_id.items()
+            if oid in reached and oid not in besides and o.get("type") in KEPT]
 
 
 def keep(conn: Connection, peer: str, objects: Sequence[dict[str, Any]], now: datetime) -> None:
