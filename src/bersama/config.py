@@ -65,6 +65,11 @@ class Settings(BaseSettings):
     peer_hold_max_objects: int = Field(
         default=10_000, ge=0, description="objects held per peer while reports wait"
     )
+    peer_kept_days: float = Field(
+        default=90.0, gt=0,
+        description="how long an observable a refused peer report carried is kept for the "
+        "peer's later reports, unless one of them is stored first (assemble, step 6)",
+    )
     peer_page_size: int = Field(default=1000, ge=1, le=1000, description="TAXII limit asked")
 
     # privacy-preserving checks

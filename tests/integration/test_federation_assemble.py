@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from bersama.markings import TLP, Marking
 from bersama.observables import phone
 from bersama.stix.export import draft_to_stix
 from bersama.store.tables.core import observables, report_observables, reports
-from bersama.store.tables.federation import held_objects, peers, sync_failures
+from bersama.store.tables.federation import held_objects, kept_objects, peers, sync_failures
 
 KEY = NodeKey.generate()
 
@@ -176,19 +176,63 @@ def test_size_bound_and_missing_marking_definition_refused(node: Node) -> None:
     assert phones_of(node, 5) == {"phone:" + sco5["number"]}
 
 
-def test_observables_of_a_report_refused_for_its_marking_still_resolve(node: Node) -> None:
-    """A server that sends each SCO once sent this one with a report refused here for
-    its marking: a later report naming it is complete, not held for it."""
+def kept(node: Node) -> set[str]:
+    with node.engine.connect() as conn:
+        return set(conn.execute(select(kept_objects.c.object_id)).scalars())
+
+
+def refuse_for_its_marking(node: Node) -> tuple[str, datetime]:
+    """Report 4 naming +60123000011 arrives without its group marking definition, which
+    never comes: refused when its hold expires, its SCO kept.  The SCO's id, and when."""
     four = stix_of(4, ["+60123000011"], Marking(TLP.AMBER, group="mekong"))
-    six = stix_of(6, ["+60123000011"], Marking(TLP.GREEN))  # the same SCO id
     fake = FakePeer([[*four["report"].values(), *four["x-bersama-phone-number"].values()]])
     run(node, fake)
     later = NOW + timedelta(seconds=node.settings.peer_hold_seconds + 1)
     run(node, fake, at=lambda: later)
     assert marking_of(node, 4) is None  # refused: its group marking definition never came
+    return next(iter(four["x-bersama-phone-number"])), later
+
+
+def test_observables_of_a_report_refused_for_its_marking_still_resolve(node: Node) -> None:
+    """A server that sends each SCO once sent this one with a report refused here for
+    its marking: a later report naming it is complete, not held for it."""
+    six = stix_of(6, ["+60123000011"], Marking(TLP.GREEN))  # the same SCO id
+    _, later = refuse_for_its_marking(node)
     with node.engine.connect() as conn:
         fails = dict(conn.execute(select(sync_failures.c.kind, sync_failures.c.count)).all())
     assert "orphan" not in fails  # its observable was named, by the refused report
     run(node, FakePeer([[*six["report"].values()]]), at=lambda: later)
     assert phones_of(node, 6) == {"phone:+60123000011"}
     assert held_count(node) == 0
+
+
+def test_a_kept_observable_is_forgotten_once_a_stored_report_holds_it(node: Node) -> None:
+    """Once a later report of the peer is stored with the kept SCO, the SCO is in
+    stix_objects (step 1 reads it there first): the kept copy goes, and the next report
+    naming it still resolves it."""
+    sco, later = refuse_for_its_marking(node)
+    assert kept(node) == {sco}
+    six = stix_of(6, ["+60123000011"], Marking(TLP.GREEN))
+    run(node, FakePeer([[*six["report"].values()]]), at=lambda: later)
+    assert phones_of(node, 6) == {"phone:+60123000011"}
+    assert kept(node) == set()
+    seven = stix_of(7, ["+60123000011"], Marking(TLP.GREEN))
+    run(node, FakePeer([[*seven["report"].values()]]), at=lambda: later)
+    assert phones_of(node, 7) == {"phone:+60123000011"}
+    assert held_count(node) == 0
+
+
+def test_a_kept_observable_no_report_named_is_forgotten_after_the_retention(node: Node) -> None:
+    sco, later = refuse_for_its_marking(node)
+    retention = timedelta(days=node.settings.peer_kept_days)
+    # every sync runs the assembler, also when the peer has nothing new
+    run(node, FakePeer([[]]), at=lambda: later + retention)
+    assert kept(node) == {sco}  # not before the retention is over
+    after = later + retention + timedelta(seconds=1)
+    run(node, FakePeer([[]]), at=lambda: after)
+    assert kept(node) == set()
+    # then a report naming it waits for it, as for any object never received
+    six = stix_of(6, ["+60123000011"], Marking(TLP.GREEN))
+    run(node, FakePeer([[*six["report"].values()]]), at=lambda: after)
+    assert marking_of(node, 6) is None
+    assert held_count(node) == 1

@@ -22,7 +22,13 @@ from bersama.ingest.model import ReportDraft
 from bersama.markings import TLP, Marking
 from bersama.observables import phone
 from bersama.store.tables.core import observables, report_observables, reports
-from bersama.store.tables.federation import held_objects, peers, received_objects
+from bersama.store.tables.federation import (
+    held_objects,
+    kept_objects,
+    peers,
+    received_objects,
+)
+from bersama.store.values import utcnow
 
 
 @pytest.fixture
@@ -173,6 +179,51 @@ def test_what_a_refused_report_carried_is_readable_by_nobody(pair: tuple[Node, N
                            headers={"Authorization": f"Bearer {b.analyst}"})
     assert checked.status_code == 200, checked.text
     assert (checked.json()["reports"], checked.json()["first_seen"]) == (0, None)
+
+
+def kept_types(node: Node) -> set[str]:
+    with node.engine.connect() as conn:
+        return {o.split("--")[0] for o in conn.execute(
+            select(kept_objects.c.object_id)).scalars()}
+
+
+def test_what_a_refused_report_carried_is_forgotten_once_a_later_report_holds_it(
+        pair: tuple[Node, Node]) -> None:
+    """b kept report 1's SCO and its group's marking definition; report 2 names both and
+    is stored with them, so b reads them from its stored objects from then on."""
+    a, b = pair
+    amber = Marking(TLP.AMBER, group="mekong")
+    client = refuse_first_report(a, b, amber)
+    assert kept_types(b) == {"x-bersama-phone-number", "marking-definition"}
+    a.ingest([naming(2, ["+60123000001"], amber)])
+    assert sync(b, client).accepted == 1
+    assert kept_types(b) == set()
+    a.ingest([naming(3, ["+60123000001"], amber)])
+    assert sync(b, client).accepted == 1
+    assert phones_of(b, 3) == {"phone:+60123000001"}
+    with b.engine.connect() as conn:
+        assert conn.execute(select(reports.c.sharing_group).where(
+            reports.c.stix_id == rid(3))).scalar() == "mekong"
+
+
+def test_a_kept_group_marking_definition_outlives_the_retention(
+        pair: tuple[Node, Node]) -> None:
+    """The kept SCO ages out; the group's marking definition does not, or every later
+    report of the group would be refused for want of it."""
+    a, b = pair
+    amber = Marking(TLP.AMBER, group="mekong")
+    client = refuse_first_report(a, b, amber)
+    a.ingest([naming(2, ["+60123000002"], amber)])
+    after = utcnow() + timedelta(days=b.settings.peer_kept_days, seconds=1)
+    with b.engine.connect() as conn:
+        peer = get_peers(conn, "my")[0]
+    got = sync_peer(b.engine, b.settings, peer, client=client, clock=lambda: after)
+    assert (got.error, got.accepted) == (None, 1)
+    assert phones_of(b, 2) == {"phone:+60123000002"}
+    with b.engine.connect() as conn:
+        assert conn.execute(select(reports.c.sharing_group).where(
+            reports.c.stix_id == rid(2))).scalar() == "mekong"
+    assert kept_types(b) == set()  # the SCO aged out, the definition is stored now
 
 
 def test_small_pages_lose_nothing(pair: tuple[Node, Node]) -> None:

@@ -33,7 +33,14 @@ next.  Received pages are therefore assembled before ingest:
    no reader is ever served or shown one (TAXII serves `stix_objects`, checks
    read the stored links of reports); an SCO becomes readable only as part of
    a later report that names it, under that report's marking, as any SCO
-   resolved in step 1 does.
+   resolved in step 1 does;
+6. keeping is bounded: a kept object goes once a stored report of that peer
+   holds it (it is then in `stix_objects`, which step 1 reads first, so the
+   kept copy would never be read again; `forget_stored`, after each page is
+   ingested), and a kept SCO goes `peer_kept_days` after it was kept
+   (`forget_kept`, before each page is assembled).  Marking definitions are
+   not aged out: a peer has one per sharing group, and without it every later
+   report of that group would be refused.
 
 Every page runs through here, also an empty one, so expired holds are
 released on the next sync even when the peer has nothing new.
@@ -222,19 +229,18 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
     ready_ids = {str(c["id"]) for c in ready_roots}
     for_ready = _reach(ready_ids, need)
     for_held = _reach(list(hold), need)
-    for_refused = _reach([str(c["id"]) for c, _ in out.refused], need) - for_held
+    out.kept = carried(pool.values(), [str(c["id"]) for c, _ in out.refused],
+                       besides=ready_ids | for_ready | set(hold) | for_held | known)
+    kept = {str(o["id"]) for o in out.kept}
     for oid, obj in pool.items():
         if oid in hold:
             continue
         otype = obj.get("type")
         if oid in ready_ids or oid in for_ready:
             out.ready.append(obj)
-        elif oid in for_refused and otype in KEPT:
-            if oid not in known:
-                out.kept.append(obj)
+        elif oid in known or oid in kept:
+            continue  # received before (step 1), or kept for the peer's later reports (step 5)
         elif otype in SCO_TYPES or oid in for_held:
-            if oid in known:
-                continue
             if oid in for_held or (since.get(oid, now) > expiry and len(hold) < hold_max):
                 hold[oid] = obj
             else:
@@ -254,14 +260,20 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
     return out
 
 
-def carried(objects: Iterable[dict[str, Any]], refused: Collection[str]) -> list[dict[str, Any]]:
+def carried(objects: Iterable[dict[str, Any]], refused: Collection[str], *,
+            besides: Collection[str] = ()) -> list[dict[str, Any]]:
     """The SCOs and marking definitions among `objects` that the containers `refused`
-    (ids) name, directly or through another container among `objects`."""
+    (ids) name, directly or through another container among `objects`, except the ids
+    `besides`: what to keep (step 5) of the reports refused here for their marking
+    (`assemble`, besides what is ingested, held or known already) or by the pipeline."""
+    if not refused:
+        return []
     by_id = {str(o["id"]): o for o in objects}
     need = {oid: needs(o) for oid, o in by_id.items()
             if o.get("type") in CONTAINERS or o.get("object_marking_refs")}
     reached = _reach([r for r in refused if r in need], need)
-    return [by_id[r] for r in reached if r in by_id and by_id[r].get("type") in KEPT]
+    return [o for oid, o in by_id.items()
+            if oid in reached and oid not in besides and o.get("type") in KEPT]
 
 
 def keep(conn: Connection, peer: str, objects: Sequence[dict[str, Any]], now: datetime) -> None:
@@ -270,6 +282,27 @@ def keep(conn: Connection, peer: str, objects: Sequence[dict[str, Any]], now: da
                                  orjson.dumps(o).decode()) for o in objects}
     insert_rows(conn, kept_objects, ("peer", "object_id", "modified", "kept_at", "body"),
                 list(rows.values()), ignore_conflicts=True)
+
+
+def forget_kept(conn: Connection, peer: str, *, before: datetime) -> None:
+    """Step 6, by age: forget the SCOs kept for `peer` before `before`."""
+    conn.execute(delete(kept_objects).where(
+        kept_objects.c.peer == peer, kept_objects.c.kept_at < before,
+        kept_objects.c.object_id.not_like("marking-definition--%")))
+
+
+def forget_stored(conn: Connection, peer: str, objects: Iterable[dict[str, Any]]) -> None:
+    """Step 6, by use: forget the kept objects among `objects` (just ingested) that a
+    stored report of `peer` now holds."""
+    ids = sorted({str(o["id"]) for o in objects if o.get("type") in KEPT})
+    if not ids or conn.execute(select(kept_objects.c.object_id).where(
+            kept_objects.c.peer == peer).limit(1)).first() is None:
+        return  # (most peers have nothing kept)
+    stored = select(stix_objects.c.seq).where(
+        stix_objects.c.object_id == kept_objects.c.object_id, stix_objects.c.origin_peer == peer)
+    for chunk in _chunks(ids, 500):
+        conn.execute(delete(kept_objects).where(
+            kept_objects.c.peer == peer, kept_objects.c.object_id.in_(chunk), stored.exists()))
 
 
 def _store(conn: Connection, peer: str, *, pool_held: dict[str, dict[str, Any]],

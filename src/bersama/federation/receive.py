@@ -9,7 +9,7 @@ rejected objects are counted in `sync_failures` and logged, never ingested.
 Accepted objects go through the one ingest pipeline as a STIX bundle, in the
 caller's transaction, so a page is all-or-nothing; the SCOs and marking
 definitions of the reports the pipeline refuses are kept for the peer's later
-reports (federation/assemble.py, step 5).
+reports, and forgotten once stored or old (federation/assemble.py, steps 5 and 6).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -26,7 +26,14 @@ from sqlalchemy import Connection, select, update
 
 from bersama.config import Settings
 from bersama.errors import Forbidden, InvalidInput, field_path
-from bersama.federation.assemble import Assembled, assemble, carried, keep
+from bersama.federation.assemble import (
+    Assembled,
+    assemble,
+    carried,
+    forget_kept,
+    forget_stored,
+    keep,
+)
 from bersama.federation.protocol import SIGNATURES, object_version, signature_key
 from bersama.federation.signing import jws_kid, parse_public_key, public_key_text
 from bersama.federation.status import settle, status_body
@@ -139,6 +146,7 @@ def accept_page(
         count_failure(conn, peer, "signature", detail=f"{bad[0][0].get('id')}: {bad[0][1]}",
                       now=now, n=len(bad))
     record_provenance(conn, peer, checked, signatures, now, pinned_kid=public_key_text(pinned))
+    forget_kept(conn, peer, before=now - timedelta(days=settings.peer_kept_days))
     parts = assemble(conn, peer=peer, objects=checked.accepted, now=now,
                      hold_seconds=settings.peer_hold_seconds,
                      hold_max=settings.peer_hold_max_objects)
@@ -162,6 +170,7 @@ def accept_page(
         if result.rejected:
             kept = kept + carried(parts.ready, rejected_records(conn, result.batch_id))
     keep(conn, peer, kept, now)
+    forget_stored(conn, peer, parts.ready)
     if parts.settled:
         settle(conn, agency, {oid: failures.get(oid) for oid in parts.settled})
     return Accepted(checked, result, parts, failures)

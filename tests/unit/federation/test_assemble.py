@@ -34,3 +34,8 @@ def test_the_observables_and_marking_definitions_a_refused_report_names() -> Non
 
 def test_nothing_for_records_that_are_no_container_of_the_batch() -> None:
     assert carried(_objects(), {SCO, "bundle--x", "report--9"}) == []
+
+
+def test_what_is_ingested_held_or_known_already_is_left_out() -> None:
+    got = {o["id"] for o in carried(_objects(), {"report--1"}, besides={SCO, GROUP})}
+    assert got == {URL}

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     PrimaryKeyConstraint,
     String,
@@ -114,9 +115,12 @@ kept_objects = Table(
     # (federation/assemble.py): a Bersama server sends each once, with the first report
     # naming it, so the peer's later reports resolve their refs here.  Read by assembly
     # alone, for the same peer; never served, checked or counted (they are no report's).
+    # Dropped once a stored report of the peer holds the object, and SCOs after
+    # `peer_kept_days` (by the index, on every page received from the peer).
     Column("peer", String(100), ForeignKey("peers.name", ondelete="CASCADE"), primary_key=True),
     Column("object_id", String(100), primary_key=True),
     Column("modified", String(32), nullable=False),
     Column("kept_at", DateTime(timezone=True), nullable=False),
     Column("body", Text, nullable=False),
+    Index("ix_kept_objects_peer_kept_at", "peer", "kept_at"),
 )
