@@ -35,9 +35,10 @@ from bersama.ingest.stix import parse_stix
 from bersama.markings import Reader, Role, reader_tokens
 from bersama.observables.model import Kind, Observable
 from bersama.stix.export import bundle, draft_to_stix
+from bersama.store.apitokens import create_token
 from bersama.store.clusterviews import SNAPSHOTS
 from bersama.store.db import make_engine, migrate
-from bersama.store.identities import add_agency, add_user, create_token, groups_of
+from bersama.store.identities import add_agency, add_user, groups_of
 from bersama.store.queries import Reads
 from bersama.store.summaries import SUMMARIES, summarise_all
 from bersama.store.summary_writer import SummaryWriter

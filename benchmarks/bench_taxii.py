@@ -51,7 +51,7 @@ from bersama.ingest.model import ReportDraft  # noqa: E402
 from bersama.ingest.pipeline import ingest  # noqa: E402
 from bersama.markings import TLP, Marking, Reader, Role  # noqa: E402
 from bersama.observables import phone  # noqa: E402
-from bersama.store import identities  # noqa: E402
+from bersama.store import apitokens, identities  # noqa: E402
 from bersama.store.db import open_engine  # noqa: E402
 from bersama.store.tables.core import ingest_batches  # noqa: E402
 
@@ -126,7 +126,7 @@ def build_node_a(data: Path, reports: int) -> tuple[str, str]:
                               now=NOW)
         identities.add_agency(conn, code="TH-AOC", name="AOC", country="TH", type="police",
                               now=NOW, is_peer=True)
-        token = identities.create_token(conn, peer_agency="TH-AOC", now=NOW)[1]
+        token = apitokens.create_token(conn, peer_agency="TH-AOC", now=NOW)[1]
     actor = Reader(agency="MY-PDRM", role=Role.ANALYST)
     t0 = time.perf_counter()
     batch = 2000

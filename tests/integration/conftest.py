@@ -19,7 +19,8 @@ from bersama.ingest.pipeline import ingest
 from bersama.markings import Reader, Role
 from bersama.observables import phone
 from bersama.store import db, writelock
-from bersama.store.identities import add_agency, add_group, add_user, create_token
+from bersama.store.apitokens import create_token
+from bersama.store.identities import add_agency, add_group, add_user
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

@@ -36,8 +36,9 @@ from sqlalchemy import select
 from bersama.api.app import create_app
 from bersama.config import Settings
 from bersama.federation.collections import SHARED
+from bersama.store.apitokens import create_token
 from bersama.store.db import make_engine, migrate
-from bersama.store.identities import add_user, create_token
+from bersama.store.identities import add_user
 from bersama.store.review import enqueue
 from bersama.store.tables.core import ingest_batches, reports
 from bersama.synth import generate, write

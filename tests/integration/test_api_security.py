@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from bersama.api.app import create_app
 from bersama.api.routers import admin, public
 from bersama.config import Settings
+from bersama.store import apitokens
 from bersama.store import identities as ids
 from bersama.store.db import make_engine, migrate
 
@@ -40,8 +41,8 @@ def make_node(tmp_path: Path, db_url: str, db_urls: Callable[[], str]) -> Iterat
             ids.add_agency(c, code="TH-TCSD", name="TCSD", country="TH", type="police", now=NOW)
             for email, role in (("adm@my", "admin"), ("ana@my", "analyst")):
                 ids.add_user(c, email=email, agency="MY-PDRM", role=role, now=NOW)
-                tokens[email] = ids.create_token(c, now=NOW, user=email)[1]
-            tokens["peer"] = ids.create_token(c, now=NOW, peer_agency="TH-TCSD")[1]
+                tokens[email] = apitokens.create_token(c, now=NOW, user=email)[1]
+            tokens["peer"] = apitokens.create_token(c, now=NOW, peer_agency="TH-TCSD")[1]
         client = TestClient(create_app(settings, engine), raise_server_exceptions=False)
         client.__enter__()
         app: Any = client.app
@@ -69,7 +70,7 @@ def test_bearer_and_basic(make_node: Make) -> None:
     client, tokens = make_node()
     tok = tokens["ana@my"]
     assert client.get("/api/v1/status", headers=bearer(tok)).status_code == 200
-    tid = ids.token_id_of(tok)
+    tid = apitokens.token_id_of(tok)
     basic = base64.b64encode(f"{tid}:{tok}".encode()).decode()
     assert client.get("/api/v1/status",
                       headers={"Authorization": f"Basic {basic}"}).status_code == 200
@@ -136,7 +137,7 @@ def test_revoking_a_token_twice_is_a_conflict_and_an_unknown_one_not_found(
     # The second DELETE answered 200 with the row, as if it had revoked it now.
     client, tokens = make_node()
     adm = bearer(tokens["adm@my"])
-    token_id = ids.token_id_of(tokens["ana@my"])
+    token_id = apitokens.token_id_of(tokens["ana@my"])
     first = client.delete(f"/api/v1/admin/tokens/{token_id}", headers=adm)
     assert first.status_code == 200, first.text
     again = client.delete(f"/api/v1/admin/tokens/{token_id}", headers=adm)
@@ -195,7 +196,7 @@ def test_check_token_use_stands_when_the_check_fails(make_node: Make) -> None:
     from bersama.store.tables.trust import api_tokens, audit_log
 
     client, tokens = make_node()
-    tid = ids.token_id_of(tokens["ana@my"])
+    tid = apitokens.token_id_of(tokens["ana@my"])
     r = client.get("/api/v1/check", params={"value": "zzz"}, headers=bearer(tokens["ana@my"]))
     assert r.status_code == 422
     engine: Any = client.app.state.engine  # type: ignore[attr-defined]
@@ -214,15 +215,15 @@ def test_check_refuses_revoked_expired_and_disabled_on_the_next_request(
     engine = app.state.engine
     with engine.begin() as c:
         ids.add_user(c, email="dis@my", agency="MY-PDRM", role="analyst", now=NOW)
-        dis = ids.create_token(c, now=NOW, user="dis@my")[1]
-        short_info, short = ids.create_token(c, now=NOW, user="ana@my",
-                                             expires=ids.parse_expiry("1h"))
+        dis = apitokens.create_token(c, now=NOW, user="dis@my")[1]
+        short_info, short = apitokens.create_token(c, now=NOW, user="ana@my",
+                                                   expires=apitokens.parse_expiry("1h"))
     app.state.clock = lambda: NOW
     check = {"value": "+60123456789"}
     for token in (tokens["ana@my"], dis, short):
         assert client.get("/api/v1/check", params=check, headers=bearer(token)).status_code == 200
     with engine.begin() as c:
-        ids.revoke_token(c, ids.token_id_of(tokens["ana@my"]) or "", NOW)
+        apitokens.revoke_token(c, apitokens.token_id_of(tokens["ana@my"]) or "", NOW)
         ids.set_user_disabled(c, "dis@my", True)
     assert client.get("/api/v1/check", params=check,
                       headers=bearer(tokens["ana@my"])).status_code == 401
@@ -250,7 +251,7 @@ def test_refused_tokens_are_audited_then_throttled(make_node: Make) -> None:
         rows = c.execute(select(audit_log).where(audit_log.c.action == "token.refused")
                          .order_by(audit_log.c.seq)).all()
     assert len(rows) == 3
-    assert {r.target for r in rows} == {f"token:{ids.token_id_of(forged)}"}
+    assert {r.target for r in rows} == {f"token:{apitokens.token_id_of(forged)}"}
     assert [r.detail["path"] for r in rows] == ["/api/v1/status"] * 2 + ["/api/v1/check"]
     dumped = " ".join(str(tuple(r)) for r in rows)
     assert "x" * 43 not in dumped  # the presented secret is never recorded
@@ -318,7 +319,7 @@ def test_no_secret_in_any_log_line(make_node: Make, caplog: pytest.LogCaptureFix
     created = client.post("/api/v1/admin/tokens", headers=adm,
                           json={"user": "ana@my", "expires": "1h"}).json()["token"]
     client.get("/api/v1/check", params={"value": "+60123456789"}, headers=bearer(created))
-    tid = ids.token_id_of(tokens["ana@my"])
+    tid = apitokens.token_id_of(tokens["ana@my"])
     basic = base64.b64encode(f"{tid}:{tokens['ana@my']}".encode()).decode()
     client.get("/api/v1/status", headers={"Authorization": f"Basic {basic}"})
     text = caplog.text

@@ -31,7 +31,7 @@ from bersama.ingest.model import ReportDraft
 from bersama.markings import Reader
 from bersama.observables import phone
 from bersama.stix.export import bundle, draft_to_stix
-from bersama.store import audit
+from bersama.store import apitokens, audit
 from bersama.store import identities as ids
 from bersama.store.db import make_engine, migrate
 from bersama.store.queries import Reads
@@ -114,9 +114,9 @@ def _matrix(tmp: Path, url: str) -> Iterator[Matrix]:
             ("ana@id", "ID-POLRI", "analyst"),
         ):
             ids.add_user(c, email=email, agency=agency, role=role, now=NOW)
-            tokens[email] = ids.create_token(c, now=NOW, user=email)[1]
+            tokens[email] = apitokens.create_token(c, now=NOW, user=email)[1]
         for peer in ("TH-TCSD", "JP-NPA"):
-            tokens[f"peer:{peer}"] = ids.create_token(c, now=NOW, peer_agency=peer)[1]
+            tokens[f"peer:{peer}"] = apitokens.create_token(c, now=NOW, peer_agency=peer)[1]
     with TestClient(create_app(settings, engine), raise_server_exceptions=False) as client:
         m = Matrix(client, engine, settings, tokens, {}, {}, {})
         for i, (name, (params, _)) in enumerate(sorted(MARKINGS.items())):

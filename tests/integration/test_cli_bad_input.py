@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bersama.cli import context
 from bersama.cli.main import main
-from bersama.store.identities import token_id_of
+from bersama.store.apitokens import token_id_of
 from bersama.store.tables.core import reports
 from bersama.store.tables.trust import audit_log
 

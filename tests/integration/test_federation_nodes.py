@@ -32,7 +32,7 @@ from bersama.ingest.model import ReportDraft
 from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import phone
-from bersama.store import identities
+from bersama.store import apitokens, identities
 from bersama.store.db import open_engine
 from bersama.store.tables.core import reports, stix_objects
 
@@ -114,7 +114,7 @@ def make_node(tmp: Path, name: str, database_url: str | None = None) -> Node:
                             role=identities.parse_role("admin"), now=NOW)
         for other, (code, _) in AGENCIES.items():
             if other != name:
-                node.tokens[other] = identities.create_token(conn, peer_agency=code, now=NOW)[1]
+                node.tokens[other] = apitokens.create_token(conn, peer_agency=code, now=NOW)[1]
     node.key()
     return node
 

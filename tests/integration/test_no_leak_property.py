@@ -35,6 +35,7 @@ from bersama.markings import TLP, Marking, Reader, Role, audience, may_read
 from bersama.markings.policy import hint_for
 from bersama.observables import phone
 from bersama.stix.export import bundle, draft_to_stix
+from bersama.store import apitokens
 from bersama.store import identities as ids
 from bersama.store.db import make_engine, migrate
 from bersama.store.tables.core import agencies
@@ -101,9 +102,9 @@ def _node(tmp: Path, url: str) -> Iterator[Node]:
             ids.add_group(c, name=g, agencies_=members, now=NOW)
         for email, (agency, role) in USERS.items():
             ids.add_user(c, email=email, agency=agency, role=role, now=NOW)
-            tokens[email] = ids.create_token(c, now=NOW, user=email)[1]
+            tokens[email] = apitokens.create_token(c, now=NOW, user=email)[1]
         for peer in ("TH-TCSD", "JP-NPA"):
-            tokens[f"peer:{peer}"] = ids.create_token(c, now=NOW, peer_agency=peer)[1]
+            tokens[f"peer:{peer}"] = apitokens.create_token(c, now=NOW, peer_agency=peer)[1]
     with TestClient(create_app(s, engine), raise_server_exceptions=False) as client:
         yield Node(client, engine, tokens, [])
     engine.dispose()

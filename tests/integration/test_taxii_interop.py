@@ -34,7 +34,7 @@ from bersama.ingest.model import ReportDraft
 from bersama.ingest.pipeline import ingest
 from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import phone
-from bersama.store import identities
+from bersama.store import apitokens, identities
 from bersama.store.db import open_engine
 from bersama.store.tables.core import reports
 
@@ -90,7 +90,7 @@ def our_node(tmp_path: Path, db_url: str) -> Iterator[tuple[str, str]]:
                               now=NOW)
         identities.add_user(conn, email="ana@pdrm.my", agency="MY-PDRM",
                             role=identities.parse_role("analyst"), now=NOW)
-        token = identities.create_token(conn, user="ana@pdrm.my", now=NOW)[1]
+        token = apitokens.create_token(conn, user="ana@pdrm.my", now=NOW)[1]
         for i in range(1, 8):
             d = ReportDraft(source_id=f"report--{uuid.UUID(int=i, version=4)}", modified=NOW,
                             observables=(phone(f"+6012345{i:04d}"),), title=f"r{i}",

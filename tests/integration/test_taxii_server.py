@@ -27,7 +27,7 @@ from bersama.markings import TLP, Marking, Reader, Role
 from bersama.observables import phone
 from bersama.stix.export import draft_to_stix
 from bersama.stix.tlp import group_marking_id
-from bersama.store import identities
+from bersama.store import apitokens, identities
 from bersama.store.db import open_engine
 from bersama.store.tables.trust import audit_log
 
@@ -66,9 +66,9 @@ class Node:
             identities.add_group(conn, name="mekong", agencies_=["MY-PDRM", "TH-AOC"], now=NOW)
             identities.add_user(conn, email="ana@pdrm.my", agency="MY-PDRM",
                                 role=identities.parse_role("analyst"), now=NOW)
-            self.analyst = identities.create_token(conn, user="ana@pdrm.my", now=NOW)[1]
-            self.th = identities.create_token(conn, peer_agency="TH-AOC", now=NOW)[1]
-            self.jp = identities.create_token(conn, peer_agency="JP-NPA", now=NOW)[1]
+            self.analyst = apitokens.create_token(conn, user="ana@pdrm.my", now=NOW)[1]
+            self.th = apitokens.create_token(conn, peer_agency="TH-AOC", now=NOW)[1]
+            self.jp = apitokens.create_token(conn, peer_agency="JP-NPA", now=NOW)[1]
         self.client = TestClient(make_app(self.settings, self.engine))
 
     def ingest(self, drafts: list[ReportDraft], agency: str = "MY-PDRM",

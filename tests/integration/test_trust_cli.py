@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from bersama.cli import agency, context, group, token, user
 from bersama.cli import audit as audit_cli
-from bersama.store import identities as ids
+from bersama.store import apitokens
 from bersama.store.tables.trust import audit_log
 
 runner = CliRunner()
@@ -47,10 +47,10 @@ def test_cli_flow(cli: typer.Typer) -> None:
     run(cli, "user", "add", "aisyah@pdrm.my", "--agency", "MY-PDRM", "--role", "analyst")
     out = run(cli, "token", "create", "--user", "aisyah@pdrm.my", "--expires", "30d")
     plaintext = out.strip().splitlines()[-1]
-    tid = ids.token_id_of(plaintext)
+    tid = apitokens.token_id_of(plaintext)
     assert tid is not None
     with context.engine().begin() as conn:
-        reader = ids.authenticate(conn, plaintext, datetime.now(UTC)).reader
+        reader = apitokens.authenticate(conn, plaintext, datetime.now(UTC)).reader
     assert reader.groups == frozenset({"MY-TH bilateral"})
     tokens = json.loads(run(cli, "token", "list", "--json"))
     assert plaintext not in json.dumps(tokens)

@@ -31,7 +31,7 @@ from bersama.config import Settings
 from bersama.errors import Forbidden, RateLimited, Unauthenticated
 from bersama.markings import Reader, Role
 from bersama.store import audit
-from bersama.store.identities import Authenticated, authenticate, token_id_of
+from bersama.store.apitokens import Authenticated, authenticate, token_id_of
 
 log = logging.getLogger("bersama.api.security")
 

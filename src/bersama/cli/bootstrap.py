@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from rich.console import Console
 
 from bersama.cli.context import engine, settings
-from bersama.store.identities import bootstrap_admin
+from bersama.store.apitokens import bootstrap_admin
 
 
 def ensure_admin(console: Console) -> str | None:

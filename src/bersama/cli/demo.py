@@ -19,7 +19,8 @@ from bersama.cli.bootstrap import ensure_admin
 from bersama.cli.context import engine, settings
 from bersama.errors import NotFound
 from bersama.markings import Reader
-from bersama.store.identities import add_user, create_token, get_user
+from bersama.store.apitokens import create_token
+from bersama.store.identities import add_user, get_user
 from bersama.store.queries import Reads
 from bersama.store.tables.core import reports
 from bersama.synth import generate, write

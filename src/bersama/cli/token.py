@@ -15,7 +15,7 @@ from rich.table import Table
 
 from bersama.cli.audit import record_cli
 from bersama.cli.context import emit_json, engine
-from bersama.store import identities as ids
+from bersama.store import apitokens
 
 app = typer.Typer(help="API tokens: create (shown once), revoke, list.", no_args_is_help=True)
 err = Console(stderr=True)
@@ -32,9 +32,9 @@ def create(
     """Create a token for a user or a peer agency and print it once."""
     now = datetime.now(UTC)
     with engine().begin() as conn:
-        info, token = ids.create_token(conn, now=now, user=user, peer_agency=peer,
-                                       expires=ids.parse_expiry(expires), note=note,
-                                       peer_field="peer")
+        info, token = apitokens.create_token(conn, now=now, user=user, peer_agency=peer,
+                                             expires=apitokens.parse_expiry(expires), note=note,
+                                             peer_field="peer")
         record_cli(conn, "token.create", f"token:{info.id}",
                    {"user": info.user, "peer_agency": info.peer_agency})
     until = info.expires_at.isoformat() if info.expires_at else "never"
@@ -48,7 +48,7 @@ def revoke(token_id: Annotated[str, typer.Argument(help="the token's id")]) -> N
     """Revoke a token: it stops working at once."""
     now = datetime.now(UTC)
     with engine().begin() as conn:
-        info = ids.revoke_token(conn, token_id, now)
+        info = apitokens.revoke_token(conn, token_id, now)
         record_cli(conn, "token.revoke", f"token:{info.id}")
     console.print(f"token {info.id} revoked", highlight=False)
 
@@ -60,7 +60,7 @@ def list_(
     """List tokens (ids, owners, status; never the tokens themselves)."""
     now = datetime.now(UTC)
     with engine().connect() as conn:
-        tokens = [t.as_dict(now) for t in ids.list_tokens(conn)]
+        tokens = [t.as_dict(now) for t in apitokens.list_tokens(conn)]
     if json_out:
         emit_json(tokens)
         return

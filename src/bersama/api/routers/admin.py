@@ -18,7 +18,7 @@ from bersama.api.problems import problems
 from bersama.api.security import client_address, current_reader, request_time
 from bersama.errors import Forbidden
 from bersama.markings import Reader, Role
-from bersama.store import audit
+from bersama.store import apitokens, audit
 from bersama.store import identities as ids
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], responses=problems(401, 403, 429))
@@ -142,15 +142,16 @@ class TokenIn(StrictBody):
 @router.get("/tokens")
 def list_tokens(request: Request, conn: ReadConn, _: AdminDep) -> list[dict[str, Any]]:
     now = request_time(request)
-    return [t.as_dict(now) for t in ids.list_tokens(conn)]
+    return [t.as_dict(now) for t in apitokens.list_tokens(conn)]
 
 
 @router.post("/tokens", status_code=201, responses=WRITE)
 def create_token(body: TokenIn, request: Request, conn: WriteConn,
                  admin: AdminDep) -> dict[str, Any]:
     now = request_time(request)
-    info, token = ids.create_token(conn, now=now, user=body.user, peer_agency=body.peer_agency,
-                                   expires=ids.parse_expiry(body.expires), note=body.note)
+    info, token = apitokens.create_token(
+        conn, now=now, user=body.user, peer_agency=body.peer_agency,
+        expires=apitokens.parse_expiry(body.expires), note=body.note)
     _audit(conn, request, admin, "token.create", f"token:{info.id}",
            detail={"user": info.user, "peer_agency": info.peer_agency})
     return {**info.as_dict(now), "token": token}
@@ -160,7 +161,7 @@ def create_token(body: TokenIn, request: Request, conn: WriteConn,
 def revoke_token(token_id: str, request: Request, conn: WriteConn,
                  admin: AdminDep) -> dict[str, Any]:
     now = request_time(request)
-    info = ids.revoke_token(conn, token_id, now)
+    info = apitokens.revoke_token(conn, token_id, now)
     _audit(conn, request, admin, "token.revoke", f"token:{info.id}")
     return info.as_dict(now)
 
