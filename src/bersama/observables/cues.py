@@ -11,6 +11,8 @@ a call word said to the bank (`contact Krungthai at 02-111-1111`) counts, and
 so does a one-time code's name earlier in the name's clause that has not named
 a number of its own (`Your OTP for KTB is 890321`); an id word there does not,
 being as often about the transfer (`In order to claim pay into Maybank ...`).
+After the number, a one-time code's name said of it in its clause counts too
+(`PayPal: 515031 is your security code`, `BCA: 123456 adalah kode OTP Anda`).
 
 Kept apart from `extract.py` (the passes that find candidates) as the word
 lists of several languages grow; pure regular expressions, no I/O.
@@ -46,6 +48,18 @@ _CODE_WORDS_BEFORE = re.compile(_ONE_TIME_CODE, re.IGNORECASE)
 _CUE_BEFORE_WINDOW = 60
 _CLAUSE_END = re.compile("[.,;!?\n\u3002\uff0c\uff1b\uff01\uff1f]")
 _A_NUMBER = re.compile(r"\d(?:[ -]?\d){3}")  # a code has four digits or more
+# After the number, a one-time code's name said of it: at once, in brackets or after a colon
+# or dash ("482913 (TAC)"), or after a linking word and at most three more words ("515031 is
+# your security code", Malay "ialah kod TAC", Indonesian "adalah kode OTP", Vietnamese "là mã
+# OTP", Thai "คือรหัส", Tagalog "ang iyong OTP"), all in the number's clause.  A code word
+# after other words is about something else ("paid Maybank 5140 1234 5678 and then they
+# asked for my TAC").
+_LINK = r"(?:is|are|was|as|adalah|ialah|merupakan|là|ang|ay)(?![^\W\d_])|คือ|เป็น"
+_CUE_AFTER = re.compile(
+    rf"[ \t]*(?:[(:=\-\u2013][ \t]*|(?:{_LINK})[ \t]*(?:[^\W\d_][\w'-]*[ \t]+){{0,3}}?)"
+    rf"(?:{_ONE_TIME_CODE})",
+    re.IGNORECASE,
+)
 
 
 def date_like(digits: str) -> bool:
@@ -78,3 +92,9 @@ def cue_before(text: str, start: int) -> bool:
         return True
     cues = [c.end() for c in _CODE_WORDS_BEFORE.finditer(text, lo, start)]
     return bool(cues) and not _A_NUMBER.search(text, cues[-1], start)
+
+
+def cue_after(text: str, end: int) -> bool:
+    """The number that ends at `end` is called a one-time code by the words right after it
+    ("515031 is your security code", "123456 adalah kode OTP Anda"); see `_CUE_AFTER`."""
+    return _CUE_AFTER.match(text, end) is not None

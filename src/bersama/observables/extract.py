@@ -65,7 +65,7 @@ from bersama.observables.accounts import (
 )
 from bersama.observables.amounts import amount_spans
 from bersama.observables.crypto import PATTERN_TEXT, crypto
-from bersama.observables.cues import CALL_WORDS, CODE_WORDS, cue_before, date_like
+from bersama.observables.cues import CALL_WORDS, CODE_WORDS, cue_after, cue_before, date_like
 from bersama.observables.handles import handle
 from bersama.observables.hashes import file_hash
 from bersama.observables.model import Kind, Observable
@@ -355,6 +355,13 @@ def _mobile(digits: str, country: str | None) -> bool:
         return False
 
 
+def _named_otherwise(text: str, name: re.Match[str], d: re.Match[str]) -> bool:
+    """A cue word between the name and the number, before the name or after the number
+    calls the number a code or an id (`cues.py`)."""
+    return bool(CODE_WORDS.search(text, name.end(), d.start()) or cue_before(text, name.start())
+                or cue_after(text, d.end()))
+
+
 def _pass_accounts(scan: _Scan) -> None:
     text = scan.text
     if not _SIX_DIGITS.search(text):
@@ -386,7 +393,7 @@ def _pass_accounts(scan: _Scan) -> None:
             continue
         if CALL_WORDS.search(text, m.end(), d.start()) or _service_number(d.group(), bank):
             continue  # "Maybank hotline 1300 88 6688": the bank's number, not an account
-        if CODE_WORDS.search(text, m.end(), d.start()) or cue_before(text, m.start()):
+        if _named_otherwise(text, m, d):
             continue  # "KTB OTP for NEXT Application is 890321": a code, not an account
         if bank is None:
             scan.rejected.append(Rejected(d.group(), why, Kind.BANK_ACCOUNT, d.start()))
@@ -400,8 +407,7 @@ def _pass_accounts(scan: _Scan) -> None:
         d = _DIGITS.search(text, m.end(), m.end() + _WALLET_WINDOW + 40)
         if d is None or d.start() >= m.end() + _WALLET_WINDOW or not scan.free(d.start(), d.end()):
             continue
-        if (_not_an_account(d, amounts) or CODE_WORDS.search(text, m.end(), d.start())
-                or cue_before(text, m.start())):
+        if _not_an_account(d, amounts) or _named_otherwise(text, m, d):
             continue  # "WaveMoney: 700000Ks, TID:9676862249": a transaction id
         # The wallet does not claim the digits: the phone pass may still read them.
         scan.add(d.start(), d.end(), Kind.EWALLET, d.group(),

@@ -153,6 +153,41 @@ def test_a_cue_word_before_the_name_in_its_clause_is_read_like_one_after(
     assert not [r for r in rejected if r.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], rejected
 
 
+@pytest.mark.parametrize(("text", "country"), [
+    # Thai SMS corpus: "515031 is your security code; it expires in 10 minutes"
+    ("PayPal: 515031 คือรหัสความปลอดภัยของคุณ รหัสจะหมดอายุใน 10 นาที", "TH"),
+    ("GCash: 515031 is your security code. Do not share it.", "PH"),
+    ("BCA: 123456 adalah kode OTP Anda", "ID"),
+    ("Maybank2u: 482913 ialah kod TAC anda", "MY"),
+    ("Vietcombank: 482913 là mã OTP của quý khách", "VN"),
+    ("KTB 890321 is your one-time PIN", "TH"),
+    ("PromptPay 482913 is your verification code", "TH"),  # an id wallet takes 6 digits
+    ("Maybank 482913 (TAC) for your transfer", "MY"),
+])
+def test_a_code_cue_after_the_number_in_its_clause_is_read_like_one_before(
+        text: str, country: str) -> None:
+    """"515031 is your security code" says what the digits are as plainly as "Your security
+    code is 515031": neither an account nor a rejected one."""
+    found, rejected = extract_entities_with_rejections(text, country=country)
+    assert not [o for o in found if o.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], found
+    assert not [r for r in rejected if r.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], rejected
+
+
+@pytest.mark.parametrize(("text", "country", "ref"), [
+    # the code word is not linked to the number ("is", "adalah", "là", "คือ"...)
+    ("I paid Maybank 5140 1234 5678 and then they asked for my TAC", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    ("Pay to KTB 1234567890 then send the OTP", "TH", "bank-account:TH:KTB:1234567890"),
+    # another clause, or too far on to be said of the number
+    ("Pay to KTB 1234567890. Your OTP is private", "TH", "bank-account:TH:KTB:1234567890"),
+    ("Maybank 5140 1234 5678 is the account they emptied after stealing my TAC", "MY",
+     "bank-account:MY:MBB:514012345678"),
+])
+def test_an_account_followed_by_a_code_word_about_something_else_is_read(
+        text: str, country: str, ref: str) -> None:
+    assert ref in refs(text, country)
+
+
 def test_a_bank_number_after_a_contact_cue_is_its_phone() -> None:
     assert refs("Please contact Krungthai at 02-111-1111", "TH") == ["phone:+6621111111"]
 
