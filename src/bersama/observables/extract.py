@@ -65,7 +65,14 @@ from bersama.observables.accounts import (
 )
 from bersama.observables.amounts import amount_spans
 from bersama.observables.crypto import PATTERN_TEXT, crypto
-from bersama.observables.cues import CALL_WORDS, CODE_WORDS, cue_after, cue_before, date_like
+from bersama.observables.cues import (
+    CALL_WORDS,
+    CODE_WORDS,
+    cue_after,
+    cue_before,
+    date_like,
+    date_spans,
+)
 from bersama.observables.handles import handle
 from bersama.observables.hashes import file_hash
 from bersama.observables.model import Kind, Observable
@@ -345,6 +352,19 @@ def _not_an_account(d: re.Match[str], amounts: list[tuple[int, int]]) -> bool:
     return date_like(d.group()) or any(a <= d.start() and d.end() <= b for a, b in amounts)
 
 
+def _first_number(text: str, start: int, end: int) -> re.Match[str] | None:
+    """The first digit run from `start` (ending by `end`) that is not in a date with a
+    month name; a run that overlaps one is read again from the date's end ("Maybank 12
+    March 2025 5140 1234 5678": the account, not "2025 5140 1234 5678")."""
+    pos = start
+    while (d := _DIGITS.search(text, pos, end)) is not None:
+        dates = date_spans(text, d.start(), d.end())
+        if not dates:
+            return d
+        pos = max(b for _, b in dates)  # past the start of `d`: the date overlaps it
+    return None
+
+
 def _mobile(digits: str, country: str | None) -> bool:
     """`digits` is a mobile number of `country` as written there."""
     if country is None:
@@ -386,7 +406,7 @@ def _pass_accounts(scan: _Scan) -> None:
         if i + 1 < len(mentions):
             window_end = min(window_end, mentions[i + 1].start())
         # endpos leaves room for a whole digit run (20 digits and separators) that starts in time.
-        d = _DIGITS.search(text, m.end(), window_end + 40)
+        d = _first_number(text, m.end(), window_end + 40)
         if d is None or d.start() >= window_end or not scan.free(d.start(), d.end()):
             continue
         if d.group().startswith("+") or _not_an_account(d, amounts):
@@ -404,7 +424,7 @@ def _pass_accounts(scan: _Scan) -> None:
                  partial(bank_account, cc, code, d.group()),
                  claim=not _mobile(d.group(), scan.country))
     for m, provider in wallets:
-        d = _DIGITS.search(text, m.end(), m.end() + _WALLET_WINDOW + 40)
+        d = _first_number(text, m.end(), m.end() + _WALLET_WINDOW + 40)
         if d is None or d.start() >= m.end() + _WALLET_WINDOW or not scan.free(d.start(), d.end()):
             continue
         if _not_an_account(d, amounts) or _named_otherwise(text, m, d):

@@ -254,6 +254,38 @@ def test_dates_amounts_and_wallet_names_give_no_bank_account(text: str, country:
     assert not [r for r in found if r.startswith(("bank-account:", "ewallet:"))], found
 
 
+@pytest.mark.parametrize(("text", "country"), [
+    # PH SMS corpus: "20 2024" of the date read as a GCash number
+    ("Tap Borrow > GLoan in the GCash app to avail.  Promo runs until Jan 20 2024. ", "PH"),
+    ("Top up GCash by March 12 2025", "PH"),
+    ("GCash promo until 12 March 2025 10:00", "PH"),
+    ("Bayar ke Maybank sebelum 12 Mac 2025 10:00", "MY"),
+    ("Transfer BCA paling lambat 12 Maret 2025 10:00", "ID"),
+    ("Magbayad sa GCash bago ang 12 Marso 2025 10:00", "PH"),
+    ("ชำระผ่าน TrueMoney ภายใน 12 มีนาคม 2568 10:30 น.", "TH"),
+    ("ชำระผ่าน TrueMoney ภายใน 12 มี.ค. 2568 10:30 น.", "TH"),
+    ("Nạp MoMo trong tháng 12 2025 để nhận quà", "VN"),
+    ("Vietcombank: ngày 12 tháng 3 năm 2025 10:30", "VN"),
+])
+def test_dates_with_month_names_are_neither_accounts_nor_rejections(
+        text: str, country: str) -> None:
+    found, rejected = extract_entities_with_rejections(text, country=country)
+    assert not [o for o in found if o.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], found
+    assert not [r for r in rejected if r.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], rejected
+
+
+@pytest.mark.parametrize(("text", "country", "ref"), [
+    # the account after a date is read whole, without the date's year
+    ("Maybank 12 March 2025 5140 1234 5678", "MY", "bank-account:MY:MBB:514012345678"),
+    ("On 12 March 2025 I paid Maybank 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    # month names that are words, without a day or year beside them
+    ("Pay Maybank in May 5140 1234 5678", "MY", "bank-account:MY:MBB:514012345678"),
+])
+def test_accounts_beside_dates_are_still_read(text: str, country: str, ref: str) -> None:
+    assert refs(text, country) == [ref]
+
+
 def test_a_mobile_number_after_a_bank_name_is_still_a_phone() -> None:
     text = "Buy Now Pay Later w/ your BDO Credit Card. RSVP to 09171474688."
     assert "phone:+639171474688" in refs(text, "PH")
