@@ -55,13 +55,13 @@ _A_NUMBER = re.compile(r"\d(?:[ -]?\d){3}")  # a code has four digits or more
 # After the number, a one-time code's name said of it: at once, in brackets or after a colon
 # or dash ("482913 (TAC)"), or after a linking word and at most three more words ("515031 is
 # your security code", Malay "ialah kod TAC", Indonesian "adalah kode OTP", Vietnamese "là mã
-# OTP", Thai "คือรหัส", Tagalog "ang iyong OTP"), all in the number's clause.  A code word
-# after other words is about something else ("paid Maybank 5140 1234 5678 and then they
-# asked for my TAC").
-_LINK = r"(?:is|are|was|as|adalah|ialah|merupakan|là|ang|ay)(?![^\W\d_])|คือ|เป็น"
+# OTP", Tagalog "ang iyong OTP"), all in the number's clause; Thai runs its words together,
+# so after คือ/เป็น only the code's name itself ("515031 คือรหัส...").  A code word after other
+# words is about something else ("paid Maybank 5140 1234 5678 and then they asked for my TAC").
+_LINK = r"(?:is|are|was|as|adalah|ialah|merupakan|là|ang|ay)(?![^\W\d_])"
 _CUE_AFTER = re.compile(
-    rf"[ \t]*(?:[(:=\-\u2013][ \t]*|(?:{_LINK})[ \t]*(?:[^\W\d_][\w'-]*[ \t]+){{0,3}}?)"
-    rf"(?:{_ONE_TIME_CODE})",
+    rf"[ \t]*(?:[(:=\-\u2013]|{_LINK}[ \t]*(?:[^\W\d_][\w'-]*[ \t]+){{0,3}}?|คือ|เป็น)"
+    rf"[ \t]*(?:{_ONE_TIME_CODE})",
     re.IGNORECASE,
 )
 

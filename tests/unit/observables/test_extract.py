@@ -182,6 +182,9 @@ def test_a_code_cue_after_the_number_in_its_clause_is_read_like_one_before(
     ("Pay to KTB 1234567890. Your OTP is private", "TH", "bank-account:TH:KTB:1234567890"),
     ("Maybank 5140 1234 5678 is the account they emptied after stealing my TAC", "MY",
      "bank-account:MY:MBB:514012345678"),
+    # Thai runs words together: after คือ/เป็น only the code's name itself counts ("it is
+    # the one who asked for the OTP's")
+    ("โอนเข้า KTB 1234567890 เป็นของคนขอ OTP", "TH", "bank-account:TH:KTB:1234567890"),
 ])
 def test_an_account_followed_by_a_code_word_about_something_else_is_read(
         text: str, country: str, ref: str) -> None:
