@@ -26,7 +26,7 @@ from typing import Annotated, Any
 import typer
 
 from bersama.errors import BersamaError, InvalidInput, field_path
-from bersama.ingest.csvcells import Cells, over_limit
+from bersama.ingest.csvcells import Cells, RowLines, over_limit
 
 app = typer.Typer(help="Score messages and URLs with the bundled detection models.",
                   no_args_is_help=True)
@@ -34,41 +34,28 @@ app = typer.Typer(help="Score messages and URLs with the bundled detection model
 BATCH = 500
 
 
-class _RowLines:
-    """The lines of a CSV text for the csv reader, keeping those of the row it reads, so
-    that a row it gives up on can be followed from its start to its end."""
+class _RowLines(RowLines):
+    """The lines of a CSV text for the csv reader, keeping those of the row it reads."""
 
     def __init__(self, text: str) -> None:
+        super().__init__(",")
         self.lines = iter(io.StringIO(text, newline=""))
-        self.line = 0
-        self.row: list[str] = []
-        self.row_start = 0
-
-    def __iter__(self) -> _RowLines:
-        return self
 
     def __next__(self) -> str:
+        if not self.row_start:
+            self.row = []
         text = next(self.lines)
-        self.line += 1
-        self.row_start = self.row_start or self.line
+        self._count_line()
         self.row.append(text)
         return text
 
-    def next_row(self) -> None:
-        self.row, self.row_start = [], 0
-
-    def skip_given_up(self) -> Cells:
-        """Read on to the end of the row the reader gave up on."""
-        cells = Cells(",", quoted=False)
-        for text in self.row:
-            cells.feed(text)
+    def _read_on(self, cells: Cells) -> None:
         while not cells.ended:
             rest = next(self.lines, None)
             if rest is None:
                 break
             self.line += 1
             cells.feed(rest)
-        return cells
 
 
 def _csv_items(path: Path, text: str, columns: tuple[str, ...]) -> list[str | BersamaError]:
@@ -86,14 +73,14 @@ def _csv_items(path: Path, text: str, columns: tuple[str, ...]) -> list[str | Be
         index = fields.index(col)
         items: list[str | BersamaError] = []
         while True:
-            lines.next_row()
+            lines.row_start = 0
             try:
                 row = next(reader, None)
             except csv.Error as e:
                 if not str(e).startswith("field larger than field limit"):
                     raise
                 row_start = lines.row_start
-                what, _ = over_limit(lines.skip_given_up(), header)
+                what, _ = over_limit(lines.given_up(), header)
                 items.append(InvalidInput(f"line {len(items) + 1} (the row at line {row_start} "
                                           f"of the file): {what}: row not scored"))
                 continue

@@ -42,7 +42,7 @@ from typing import Any, BinaryIO, NoReturn
 from bersama import observables as ob
 from bersama.errors import InvalidInput, InvalidObservable
 from bersama.ingest import fields
-from bersama.ingest.csvcells import Cells, over_limit
+from bersama.ingest.csvcells import Cells, RowLines, over_limit
 from bersama.ingest.markings_map import tlp_marking
 from bersama.ingest.model import Rejection, ReportDraft
 from bersama.observables.model import Kind, Observable
@@ -193,27 +193,20 @@ class _RowTooLong(Exception):
         self.line = line
 
 
-class _Lines:
+class _Lines(RowLines):
     """Decoded physical lines for the csv reader, and the lines of the row it is reading.
 
     A row (one line, or several when a quoted cell holds line breaks) is at most
     MAX_ROW_BYTES: a longer one is skipped as it is read, never buffered, and
     `_RowTooLong` raised through the reader.  The row's lines are kept so that a row
     the reader gives up on (a cell over its field limit) can be followed to its end
-    (`skip`)."""
+    (`given_up`)."""
 
     def __init__(self, stream: BinaryIO, encoding: str) -> None:
+        super().__init__(",")
         self.stream = stream
         self.encoding = encoding
-        self.delimiter = ","
-        self.line = 0
-        self.row_start = 0
-        """The first line of the row being read; 0 until the reader asks for one."""
-        self.row: list[str] = []
         self.row_bytes = 0
-
-    def __iter__(self) -> _Lines:
-        return self
 
     def __next__(self) -> str:
         if not self.row_start:
@@ -223,9 +216,7 @@ class _Lines:
             if self.row_start:  # the reader wants the rest of a quoted cell
                 self._unclosed()
             raise StopIteration
-        self.line += 1
-        continued = bool(self.row_start)
-        self.row_start = self.row_start or self.line
+        continued = self._count_line()
         self.row_bytes += len(raw)
         if self.row_bytes > MAX_ROW_BYTES:
             cells = Cells(self.delimiter, quoted=continued)
@@ -251,13 +242,8 @@ class _Lines:
         self.row.append(text)
         return text
 
-    def given_up(self) -> Cells:
-        """The row the reader gave up on, followed from its start and skipped to its end."""
-        cells = Cells(self.delimiter, quoted=False)
-        for text in self.row:
-            cells.feed(text)
+    def _read_on(self, cells: Cells) -> None:
         self.skip(cells, line_ended=True)
-        return cells
 
     def skip(self, cells: Cells, *, line_ended: bool) -> None:
         """Read on to the end of the row `cells` follows, a bounded piece at a time."""

@@ -6,14 +6,18 @@ raises in the middle of the row, so the reader would start its next row inside
 this one (within a quoted cell's line breaks, say).  Our policy is that such a
 cell rejects only its row (docs/adr/0003-ingest-failure-policy.md): `Cells`
 reads the row as the csv module does, to find where it ends and which cell was
-too long.  The hotline CSV adapter (`ingest.csv`) and `bersama detect --file`
-both use it.
+too long, and `RowLines` keeps the lines of the row being read, to follow it
+from its start.  The hotline CSV adapter (`ingest.csv`, lines read from bytes
+with a bound on a row) and `bersama detect --file` (lines of a decoded text)
+both use them.
 """
 
 from __future__ import annotations
 
 import csv as _csv
 import re
+from abc import ABC, abstractmethod
+from typing import Self
 
 
 class Cells:
@@ -85,3 +89,44 @@ def over_limit(cells: Cells, header: list[str]) -> tuple[str, str]:
     name = header[over] if over is not None and over < len(header) else None
     return (f"{column}{f' ({name})' if name else ''} is longer than "
             f"{_csv.field_size_limit():,} characters", name or column)
+
+
+class RowLines(ABC):
+    """Lines for the csv reader that keep those of the row it is reading, so that a row it
+    gives up on can be followed from its start to its end (`given_up`).
+
+    A subclass reads a line in `__next__`: it starts a new `row` when `row_start` is 0,
+    counts the line with `_count_line` and appends it to `row`; `_read_on` reads on past
+    the row.  The caller sets `row_start` to 0 before asking the reader for a row."""
+
+    def __init__(self, delimiter: str) -> None:
+        self.delimiter = delimiter
+        self.line = 0
+        self.row_start = 0
+        """The first line of the row being read; 0 until the reader asks for one."""
+        self.row: list[str] = []
+
+    def __iter__(self) -> Self:
+        return self
+
+    @abstractmethod
+    def __next__(self) -> str: ...
+
+    @abstractmethod
+    def _read_on(self, cells: Cells) -> None:
+        """Read on to the end of the row `cells` follows."""
+
+    def _count_line(self) -> bool:
+        """Count a line just read; True when it continues the row (a quoted line break)."""
+        continued = bool(self.row_start)
+        self.line += 1
+        self.row_start = self.row_start or self.line
+        return continued
+
+    def given_up(self) -> Cells:
+        """The row the reader gave up on, followed from its start and skipped to its end."""
+        cells = Cells(self.delimiter, quoted=False)
+        for text in self.row:
+            cells.feed(text)
+        self._read_on(cells)
+        return cells

@@ -4,7 +4,9 @@ Bank account key: `CC:BANK:DIGITS` — ISO country, the bank as an upper-case
 code (an alias table for the major ASEAN and partner banks maps "Maybank",
 "Malayan Banking" and "MBB" to `MBB`; an unknown bank name is kept as its
 collapsed upper-case alphanumerics, so spacing and case still meet), and the
-account number as digits only (spaces, dashes and dots removed), 6-20 long.
+account number as digits only (spaces, dashes and dots removed), 6-20 long and
+as long as the country's or the bank's account numbers are (`account_lengths.py`:
+no six-digit Krungthai account).
 
 Which bank and which country (`resolve_bank`), so that every source meets on
 one key: MISP names banks by SWIFT/BIC, CSV and text by name, often without a
@@ -41,6 +43,7 @@ import phonenumbers
 
 from bersama.errors import InvalidObservable
 from bersama.observables._common import CACHE_SIZE, clean, collapse, invalid, make
+from bersama.observables.account_lengths import BANK_LENGTHS, GENERIC, account_lengths
 from bersama.observables.model import Kind, Observable
 from bersama.observables.net import email
 from bersama.observables.phone import phone
@@ -238,11 +241,16 @@ def bank_account(country: str | None, bank: str, number: str, *,
     if not digits.isdigit() or not digits.isascii():
         invalid("account number must be digits (spaces and dashes allowed)",
                 field="account_number", value=raw)
-    if not 6 <= len(digits) <= 20:
-        invalid(f"account number has {len(digits)} digits; expected 6-20",
+    if not GENERIC[0] <= len(digits) <= GENERIC[1]:
+        invalid(f"account number has {len(digits)} digits; expected {GENERIC[0]}-{GENERIC[1]}",
                 field="account_number", value=raw)
-    attrs = {"country": cc, "bank": code}
     name = BANK_NAMES.get((cc, code))
+    lo, hi = account_lengths(cc, code)
+    if not lo <= len(digits) <= hi:
+        whose = f"{name or code} ({cc})" if (cc, code) in BANK_LENGTHS else f"banks in {cc}"
+        invalid(f"account number has {len(digits)} digits; account numbers of {whose} have "
+                f"{lo if lo == hi else f'{lo}-{hi}'} digits", field="account_number", value=raw)
+    attrs = {"country": cc, "bank": code}
     if name:
         attrs["bank_name"] = name
     display = f"{name or code} ({cc}) {digits}"

@@ -14,17 +14,8 @@ account are not also read as a phone number, or a host inside a URL as a
 domain.  A phone number next to an e-wallet provider gives both the e-wallet
 and the phone, and so does a mobile number next to a bank name (the bank's
 account or the caller's phone: the text cannot say).  Beside a bank or wallet
-name, a date (`19-11-22`) or an amount with its currency (`PHP 150000`, `700000
-Ks`) is not an account, nor is a number that a cue word between the name and
-the number calls something else: a hotline or a number to call or text
-(`Maybank hotline 1300 88 6688`, `BDO Credit Card. RSVP to 0917...`), a
-one-time code, a reference, transaction or order id, a permit, its name perhaps
-run on into its first number (`KTB OTP for NEXT Application is 890321`,
-`WaveMoney: ... TID:9676862249`, `BDO ... DTI230348 225361`).  Before the name,
-a call word said to the bank (`contact Krungthai at 02-111-1111`) counts, and
-so does a one-time code's name earlier in the name's clause that has not named
-a number of its own (`Your OTP for KTB is 890321`); an id word there does not,
-being as often about the transfer (`In order to claim pay into Maybank ...`).
+name, an amount with its currency (`PHP 150000`, `700000 Ks`) is not an account,
+nor is a date or a number that a cue word calls something else (`cues.py`).
 A bank name inside a wallet's name (`AYA Pay`) names the wallet.  Results are
 de-duplicated and ordered by first appearance.
 
@@ -74,6 +65,14 @@ from bersama.observables.accounts import (
 )
 from bersama.observables.amounts import amount_spans
 from bersama.observables.crypto import PATTERN_TEXT, crypto
+from bersama.observables.cues import (
+    CALL_WORDS,
+    CODE_WORDS,
+    cue_after,
+    cue_before,
+    date_like,
+    date_spans,
+)
 from bersama.observables.handles import handle
 from bersama.observables.hashes import file_hash
 from bersama.observables.model import Kind, Observable
@@ -149,33 +148,7 @@ _LOCAL_PLATFORMS = {"ไลน์": "line", "เทเลแกรม": "telegra
                     "เฟซบุ๊ก": "facebook"}
 _PHONE_MESSENGERS = frozenset({"whatsapp", "wa", "zalo", "viber", "signal", "telegram", "tg"})
 _BANK_WINDOW = 40
-_CALL_WORDS = re.compile(
-    r"\b(?:call|hotline|tel|phone|contact|hubungi|talian|telefon|tawag|gọi|điện thoại"
-    r"|(?:rsvp|text|txt|sms)\b)|โทร|ติดต่อ",
-    re.IGNORECASE,
-)
-# Words that name a number after a bank or wallet name as something other than an account:
-# a one-time or verification code, a reference, transaction or order id, a permit.  Codes
-# (OTP, TAC, PIN, code, Malay kod, Indonesian kode, Vietnamese mã, Thai รหัส), references
-# (ref, reference, Malay rujukan, Indonesian referensi, Thai อ้างอิง), ids (TID, txn, trx,
-# trans id, order, invoice), permits (permit, the Philippine DTI's, Thai ใบอนุญาต).
-# A word may run on into its digits ("DTI230348 225361": a list of permits).
-_ONE_TIME_CODE = r"\b(?:otp|tac|pin|(?:pass)?code|kode?|mã)(?![^\W\d_])|รหัส"
-_CODE_WORDS = re.compile(
-    _ONE_TIME_CODE + r"|\b(?:ref(?:erence|no)?|rujukan|referensi|tid|txn|trx"
-    r"|trans(?:action)?\s*(?:id|no|#)|order|invoice|permit|dti)(?![^\W\d_])|อ้างอิง|ใบอนุญาต",
-    re.IGNORECASE,
-)
-# Before the name only a one-time code's name counts ("Your OTP for KTB is 890321"): an id
-# word there is as likely about the transfer ("In order to claim, pay into Maybank 5140...").
-_CODE_WORDS_BEFORE = re.compile(_ONE_TIME_CODE, re.IGNORECASE)
 _WALLET_WINDOW = 40
-# A cue word before the name ("Your OTP for KTB is 890321") is looked for back to the start
-# of the name's clause, at most this far (Thai runs a clause on without punctuation: "รหัส
-# OTP สำหรับการยืนยันตัวตนของคุณสำหรับการใช้งาน GHB All คือ 732323").
-_CUE_BEFORE_WINDOW = 60
-_CLAUSE_END = re.compile("[.,;!?\n\u3002\uff0c\uff1b\uff01\uff1f]")
-_A_NUMBER = re.compile(r"\d(?:[ -]?\d){3}")  # a code has four digits or more
 
 
 def _alias_regex(aliases: list[str], *, case_sensitive: bool) -> re.Pattern[str] | None:
@@ -374,24 +347,22 @@ def wallet_providers(text: str) -> list[str]:
     return list(dict.fromkeys(p for _, p in _wallet_mentions(text[:MAX_TEXT])))
 
 
-def _date_like(digits: str) -> bool:
-    """`19-11-22`, `28-01-2021`, `2021-04-25`: three dash-separated groups that make a day,
-    a month (either order) and a year."""
-    parts = digits.split("-")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
-        return False
-    if len(parts[0]) == 4:
-        parts = [parts[2], parts[1], parts[0]]
-    day, month, year = parts
-    if len(day) > 2 or len(month) > 2 or len(year) not in (2, 4):
-        return False
-    d, m = int(day), int(month)
-    return (1 <= m <= 12 and 1 <= d <= 31) or (1 <= d <= 12 and 1 <= m <= 31)
-
-
 def _not_an_account(d: re.Match[str], amounts: list[tuple[int, int]]) -> bool:
     """A digit run that is a date or the number of an amount with its currency."""
-    return _date_like(d.group()) or any(a <= d.start() and d.end() <= b for a, b in amounts)
+    return date_like(d.group()) or any(a <= d.start() and d.end() <= b for a, b in amounts)
+
+
+def _first_number(text: str, start: int, end: int) -> re.Match[str] | None:
+    """The first digit run from `start` (ending by `end`) that is not in a date with a
+    month name; a run that overlaps one is read again from the date's end ("Maybank 12
+    March 2025 5140 1234 5678": the account, not "2025 5140 1234 5678")."""
+    pos = start
+    while (d := _DIGITS.search(text, pos, end)) is not None:
+        dates = date_spans(text, d.start(), d.end())
+        if not dates:
+            return d
+        pos = max(b for _, b in dates)  # past the start of `d`: the date overlaps it
+    return None
 
 
 def _mobile(digits: str, country: str | None) -> bool:
@@ -404,21 +375,11 @@ def _mobile(digits: str, country: str | None) -> bool:
         return False
 
 
-def _cue_before(text: str, start: int) -> bool:
-    """The number after the name at `start` is named by a word before it: a one-time code's
-    name earlier in its clause that has not named a number yet ("Your OTP for KTB is
-    890321", but not "Your OTP 482913 confirms the transfer to KTB 1234567890" nor "Never
-    share your OTP. Transfer to KTB 1234567890"), or a call word just before the name
-    ("please contact Krungthai at 02-111-1111"; "he called me and said to pay Maybank ..."
-    is about the account)."""
-    lo = max(0, start - _CUE_BEFORE_WINDOW)
-    for end in _CLAUSE_END.finditer(text, lo, start):
-        lo = end.end()
-    name_at = lo + len(text[lo:start].rstrip())
-    if any(c.end() == name_at for c in _CALL_WORDS.finditer(text, lo, start)):
-        return True
-    cues = [c.end() for c in _CODE_WORDS_BEFORE.finditer(text, lo, start)]
-    return bool(cues) and not _A_NUMBER.search(text, cues[-1], start)
+def _named_otherwise(text: str, name: re.Match[str], d: re.Match[str]) -> bool:
+    """A cue word between the name and the number, before the name or after the number
+    calls the number a code or an id (`cues.py`)."""
+    return bool(CODE_WORDS.search(text, name.end(), d.start()) or cue_before(text, name.start())
+                or cue_after(text, d.end()))
 
 
 def _pass_accounts(scan: _Scan) -> None:
@@ -445,14 +406,14 @@ def _pass_accounts(scan: _Scan) -> None:
         if i + 1 < len(mentions):
             window_end = min(window_end, mentions[i + 1].start())
         # endpos leaves room for a whole digit run (20 digits and separators) that starts in time.
-        d = _DIGITS.search(text, m.end(), window_end + 40)
+        d = _first_number(text, m.end(), window_end + 40)
         if d is None or d.start() >= window_end or not scan.free(d.start(), d.end()):
             continue
         if d.group().startswith("+") or _not_an_account(d, amounts):
             continue
-        if _CALL_WORDS.search(text, m.end(), d.start()) or _service_number(d.group(), bank):
+        if CALL_WORDS.search(text, m.end(), d.start()) or _service_number(d.group(), bank):
             continue  # "Maybank hotline 1300 88 6688": the bank's number, not an account
-        if _CODE_WORDS.search(text, m.end(), d.start()) or _cue_before(text, m.start()):
+        if _named_otherwise(text, m, d):
             continue  # "KTB OTP for NEXT Application is 890321": a code, not an account
         if bank is None:
             scan.rejected.append(Rejected(d.group(), why, Kind.BANK_ACCOUNT, d.start()))
@@ -463,11 +424,10 @@ def _pass_accounts(scan: _Scan) -> None:
                  partial(bank_account, cc, code, d.group()),
                  claim=not _mobile(d.group(), scan.country))
     for m, provider in wallets:
-        d = _DIGITS.search(text, m.end(), m.end() + _WALLET_WINDOW + 40)
+        d = _first_number(text, m.end(), m.end() + _WALLET_WINDOW + 40)
         if d is None or d.start() >= m.end() + _WALLET_WINDOW or not scan.free(d.start(), d.end()):
             continue
-        if (_not_an_account(d, amounts) or _CODE_WORDS.search(text, m.end(), d.start())
-                or _cue_before(text, m.start())):
+        if _not_an_account(d, amounts) or _named_otherwise(text, m, d):
             continue  # "WaveMoney: 700000Ks, TID:9676862249": a transaction id
         # The wallet does not claim the digits: the phone pass may still read them.
         scan.add(d.start(), d.end(), Kind.EWALLET, d.group(),

@@ -91,7 +91,7 @@ def guess(value: str, *, country: str | None = None) -> Observable:
             tried.append(f"{name}: {exc.detail}")
     why = "; ".join(tried) if tried else "it looks like no supported kind"
     invalid(f"not a recognised identifier ({why}); prefix it with a kind, e.g. "
-            "'bank-account:MY:MBB:5123456789' or 'handle:telegram:name'",
+            "'bank-account:MY:MBB:512345678901' or 'handle:telegram:name'",
             field="value", value=s)
 
 

@@ -197,14 +197,14 @@ def test_bank_country_column_and_the_banks_own_country() -> None:
     data = (b"Date,Bank,Account No,Bank Country\n"
             b"2026-03-01,Kasikornbank,123-4-56789-0,\n"      # Thai bank, Malaysian agency
             b"2026-03-02,Maybank,5123 4567 8901,SG\n"        # stated country
-            b"2026-03-03,Bank Foo,1234567,TH\n"              # unknown bank, stated country
+            b"2026-03-03,Bank Foo,1234567890,TH\n"           # unknown bank, stated country
             b"2026-03-04,Kasikornbank,123-4-56789-0,MY\n"    # stated country wins for a name
             b"2026-03-05,MBBEMYKL,512345678901,SG\n"         # contradicts the BIC
             b"2026-03-06,Maybank,512345678901,XX\n")
     drafts, rejections = _parse(data)
     assert [{o.ref for o in d.observables} for d in drafts] == [
         {"bank-account:TH:KBANK:1234567890"}, {"bank-account:SG:MBB:512345678901"},
-        {"bank-account:TH:BANKFOO:1234567"}, {"bank-account:MY:KASIKORNBANK:1234567890"},
+        {"bank-account:TH:BANKFOO:1234567890"}, {"bank-account:MY:KASIKORNBANK:1234567890"},
         set(), set()]
     assert [(r.line, r.field, r.value) for r in rejections] == [
         (6, "Bank Country", "SG"), (7, "Bank Country", "XX")]
@@ -223,8 +223,8 @@ def test_bank_country_per_account_and_mapping() -> None:
     assert [(r.line, r.field) for r in rejections] == [(3, "Negara Bank")]
     mapping = CsvMapping.from_dict({"columns": {"bank_country": "Lokasi", "bank": "Bank X",
                                                 "account_number": "No", "reported_at": "D"}})
-    drafts, _ = _parse(b"D,Bank X,No,Lokasi\n2026-03-01,UOB,1234567,TH\n", mapping=mapping)
-    assert {o.ref for o in drafts[0].observables} == {"bank-account:TH:UOB:1234567"}
+    drafts, _ = _parse(b"D,Bank X,No,Lokasi\n2026-03-01,UOB,1234567890,TH\n", mapping=mapping)
+    assert {o.ref for o in drafts[0].observables} == {"bank-account:TH:UOB:1234567890"}
 
 
 def test_epoch_date_out_of_range_rejects_the_row() -> None:

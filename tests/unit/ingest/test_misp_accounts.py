@@ -11,6 +11,7 @@ import orjson
 from bersama.ingest.csv import parse_csv
 from bersama.ingest.misp import parse_misp
 from bersama.ingest.model import Rejection, ReportDraft
+from bersama.ingest.stix import parse_stix
 
 from .conftest import split
 
@@ -60,18 +61,18 @@ def test_misp_bic_account_meets_csv_bank_name() -> None:
 
 
 def test_unknown_bic_is_kept_and_a_known_name_helps() -> None:
-    d, rejections = _event(objects=[_bank("1234567", swift="ZZZZTHBKXXX")])
-    assert _refs(d) == {"bank-account:TH:ZZZZTHBK:1234567"}
-    d, _ = _event(objects=[_bank("1234567", swift="ZZZZTHBK", **{
+    d, rejections = _event(objects=[_bank("1234567890", swift="ZZZZTHBKXXX")])
+    assert _refs(d) == {"bank-account:TH:ZZZZTHBK:1234567890"}
+    d, _ = _event(objects=[_bank("1234567890", swift="ZZZZTHBK", **{
         "institution-name": "Kasikornbank"})])
-    assert _refs(d) == {"bank-account:TH:KBANK:1234567"}
+    assert _refs(d) == {"bank-account:TH:KBANK:1234567890"}
     assert not rejections
 
 
 def test_bad_swift_is_rejected_and_the_name_used() -> None:
-    d, rejections = _event(objects=[_bank("1234567", swift="MAYBANK!", **{
+    d, rejections = _event(objects=[_bank("512345678901", swift="MAYBANK!", **{
         "institution-name": "Maybank"})])
-    assert _refs(d) == {"bank-account:MY:MBB:1234567"}
+    assert _refs(d) == {"bank-account:MY:MBB:512345678901"}
     assert [(r.field, r.value) for r in rejections] == [("swift", "MAYBANK!")]
 
 
@@ -135,3 +136,32 @@ def test_phone_number_whose_comment_names_a_wallet() -> None:
         "phone:+639187654321", "ewallet:gcash:+639187654321",
         "phone:+639051112222", "phone:+639063334444"}
     assert [(r.field, r.value) for r in rejections] == [("comment", "GCash or Maya wallet")]
+
+
+def test_an_account_number_its_bank_never_issues_is_a_rejection_in_every_format() -> None:
+    """A six-digit Krungthai "account" (a code, a typo) is refused with the bank's length,
+    naming the field and value, in CSV, MISP and STIX alike; the report stays."""
+    csv = b"date,bank,account_number,phone\n2026-03-01,Krungthai,123456,+66812345678\n"
+    (row,), csv_rej = split(parse_csv(io.BytesIO(csv), agency_country="TH"))
+    misp, misp_rej = _event(objects=[_bank("123456", **{"institution-name": "Krungthai"})],
+                            attributes=[_attr("phone-number", "+66812345678")], country="TH")
+    sco = {"type": "x-bersama-bank-account", "spec_version": "2.1",
+           "id": "x-bersama-bank-account--ea447200-b5ed-5727-886c-af46d523a1e9",
+           "country": "TH", "bank": "Krungthai", "account_number": "123456"}
+    report = {"type": "report", "spec_version": "2.1",
+              "id": "report--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0042", "name": "x",
+              "created": "2026-03-01T00:00:00Z", "modified": "2026-03-01T00:00:00Z",
+              "published": "2026-03-01T00:00:00Z", "object_refs": [sco["id"]]}
+    bundle = {"type": "bundle", "id": "bundle--0c6a4c8e-1d4e-4b8e-9a55-1b2e7d7a0043",
+              "objects": [report, sco]}
+    (stix,), stix_rej = split(parse_stix(io.BytesIO(orjson.dumps(bundle)), agency_country="TH"))
+    assert _refs(row) == _refs(misp) == {"phone:+66812345678"}
+    assert stix.observables == ()
+    where = []
+    for rejections in (csv_rej, misp_rej, stix_rej):
+        [r] = rejections
+        assert r.value == "123456"
+        assert "Krungthai Bank (TH) have 10 digits" in r.reason
+        where.append((r.field, (r.record or "").split(" ")[0]))
+    assert where == [("account_number", "line"), ("bank-account", "attribute"),
+                     ("account_number", sco["id"])]

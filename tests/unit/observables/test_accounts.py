@@ -6,6 +6,7 @@ import pytest
 
 from bersama.errors import InvalidObservable
 from bersama.observables import Kind, bank_account, ewallet
+from bersama.observables.account_lengths import account_lengths
 from bersama.observables.accounts import load_data
 
 
@@ -50,9 +51,10 @@ def test_every_listed_bank_name_resolves_however_long() -> None:
     # letters) were refused by the 2-40 bound meant for the keys of unknown banks.
     for country, banks in load_data("banks.json").items():
         for code, spellings in banks.items():
+            number = "0012345678".ljust(account_lengths(country, code)[0], "9")
             for spelling in spellings:
-                assert bank_account(country, spelling, "0012345678").attr("bank") == code
-                assert bank_account(None, spelling, "0012345678",
+                assert bank_account(country, spelling, number).attr("bank") == code
+                assert bank_account(None, spelling, number,
                                     default_country=country).attr("bank") == code
 
 
@@ -63,10 +65,10 @@ def test_unknown_bank_name_over_40_letters_is_refused_naming_bank() -> None:
 
 
 def test_unknown_bank_keeps_collapsed_name_and_leading_zeros() -> None:
-    obs = bank_account("ID", "Bank Foo-Bar", "0001 2345")
-    assert obs.key == "ID:BANKFOOBAR:00012345"
+    obs = bank_account("ID", "Bank Foo-Bar", "0001 2345 67")
+    assert obs.key == "ID:BANKFOOBAR:0001234567"
     assert obs.attr("bank_name") is None
-    assert bank_account("ID", "bank foo bar", "00012345") == obs
+    assert bank_account("ID", "bank foo bar", "0001234567") == obs
 
 
 @pytest.mark.parametrize(

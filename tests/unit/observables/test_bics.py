@@ -45,14 +45,14 @@ def test_bic_conflicting_with_stated_country_is_invalid() -> None:
 
 
 def test_unknown_bic_stays_a_bank_keyed_by_the_bic() -> None:
-    assert bank_account("TH", "ZZZZTHBK", "1234567").key == "TH:ZZZZTHBK:1234567"
-    assert bank_account("TH", "ZZZZTHBKXXX", "1234567").key == "TH:ZZZZTHBK:1234567"
-    assert bank_account("TH", "ZZZZTHBK123", "1234567").key == "TH:ZZZZTHBK123:1234567"
-    assert bank_account(None, "ZZZZTHBK", "1234567", default_country="TH").key == \
-        "TH:ZZZZTHBK:1234567"
+    assert bank_account("TH", "ZZZZTHBK", "1234567890").key == "TH:ZZZZTHBK:1234567890"
+    assert bank_account("TH", "ZZZZTHBKXXX", "1234567890").key == "TH:ZZZZTHBK:1234567890"
+    assert bank_account("TH", "ZZZZTHBK123", "1234567890").key == "TH:ZZZZTHBK123:1234567890"
+    assert bank_account(None, "ZZZZTHBK", "1234567890", default_country="TH").key == \
+        "TH:ZZZZTHBK:1234567890"
     # not a BIC of the stated country: a name, as before (no guessing it is a BIC)
-    assert bank_account("SG", "HSBC Bank", "1234567").key == "SG:HSBCBANK:1234567"
-    assert bank_account("SG", "HSBCBANK", "1234567").key == "SG:HSBCBANK:1234567"
+    assert bank_account("SG", "HSBC Bank", "1234567890").key == "SG:HSBCBANK:1234567890"
+    assert bank_account("SG", "HSBCBANK", "1234567890").key == "SG:HSBCBANK:1234567890"
 
 
 @pytest.mark.parametrize(("value", "parts"), [
@@ -100,7 +100,7 @@ def test_no_country_at_all_is_invalid(bank: str, reason: str) -> None:
 ])
 def test_keys_are_fixed_points(args: tuple[str, str, str]) -> None:
     country, bank, number = args
-    number = number.ljust(8, "0")
+    number = number.ljust(12, "0")  # Maybank's 12 digits, within TH's, SG's and MY's ranges
     obs = bank_account(country, bank, number)
     assert obs.kind is Kind.BANK_ACCOUNT
     assert normalise(Kind.BANK_ACCOUNT, obs.key) == obs

@@ -153,6 +153,44 @@ def test_a_cue_word_before_the_name_in_its_clause_is_read_like_one_after(
     assert not [r for r in rejected if r.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], rejected
 
 
+@pytest.mark.parametrize(("text", "country"), [
+    # Thai SMS corpus: "515031 is your security code; it expires in 10 minutes"
+    ("PayPal: 515031 คือรหัสความปลอดภัยของคุณ รหัสจะหมดอายุใน 10 นาที", "TH"),
+    ("GCash: 515031 is your security code. Do not share it.", "PH"),
+    ("BCA: 123456 adalah kode OTP Anda", "ID"),
+    ("Maybank2u: 482913 ialah kod TAC anda", "MY"),
+    ("Vietcombank: 482913 là mã OTP của quý khách", "VN"),
+    ("KTB 890321 is your one-time PIN", "TH"),
+    ("PromptPay 482913 is your verification code", "TH"),  # an id wallet takes 6 digits
+    ("Maybank 482913 (TAC) for your transfer", "MY"),
+])
+def test_a_code_cue_after_the_number_in_its_clause_is_read_like_one_before(
+        text: str, country: str) -> None:
+    """"515031 is your security code" says what the digits are as plainly as "Your security
+    code is 515031": neither an account nor a rejected one."""
+    found, rejected = extract_entities_with_rejections(text, country=country)
+    assert not [o for o in found if o.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], found
+    assert not [r for r in rejected if r.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], rejected
+
+
+@pytest.mark.parametrize(("text", "country", "ref"), [
+    # the code word is not linked to the number ("is", "adalah", "là", "คือ"...)
+    ("I paid Maybank 5140 1234 5678 and then they asked for my TAC", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    ("Pay to KTB 1234567890 then send the OTP", "TH", "bank-account:TH:KTB:1234567890"),
+    # another clause, or too far on to be said of the number
+    ("Pay to KTB 1234567890. Your OTP is private", "TH", "bank-account:TH:KTB:1234567890"),
+    ("Maybank 5140 1234 5678 is the account they emptied after stealing my TAC", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    # Thai runs words together: after คือ/เป็น only the code's name itself counts ("it is
+    # the one who asked for the OTP's")
+    ("โอนเข้า KTB 1234567890 เป็นของคนขอ OTP", "TH", "bank-account:TH:KTB:1234567890"),
+])
+def test_an_account_followed_by_a_code_word_about_something_else_is_read(
+        text: str, country: str, ref: str) -> None:
+    assert ref in refs(text, country)
+
+
 def test_a_bank_number_after_a_contact_cue_is_its_phone() -> None:
     assert refs("Please contact Krungthai at 02-111-1111", "TH") == ["phone:+6621111111"]
 
@@ -217,6 +255,38 @@ def test_scheme_less_url_with_a_latin_host_is_still_rejected_with_its_reason() -
 def test_dates_amounts_and_wallet_names_give_no_bank_account(text: str, country: str) -> None:
     found = refs(text, country)
     assert not [r for r in found if r.startswith(("bank-account:", "ewallet:"))], found
+
+
+@pytest.mark.parametrize(("text", "country"), [
+    # PH SMS corpus: "20 2024" of the date read as a GCash number
+    ("Tap Borrow > GLoan in the GCash app to avail.  Promo runs until Jan 20 2024. ", "PH"),
+    ("Top up GCash by March 12 2025", "PH"),
+    ("GCash promo until 12 March 2025 10:00", "PH"),
+    ("Bayar ke Maybank sebelum 12 Mac 2025 10:00", "MY"),
+    ("Transfer BCA paling lambat 12 Maret 2025 10:00", "ID"),
+    ("Magbayad sa GCash bago ang 12 Marso 2025 10:00", "PH"),
+    ("ชำระผ่าน TrueMoney ภายใน 12 มีนาคม 2568 10:30 น.", "TH"),
+    ("ชำระผ่าน TrueMoney ภายใน 12 มี.ค. 2568 10:30 น.", "TH"),
+    ("Nạp MoMo trong tháng 12 2025 để nhận quà", "VN"),
+    ("Vietcombank: ngày 12 tháng 3 năm 2025 10:30", "VN"),
+])
+def test_dates_with_month_names_are_neither_accounts_nor_rejections(
+        text: str, country: str) -> None:
+    found, rejected = extract_entities_with_rejections(text, country=country)
+    assert not [o for o in found if o.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], found
+    assert not [r for r in rejected if r.kind in (Kind.BANK_ACCOUNT, Kind.EWALLET)], rejected
+
+
+@pytest.mark.parametrize(("text", "country", "ref"), [
+    # the account after a date is read whole, without the date's year
+    ("Maybank 12 March 2025 5140 1234 5678", "MY", "bank-account:MY:MBB:514012345678"),
+    ("On 12 March 2025 I paid Maybank 5140 1234 5678", "MY",
+     "bank-account:MY:MBB:514012345678"),
+    # month names that are words, without a day or year beside them
+    ("Pay Maybank in May 5140 1234 5678", "MY", "bank-account:MY:MBB:514012345678"),
+])
+def test_accounts_beside_dates_are_still_read(text: str, country: str, ref: str) -> None:
+    assert refs(text, country) == [ref]
 
 
 def test_a_mobile_number_after_a_bank_name_is_still_a_phone() -> None:

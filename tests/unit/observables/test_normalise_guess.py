@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from bersama.errors import InvalidObservable
@@ -127,3 +129,11 @@ def test_guess_explains_failures(value: str, country: str | None, mentions: str)
     with pytest.raises(InvalidObservable) as exc:
         guess(value, country=country)
     assert mentions in exc.value.detail
+
+
+def test_the_example_in_the_unrecognised_value_message_is_itself_valid() -> None:
+    with pytest.raises(InvalidObservable) as exc:
+        guess("no idea what this is")
+    example = re.search(r"'(bank-account:[^']+)'", exc.value.detail)
+    assert example is not None
+    assert guess(example.group(1)).ref == example.group(1)
