@@ -1,4 +1,4 @@
-"""Plausible account-number lengths per country and, where known, per bank: data.
+"""Plausible account-number lengths per country: data.
 
 Why: free text offers six-digit codes, ids and amounts next to bank names, and a
 number no bank of the country issues is not an account, whichever source names
@@ -7,10 +7,15 @@ number outside its range is refused with the range in the reason, so it reaches
 the rejections with its line or field, never silently dropped.
 
 Conservative on purpose: better to keep an implausible number than to lose a
-real mule account.  A range covers every account type a source lists for the
-bank (savings, current, loan, HP: a report may name any), a country's range
-covers every bank listed in it, and a country or bank whose lengths are not
-well attested has no entry (the generic 6-20 digits of `accounts.py` apply).
+real mule account.  A country's range covers every account type its sources list
+(savings, current, loan, HP: a report may name any) at every bank listed, and a
+country whose lengths are not well attested has no entry (the generic 6-20 digits
+of `accounts.py` apply).  A bank's own length is not applied, though the sources
+give some: they are third-party pages that disagree, and a report that names the
+wrong bank for a real account (scammers' texts do: "กรุงไทย 92-93289-8923", 11
+digits at a 10-digit bank, in the Thai SMS corpus) would lose the account that
+links it to the rest of its campaign.  The country's range still refuses the
+six-digit codes and ids that sit next to bank names.
 
 Sources (each range is the union of what they say):
 - TH: the formats Thai banks' apps show (`xxx-x-xxxxx-x` for KBANK, BBL, KTB,
@@ -52,19 +57,10 @@ COUNTRY_LENGTHS: dict[str, tuple[int, int]] = {
 """(fewest, most) digits of an account number at any bank of the country."""
 
 BANK_LENGTHS: dict[tuple[str, str], tuple[int, int]] = {
-    ("TH", "KBANK"): (10, 10), ("TH", "BBL"): (10, 10), ("TH", "KTB"): (10, 10),
-    ("TH", "SCB"): (10, 10), ("TH", "BAY"): (10, 10), ("TH", "TTB"): (10, 10),
-    ("TH", "KKP"): (10, 10), ("TH", "CIMB"): (10, 10), ("TH", "UOB"): (10, 10),
-    ("TH", "GSB"): (12, 12), ("TH", "BAAC"): (12, 12), ("TH", "GHB"): (12, 12),
-    ("MY", "MBB"): (12, 12), ("MY", "CIMB"): (10, 14), ("MY", "PBB"): (10, 15),
-    ("MY", "RHB"): (14, 14), ("MY", "HLB"): (11, 11), ("MY", "AMBANK"): (13, 14),
-    ("MY", "BIMB"): (14, 14), ("MY", "AFFIN"): (12, 12), ("MY", "ALLIANCE"): (15, 15),
-    ("MY", "BKRM"): (12, 12), ("MY", "MUAMALAT"): (14, 14), ("MY", "HSBC"): (12, 14),
-    ("PH", "BPI"): (10, 10), ("PH", "BDO"): (10, 12), ("PH", "MBTC"): (13, 13),
     ("SG", "GXS"): GENERIC, ("SG", "TRUST"): GENERIC,
 }
 """(fewest, most) digits at one bank, keyed by (country, Bersama bank code); overrides
-the country's range."""
+the country's range.  Only to widen it: a bank's own length is not applied (see above)."""
 
 
 def account_lengths(country: str, bank: str) -> tuple[int, int]:
