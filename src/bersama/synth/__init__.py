@@ -8,12 +8,8 @@ out_dir, formats)` writes per-agency STIX, MISP, CSV and text files plus
 """
 
 from bersama.synth.draws import FORMATS
-from bersama.synth.scenario import (
-    CampaignSummary,
-    GeneratedReport,
-    Scenario,
-    generate,
-)
+from bersama.synth.events import CampaignSummary, GeneratedReport
+from bersama.synth.scenario import Scenario, generate
 from bersama.synth.write import write
 
 __all__ = ["FORMATS", "CampaignSummary", "GeneratedReport", "Scenario", "generate", "write"]

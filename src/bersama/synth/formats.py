@@ -19,16 +19,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bersama.markings import TLP, Marking
 from bersama.observables.model import Kind
 from bersama.synth.catalog import COUNTRIES
+from bersama.synth.events import GeneratedReport
 from bersama.synth.identifiers import Ident
 from bersama.synth.narratives import PLATFORM_NAMES
-
-if TYPE_CHECKING:
-    from bersama.synth.scenario import GeneratedReport
 
 CSV_COLUMNS = ("report_id", "reported_at", "country", "crime_type", "scam_type", "loss_amount",
                "currency", "phone", "bank", "account_number", "ewallet_provider",

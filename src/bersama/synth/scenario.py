@@ -60,6 +60,7 @@ from bersama.synth.draws import (
     Picker,
     round_amount,
 )
+from bersama.synth.events import CampaignSummary, GeneratedReport, Written
 from bersama.synth.identifiers import (
     LINKABLE_IN_TEXT,
     Ident,
@@ -87,50 +88,6 @@ than the list threshold too, so only the report's own word keeps it in its campa
 
 _FALLBACK_KINDS = ("phone", "url", "handle", "crypto", "email", "bank-account")
 _SCAM_LABEL = {s: s.value.replace("-", " ") for s in ScamType}
-
-
-_Written = tuple[tuple[Ident, str], ...]
-"""Identifiers of a report with their written forms."""
-
-
-@dataclass(frozen=True, slots=True)
-class GeneratedReport:
-    """One report as generated: the draft ingest should produce, and how it is written."""
-
-    agency: Agency
-    draft: ReportDraft
-    campaign: str | None
-    format: str
-    written: _Written
-    """Every identifier in the report with its written form, invalid ones included."""
-    ref: str
-    """The agency's own reference (the hotline CSV `report_id`)."""
-    text: str = ""
-    """The advisory section, for reports written as text."""
-    is_list: bool = False
-    """A partner's feed naming identifiers of many campaigns (campaign None)."""
-
-    @property
-    def rejects(self) -> tuple[str, ...]:
-        return tuple(w for i, w in self.written if not i.valid)
-
-
-@dataclass(frozen=True, slots=True)
-class CampaignSummary:
-    id: str
-    scam_type: ScamType
-    home: str
-    countries: tuple[str, ...]
-    """Countries of the agencies that reported it, sorted."""
-    agencies: tuple[str, ...]
-    reports: int
-    refs: tuple[str, ...]
-    """Expected normalised refs: every valid, non-warninglisted identifier it used."""
-    loss_usd: float
-
-    @property
-    def cross_border(self) -> bool:
-        return len(self.countries) > 1
 
 
 @dataclass(slots=True, eq=False)
@@ -495,7 +452,7 @@ class _Run:
         return GeneratedReport(agency, draft, c.id, "stix", written, ref)
 
     def _closing_report(self, rng: random.Random, agency: Agency, pool: Sequence[Ident],
-                        size: int, **fields: Any) -> tuple[_Written, ReportDraft]:
+                        size: int, **fields: Any) -> tuple[Written, ReportDraft]:
         """`size` of `pool`, as `agency` writes them, and the TLP:GREEN draft naming them,
         reported at the scenario's end: the feed and the takedown, which come after every
         campaign report, each from its own random stream `rng`."""

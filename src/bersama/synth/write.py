@@ -35,7 +35,8 @@ from bersama.stix.export import agency_identity_id, draft_to_stix
 from bersama.stix.scos import observable_to_sco
 from bersama.synth import formats as _fmt
 from bersama.synth.catalog import BANK_HOTLINES, SHARING_GROUPS
-from bersama.synth.scenario import CampaignSummary, GeneratedReport, Scenario
+from bersama.synth.events import CampaignSummary, GeneratedReport
+from bersama.synth.scenario import Scenario
 
 STIX_OBJECTS_PER_FILE = 50_000
 MISP_EVENTS_PER_FILE = 1_000
