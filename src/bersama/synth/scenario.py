@@ -80,7 +80,7 @@ NOISE_SHARE = 0.12
 WARNINGLISTED_SHARE = 0.06
 INVALID_SHARE = 0.02
 FEED_SIZE = 60
-"""Phone numbers in the partner feed (`_Gen._feed_report`): more than the node's default
+"""Phone numbers in the partner feed (`_Run._feed_report`): more than the node's default
 list threshold (50), so the feed must be read as a list, not as one campaign."""
 TAKEDOWN_SIZE = 60
 """Identifiers of the first campaign in its takedown report (`_Run._takedown_report`): more
