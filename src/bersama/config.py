@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         description="how long an observable a refused peer report carried is kept for the "
         "peer's later reports, unless one of them is stored first (assemble, step 6)",
     )
+    peer_fetch_max_objects: int = Field(
+        default=100, ge=0,
+        description="objects a pull sync may fetch by id (TAXII Get An Object) per page "
+        "received, for reports that name objects the peer will not send again; 0: none",
+    )
     peer_page_size: int = Field(default=1000, ge=1, le=1000, description="TAXII limit asked")
 
     # privacy-preserving checks

@@ -39,23 +39,42 @@ def stix_of(n: int, phones: list[str], marking: Marking) -> dict[str, dict[str, 
     return out
 
 
-class FakePeer:
-    """A TAXII server that pages exactly as told; later queries get an empty page."""
+def signed(objs: list[dict[str, Any]]) -> dict[str, str]:
+    return {signature_key(o["id"], o.get("modified") or o.get("created") or ""): KEY.sign(o)
+            for o in objs}
 
-    def __init__(self, pages: list[list[dict[str, Any]]]) -> None:
+
+class FakePeer:
+    """A TAXII server that pages exactly as told; later queries get an empty page.  It
+    answers Get An Object with the objects `by_id` (503 for an empty one), 404 for any
+    other id."""
+
+    def __init__(self, pages: list[list[dict[str, Any]]],
+                 by_id: dict[str, dict[str, Any]] | None = None) -> None:
         self.pages = pages
         self.walks = 0
+        self.by_id = by_id or {}
+        self.asked: list[str] = []
 
     def handle(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.startswith("/api/collections/c/objects/") and path.count("/") == 6:
+            oid = path.split("/")[-2]
+            self.asked.append(oid)
+            if self.by_id.get(oid) == {}:  # a peer failing meanwhile
+                return httpx.Response(503, content=b"down")
+            if oid not in self.by_id:
+                return httpx.Response(404, content=b'{"title": "Object not found"}')
+            objs = [self.by_id[oid]]
+            return httpx.Response(200, headers={"Content-Type": TAXII_21}, content=orjson.dumps(
+                {"more": False, "objects": objs, SIGNATURES: signed(objs)}))
         token = request.url.params.get("next")
         if not token:
             self.walks += 1
         i = int(token) if token else (0 if self.walks == 1 else -1)
         objs = self.pages[i] if i >= 0 else []
         more = 0 <= i < len(self.pages) - 1
-        body: dict[str, Any] = {"more": more, "objects": objs, SIGNATURES: {
-            signature_key(o["id"], o.get("modified") or o.get("created") or ""): KEY.sign(o)
-            for o in objs}}
+        body: dict[str, Any] = {"more": more, "objects": objs, SIGNATURES: signed(objs)}
         if more:
             body["next"] = str(i + 1)
         stamp = (NOW + timedelta(seconds=max(i, 0))).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -236,3 +255,53 @@ def test_a_kept_observable_no_report_named_is_forgotten_after_the_retention(node
     run(node, FakePeer([[*six["report"].values()]]), at=lambda: after)
     assert marking_of(node, 6) is None
     assert held_count(node) == 1
+
+
+def test_what_a_report_misses_is_fetched_by_id_within_the_bound(node: Node) -> None:
+    """Report 8 names three phones its peer never sends on a page: at most
+    `peer_fetch_max_objects` of them per page are asked for by id, once; what the peer
+    does not give (404) is waited for as before."""
+    eight = stix_of(8, ["+60123000021", "+60123000022", "+60123000023"], Marking(TLP.GREEN))
+    scos = sorted(eight["x-bersama-phone-number"])
+    given = eight["x-bersama-phone-number"][scos[0]]
+    fake = FakePeer([[*eight["report"].values()]], by_id={scos[0]: given})
+    got = run(node, fake, peer_fetch_max_objects=2)
+    assert fake.asked == scos[:2]  # the bound: two of three; the second is a 404
+    assert got.fetched == 1
+    assert marking_of(node, 8) is None  # two phones still missing: held
+    # asked once, not on every sync
+    run(node, fake, at=lambda: NOW + timedelta(seconds=1), peer_fetch_max_objects=2)
+    assert fake.asked == scos[:2]
+    later = NOW + timedelta(seconds=node.settings.peer_hold_seconds + 1)
+    run(node, fake, at=lambda: later)
+    assert phones_of(node, 8) == {"phone:" + given["number"]}
+    assert held_count(node) == 0
+
+
+def test_no_fetch_by_id_when_the_bound_is_zero(node: Node) -> None:
+    nine = stix_of(9, ["+60123000031"], Marking(TLP.GREEN))
+    fake = FakePeer([[*nine["report"].values()]], by_id=nine["x-bersama-phone-number"])
+    assert run(node, fake, peer_fetch_max_objects=0).fetched == 0
+    assert fake.asked == []
+    assert held_count(node) == 1
+
+
+def test_a_peer_failing_during_the_fetch_fails_the_sync_after_what_it_gave(
+        node: Node) -> None:
+    ten = stix_of(10, ["+60123000041", "+60123000042"], Marking(TLP.GREEN))
+    scos = sorted(ten["x-bersama-phone-number"])
+    fake = FakePeer([[*ten["report"].values()]],
+                    by_id={scos[0]: ten["x-bersama-phone-number"][scos[0]], scos[1]: {}})
+    client = TaxiiClient(None, transport=httpx.MockTransport(fake.handle),
+                         limits=ClientLimits(retries=0))
+    with node.engine.connect() as conn:
+        peer = get_peers(conn, "fx")[0]
+    got = sync_peer(node.engine, node.settings, peer, client=client, clock=lambda: NOW)
+    client.close()
+    assert "503" in str(got.error)
+    assert got.fetched == 1
+    with node.engine.connect() as conn:
+        held = set(conn.execute(select(held_objects.c.object_id)).scalars())
+        fails = dict(conn.execute(select(sync_failures.c.kind, sync_failures.c.count)).all())
+    assert held == {f"report--{uuid.UUID(int=10, version=4)}", scos[0]}  # still waiting
+    assert fails == {"peer": 1}

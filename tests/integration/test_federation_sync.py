@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -15,18 +16,20 @@ from tests.integration.test_taxii_server import NOW, ROOT, Node, draft, rid
 
 from bersama.errors import PeerError
 from bersama.federation.client import TaxiiClient
+from bersama.federation.protocol import TAXII_21
 from bersama.federation.signing import NodeKey, load_or_create_node_key
 from bersama.federation.sync import add_peer, describe_peers, get_peers, sync_peer
 from bersama.ingest import pipeline
 from bersama.ingest.model import ReportDraft
 from bersama.markings import TLP, Marking
 from bersama.observables import phone
-from bersama.store.tables.core import observables, report_observables, reports
+from bersama.store.tables.core import observables, report_observables, reports, stix_objects
 from bersama.store.tables.federation import (
     held_objects,
     kept_objects,
     peers,
     received_objects,
+    sync_failures,
 )
 from bersama.store.values import utcnow
 
@@ -39,14 +42,24 @@ def pair(tmp_path: Path, db_url: str, db_urls: Callable[[], str]) -> Iterator[tu
     b.engine.dispose()
 
 
-def client_to(node: Node, token: str, *, tamper: bool = False, limit: int = 1000
-              ) -> TaxiiClient:
+GET_AN_OBJECT = re.compile(r"/collections/[^/]+/objects/([^/]+)/\Z")
+ById = Callable[[str, httpx.Response], httpx.Response]
+"""What the peer answers to Get An Object of an id, given what its server answered."""
+
+
+def client_to(node: Node, token: str, *, tamper: bool = False, limit: int = 1000,
+              by_id: ById | None = None) -> TaxiiClient:
     inner = node.client._transport  # the ASGI app behind the TestClient
 
     class Tamper(httpx.BaseTransport):
         def handle_request(self, request: httpx.Request) -> httpx.Response:
             resp = inner.handle_request(request)
+            asked = GET_AN_OBJECT.search(request.url.path)
             resp.read()
+            if by_id is not None and asked:
+                return by_id(asked.group(1), resp)
+            if not tamper:
+                return resp
             body = orjson.loads(resp.content)
             for obj in body.get("objects", []):
                 if obj.get("type") == "report":
@@ -56,14 +69,15 @@ def client_to(node: Node, token: str, *, tamper: bool = False, limit: int = 1000
 
     from bersama.federation.client import ClientLimits
 
-    return TaxiiClient(token, transport=Tamper() if tamper else inner,
+    return TaxiiClient(token, transport=Tamper() if tamper or by_id else inner,
                        limits=ClientLimits(page_limit=limit, retries=0))
 
 
 def register(b: Node, a: Node, *, key: str | None = None, name: str = "my",
-             tamper: bool = False, limit: int = 1000) -> TaxiiClient:
+             tamper: bool = False, limit: int = 1000, by_id: ById | None = None,
+             ) -> TaxiiClient:
     """On node b, add node a (agency MY-PDRM there) as a peer, pulling with TH's token."""
-    client = client_to(a, a.th, tamper=tamper, limit=limit)
+    client = client_to(a, a.th, tamper=tamper, limit=limit, by_id=by_id)
     real = load_or_create_node_key(a.settings.data_dir).kid
     with b.engine.begin() as conn:
         add_peer(conn, name=name, url="http://testserver/taxii2/", collection="shared",
@@ -129,12 +143,13 @@ def phones_of(node: Node, n: int) -> set[str]:
             .where(reports.c.stix_id == rid(n), reports.c.origin_peer == "my")).scalars())
 
 
-def refuse_first_report(a: Node, b: Node, marking: Marking) -> TaxiiClient:
+def refuse_first_report(a: Node, b: Node, marking: Marking, *, by_id: ById | None = None,
+                        ) -> TaxiiClient:
     """Node a publishes report 1 naming +60123000001 under `marking`; b already holds a
     report of that id as JP-NPA's, so its pipeline refuses a's; the first sync."""
     b.ingest([draft(1, Marking(TLP.GREEN))], agency="JP-NPA")
     a.ingest([naming(1, ["+60123000001"], marking)])
-    client = register(b, a)
+    client = register(b, a, by_id=by_id)
     first = sync(b, client)
     assert (first.error, first.accepted, first.rejected) == (None, 0, 1)
     return client
@@ -224,6 +239,111 @@ def test_a_kept_group_marking_definition_outlives_the_retention(
         assert conn.execute(select(reports.c.sharing_group).where(
             reports.c.stix_id == rid(2))).scalar() == "mekong"
     assert kept_types(b) == set()  # the SCO aged out, the definition is stored now
+
+
+def sync_at(b: Node, client: TaxiiClient, at: datetime):  # type: ignore[no-untyped-def]
+    with b.engine.connect() as conn:
+        peer = get_peers(conn, "my")[0]
+    return sync_peer(b.engine, b.settings, peer, client=client, clock=lambda: at)
+
+
+def name_a_forgotten_observable(a: Node, b: Node, by_id: ById) -> tuple[TaxiiClient, datetime]:
+    """b refused a's report 1 and kept its SCO, which ages out (a sync past the
+    retention); a then publishes report 2 naming it, and a's server, which sent the SCO
+    once, with report 1, sends report 2 without it.  The client, and a time past the
+    retention."""
+    client = refuse_first_report(a, b, Marking(TLP.GREEN), by_id=by_id)
+    after = utcnow() + timedelta(days=b.settings.peer_kept_days, seconds=1)
+    assert sync_at(b, client, after).error is None  # nothing new, and the SCO ages out
+    assert kept_types(b) == set()
+    a.ingest([naming(2, ["+60123000001"], Marking(TLP.GREEN))])
+    return client, after
+
+
+def sco_id(node: Node, value: str) -> str:
+    with node.engine.connect() as conn:
+        ids = set(conn.execute(select(stix_objects.c.object_id).where(
+            stix_objects.c.type == "x-bersama-phone-number",
+            stix_objects.c.body.contains(value))).scalars())
+    assert len(ids) == 1, ids
+    return ids.pop()
+
+
+def held_ids(node: Node) -> set[str]:
+    with node.engine.connect() as conn:
+        return set(conn.execute(select(held_objects.c.object_id)).scalars())
+
+
+def test_an_observable_the_receiver_no_longer_has_is_fetched_from_the_peer(
+        pair: tuple[Node, Node]) -> None:
+    """Before, report 2 waited for an SCO its peer would never send again, and was
+    stored without it an hour later: the phone number was lost.  Now b asks a for it
+    (TAXII Get An Object), verifies it like any object of a page, and stores report 2
+    with it."""
+    a, b = pair
+    asked: list[str] = []
+
+    def record(object_id: str, resp: httpx.Response) -> httpx.Response:
+        asked.append(object_id)
+        return resp
+
+    client, after = name_a_forgotten_observable(a, b, record)
+    got = sync_at(b, client, after)
+    assert (got.error, got.accepted, got.fetched, got.refused_signature) == (None, 1, 1, 0)
+    assert phones_of(b, 2) == {"phone:+60123000001"}
+    assert held_ids(b) == set()
+    assert asked == [sco_id(a, "+60123000001")]  # exactly what report 2 missed
+
+
+def test_an_object_the_peer_does_not_give_leaves_the_report_held(
+        pair: tuple[Node, Node]) -> None:
+    """A 404 (the peer no longer has it, or may not share it with b): report 2 is held
+    as before, not asked for again on every sync, and released without it after the
+    hold time."""
+    a, b = pair
+    asked: list[str] = []
+
+    def gone(object_id: str, resp: httpx.Response) -> httpx.Response:
+        asked.append(object_id)
+        return httpx.Response(404, headers={"Content-Type": TAXII_21}, content=orjson.dumps(
+            {"title": "Object not found", "http_status": "404"}))
+
+    client, after = name_a_forgotten_observable(a, b, gone)
+    got = sync_at(b, client, after)
+    assert (got.error, got.accepted, got.fetched) == (None, 0, 0)
+    assert rid(2) in held_ids(b)
+    assert len(asked) == 1
+    # a later sync does not ask again
+    assert sync_at(b, client, after + timedelta(seconds=1)).error is None
+    assert len(asked) == 1
+    released = after + timedelta(seconds=b.settings.peer_hold_seconds + 1)
+    assert sync_at(b, client, released).accepted == 1
+    assert phones_of(b, 2) == set()
+    assert held_ids(b) == set()
+
+
+def test_a_fetched_object_that_fails_verification_is_refused_and_counted(
+        pair: tuple[Node, Node]) -> None:
+    a, b = pair
+
+    def tampered(object_id: str, resp: httpx.Response) -> httpx.Response:
+        body = orjson.loads(resp.content)
+        for obj in body.get("objects", []):
+            obj["number"] = "+60199999999"
+        return httpx.Response(resp.status_code, headers=resp.headers,
+                              content=orjson.dumps(body))
+
+    client, after = name_a_forgotten_observable(a, b, tampered)
+    got = sync_at(b, client, after)
+    assert (got.error, got.accepted, got.fetched, got.refused_signature) == (None, 0, 1, 1)
+    assert rid(2) in held_ids(b)  # still waiting: nothing unverified was used
+    with b.engine.connect() as conn:
+        assert conn.execute(select(observables.c.id).where(
+            observables.c.ref == "phone:+60199999999")).first() is None
+        detail = conn.execute(select(sync_failures.c.last_detail).where(
+            sync_failures.c.kind == "signature")).scalar()
+    assert describe_peers(b.engine.connect())[0]["failures"]["signature"] == 1
+    assert str(detail).startswith(sco_id(a, "+60123000001"))
 
 
 def test_small_pages_lose_nothing(pair: tuple[Node, Node]) -> None:

@@ -348,3 +348,34 @@ def test_refused_tokens_past_the_limit_are_a_taxii_429_not_a_500(node: Node) -> 
     assert last.headers["content-type"].startswith("application/taxii+json")
     assert last.json()["http_status"] == "429"
     assert int(last.headers["retry-after"]) >= 1
+
+
+def test_get_an_object_serves_a_peer_only_what_markings_allow(node: Node) -> None:
+    """TAXII Get An Object (which a syncing peer uses for an object it misses) goes
+    through the same policy as a page: a report, or an observable only such a report
+    names, that the peer may not read is a 404, as for an object that does not exist."""
+    node.ingest([draft(1, Marking(TLP.GREEN)), draft(2, Marking(TLP.AMBER, group="mekong")),
+                 draft(4, Marking(TLP.RED, recipient_users=frozenset({"ana@pdrm.my"})))])
+    node.ingest([draft(11, Marking(TLP.GREEN))], agency="TH-AOC", origin_peer="th")
+
+    def sco_of(n: int) -> str:
+        url = ROOT + f"collections/shared/objects/{rid(n)}/"
+        refs = node.get(url, node.analyst).json()["objects"][0]["object_refs"]
+        return next(r for r in refs if r.startswith("x-bersama-phone-number--"))
+
+    def status(ref: str, token: str) -> int:
+        got = node.get(ROOT + f"collections/shared/objects/{ref}/", token)
+        if got.status_code == 200:
+            assert [o["id"] for o in got.json()["objects"]] == [ref]
+            assert got.json()["x_bersama_signatures"]
+        return int(got.status_code)
+
+    for ref in (rid(1), sco_of(1)):
+        assert (status(ref, node.th), status(ref, node.jp)) == (200, 200)
+    for ref in (rid(2), sco_of(2)):  # the mekong group: TH is in it, JP is not
+        assert (status(ref, node.th), status(ref, node.jp)) == (200, 404)
+    for ref in (rid(4), sco_of(4)):  # RED for one analyst: no peer
+        assert (status(ref, node.th), status(ref, node.jp)) == (404, 404)
+    for ref in (rid(11), sco_of(11)):  # received from TH: never echoed back to it
+        assert (status(ref, node.th), status(ref, node.jp)) == (404, 200)
+    assert status(rid(99), node.th) == 404

@@ -14,7 +14,13 @@ next.  Received pages are therefore assembled before ingest:
 2. a report (or observed-data) whose object_refs or custom marking
    definitions are still missing is *held* — stored verified in
    `held_objects` with the objects it already has — and completed when the
-   rest arrives on a later page or push;
+   rest arrives on a later page or push, or (2b) when a pull sync, once its walk
+   is done, fetches by id (TAXII Get An Object) what the reports held in that
+   sync still miss (`wanted`, then `sync.fetch_missing`, bounded by
+   `peer_fetch_max_objects` per page); what the peer gives goes through
+   `receive.accept_page` like a page, and a 404 leaves the hold as it is.
+   Only a pull asks: on a push the peer is the client, and a later pull does not
+   ask for reports held before it, so a 404 is not asked again every sync;
 3. observables no report has named yet are held too (a foreign server may
    send them first);
 4. holding is bounded: an object is held at most `peer_hold_seconds`, and at
@@ -38,7 +44,8 @@ next.  Received pages are therefore assembled before ingest:
    holds it (it is then in `stix_objects`, which step 1 reads first, so the
    kept copy would never be read again; `forget_stored`, after each page is
    ingested), and a kept SCO goes `peer_kept_days` after it was kept
-   (`forget_kept`, before each page is assembled).  Marking definitions are
+   (`forget_kept`, before each page is assembled; a later report naming it is
+   then held and, on a pull, completed by step 2b).  Marking definitions are
    not aged out: a peer has one per sharing group, and without it every later
    report of that group would be refused.
 
@@ -258,6 +265,26 @@ def assemble(  # noqa: PLR0912, PLR0915 - one pass over the page, step by step a
     out.dropped.update((str(c["id"]), reason) for c, reason in out.refused)
     _store(conn, peer, pool_held=hold, was_held=was_held, since=since, now=now)
     return out
+
+
+def wanted(conn: Connection, peer: str, *, held_since: datetime, limit: int) -> list[str]:
+    """Step 2b: what the containers of `peer` held since `held_since` (in this sync) still
+    miss, neither held nor received before nor kept, well-formed ids only: at most `limit`
+    of them, the same ones for the same state (sorted)."""
+    if limit <= 0:
+        return []
+    held = set(conn.execute(select(held_objects.c.object_id).where(
+        held_objects.c.peer == peer)).scalars())
+    missing: set[str] = set()
+    for body in conn.execute(select(held_objects.c.body).where(
+            held_objects.c.peer == peer, held_objects.c.held_at >= held_since)).scalars():
+        obj = orjson.loads(body)
+        if obj.get("type") in CONTAINERS or obj.get("object_marking_refs"):
+            missing.update(r for r in needs(obj) if r not in held and _WELL_FORMED.match(r))
+    if missing:
+        bodies, ingested = _known(conn, peer, missing)
+        missing -= set(bodies) | ingested
+    return sorted(missing)[:limit]
 
 
 def carried(objects: Iterable[dict[str, Any]], refused: Collection[str], *,

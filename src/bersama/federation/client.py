@@ -9,7 +9,9 @@ TAXII 2.1 exactly: `next` while the server gives one; when `more` is true and
 `next` is absent, `added_after` = the X-TAXII-Date-Added-Last header; and a
 page that repeats any earlier page of the walk, a fallback cursor that does not
 advance, or more than `max_pages` pages stop the walk instead of looping
-forever.  taxii2-client is used in the interoperability tests, from the other side.
+forever.  "Get an Object" answers None for a 404: for a sync asking a peer for an
+object a report misses, "not there for you" is an answer, not a failure.
+taxii2-client is used in the interoperability tests, from the other side.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -124,11 +127,11 @@ class TaxiiClient:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _request(
+    def _send(
         self, method: str, url: str, *, params: Mapping[str, str] | None = None,
         body: bytes | None = None,
-    ) -> tuple[httpx.Headers, Any]:
-        """One request with retries; returns (headers, parsed JSON)."""
+    ) -> tuple[int, httpx.Headers, bytes]:
+        """One request with retries; returns (status, headers, body read within bounds)."""
         attempt = 0
         while True:
             deadline = self._clock() + self.limits.timeout_seconds
@@ -139,7 +142,7 @@ class TaxiiClient:
                     if response.status_code in RETRY_STATUSES:
                         raise _Retryable(f"peer answered HTTP {response.status_code}")
                     raw = self._read_bounded(response, deadline, url)
-                    status, resp_headers = response.status_code, response.headers
+                    return response.status_code, response.headers, raw
             except (httpx.TransportError, _Retryable) as exc:
                 attempt += 1
                 if attempt > self.limits.retries:
@@ -148,13 +151,14 @@ class TaxiiClient:
                 delay = min(self.limits.backoff_max_seconds,
                             self.limits.backoff_base_seconds * 2 ** (attempt - 1))
                 self._sleep(delay)
-                continue
-            if status >= 400:
-                raise PeerError(f"peer answered HTTP {status}: {_snippet(raw)}", value=url)
-            try:
-                return resp_headers, orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                raise PeerError(f"peer answered non-JSON: {_snippet(raw)}", value=url) from None
+
+    def _request(
+        self, method: str, url: str, *, params: Mapping[str, str] | None = None,
+        body: bytes | None = None,
+    ) -> tuple[httpx.Headers, Any]:
+        """One request with retries; returns (headers, parsed JSON)."""
+        status, headers, raw = self._send(method, url, params=params, body=body)
+        return headers, _json(status, raw, url)
 
     # -- discovery -----------------------------------------------------------------
 
@@ -225,6 +229,20 @@ class TaxiiClient:
             params = {**base, "added_after": format_timestamp(last)}
         raise PeerError(f"peer returned more than {self.limits.max_pages} pages", value=url)
 
+    def get_object(self, api_root: str, collection_id: str, object_id: str) -> Page | None:
+        """TAXII 2.1 "Get an Object": the last version of one object, with its signature;
+        None when the peer answers 404 (it does not have it, or does not share it with
+        us).  Objects of other ids in the answer are left out."""
+        oid = quote(object_id, safe="")
+        url = f"{_slash(api_root)}collections/{collection_id}/objects/{oid}/"
+        status, headers, raw = self._send("GET", url)
+        if status == 404:
+            return None
+        page = parse_envelope(_json(status, raw, url), headers, url=url,
+                              limit=self.limits.page_limit)
+        page.objects = [o for o in page.objects if o["id"] == object_id]
+        return page
+
     def add_objects(self, api_root: str, collection_id: str, envelope: bytes) -> dict[str, Any]:
         """POST an envelope (optional push); returns the status resource."""
         url = f"{_slash(api_root)}collections/{collection_id}/objects/"
@@ -248,6 +266,15 @@ def _status_doc(doc: Any, url: str) -> dict[str, Any]:
 
 class _Retryable(Exception):
     pass
+
+
+def _json(status: int, raw: bytes, url: str) -> Any:
+    if status >= 400:
+        raise PeerError(f"peer answered HTTP {status}: {_snippet(raw)}", value=url)
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise PeerError(f"peer answered non-JSON: {_snippet(raw)}", value=url) from None
 
 
 def _snippet(raw: bytes) -> str:

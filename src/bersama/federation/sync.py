@@ -10,7 +10,9 @@ ingest is), so the fixed costs of a pipeline batch and a commit are paid once
 for several pages.  The cursor saved after a page that is not the last one is
 X-TAXII-Date-Added-Last minus one microsecond, because objects added in the
 same instant may straddle the page boundary (a whole ingest batch shares one
-date_added); after the last page it is the header itself.
+date_added); after the last page it is the header itself.  After the last page,
+what the reports held in this sync still miss is fetched by id (`fetch_missing`,
+assemble.py step 2b).
 
 The cyclic collector is paused for each batch, commit included (`bersama.gcpause`):
 provenance, assembly and ingest allocate a few hundred thousand containers per batch
@@ -35,10 +37,11 @@ from sqlalchemy import Connection, Engine, insert, select, update
 
 from bersama.config import Settings
 from bersama.errors import BersamaError, Conflict, InvalidInput, NotFound, PeerError
+from bersama.federation.assemble import wanted
 from bersama.federation.client import ClientLimits, TaxiiClient
 from bersama.federation.protocol import Page, parse_timestamp
 from bersama.federation.push import PushResult, push_key, push_peer
-from bersama.federation.receive import accept_page, count_failure
+from bersama.federation.receive import Accepted, accept_page, count_failure
 from bersama.federation.signing import (
     load_or_create_node_key,
     parse_public_key,
@@ -162,6 +165,8 @@ class SyncResult:
     withdrawn: int = 0
     unchanged: int = 0
     refused_signature: int = 0
+    fetched: int = 0
+    """Objects fetched by id for the reports held in this sync (`fetch_missing`)."""
     rejected: int = 0
     error: str | None = None
     details: list[str] = field(default_factory=list)
@@ -311,6 +316,7 @@ def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiCl
             peer_cursors.c.peer == peer.name,
             peer_cursors.c.collection_id == peer.collection_id)).first()
     cursor = aware(row.added_after) if row and row.added_after else None
+    started = clock()
     try:
         for batch in prefetch(client, peer, pinned, cursor, batch_objects=batch_objects):
             now = clock()
@@ -328,14 +334,9 @@ def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiCl
             cursor = moved
             result.pages += len(batch.pages)
             result.received += len(batch.objects)
-            result.refused_signature += len(got.checked.rejected)
-            ingested = got.ingested
-            if ingested is not None:
-                result.accepted += ingested.accepted
-                result.updated += ingested.updated
-                result.withdrawn += ingested.withdrawn
-                result.unchanged += ingested.unchanged
-                result.rejected += ingested.rejected
+            _tally(result, got)
+        fetch_missing(engine, settings, peer, client=client, pinned=pinned, since=started,
+                      result=result, clock=clock)
     except BersamaError as exc:
         result.error = f"{exc.title}: {exc.detail}"
         log.warning("sync with peer %s failed: %s", peer.name, result.error)
@@ -346,6 +347,57 @@ def sync_peer(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiCl
             _save_cursor(conn, peer, added_after=None, now=now, received=0,
                          error=result.error, success=False)
     return result
+
+
+def _tally(result: SyncResult, got: Accepted) -> None:
+    result.refused_signature += len(got.checked.rejected)
+    ingested = got.ingested
+    if ingested is not None:
+        result.accepted += ingested.accepted
+        result.updated += ingested.updated
+        result.withdrawn += ingested.withdrawn
+        result.unchanged += ingested.unchanged
+        result.rejected += ingested.rejected
+
+
+def fetch_missing(engine: Engine, settings: Settings, peer: Peer, *, client: TaxiiClient,
+                  pinned: Ed25519PublicKey, since: datetime, result: SyncResult,
+                  clock: Clock = utcnow) -> None:
+    """After the walk, ask the peer by id (TAXII Get An Object) for what the reports held
+    in this sync (held since `since`) still miss — at most `peer_fetch_max_objects` per
+    page received — and run what it gives through `accept_page` like a page: verified,
+    recorded, assembled with the held reports, ingested, in one transaction.
+
+    Why after the walk and only for reports held in it: a foreign server may send a
+    report's objects on a later page, and a report held in an earlier sync was asked
+    for then (asking on every sync would repeat each 404 until the hold ends).  A 404
+    leaves the report held, as before.  A peer that fails meanwhile: what it gave is
+    still ingested, then the error is the sync's."""
+    with engine.connect() as conn:
+        ids = wanted(conn, peer.name, held_since=since,
+                     limit=settings.peer_fetch_max_objects * max(result.pages, 1))
+    objects: list[dict[str, Any]] = []
+    signatures: dict[str, str] = {}
+    failed: PeerError | None = None
+    try:
+        for oid in ids:
+            page = client.get_object(peer.api_root, peer.collection_id, oid)
+            if page is not None:
+                objects += page.objects
+                signatures.update(page.signatures)
+    except PeerError as exc:
+        failed = exc
+    if objects:
+        with collection_paused(), engine.begin() as conn:
+            got = accept_page(
+                conn, settings, peer=peer.name, agency=peer.agency, pinned=pinned,
+                objects=objects, signatures=signatures, now=clock(),
+                source=f"peer:{peer.name}")
+        result.received += len(objects)
+        result.fetched += len(objects)
+        _tally(result, got)
+    if failed is not None:
+        raise failed
 
 
 def sync_all(engine: Engine, settings: Settings, name: str | None = None, *,

@@ -212,3 +212,34 @@ def test_resolve_discovery_or_api_root() -> None:
     assert c.resolve("http://peer.test/api").url == "http://peer.test/api/"
     with pytest.raises(PeerError):
         c.resolve("http://peer.test/nothing/")
+
+
+def test_get_an_object_gives_its_objects_or_none_for_a_404() -> None:
+    """TAXII Get An Object: the objects of the asked id only (a peer's extra objects are
+    left out); a 404 (the peer does not have it or does not share it) is None, not an
+    error, and not retried."""
+    asked: list[str] = []
+
+    def handler(req: httpx.Request) -> httpx.Response:
+        asked.append(req.url.path)
+        if req.url.path.endswith(f"/{obj(1)['id']}/"):
+            return envelope([obj(1), obj(2)], more=False)
+        return httpx.Response(404, content=b'{"title": "Object not found"}')
+
+    c = client(handler)
+    page = c.get_object(ROOT, COLL, str(obj(1)["id"]))
+    assert page is not None
+    assert [o["id"] for o in page.objects] == [obj(1)["id"]]
+    assert asked == [f"/api/collections/{COLL}/objects/{obj(1)['id']}/"]
+    assert c.get_object(ROOT, COLL, str(obj(3)["id"])) is None
+    assert len(asked) == 2
+    assert c.sleeps == []  # type: ignore[attr-defined]
+
+
+def test_get_an_object_other_errors_are_peer_errors() -> None:
+    c = client(lambda req: httpx.Response(403, content=b"no"), retries=0)
+    with pytest.raises(PeerError, match="HTTP 403"):
+        c.get_object(ROOT, COLL, str(obj(1)["id"]))
+    c = client(lambda req: httpx.Response(200, content=b"[1"), retries=0)
+    with pytest.raises(PeerError, match="non-JSON"):
+        c.get_object(ROOT, COLL, str(obj(1)["id"]))
