@@ -104,10 +104,32 @@ def test_reading_as_an_agency_the_node_does_not_know_is_refused(
     code, out, err = bersama(monkeypatch, capsys, "check", "+60 12-345 6789", "--as-agency",
                              agency)
     assert code == 3, (out, err)
-    assert "[field: agency]" in err
+    assert "[field: as_agency]" in err
     assert "not reported" not in out
     if agency == "my-pdrm":
         assert "did you mean 'MY-PDRM'?" in err
+
+
+@pytest.mark.parametrize("command", [
+    ("check", "+60 12-345 6789"), ("clusters",), ("cluster", "1"), ("report", "1"),
+    ("review", "list"), ("review", "confirm", "1"), ("review", "reject", "1"),
+    ("review", "export"),
+])
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--as-user", "nobody@pdrm.my", "as_user"),
+    ("--as-agency", "NOPE", "as_agency"),
+])
+def test_acting_as_someone_the_node_does_not_know_names_the_option(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: tuple[str, ...], option: str, value: str, field: str,
+) -> None:
+    # `--as-user nobody@x` said `[field: email]` and `--as-agency NOPE` `[field: agency]`:
+    # none of these commands has an option of either name.
+    code, out, err = bersama(monkeypatch, capsys, *command, option, value)
+    assert code == 3, (out, err)
+    assert f"[field: {field}]" in err
+    assert value in err
+    assert out == ""
 
 
 @pytest.mark.parametrize(("option", "value", "field"), [
