@@ -16,10 +16,9 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from bersama.api.deps import EngineDep, ReaderDep, RowId, SettingsDep, StrictBody
+from bersama.api.deps import EngineDep, ReaderDep, RowId, SettingsDep, StrictBody, bound_values
 from bersama.api.problems import problems
 from bersama.api.security import client_address
-from bersama.errors import InvalidInput
 from bersama.psi import disclosure, service
 
 router = APIRouter(prefix="/api/v1", tags=["psi"], responses=problems(401, 429))
@@ -84,9 +83,7 @@ async def psi_disclosure_status(
 def ask_peers_endpoint(
     body: AskBody, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:
-    if len(body.values) > settings.bulk_check_max:
-        raise InvalidInput(f"at most {settings.bulk_check_max} values per request",
-                           field="values")
+    bound_values(settings, body.values)
     return service.ask_peers(
         settings, engine, body.values, asking_reader=reader, country=body.country
     ).as_dict()
