@@ -132,6 +132,21 @@ def test_acting_as_someone_the_node_does_not_know_names_the_option(
     assert out == ""
 
 
+def test_ask_peers_prints_a_files_lines_as_text_not_as_markup(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # An invalid line "[/x]" stopped `bersama ask-peers FILE` with rich's MarkupError
+    # traceback; "[bold]" was rendered, not shown.
+    monkeypatch.setenv("COLUMNS", "200")
+    leads = my_node / "leads.txt"
+    leads.write_text("[/x]\n[bold]12\n", "utf-8")
+    code, out, err = bersama(monkeypatch, capsys, "ask-peers", str(leads), "--agency",
+                             "MY-PDRM")
+    assert code == 0, (out, err)
+    assert "[/x]" in out
+    assert "[bold]12" in out
+
+
 @pytest.mark.parametrize(("option", "value", "field"), [
     ("--default-tlp", "purple", "default_tlp"),
     ("--default-group", "nope", "default_group"),

@@ -117,3 +117,21 @@ def test_disclosure_list_pages_the_agencys_requests(cli_node: Path) -> None:
         text.output.split())
     bad = runner.invoke(app, ["disclosure", "list", "--no-refresh", "--limit", "0"])
     assert bad.exit_code == 2, bad.output
+
+
+def test_a_peers_reason_is_listed_as_text_not_read_as_markup(cli_node: Path) -> None:
+    # A peer's request giving the reason "[/case]" stopped `bersama disclosure list` with
+    # rich's MarkupError traceback; "[bold]" was rendered, not shown.
+    runner = CliRunner()
+    node_agency = context.settings().node_agency
+    assert runner.invoke(app, ["agency", "add", node_agency, "--country", "MY",
+                               "--name", "Node"]).exit_code == 0
+    with context.engine().begin() as conn:
+        conn.execute(insert(disclosure_requests).values(
+            direction="out", peer="th-[/aoc]", agency=node_agency, value_ref="phone:+6012[b]",
+            reason="[/case] [bold]42", status="pending", created_at=NOW))
+    res = runner.invoke(app, ["disclosure", "list", "--no-refresh"],
+                        env={"COLUMNS": "200"})
+    assert res.exit_code == 0, (res.output, res.exception)
+    for text in ("th-[/aoc]", "phone:+6012[b]", "[/case] [bold]42"):
+        assert text in res.output

@@ -54,9 +54,9 @@ def request(
     if json_out:
         emit_json(out)
         return
-    console.print(f"disclosure {out['id']} to {peer}: {out['status']}; "
-                  f"{_reports(out)} report(s) received, {out['withheld']} awaiting a decision",
-                  highlight=False)
+    console.print(escape(f"disclosure {out['id']} to {peer}: {out['status']}; "
+                         f"{_reports(out)} report(s) received, {out['withheld']} awaiting "
+                         "a decision"), highlight=False)
 
 
 def _reports(row: dict[str, Any]) -> int:
@@ -83,16 +83,17 @@ def list_(
         return
     table = Table("id", "dir", "peer", "agency", "value", "status", "reports", "withheld",
                   "reason")
-    for r in page["disclosures"]:
-        table.add_row(str(r["id"]), r["direction"], r["peer"], r["agency"], r["value_ref"] or "",
-                      r["status"], str(_reports(r)), str(r["withheld"]), r["reason"][:40])
+    for r in page["disclosures"]:  # data, some of it a peer's: escaped, never rich markup
+        table.add_row(*(escape(cell) for cell in (
+            str(r["id"]), r["direction"], r["peer"], r["agency"], r["value_ref"] or "",
+            r["status"], str(_reports(r)), str(r["withheld"]), r["reason"][:40])))
     console.print(table)
     if page["next_offset"] is not None:
         also = f" --agency {agency}" if agency else ""
         console.print(escape(f"next page: bersama disclosure list{also} --offset "
                              f"{page['next_offset']} --limit {limit}"), highlight=False)
     for did, err in errors.items():
-        console.print(f"[red]disclosure {did}: poll failed:[/] {err}", highlight=False)
+        console.print(f"[red]disclosure {did}: poll failed:[/] {escape(err)}", highlight=False)
 
 
 def _decide(disclosure_id: int, agency: str | None, user: str | None, approve: bool,
