@@ -143,7 +143,8 @@ def ingest(
     if result.rejected > 50 and written is None:
         console.print(f"  ... and {result.rejected - 50} more (--rejections FILE writes all)")
     if written is not None:
-        console.print(f"{written} rejected records written to {rejections}")
+        console.print(escape(f"{written} rejected records written to {rejections}"),
+                      highlight=False)
 
 
 def _creator(user: str | None, agency: str) -> str | None:
