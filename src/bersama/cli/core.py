@@ -199,7 +199,8 @@ def check(
     if ask_peers:
         from bersama.psi.client import ask_peers_cli
 
-        result["peers"] = ask_peers_cli([value], country=country, as_agency=as_agency)[0]
+        # for the agency the check read as (`--as-user`'s too), else the node's
+        result["peers"] = ask_peers_cli([value], country=country, as_agency=reader.agency)[0]
     if json_out:
         emit_json(result)
         return
