@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine, insert
 from tests.integration.conftest import NOW, Node
 from tests.integration.reports import add_report
@@ -16,15 +17,20 @@ from bersama.cli import context
 from bersama.cli.main import app
 from bersama.markings import TLP
 from bersama.observables import phone
+from bersama.psi import disclosure
+from bersama.store import psi as store_psi
+from bersama.store.tables.federation import peers
 from bersama.store.tables.psi import disclosure_requests
 
 
 def _requests(engine: Engine, direction: str, agency: str, refs: list[str]) -> None:
-    """One disclosure request of `agency` per ref, in this order (ids ascending)."""
+    """One disclosure request of `agency` per ref, in this order (ids ascending), pending;
+    an `out` one has the ref as its id on the peer."""
     with engine.begin() as conn:
         conn.execute(insert(disclosure_requests), [
-            {"direction": direction, "peer": "th-aoc", "remote_id": None, "agency": agency,
-             "value_ref": ref, "reason": "case 42", "status": "pending", "created_at": NOW,
+            {"direction": direction, "peer": "th-aoc", "agency": agency, "value_ref": ref,
+             "remote_id": ref if direction == "out" else None, "reason": "case 42",
+             "status": "pending", "created_at": NOW,
              "result": json.dumps({"objects": [], "withheld": 1})}
             for ref in refs])
 
@@ -135,3 +141,27 @@ def test_a_peers_reason_is_listed_as_text_not_read_as_markup(cli_node: Path) -> 
     assert res.exit_code == 0, (res.output, res.exception)
     for text in ("th-[/aoc]", "phone:+6012[b]", "[/case] [bold]42"):
         assert text in res.output
+
+
+def test_refreshing_polls_every_pending_request_not_only_the_latest_200(node: Node) -> None:
+    # Only the node's latest 200 pending requests were polled: an older one, listed on a
+    # later page, stayed pending whatever its peer had decided.
+    with node.engine.begin() as conn:
+        conn.execute(insert(peers).values(
+            name="th-aoc", url="https://th.example/taxii2/",
+            api_root="https://th.example/taxii2/api/", collection_id="shared", token="bsm_x",
+            public_key="ed25519:" + "A" * 43 + "=", agency="TH-TCSD", created_at=NOW))
+    asked = _numbers("1", 250)
+    _requests(node.engine, "out", "MY-PDRM", asked)
+    polled: list[str] = []
+
+    def peer(request: httpx.Request) -> httpx.Response:
+        polled.append(json.loads(request.content)["id"])
+        return httpx.Response(200, json={"status": "denied", "decided_by": "boss@th",
+                                         "objects": [], "withheld": 1})
+
+    assert disclosure.refresh(node.settings, node.engine,
+                              transport=httpx.MockTransport(peer)) == {}
+    assert sorted(polled) == sorted(asked)
+    with node.engine.connect() as conn:
+        assert store_psi.list_disclosures(conn, status="pending") == []

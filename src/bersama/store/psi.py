@@ -403,13 +403,12 @@ def _seen_by(conn: Connection, reader: Reader, immediate: frozenset[str]) -> Col
 
 def list_disclosures(
     conn: Connection, *, direction: str | None = None, status: str | None = None,
-    agency: str | None = None, limit: int = 200,
 ) -> list[dict[str, Any]]:
-    q = select(disclosure_requests).order_by(disclosure_requests.c.id.desc()).limit(limit)
+    """Every disclosure request of `direction` and `status`, newest first: all of them, so
+    that `refresh` polls each pending one, however many came after it."""
+    q = select(disclosure_requests).order_by(disclosure_requests.c.id.desc())
     if direction is not None:
         q = q.where(disclosure_requests.c.direction == direction)
     if status is not None:
         q = q.where(disclosure_requests.c.status == status)
-    if agency is not None:
-        q = q.where(disclosure_requests.c.agency == agency)
     return [dict(r) for r in conn.execute(q).mappings()]
