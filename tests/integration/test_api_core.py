@@ -365,3 +365,20 @@ def test_asking_peers_reads_a_national_number_in_the_asking_agencys_country(node
         r = node.client.post(path, json={**body, "country": "ZZ"}, headers=h)
         assert r.status_code == 422, r.text
         assert r.json()["field"] == "country", r.text
+
+
+def test_asking_peers_about_more_values_than_a_bulk_check_takes_is_refused_as_it_is(
+        node: Node) -> None:
+    # POST /api/v1/ask-peers answered 422 where POST /api/v1/check answers 413 for the same
+    # bound (`bulk_check_max`): one list over the node's bound, two answers.
+    h = node.auth("ana@my")
+    body = {"values": ["+60123456789"] * (node.settings.bulk_check_max + 1)}
+    for path in ("/api/v1/check", "/api/v1/ask-peers"):
+        r = node.client.post(path, json=body, headers=h)
+        assert r.status_code == 413, (path, r.text)
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert problem["field"] == "values", (path, r.text)
+        assert problem["code"] == "payload-too-large", (path, r.text)
+        assert str(node.settings.bulk_check_max) in problem["detail"], (path, r.text)
+        assert str(node.settings.bulk_check_max + 1) in problem["detail"], (path, r.text)

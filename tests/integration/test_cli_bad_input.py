@@ -4,16 +4,20 @@ naming the option (exit code 2 or 3), never a traceback, and nothing written."""
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from bersama.cli import context
 from bersama.cli.main import main
 from bersama.store.apitokens import token_id_of
 from bersama.store.tables.core import reports
+from bersama.store.tables.federation import peer_cursors, peers
 from bersama.store.tables.trust import audit_log
+
+NOW = datetime(2026, 11, 30, 8, tzinfo=UTC)
 
 
 def bersama(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -104,10 +108,96 @@ def test_reading_as_an_agency_the_node_does_not_know_is_refused(
     code, out, err = bersama(monkeypatch, capsys, "check", "+60 12-345 6789", "--as-agency",
                              agency)
     assert code == 3, (out, err)
-    assert "[field: agency]" in err
+    assert "[field: as_agency]" in err
     assert "not reported" not in out
     if agency == "my-pdrm":
         assert "did you mean 'MY-PDRM'?" in err
+
+
+@pytest.mark.parametrize("command", [
+    ("check", "+60 12-345 6789"), ("clusters",), ("cluster", "1"), ("report", "1"),
+    ("review", "list"), ("review", "confirm", "1"), ("review", "reject", "1"),
+    ("review", "export"),
+])
+@pytest.mark.parametrize(("option", "value", "field"), [
+    ("--as-user", "nobody@pdrm.my", "as_user"),
+    ("--as-agency", "NOPE", "as_agency"),
+])
+def test_acting_as_someone_the_node_does_not_know_names_the_option(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        command: tuple[str, ...], option: str, value: str, field: str,
+) -> None:
+    # `--as-user nobody@x` said `[field: email]` and `--as-agency NOPE` `[field: agency]`:
+    # none of these commands has an option of either name.
+    code, out, err = bersama(monkeypatch, capsys, *command, option, value)
+    assert code == 3, (out, err)
+    assert f"[field: {field}]" in err
+    assert value in err
+    assert out == ""
+
+
+def test_ask_peers_prints_a_files_lines_as_text_not_as_markup(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # An invalid line "[/x]" stopped `bersama ask-peers FILE` with rich's MarkupError
+    # traceback; "[bold]" was rendered, not shown.
+    monkeypatch.setenv("COLUMNS", "200")
+    leads = my_node / "leads.txt"
+    leads.write_text("[/x]\n[bold]12\n", "utf-8")
+    code, out, err = bersama(monkeypatch, capsys, "ask-peers", str(leads), "--agency",
+                             "MY-PDRM")
+    assert code == 0, (out, err)
+    assert "[/x]" in out
+    assert "[bold]12" in out
+
+
+MARKUP = "[/x] [bold]X"
+"""Text a rich console would read as markup: a closing tag no tag opened, and a style."""
+ODD_EMAIL = "[/x]ana@pdrm.my"
+"""An e-mail address the node accepts that a rich console would read as markup."""
+
+
+@pytest.mark.parametrize("commands", [
+    [("agency", "add", "TH-TCSD", "--country", "TH", "--name", MARKUP), ("agency", "list")],
+    [("warninglist", "add", "+60 3-2345 6789", "--agency", "MY-PDRM", "--note", MARKUP),
+     ("warninglist", "list")],
+    [("user", "add", "ana@pdrm.my", "--agency", "MY-PDRM", "--role", "analyst"),
+     ("token", "create", "--user", "ana@pdrm.my", "--note", MARKUP), ("token", "list")],
+    [("agency", "add", "TH-TCSD", "--country", "TH", "--name", "TCSD", "--peer"),
+     ("peer", "list")],
+    [("group", "add", MARKUP, "--agencies", "MY-PDRM"), ("group", "list")],
+    [("user", "add", ODD_EMAIL, "--agency", "MY-PDRM", "--role", "analyst"),
+     ("user", "list")],
+])
+def test_names_notes_and_a_peers_errors_are_printed_as_text_not_as_markup(
+        my_node: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        commands: list[tuple[str, ...]],
+) -> None:
+    # An agency, group or user named, or a warninglist entry or token noted, "[/x]", or a
+    # peer whose last error said so, stopped the command printing it with rich's
+    # MarkupError traceback.
+    monkeypatch.setenv("COLUMNS", "250")
+    outs = []
+    for args in commands[:-1]:
+        code, out, err = bersama(monkeypatch, capsys, *args)
+        assert code == 0, (args, out, err)
+        outs.append(out + err)
+    if commands[-1] == ("peer", "list"):
+        with context.engine().begin() as conn:
+            conn.execute(insert(peers).values(
+                name="th-tcsd", url="https://th.example/taxii2/",
+                api_root="https://th.example/taxii2/api/", collection_id="shared",
+                token="bsm_x", public_key="ed25519:" + "A" * 43 + "=", agency="TH-TCSD",
+                created_at=NOW))
+            conn.execute(insert(peer_cursors).values(
+                peer="th-tcsd", collection_id="shared", updated_at=NOW, last_error=MARKUP))
+    code, out, err = bersama(monkeypatch, capsys, *commands[-1])
+    assert code == 0, (out, err)
+    assert MARKUP in out or ODD_EMAIL in out
+    assert all(MARKUP in said for args, said in zip(commands, outs, strict=False)
+               if args[0] in ("agency", "group") and MARKUP in args)
+    assert all(ODD_EMAIL in said for args, said in zip(commands, outs, strict=False)
+               if ODD_EMAIL in args)
 
 
 @pytest.mark.parametrize(("option", "value", "field"), [

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine
 
 from bersama.api.security import current_reader
 from bersama.config import Settings
-from bersama.errors import InvalidInput, field_path
+from bersama.errors import InvalidInput, PayloadTooLarge, field_path
 from bersama.markings import Reader
 from bersama.store.values import ROW_ID_MAX
 
@@ -54,6 +54,18 @@ ReaderDep = Annotated[Reader, Depends(current_reader)]
 RowId = Annotated[int, Path(ge=1, le=ROW_ID_MAX)]
 Position = Annotated[int, Query(ge=0, le=ROW_ID_MAX)]
 """An offset, or the id after which a page starts."""
+
+
+def bound_values(settings: Settings, values: list[str]) -> None:
+    """Refuse a list of identifiers over `bulk_check_max`: 413 naming `values`.
+
+    One bound, one answer, for every endpoint that takes such a list (`POST /check`,
+    `POST /ask-peers`), before any of it is read or charged."""
+    if len(values) > settings.bulk_check_max:
+        raise PayloadTooLarge(
+            f"at most {settings.bulk_check_max} values per request, got {len(values)}",
+            field="values",
+        )
 
 
 class StrictBody(BaseModel):

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.audit import record_cli
@@ -42,7 +43,7 @@ def add(
         emit_json(row.as_dict())
     else:
         kind = f", {row.type}" if row.type else ""
-        console.print(f"added agency {row.code} ({row.name}, {row.country}{kind})",
+        console.print(escape(f"added agency {row.code} ({row.name}, {row.country}{kind})"),
                       highlight=False)
 
 
@@ -57,10 +58,11 @@ def list_(
         emit_json([r.as_dict() for r in rows])
         return
     table = Table("code", "name", "country", "type", "default", "hint", "peer")
-    for r in rows:
+    for r in rows:  # names are data: escaped, never rich markup
         default = r.default_tlp + (f" / {r.default_group}" if r.default_group else "")
-        table.add_row(r.code, r.name, r.country, r.type or "", default, r.hint_amber,
-                      "yes" if r.is_peer else "")
+        table.add_row(*(escape(cell) for cell in (
+            r.code, r.name, r.country, r.type or "", default, r.hint_amber,
+            "yes" if r.is_peer else "")))
     console.print(table)
 
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.context import emit_json, engine, settings
@@ -84,17 +85,19 @@ def ask_peers(
 
 def _print(out: dict[str, Any]) -> None:
     table = Table("line", "value", "normalised", "held by")
-    for r in out["results"]:
+    for r in out["results"]:  # the file's lines are data: escaped, never rich markup
         if r["error"]:
-            table.add_row(str(r["line"]), r["value"], f"[red]invalid: {r['error']}[/]", "")
+            table.add_row(str(r["line"]), escape(r["value"]),
+                          f"[red]invalid: {escape(r['error'])}[/]", "")
         elif r["held_by"]:
-            table.add_row(str(r["line"]), r["value"], r["ref"], ", ".join(r["held_by"]))
+            table.add_row(str(r["line"]), escape(r["value"]), escape(r["ref"]),
+                          escape(", ".join(r["held_by"])))
     console.print(table)
     console.print(f"{out['asked']} asked of {len(out['peers_asked'])} peer(s), "
                   f"{out['held']} held somewhere, {out['invalid']} invalid line(s) not sent",
                   highlight=False)
     for peer, err in out["peer_errors"].items():
-        console.print(f"[red]peer {peer} failed:[/] {err}", highlight=False)
+        console.print(f"[red]peer {escape(peer)} failed:[/] {escape(err)}", highlight=False)
 
 
 def register(root: typer.Typer) -> None:

@@ -31,18 +31,16 @@ def reader_for(conn: Connection, agency: str | None, user: str | None) -> Reader
 
     The CLI runs on the node's host with its database, so by default it reads as
     the node (`Reader.system()`); `--as-agency`/`--as-user` show exactly what that
-    agency or user would see through the API.
+    agency or user would see through the API. An agency or user the node does not
+    know is refused, naming the option it was given in.
     """
-    if user:
-        from bersama.store.identities import get_user, groups_of
+    from bersama.store.identities import get_agency, get_user, groups_of
 
-        u = get_user(conn, user)
+    if user:
+        u = get_user(conn, user, field="as_user")
         return Reader(agency=u.agency, user=u.email, role=u.role, groups=groups_of(conn, u.agency))
     if agency:
-        from bersama.ingest.pipeline import load_agency
-        from bersama.store.identities import groups_of
-
-        code = load_agency(conn, agency).code  # an unknown agency would read as no one
+        code = get_agency(conn, agency, field="as_agency").code  # unknown would read as no one
         return Reader(agency=code, role=Role.ANALYST, groups=groups_of(conn, code))
     return Reader.system()
 

@@ -143,7 +143,8 @@ def ingest(
     if result.rejected > 50 and written is None:
         console.print(f"  ... and {result.rejected - 50} more (--rejections FILE writes all)")
     if written is not None:
-        console.print(f"{written} rejected records written to {rejections}")
+        console.print(escape(f"{written} rejected records written to {rejections}"),
+                      highlight=False)
 
 
 def _creator(user: str | None, agency: str) -> str | None:
@@ -198,7 +199,8 @@ def check(
     if ask_peers:
         from bersama.psi.client import ask_peers_cli
 
-        result["peers"] = ask_peers_cli([value], country=country, as_agency=as_agency)[0]
+        # for the agency the check read as (`--as-user`'s too), else the node's
+        result["peers"] = ask_peers_cli([value], country=country, as_agency=reader.agency)[0]
     if json_out:
         emit_json(result)
         return

@@ -13,12 +13,14 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.context import emit_json, engine, settings
 from bersama.markings.model import Reader, Role
 from bersama.psi import disclosure
 from bersama.psi.client import acting
+from bersama.store.values import ROW_ID_MAX
 
 app = typer.Typer(help="Disclosure requests after a private match.", no_args_is_help=True)
 console = Console()
@@ -52,9 +54,9 @@ def request(
     if json_out:
         emit_json(out)
         return
-    console.print(f"disclosure {out['id']} to {peer}: {out['status']}; "
-                  f"{_reports(out)} report(s) received, {out['withheld']} awaiting a decision",
-                  highlight=False)
+    console.print(escape(f"disclosure {out['id']} to {peer}: {out['status']}; "
+                         f"{_reports(out)} report(s) received, {out['withheld']} awaiting "
+                         "a decision"), highlight=False)
 
 
 def _reports(row: dict[str, Any]) -> int:
@@ -65,23 +67,33 @@ def _reports(row: dict[str, Any]) -> int:
 def list_(
     agency: Agency = None,
     refresh: Annotated[bool, typer.Option(help="poll peers for pending answers first")] = True,
+    limit: Annotated[int, typer.Option(min=1, max=disclosure.PAGE_MAX,
+                                       help="how many requests to list")
+                     ] = disclosure.PAGE_DEFAULT,
+    offset: Annotated[int, typer.Option(min=0, max=ROW_ID_MAX,
+                                        help="requests to skip (a page's next_offset)")] = 0,
     json_out: Json = False,
 ) -> None:
     """Our requests and their answers; peers' requests waiting for this agency's decision."""
     reader, _ = _reader(agency, None)
     errors = disclosure.refresh(settings(), engine()) if refresh else {}
-    rows = disclosure.list_for(engine(), reader)
+    page = disclosure.list_for(engine(), reader, offset=offset, limit=limit)
     if json_out:
-        emit_json({"disclosures": rows, "refresh_errors": errors})
+        emit_json({**page, "refresh_errors": errors})
         return
     table = Table("id", "dir", "peer", "agency", "value", "status", "reports", "withheld",
                   "reason")
-    for r in rows:
-        table.add_row(str(r["id"]), r["direction"], r["peer"], r["agency"], r["value_ref"] or "",
-                      r["status"], str(_reports(r)), str(r["withheld"]), r["reason"][:40])
+    for r in page["disclosures"]:  # data, some of it a peer's: escaped, never rich markup
+        table.add_row(*(escape(cell) for cell in (
+            str(r["id"]), r["direction"], r["peer"], r["agency"], r["value_ref"] or "",
+            r["status"], str(_reports(r)), str(r["withheld"]), r["reason"][:40])))
     console.print(table)
+    if page["next_offset"] is not None:
+        also = f" --agency {agency}" if agency else ""
+        console.print(escape(f"next page: bersama disclosure list{also} --offset "
+                             f"{page['next_offset']} --limit {limit}"), highlight=False)
     for did, err in errors.items():
-        console.print(f"[red]disclosure {did}: poll failed:[/] {err}", highlight=False)
+        console.print(f"[red]disclosure {did}: poll failed:[/] {escape(err)}", highlight=False)
 
 
 def _decide(disclosure_id: int, agency: str | None, user: str | None, approve: bool,

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bersama.cli.audit import record_cli
 from bersama.cli.context import emit_json, engine
@@ -28,7 +29,7 @@ def add(
         members = ids.add_group(conn, name=name, agencies_=agencies.split(","),
                                 now=datetime.now(UTC), description=description)
         record_cli(conn, "group.add", f"group:{name}", {"agencies": members})
-    console.print(f"added group {name}: {', '.join(members)}", highlight=False)
+    console.print(escape(f"added group {name}: {', '.join(members)}"), highlight=False)
 
 
 @app.command("set")
@@ -40,7 +41,7 @@ def set_members(
     with engine().begin() as conn:
         members = ids.set_group_members(conn, name=name, agencies_=agencies.split(","))
         record_cli(conn, "group.members", f"group:{name}", {"agencies": members})
-    console.print(f"group {name}: {', '.join(members)}", highlight=False)
+    console.print(escape(f"group {name}: {', '.join(members)}"), highlight=False)
 
 
 @app.command("list")
@@ -54,7 +55,7 @@ def list_(
         emit_json(groups)
         return
     for name, members in groups.items():
-        console.print(f"{name}: {', '.join(members)}", highlight=False)
+        console.print(escape(f"{name}: {', '.join(members)}"), highlight=False)
 
 
 def register(root: typer.Typer) -> None:

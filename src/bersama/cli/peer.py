@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.context import emit_json, engine, settings
@@ -57,8 +58,9 @@ def add(
     if json_out:
         emit_json(info)
     else:
-        console.print(f"peer [bold]{peer.name}[/] added: {peer.api_root} collection "
-                      f"{peer.collection_id} as agency {peer.agency}", highlight=False)
+        console.print(f"peer [bold]{escape(peer.name)}[/] added: " + escape(
+            f"{peer.api_root} collection {peer.collection_id} as agency {peer.agency}"),
+            highlight=False)
 
 
 @app.command("list")
@@ -73,16 +75,16 @@ def list_(json_out: Json = False) -> None:
                   "last error")
     for r in rows:
         fails = ", ".join(f"{k}={v}" for k, v in sorted(r["failures"].items())) or "-"
-        table.add_row(r["name"], r["agency"], r["api_root"], r["collection"],
-                      r["added_after"] or "-", str(r["objects_received"]), fails,
-                      r["last_error"] or "-")
+        table.add_row(*(escape(cell) for cell in (  # a peer's errors are its text
+            r["name"], r["agency"], r["api_root"], r["collection"], r["added_after"] or "-",
+            str(r["objects_received"]), fails, r["last_error"] or "-")))
     console.print(table)
 
 
 def _print_pushes(results: list[PushResult]) -> None:
     for p in results:
-        status = f"[red]failed: {p.error}[/]" if p.error else "ok"
-        console.print(f"{p.peer}: push {status}; {p.pages} page(s), {p.sent} sent, "
+        status = f"[red]failed: {escape(p.error)}[/]" if p.error else "ok"
+        console.print(f"{escape(p.peer)}: push {status}; {p.pages} page(s), {p.sent} sent, "
                       f"{p.succeeded} accepted by the peer, {p.failed} refused by the peer",
                       highlight=False)
 
@@ -125,9 +127,9 @@ def sync(
                    "push": [p.as_dict() for p in pushes]})
     else:
         for r in results:
-            status = f"[red]failed: {r.error}[/]" if r.error else "ok"
+            status = f"[red]failed: {escape(r.error)}[/]" if r.error else "ok"
             console.print(
-                f"{r.peer}: {status}; {r.pages} page(s), {r.received} received, "
+                f"{escape(r.peer)}: {status}; {r.pages} page(s), {r.received} received, "
                 f"{r.accepted} new, {r.updated} updated, {r.withdrawn} withdrawn, "
                 f"{r.unchanged} unchanged, {r.refused_signature} refused (signature), "
                 f"{r.rejected} rejected", highlight=False)

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.audit import record_cli
@@ -65,9 +66,10 @@ def list_(
         emit_json(tokens)
         return
     table = Table("id", "for", "status", "expires", "last used", "note")
-    for t in tokens:
-        table.add_row(t["id"], t["user"] or f"peer {t['peer_agency']}", t["status"],
-                      t["expires_at"] or "never", t["last_used_at"] or "", t["note"])
+    for t in tokens:  # notes are data: escaped, never rich markup
+        table.add_row(*(escape(cell) for cell in (
+            t["id"], t["user"] or f"peer {t['peer_agency']}", t["status"],
+            t["expires_at"] or "never", t["last_used_at"] or "", t["note"])))
     console.print(table)
 
 

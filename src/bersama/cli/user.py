@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.audit import record_cli
@@ -29,7 +30,8 @@ def add(
         user = ids.add_user(conn, email=email, agency=agency, role=role, now=datetime.now(UTC))
         record_cli(conn, "user.add", f"user:{user.email}",
                    {"agency": user.agency, "role": user.role.value})
-    console.print(f"added {user.role.value} {user.email} of {user.agency}", highlight=False)
+    console.print(escape(f"added {user.role.value} {user.email} of {user.agency}"),
+                  highlight=False)
 
 
 @app.command("list")
@@ -45,8 +47,9 @@ def list_(
         return
     table = Table("email", "agency", "role", "password", "disabled")
     for u in users:
-        table.add_row(u.email, u.agency, u.role.value, "set" if u.has_password else "",
-                      "yes" if u.disabled else "")
+        table.add_row(*(escape(cell) for cell in (  # e-mails are data, not rich markup
+            u.email, u.agency, u.role.value, "set" if u.has_password else "",
+            "yes" if u.disabled else "")))
     console.print(table)
 
 
@@ -54,7 +57,8 @@ def _set_disabled(email: str, disabled: bool) -> None:
     with engine().begin() as conn:
         user = ids.set_user_disabled(conn, email, disabled)
         record_cli(conn, "user.disable" if disabled else "user.enable", f"user:{user.email}")
-    console.print(f"{user.email} {'disabled' if disabled else 'enabled'}", highlight=False)
+    console.print(escape(f"{user.email} {'disabled' if disabled else 'enabled'}"),
+                  highlight=False)
 
 
 @app.command("disable")
@@ -77,7 +81,7 @@ def password(email: Annotated[str, typer.Argument(help="e-mail address")]) -> No
     with engine().begin() as conn:
         passwords.set_password(conn, email, secret)
         record_cli(conn, "user.password", f"user:{email.strip().lower()}")
-    console.print(f"password set for {email}", highlight=False)
+    console.print(escape(f"password set for {email}"), highlight=False)
 
 
 def register(root: typer.Typer) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from bersama.cli.context import emit_json, engine
 from bersama.observables import guess
@@ -27,7 +28,8 @@ def add(
         ag = get_agency(conn, agency)
         obs = guess(value, country=ag.country)
         added = warninglists.add(conn, agency=agency, obs=obs, note=note)
-    console.print(f"{'listed' if added else 'already listed'}: {obs.ref}", highlight=False)
+    console.print(escape(f"{'listed' if added else 'already listed'}: {obs.ref}"),
+                  highlight=False)
 
 
 @app.command("list")
@@ -42,7 +44,7 @@ def list_(
         emit_json(rows)
         return
     for r in rows:
-        console.print(f"{r['agency']:<16} {r['ref']}  {r['note']}", highlight=False)
+        console.print(escape(f"{r['agency']:<16} {r['ref']}  {r['note']}"), highlight=False)
 
 
 def register(root: typer.Typer) -> None:

@@ -28,7 +28,7 @@ from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Engine, select
 
 from bersama.config import Settings
 from bersama.errors import (
@@ -55,6 +55,8 @@ IMMEDIATE = frozenset({TLP.CLEAR.value, TLP.GREEN.value})
 DECIDERS = frozenset({Role.ADMIN, Role.ANALYST})
 MAX_REASON = 2000
 PENDING, ANSWERED, APPROVED, DENIED = "pending", "answered", "approved", "denied"
+PAGE_DEFAULT, PAGE_MAX = 200, 500
+"""How many requests a page of `list_for` holds unless told, and at most."""
 
 
 def _reason(text: object) -> str:
@@ -246,12 +248,6 @@ def answer_status(
             "objects": out["objects"], "withheld": out["withheld"]}
 
 
-def _owners(conn: Connection, row: Mapping[str, Any]) -> set[str]:
-    asker = peer_reader(conn, str(row["agency"]))
-    held = store_psi.held_reports(conn, asker, str(row["value_ref"]))
-    return {h.agency for h in held if h.tlp not in IMMEDIATE}
-
-
 def decide(
     engine: Engine, reader: Reader, disclosure_id: int, *, approve: bool,
     now: Callable[[], datetime] = service._utcnow,
@@ -293,16 +289,12 @@ def decide(
         return view(store_psi.get_disclosure(conn, disclosure_id))
 
 
-def list_for(engine: Engine, reader: Reader) -> list[dict[str, Any]]:
-    """Our requests (of the reader's agency) and peers' requests the reader may decide."""
-    out: list[dict[str, Any]] = []
+def list_for(engine: Engine, reader: Reader, *, offset: int = 0,
+             limit: int = PAGE_DEFAULT) -> dict[str, Any]:
+    """A page of our requests (of the reader's agency) and of peers' requests the reader may
+    decide, newest first: `{"disclosures": [...], "next_offset": n | None}`."""
     with engine.connect() as conn:
-        for row in store_psi.list_disclosures(conn):
-            if reader.is_system:
-                out.append(view(row))
-            elif reader.is_peer or reader.agency is None:
-                continue
-            elif (row["direction"] == "out" and row["agency"] == reader.agency) or (
-                    row["direction"] == "in" and reader.agency in _owners(conn, row)):
-                out.append(view(row))
-    return out
+        rows = store_psi.disclosures_for(conn, reader, immediate=IMMEDIATE, offset=offset,
+                                         limit=limit + 1)
+    return {"disclosures": [view(r) for r in rows[:limit]],
+            "next_offset": offset + limit if len(rows) > limit else None}

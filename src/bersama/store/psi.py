@@ -23,10 +23,13 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Select,
     and_,
     delete,
+    false,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -37,6 +40,7 @@ from bersama.errors import NotFound, Unauthenticated
 from bersama.markings.model import Reader
 from bersama.psi import answer_set
 from bersama.psi.protocol import PsiServer, setup_segments
+from bersama.store.identities import peer_reader
 from bersama.store.scope import readable
 from bersama.store.tables.core import (
     agencies,
@@ -305,19 +309,26 @@ class HeldReport:
     """May the asking reader read it under the markings (else it is only hinted)."""
 
 
-def held_reports(conn: Connection, reader: Reader, ref: str) -> list[HeldReport]:
-    """Non-revoked reports naming `ref` that `reader` may know exist (the PSI answer set's
-    rule, one value at a time).  Empty when the node does not hold the value for them."""
-    q = (
-        select(reports.c.id, reports.c.agency, reports.c.tlp, readable(reader).label("r"))
+def _held(reader: Reader, ref: str | ColumnElement[Any], *columns: Any) -> Select[Any]:
+    """`columns` of the non-revoked reports naming `ref` that `reader` may know exist (the
+    PSI answer set's rule, one value at a time); `ref` a value or a column to correlate."""
+    return (
+        select(*columns)
         .select_from(
             observables.join(
                 report_observables, report_observables.c.observable_id == observables.c.id
             ).join(reports, reports.c.id == report_observables.c.report_id)
         )
         .where(observables.c.ref == ref, reports.c.revoked.is_(False), _visible(reader))
-        .order_by(reports.c.id)
     )
+
+
+def held_reports(conn: Connection, reader: Reader, ref: str) -> list[HeldReport]:
+    """Non-revoked reports naming `ref` that `reader` may know exist.  Empty when the node
+    does not hold the value for them."""
+    q = _held(
+        reader, ref, reports.c.id, reports.c.agency, reports.c.tlp, readable(reader).label("r")
+    ).order_by(reports.c.id)
     return [HeldReport(int(i), str(a), str(t), bool(r)) for i, a, t, r in conn.execute(q)]
 
 
@@ -360,15 +371,44 @@ def update_disclosure(conn: Connection, disclosure_id: int, **values: Any) -> No
                  .where(disclosure_requests.c.id == disclosure_id).values(**values))
 
 
+def disclosures_for(
+    conn: Connection, reader: Reader, *, immediate: frozenset[str], offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """A page of the disclosure requests `reader` may see, newest first: its agency's own
+    requests to peers, and peers' requests for reports its agency owns among those withheld
+    from the asker (`held_reports` of the asking agency, TLP not in `immediate`); every
+    request for the node itself.  Decided in SQL, so that a page is a page of what the
+    reader sees, however many requests other agencies made since."""
+    q = (select(disclosure_requests).order_by(disclosure_requests.c.id.desc())
+         .offset(offset).limit(limit))
+    if not reader.is_system:
+        q = q.where(_seen_by(conn, reader, immediate))
+    return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def _seen_by(conn: Connection, reader: Reader, immediate: frozenset[str]) -> ColumnElement[bool]:
+    if reader.is_peer or reader.agency is None:
+        return false()
+    row = disclosure_requests.c
+    askers = conn.execute(select(row.agency).distinct().where(row.direction == "in")).scalars()
+    owned = [
+        and_(row.agency == asker, _held(peer_reader(conn, asker), row.value_ref, literal(1))
+             .where(reports.c.agency == reader.agency, reports.c.tlp.not_in(sorted(immediate)))
+             .exists())
+        for asker in askers
+    ]
+    return or_(and_(row.direction == "out", row.agency == reader.agency),
+               and_(row.direction == "in", or_(false(), *owned)))
+
+
 def list_disclosures(
     conn: Connection, *, direction: str | None = None, status: str | None = None,
-    agency: str | None = None, limit: int = 200,
 ) -> list[dict[str, Any]]:
-    q = select(disclosure_requests).order_by(disclosure_requests.c.id.desc()).limit(limit)
+    """Every disclosure request of `direction` and `status`, newest first: all of them, so
+    that `refresh` polls each pending one, however many came after it."""
+    q = select(disclosure_requests).order_by(disclosure_requests.c.id.desc())
     if direction is not None:
         q = q.where(disclosure_requests.c.direction == direction)
     if status is not None:
         q = q.where(disclosure_requests.c.status == status)
-    if agency is not None:
-        q = q.where(disclosure_requests.c.agency == agency)
     return [dict(r) for r in conn.execute(q).mappings()]

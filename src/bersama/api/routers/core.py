@@ -21,6 +21,7 @@ from bersama.api.deps import (
     RowId,
     SettingsDep,
     StrictBody,
+    bound_values,
 )
 from bersama.api.problems import problems
 from bersama.api.security import (
@@ -221,11 +222,7 @@ class BulkCheck(StrictBody):
 )
 def check_bulk(request: Request, body: BulkCheck, reader: ReaderDep) -> Response:
     settings: Settings = request.app.state.settings
-    if len(body.values) > settings.bulk_check_max:
-        raise PayloadTooLarge(
-            f"at most {settings.bulk_check_max} values per request, got {len(body.values)}",
-            field="values",
-        )
+    bound_values(settings, body.values)
     charge_checks(request, len(body.values) - 1)
     engine: Engine = request.app.state.engine
     with engine.connect() as conn:  # as in `check_one`

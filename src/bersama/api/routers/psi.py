@@ -10,16 +10,23 @@ list, approve and deny.  The library's elliptic-curve work runs in the threadpoo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
-from bersama.api.deps import EngineDep, ReaderDep, RowId, SettingsDep, StrictBody
+from bersama.api.deps import (
+    EngineDep,
+    Position,
+    ReaderDep,
+    RowId,
+    SettingsDep,
+    StrictBody,
+    bound_values,
+)
 from bersama.api.problems import problems
 from bersama.api.security import client_address
-from bersama.errors import InvalidInput
 from bersama.psi import disclosure, service
 
 router = APIRouter(prefix="/api/v1", tags=["psi"], responses=problems(401, 429))
@@ -84,9 +91,7 @@ async def psi_disclosure_status(
 def ask_peers_endpoint(
     body: AskBody, settings: SettingsDep, engine: EngineDep, reader: ReaderDep
 ) -> dict[str, Any]:
-    if len(body.values) > settings.bulk_check_max:
-        raise InvalidInput(f"at most {settings.bulk_check_max} values per request",
-                           field="values")
+    bound_values(settings, body.values)
     return service.ask_peers(
         settings, engine, body.values, asking_reader=reader, country=body.country
     ).as_dict()
@@ -105,10 +110,13 @@ def request_disclosure(
 
 @router.get("/disclosures", summary="Our requests and peers' requests we may decide")
 def list_disclosures(
-    settings: SettingsDep, engine: EngineDep, reader: ReaderDep, refresh: bool = False
+    settings: SettingsDep, engine: EngineDep, reader: ReaderDep, refresh: bool = False,
+    offset: Position = 0,
+    limit: Annotated[int, Query(ge=1, le=disclosure.PAGE_MAX)] = disclosure.PAGE_DEFAULT,
 ) -> dict[str, Any]:
     errors = disclosure.refresh(settings, engine) if refresh else {}
-    return {"disclosures": disclosure.list_for(engine, reader), "refresh_errors": errors}
+    return {**disclosure.list_for(engine, reader, offset=offset, limit=limit),
+            "refresh_errors": errors}
 
 
 @router.post("/disclosures/{disclosure_id}/approve", summary="Release the reports asked for",
