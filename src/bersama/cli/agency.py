@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.audit import record_cli
-from bersama.cli.context import emit_json, engine
+from bersama.cli.context import data_row, emit_json, engine
 from bersama.store import identities as ids
 
 app = typer.Typer(help="Agencies: add and list.", no_args_is_help=True)
@@ -60,9 +60,9 @@ def list_(
     table = Table("code", "name", "country", "type", "default", "hint", "peer")
     for r in rows:  # names are data: escaped, never rich markup
         default = r.default_tlp + (f" / {r.default_group}" if r.default_group else "")
-        table.add_row(*(escape(cell) for cell in (
+        data_row(table,
             r.code, r.name, r.country, r.type or "", default, r.hint_amber,
-            "yes" if r.is_peer else "")))
+            "yes" if r.is_peer else "")
     console.print(table)
 
 

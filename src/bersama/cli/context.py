@@ -8,6 +8,8 @@ from functools import cache
 from pathlib import Path
 from typing import IO, Any
 
+from rich.markup import escape
+from rich.table import Table
 from sqlalchemy import Connection, Engine
 
 from bersama.config import Settings
@@ -59,3 +61,9 @@ def open_output(path: Path, field: str, *, binary: bool = False) -> IO[Any]:
 
 def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def data_row(table: Table, *cells: str) -> None:
+    """Add a row of data to a table: names, notes, values and a peer's text are escaped,
+    never read as rich markup (a name like `[/x]` would otherwise end the command)."""
+    table.add_row(*(escape(cell) for cell in cells))

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 from rich.table import Table
 
-from bersama.cli.context import emit_json, engine, open_output, reader_for, settings
+from bersama.cli.context import data_row, emit_json, engine, open_output, reader_for, settings
 from bersama.errors import InvalidInput
 from bersama.ingest.csv import CsvMapping
 from bersama.ingest.detect_format import sniff
@@ -324,11 +324,11 @@ def cluster(
         table.add_column(name)
     for r in out["reports"]:
         loss = r["loss"]
-        table.add_row(*(escape(cell) for cell in (
+        data_row(table,
             r["id"], r["agency"], r["country"], (r["occurred_at"] or "")[:10],
             ", ".join(r["scam_types"]), f"{loss['amount']} {loss['currency']}" if loss else "",
             r["tlp"] + (f" {r['sharing_group']}" if r["sharing_group"] else ""),
-        )))
+        )
     console.print(table)
     if out["next_offset"] is not None:
         console.print(f"next page: bersama cluster {out['id']} --offset {out['next_offset']}"

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bersama.cli.context import emit_json, engine, settings
+from bersama.cli.context import data_row, emit_json, engine, settings
 from bersama.markings.model import Reader, Role
 from bersama.psi import disclosure
 from bersama.psi.client import acting
@@ -84,9 +84,9 @@ def list_(
     table = Table("id", "dir", "peer", "agency", "value", "status", "reports", "withheld",
                   "reason")
     for r in page["disclosures"]:  # data, some of it a peer's: escaped, never rich markup
-        table.add_row(*(escape(cell) for cell in (
+        data_row(table,
             str(r["id"]), r["direction"], r["peer"], r["agency"], r["value_ref"] or "",
-            r["status"], str(_reports(r)), str(r["withheld"]), r["reason"][:40])))
+            r["status"], str(_reports(r)), str(r["withheld"]), r["reason"][:40])
     console.print(table)
     if page["next_offset"] is not None:
         also = f" --agency {agency}" if agency else ""

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from bersama.cli.context import emit_json, engine, settings
+from bersama.cli.context import data_row, emit_json, engine, settings
 from bersama.federation.push import PushResult
 from bersama.federation.sync import (
     add_peer,
@@ -75,9 +75,9 @@ def list_(json_out: Json = False) -> None:
                   "last error")
     for r in rows:
         fails = ", ".join(f"{k}={v}" for k, v in sorted(r["failures"].items())) or "-"
-        table.add_row(*(escape(cell) for cell in (  # a peer's errors are its text
+        data_row(table,  # a peer's errors are its text
             r["name"], r["agency"], r["api_root"], r["collection"], r["added_after"] or "-",
-            str(r["objects_received"]), fails, r["last_error"] or "-")))
+            str(r["objects_received"]), fails, r["last_error"] or "-")
     console.print(table)
 
 

@@ -11,11 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.audit import record_cli
-from bersama.cli.context import emit_json, engine
+from bersama.cli.context import data_row, emit_json, engine
 from bersama.store import apitokens
 
 app = typer.Typer(help="API tokens: create (shown once), revoke, list.", no_args_is_help=True)
@@ -67,9 +66,9 @@ def list_(
         return
     table = Table("id", "for", "status", "expires", "last used", "note")
     for t in tokens:  # notes are data: escaped, never rich markup
-        table.add_row(*(escape(cell) for cell in (
+        data_row(table,
             t["id"], t["user"] or f"peer {t['peer_agency']}", t["status"],
-            t["expires_at"] or "never", t["last_used_at"] or "", t["note"])))
+            t["expires_at"] or "never", t["last_used_at"] or "", t["note"])
     console.print(table)
 
 

@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bersama.cli.audit import record_cli
-from bersama.cli.context import emit_json, engine
+from bersama.cli.context import data_row, emit_json, engine
 from bersama.store import identities as ids
 from bersama.store import passwords
 
@@ -47,9 +47,9 @@ def list_(
         return
     table = Table("email", "agency", "role", "password", "disabled")
     for u in users:
-        table.add_row(*(escape(cell) for cell in (  # e-mails are data, not rich markup
+        data_row(table,  # e-mails are data, not rich markup
             u.email, u.agency, u.role.value, "set" if u.has_password else "",
-            "yes" if u.disabled else "")))
+            "yes" if u.disabled else "")
     console.print(table)
 
 
